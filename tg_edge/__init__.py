@@ -1,0 +1,40 @@
+"""tg-edge: offline machine translation with translation LLMs through llama.cpp.
+
+    >>> from tg_edge import Translator
+    >>> translator = Translator()          # the demo model, or Translator("model.gguf")
+    >>> translator.translate("Where is the train station?", source="en", target="de")
+"""
+
+from .errors import InputError, LanguageError, ModelError, PromptError, TgEdgeError, TranslationIncomplete
+from .languages import Language, resolve_language, supported_languages
+from .models import available_models
+from .translator import (
+    SegmentResult,
+    Translation,
+    TranslationOptions,
+    TranslationStream,
+    Translator,
+    translate,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "InputError",
+    "Language",
+    "LanguageError",
+    "ModelError",
+    "PromptError",
+    "SegmentResult",
+    "TgEdgeError",
+    "Translation",
+    "TranslationIncomplete",
+    "TranslationOptions",
+    "TranslationStream",
+    "Translator",
+    "__version__",
+    "available_models",
+    "resolve_language",
+    "supported_languages",
+    "translate",
+]

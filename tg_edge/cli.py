@@ -1,0 +1,215 @@
+"""The ``tg-edge`` command line: a thin layer over the Python API."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import InputError, TgEdgeError
+from .languages import resolve_language, supported_languages
+from .prompts import PROFILES
+
+log = logging.getLogger("tg_edge")
+
+
+class _TgEdgeGroup(click.Group):
+    """Turns tg-edge's own errors into one clean line on stderr and the error's exit code."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except TgEdgeError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=_TgEdgeGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="tg-edge")
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for llama.cpp's own log).")
+def main(verbose: int) -> None:
+    """Offline machine translation with translation LLMs (TranslateGemma and others) through llama.cpp."""
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    logger = logging.getLogger("tg_edge")
+    logger.handlers[:] = [handler]
+    logger.setLevel(level)
+    logger.propagate = False
+
+
+@main.command()
+@click.argument("text", required=False)
+@click.option("source", "-s", "--source", required=True, help="Source language code, e.g. en.")
+@click.option("target", "-t", "--target", required=True, help="Target language code, e.g. de.")
+@click.option("input_path", "-i", "--input", type=click.Path(dir_okay=False, path_type=Path),
+              help="Read the text from this file (UTF-8).")
+@click.option("output_path", "-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the translation to this file (atomically) instead of stdout.")
+@click.option("model", "-m", "--model", envvar="TG_EDGE_MODEL",
+              help="GGUF file or model name [env TG_EDGE_MODEL; default: the demo model].")
+@click.option("prompt_profile", "--prompt-profile", type=click.Choice(PROFILES),
+              help="Force a prompt profile instead of detecting it from the GGUF.")
+@click.option("--stream", is_flag=True, help="Print tokens as they are generated.")
+@click.option("--threads", type=click.IntRange(min=1), help="CPU threads [default: all usable CPUs].")
+@click.option("gpu_layers", "--gpu-layers", type=int,
+              help="Layers to offload to the GPU, -1 for all [default: all if a GPU backend is present].")
+@click.option("n_ctx", "--ctx", type=click.IntRange(min=256), default=4096, show_default=True,
+              help="Context size in tokens.")
+@click.option("--strict", is_flag=True, help="Exit with status 3 if any segment was cut, looped or empty.")
+@click.option("json_", "--json", is_flag=True, help="Print a JSON object with the translation and its details.")
+def translate(
+    text: str | None,
+    source: str,
+    target: str,
+    input_path: Path | None,
+    output_path: Path | None,
+    model: str | None,
+    prompt_profile: str | None,
+    stream: bool,
+    threads: int | None,
+    gpu_layers: int | None,
+    n_ctx: int,
+    strict: bool,
+    json_: bool,
+) -> None:
+    """Translate TEXT (or -i FILE, or stdin) from -s SOURCE to -t TARGET.
+
+    Lines, blank lines and indentation come back exactly as they were.
+    """
+    src, tgt = resolve_language(source), resolve_language(target)  # fail fast, before loading a model
+    if stream and json_:
+        raise click.UsageError("--stream and --json cannot be used together")
+    content = _read_input(text, input_path)
+    if not content.strip():  # nothing to translate: no model needed, whitespace comes back as is
+        _emit(content, output_path)
+        return
+    if text is not None and not content.endswith("\n") and output_path is None:
+        content_end = "\n"  # a command-line argument gets a terminal-friendly newline
+    else:
+        content_end = ""
+
+    from .translator import TranslationOptions, Translator
+
+    translator = Translator(
+        model,
+        threads=threads,
+        gpu_layers=gpu_layers,
+        n_ctx=n_ctx,
+        prompt_profile=prompt_profile,
+        options=TranslationOptions(strict=strict),
+    )
+    with translator:
+        if stream and output_path is None:
+            events = translator.translate_stream(content, source=src.code, target=tgt.code)
+            for piece in events:
+                sys.stdout.write(piece)
+                sys.stdout.flush()
+            sys.stdout.write(content_end)
+            result = events.result
+        else:
+            result = translator.translate_result(content, source=src.code, target=tgt.code)
+            if json_:
+                _emit(json.dumps(_result_json(result, translator), ensure_ascii=False, indent=2) + "\n", output_path)
+            else:
+                _emit(result.text + content_end, output_path)
+    if result is not None and result.problems:
+        click.echo(f"{len(result.problems)} of {len(result.segments)} segments need a look (see warnings above).",
+                   err=True)
+
+
+@main.command()
+@click.option("json_", "--json", is_flag=True, help="Print JSON instead of a table.")
+def languages(json_: bool) -> None:
+    """List the language codes tg-edge accepts."""
+    langs = supported_languages()
+    if json_:
+        click.echo(json.dumps([{"code": lang.code, "name": lang.name} for lang in langs], ensure_ascii=False, indent=2))
+        return
+    width = max(len(lang.code) for lang in langs)
+    for lang in langs:
+        click.echo(f"{lang.code:<{width}}  {lang.name}")
+
+
+def _read_input(text: str | None, input_path: Path | None) -> str:
+    if text is not None and input_path is not None:
+        raise click.UsageError("give the text as an argument or with -i/--input, not both")
+    if text is not None:
+        return text
+    if input_path is not None:
+        try:
+            data = input_path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read {input_path}: {exc.strerror}") from exc
+        return decode_utf8(data, str(input_path))
+    if sys.stdin is None or sys.stdin.isatty():
+        raise click.UsageError("no text: pass TEXT, -i FILE, or pipe text on stdin")
+    return decode_utf8(sys.stdin.buffer.read(), "<stdin>")
+
+
+def decode_utf8(data: bytes, name: str) -> str:
+    """Decode input strictly, naming the line and column of the first bad byte."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError(
+            f"{name} is not valid UTF-8: byte 0x{data[exc.start]:02x} at line {line}, column {column}"
+        ) from None
+
+
+def _emit(text: str, output_path: Path | None) -> None:
+    if output_path is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    write_atomically(output_path, text)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so readers see the old file or the whole new one, never a part."""
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=directory)
+    except OSError as exc:
+        raise TgEdgeError(f"cannot write {path}: {exc.strerror}") from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _result_json(result, translator) -> dict[str, object]:  # noqa: ANN001
+    return {
+        "translation": result.text,
+        "source": result.source.code,
+        "target": result.target.code,
+        "model": str(translator.model_path),
+        "profile": result.profile,
+        "seconds": round(result.seconds, 3),
+        "segments": [
+            {
+                "source": s.source,
+                "translation": s.text,
+                "stop": s.stop,
+                "problem": s.problem,
+                "prompt_tokens": s.prompt_tokens,
+                "new_tokens": s.new_tokens,
+                "reused_tokens": s.reused_tokens,
+            }
+            for s in result.segments
+        ],
+    }

@@ -1,0 +1,31 @@
+"""The error types tg-edge raises; the CLI maps each to a message and an exit code."""
+
+from __future__ import annotations
+
+
+class TgEdgeError(Exception):
+    """Base class of every error tg-edge raises on purpose."""
+
+    exit_code = 1
+
+
+class LanguageError(TgEdgeError, ValueError):
+    """An unknown or unsupported language code."""
+
+    exit_code = 2
+
+
+class ModelError(TgEdgeError):
+    """A model that cannot be found, read or loaded."""
+
+
+class InputError(TgEdgeError, ValueError):
+    """Input text or a file that cannot be read (e.g. invalid UTF-8)."""
+
+
+class PromptError(TgEdgeError):
+    """A prompt that cannot be rendered (a broken chat template, an unknown profile)."""
+
+
+class TranslationIncomplete(TgEdgeError):
+    """A strict translation where a segment hit its token limit or was cut by the loop guard."""

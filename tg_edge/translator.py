@@ -1,0 +1,238 @@
+"""The Translator: text in, translated text out, through segment → prompt → engine → reassemble."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import TranslationIncomplete
+from .languages import Language, resolve_language
+from .models import resolve_model
+from .prompts import PROFILES, Prompt, detect_profile, make_profile
+from .segment import join_pieces, split_text
+
+log = logging.getLogger("tg_edge")
+
+_PROBLEMS = {
+    "length": "hit the token limit (the translation may be cut)",
+    "loop": "stopped by the repetition guard (the model was looping)",
+    "empty": "came back empty",
+}
+
+
+@dataclass(frozen=True)
+class TranslationOptions:
+    """Decoding and segmentation settings; echoed back in every :class:`Translation`."""
+
+    max_segment_tokens: int = 512
+    """Longest unit of source text sent to the model at once, in tokens."""
+    output_ratio: float = 3.0
+    """A segment may produce up to ``output_ratio`` × its tokens + ``output_slack`` tokens."""
+    output_slack: int = 24
+    strict: bool = False
+    """Raise :class:`TranslationIncomplete` when a segment was cut, looped or came back empty."""
+
+    def __post_init__(self) -> None:
+        if self.max_segment_tokens < 8:
+            raise ValueError("max_segment_tokens must be at least 8")
+        if self.output_ratio <= 0 or self.output_slack < 0:
+            raise ValueError("output_ratio must be positive and output_slack not negative")
+
+
+@dataclass(frozen=True)
+class SegmentResult:
+    """One unit of source text and its translation."""
+
+    source: str
+    text: str
+    stop: str
+    prompt_tokens: int
+    new_tokens: int
+    reused_tokens: int
+    seconds: float
+
+    @property
+    def problem(self) -> str | None:
+        """Why this segment's output is suspect, or ``None``."""
+        if self.stop in _PROBLEMS:
+            return _PROBLEMS[self.stop]
+        if not self.text.strip():
+            return _PROBLEMS["empty"]
+        return None
+
+
+@dataclass(frozen=True)
+class Translation:
+    """A finished translation with what happened on the way."""
+
+    text: str
+    source: Language
+    target: Language
+    profile: str
+    options: TranslationOptions
+    segments: tuple[SegmentResult, ...] = field(default_factory=tuple)
+    seconds: float = 0.0
+
+    @property
+    def problems(self) -> list[SegmentResult]:
+        """The segments whose output was cut, looped or came back empty."""
+        return [s for s in self.segments if s.problem]
+
+
+class TranslationStream:
+    """Iterate to get the translation piece by piece; ``result`` holds the :class:`Translation` after."""
+
+    def __init__(self, events: Generator[str, None, Translation]) -> None:
+        self._events = events
+        self.result: Translation | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        self.result = yield from self._events
+
+
+class Translator:
+    """A translation model loaded once, ready to translate many texts.
+
+    ``model`` is a path to a GGUF file or a short name (see :func:`tg_edge.available_models`);
+    ``None`` uses ``TG_EDGE_MODEL`` or the demo model.
+    """
+
+    def __init__(
+        self,
+        model: str | os.PathLike[str] | None = None,
+        *,
+        threads: int | None = None,
+        gpu_layers: int | None = None,
+        n_ctx: int = 4096,
+        prompt_profile: str | None = None,
+        options: TranslationOptions | None = None,
+    ) -> None:
+        from .engine import Engine  # llama.cpp loads only when a model does
+
+        self.model_path: Path = resolve_model(model)
+        self.options = options or TranslationOptions()
+        self._engine = Engine(self.model_path, n_ctx=n_ctx, threads=threads, gpu_layers=gpu_layers)
+        self.profile = prompt_profile or detect_profile(self._engine.metadata)
+        if self.profile not in PROFILES:
+            self._engine.close()
+            raise ValueError(f"unknown prompt profile {self.profile!r}; choose one of {', '.join(PROFILES)}")
+        self._prompts = make_profile(
+            self.profile,
+            self._engine.metadata,
+            bos_token=self._engine.token_text(self._engine.bos_token),
+            eos_token=self._engine.token_text(self._engine.eos_token),
+        )
+        log.info("loaded %s (prompt profile %s, %d threads)", self.model_path, self.profile, self._engine.threads)
+
+    @property
+    def engine(self):  # noqa: ANN201 - the Engine type stays out of the public API's imports
+        return self._engine
+
+    def translate(self, text: str, *, source: str, target: str) -> str:
+        """Translate ``text`` from language ``source`` to ``target`` (codes such as ``en``, ``de``)."""
+        return self.translate_result(text, source=source, target=target).text
+
+    def translate_result(self, text: str, *, source: str, target: str) -> Translation:
+        """Like :meth:`translate`, with per-segment details and any problems."""
+        events = self._run(text, resolve_language(source), resolve_language(target))
+        while True:
+            try:
+                next(events)
+            except StopIteration as done:
+                return done.value
+
+    def translate_stream(self, text: str, *, source: str, target: str) -> TranslationStream:
+        """Translate piece by piece as tokens come: ``for piece in stream: ...``, then ``stream.result``."""
+        src = resolve_language(source)
+        tgt = resolve_language(target)
+        return TranslationStream(self._run(text, src, tgt))
+
+    def close(self) -> None:
+        """Free the model now rather than at garbage collection."""
+        self._engine.close()
+
+    def __enter__(self) -> Translator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _run(self, text: str, source: Language, target: Language) -> Generator[str, None, Translation]:
+        started = time.perf_counter()
+        pieces = split_text(text, self._engine.count_tokens, self.options.max_segment_tokens)
+        results: list[SegmentResult] = []
+        for piece in pieces:
+            if piece.translate:
+                result = yield from self._translate_unit(piece.text, source, target)
+                results.append(result)
+            else:
+                yield piece.text
+        translation = Translation(
+            text=join_pieces(pieces, (r.text for r in results)),
+            source=source,
+            target=target,
+            profile=self.profile,
+            options=self.options,
+            segments=tuple(results),
+            seconds=time.perf_counter() - started,
+        )
+        for segment in translation.problems:
+            log.warning("segment %r %s", _preview(segment.source), segment.problem)
+        if self.options.strict and translation.problems:
+            raise TranslationIncomplete(
+                f"{len(translation.problems)} of {len(results)} segments {translation.problems[0].problem}"
+                + (" (and others)" if len(translation.problems) > 1 else "")
+            )
+        return translation
+
+    def _translate_unit(self, text: str, source: Language, target: Language) -> Generator[str, None, SegmentResult]:
+        started = time.perf_counter()
+        prompt: Prompt = self._prompts.render(text, source, target)
+        tokens = self._engine.tokenize(prompt.text, add_bos=self._needs_bos(prompt.text))
+        budget = int(self._engine.count_tokens(text) * self.options.output_ratio) + self.options.output_slack
+        budget = min(budget, self._engine.n_ctx - len(tokens))
+        # Whitespace around the model's answer belongs to the skeleton: drop it at the start and
+        # hold it back at the end, so the streamed text equals the final text.
+        started_text = False
+        held = ""
+        generation = self._engine.generate(tokens, max_tokens=budget, stop_at_newline=prompt.stop_at_newline)
+        while True:
+            try:
+                piece = next(generation)
+            except StopIteration as done:
+                result = done.value
+                break
+            if not started_text:
+                piece = piece.lstrip()
+                started_text = bool(piece)
+            body = (held + piece).rstrip()
+            held = (held + piece)[len(body):]
+            if body:
+                yield body
+        return SegmentResult(
+            source=text,
+            text=result.text.strip(),
+            stop=result.stop,
+            prompt_tokens=result.n_prompt,
+            new_tokens=result.n_new,
+            reused_tokens=result.n_reused,
+            seconds=time.perf_counter() - started,
+        )
+
+    def _needs_bos(self, prompt_text: str) -> bool:
+        bos = self._engine.token_text(self._engine.bos_token)
+        return self._engine.adds_bos and not prompt_text.startswith(bos)
+
+
+def translate(text: str, *, source: str, target: str, model: str | os.PathLike[str] | None = None) -> str:
+    """Translate once with a freshly loaded model; keep a :class:`Translator` to translate many texts."""
+    with Translator(model) as translator:
+        return translator.translate(text, source=source, target=target)
+
+
+def _preview(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
