@@ -55,3 +55,23 @@ def run_cli(*args: str, input: bytes | None = None, env: dict[str, str] | None =
         env=full_env,
         timeout=timeout,
     )
+
+
+@pytest.fixture(scope="session")
+def translategemma_copy(demo_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo GGUF with TranslateGemma's published chat template written into its metadata.
+
+    This is the path a real TranslateGemma GGUF takes through tg-edge: detection, template
+    rendering and tokenization all run for real (the 270M base model just translates poorly).
+    """
+    out = tmp_path_factory.mktemp("translategemma") / "translategemma-like.gguf"
+    subprocess.run(
+        [
+            sys.executable, "-m", "gguf.scripts.gguf_new_metadata", "--force",
+            "--chat-template-file", str(DATA / "translategemma_chat_template.jinja"),
+            str(demo_model), str(out),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return out

@@ -67,6 +67,8 @@ def main(verbose: int) -> None:
               help="Context size in tokens.")
 @click.option("--strict", is_flag=True, help="Exit with status 3 if any segment was cut, looped or empty.")
 @click.option("json_", "--json", is_flag=True, help="Print a JSON object with the translation and its details.")
+@click.option("show_prompt", "--show-prompt", is_flag=True,
+              help="Print the prompt the model would get for the first line, and exit.")
 def translate(
     text: str | None,
     source: str,
@@ -81,6 +83,7 @@ def translate(
     n_ctx: int,
     strict: bool,
     json_: bool,
+    show_prompt: bool,
 ) -> None:
     """Translate TEXT (or -i FILE, or stdin) from -s SOURCE to -t TARGET.
 
@@ -109,6 +112,10 @@ def translate(
         options=TranslationOptions(strict=strict),
     )
     with translator:
+        if show_prompt:
+            first = next(line.strip() for line in content.splitlines() if line.strip())
+            _emit(translator.render_prompt(first, source=src.code, target=tgt.code), output_path)
+            return
         if stream and output_path is None:
             events = translator.translate_stream(content, source=src.code, target=tgt.code)
             for piece in events:

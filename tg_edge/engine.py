@@ -115,6 +115,7 @@ class Engine:
 
     def tokenize(self, text: str, *, add_bos: bool = False, special: bool = True) -> list[int]:
         """Tokens of ``text``; ``special`` parses markers such as ``<start_of_turn>``."""
+        self._check_open()
         return self._llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=special)
 
     def count_tokens(self, text: str) -> int:
@@ -163,6 +164,7 @@ class Engine:
                 f"prompt of {len(prompt)} tokens plus up to {max_tokens} new tokens does not fit the "
                 f"context of {self.n_ctx} tokens; use a larger --ctx or shorter segments"
             )
+        self._check_open()
         reused = self._evaluate_prompt(prompt)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         out_tokens: list[int] = []
@@ -232,7 +234,12 @@ class Engine:
         if self._batch is not None:
             llama_cpp.llama_batch_free(self._batch)
             self._batch = None
-        self._llm.close()
+            self._llm.close()
+
+    def _check_open(self) -> None:
+        # llama.cpp would read freed memory (a segfault), so a closed engine refuses work.
+        if self._batch is None:
+            raise TgEdgeError("this model was closed; create a new Translator to translate again")
 
     def __enter__(self) -> Engine:
         return self

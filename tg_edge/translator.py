@@ -151,6 +151,10 @@ class Translator:
         tgt = resolve_language(target)
         return TranslationStream(self._run(text, src, tgt))
 
+    def render_prompt(self, text: str, *, source: str, target: str) -> str:
+        """The exact prompt this model gets for one unit of ``text`` (for checking and debugging)."""
+        return self._prompts.render(text, resolve_language(source), resolve_language(target)).text
+
     def close(self) -> None:
         """Free the model now rather than at garbage collection."""
         self._engine.close()
@@ -192,7 +196,7 @@ class Translator:
     def _translate_unit(self, text: str, source: Language, target: Language) -> Generator[str, None, SegmentResult]:
         started = time.perf_counter()
         prompt: Prompt = self._prompts.render(text, source, target)
-        tokens = self._engine.tokenize(prompt.text, add_bos=self._needs_bos(prompt.text))
+        tokens = self._prompt_tokens(prompt)
         budget = int(self._engine.count_tokens(text) * self.options.output_ratio) + self.options.output_slack
         budget = min(budget, self._engine.n_ctx - len(tokens))
         # Whitespace around the model's answer belongs to the skeleton: drop it at the start and
@@ -223,9 +227,11 @@ class Translator:
             seconds=time.perf_counter() - started,
         )
 
-    def _needs_bos(self, prompt_text: str) -> bool:
+    def _prompt_tokens(self, prompt: Prompt) -> list[int]:
+        """Tokens of a rendered prompt with exactly one BOS (templates that emit it get no second one)."""
         bos = self._engine.token_text(self._engine.bos_token)
-        return self._engine.adds_bos and not prompt_text.startswith(bos)
+        add_bos = self._engine.adds_bos and not prompt.text.startswith(bos)
+        return self._engine.tokenize(prompt.text, add_bos=add_bos)
 
 
 def translate(text: str, *, source: str, target: str, model: str | os.PathLike[str] | None = None) -> str:

@@ -1,0 +1,149 @@
+"""The tg-edge command as a user runs it: real subprocesses, stdout/stderr separation, exit codes."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import run_cli
+from .test_prompts import REFERENCE_EN_DE
+
+
+def model_env(path: Path) -> dict[str, str]:
+    return {"TG_EDGE_MODEL": str(path)}
+
+
+def test_help_and_version_do_not_load_llama_cpp() -> None:
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from tg_edge.cli import main\n"
+        "r = CliRunner().invoke(main, ['--help'])\n"
+        "assert r.exit_code == 0 and 'translate' in r.output, r.output\n"
+        "r = CliRunner().invoke(main, ['translate', '--help'])\n"
+        "assert r.exit_code == 0 and '--source' in r.output, r.output\n"
+        "print('llama_cpp' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+    version = run_cli("--version")
+    assert version.returncode == 0 and version.stdout.decode().startswith("tg-edge, version ")
+
+
+@pytest.mark.parametrize("target", ["xx", "dee", "german-ish"])
+def test_unknown_target_exits_2_with_a_message_and_no_traceback(target: str) -> None:
+    proc = run_cli("translate", "-s", "en", "-t", target, "Hello")
+    assert proc.returncode == 2
+    assert proc.stdout == b""
+    assert f"unknown language '{target}'".encode() in proc.stderr
+    assert b"Traceback" not in proc.stderr
+
+
+def test_typo_gets_a_suggestion() -> None:
+    proc = run_cli("translate", "-s", "en", "-t", "dee", "Hello")
+    assert b"did you mean 'de'?" in proc.stderr
+
+
+def test_missing_target_is_a_usage_error_not_a_default() -> None:
+    proc = run_cli("translate", "-s", "en", "Hello")
+    assert proc.returncode == 2 and b"Missing option '-t'" in proc.stderr
+
+
+@pytest.mark.parametrize("stdin", [b"", b"\n\n", b"   \n"])
+def test_empty_input_gives_the_same_empty_output_and_exit_0(stdin: bytes) -> None:
+    proc = run_cli("translate", "-s", "en", "-t", "de", input=stdin, env=model_env(Path("/nonexistent.gguf")))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == stdin
+
+
+def test_invalid_utf8_is_a_clear_error_naming_the_place(tmp_path: Path) -> None:
+    proc = run_cli("translate", "-s", "en", "-t", "de", input=b"fine\nbad \xff byte\n")
+    assert proc.returncode == 1 and proc.stdout == b""
+    assert b"<stdin> is not valid UTF-8: byte 0xff at line 2, column 5" in proc.stderr
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes("caf\xe9\n".encode("latin-1"))
+    proc = run_cli("translate", "-s", "en", "-t", "de", "-i", str(bad))
+    assert proc.returncode == 1 and f"{bad} is not valid UTF-8".encode() in proc.stderr
+    assert b"Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(None, b"model file not found"), (b"not a model", b"not a GGUF model file"), (b"GGUF\x03\x00\x00\x00", b"corrupt")],
+)
+def test_missing_or_corrupt_model_is_a_clear_error(tmp_path: Path, content: bytes | None, message: bytes) -> None:
+    model = tmp_path / "model.gguf"
+    if content is not None:
+        model.write_bytes(content)
+    proc = run_cli("translate", "-s", "en", "-t", "de", "-m", str(model), "Hello")
+    assert proc.returncode == 1 and proc.stdout == b""
+    assert message in proc.stderr and b"Traceback" not in proc.stderr
+
+
+def test_unknown_model_name_lists_the_known_ones() -> None:
+    proc = run_cli("translate", "-s", "en", "-t", "de", "-m", "no-such-model", "Hello")
+    assert proc.returncode == 1 and b"gemma-3-270m" in proc.stderr and b"Traceback" not in proc.stderr
+
+
+def test_languages_lists_codes_and_names_as_text_and_json() -> None:
+    text = run_cli("languages")
+    assert text.returncode == 0
+    assert any(line.split() == ["de", "German"] for line in text.stdout.decode().splitlines())
+    listed = json.loads(run_cli("languages", "--json").stdout)
+    assert {"code": "pt-BR", "name": "Portuguese"} in listed and len(listed) == 581
+
+
+@pytest.mark.integration
+def test_translate_argument_prints_german_on_stdout_only(demo_model: Path) -> None:
+    proc = run_cli("translate", "-s", "en", "-t", "de", "Where is the train station?", env=model_env(demo_model))
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout.decode()
+    assert "Bahnhof" in out and out.endswith("\n") and out.count("\n") == 1
+    assert proc.stderr == b""
+
+
+@pytest.mark.integration
+def test_stdin_structure_is_kept_and_stream_prints_the_same(demo_model: Path) -> None:
+    text = "Good morning.\n\n  I like apples.\n\nThank you.\n".encode()
+    plain = run_cli("translate", "-s", "en", "-t", "de", input=text, env=model_env(demo_model))
+    streamed = run_cli("translate", "-s", "en", "-t", "de", "--stream", input=text, env=model_env(demo_model))
+    assert plain.returncode == streamed.returncode == 0
+    assert plain.stdout == streamed.stdout
+    lines = plain.stdout.decode().split("\n")
+    assert len(lines) == 6 and lines[1] == lines[3] == lines[5] == "" and lines[2].startswith("  ")
+
+
+@pytest.mark.integration
+def test_file_in_file_out_leaves_no_partial_file(demo_model: Path, tmp_path: Path) -> None:
+    src = tmp_path / "in.txt"
+    src.write_text("The house is small.\n", encoding="utf-8")
+    dst = tmp_path / "out.txt"
+    proc = run_cli("translate", "-s", "en", "-t", "de", "-i", str(src), "-o", str(dst), env=model_env(demo_model))
+    assert proc.returncode == 0 and proc.stdout == b""
+    assert dst.read_text(encoding="utf-8").endswith("\n") and dst.read_text(encoding="utf-8").strip()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.txt", "out.txt"]
+    assert src.read_text(encoding="utf-8") == "The house is small.\n"
+
+
+@pytest.mark.integration
+def test_json_output_carries_segments_and_stop_reasons(demo_model: Path) -> None:
+    proc = run_cli("translate", "-s", "en", "-t", "fr", "--json", "Good night.", env=model_env(demo_model))
+    data = json.loads(proc.stdout)
+    assert data["profile"] == "fewshot" and data["segments"][0]["stop"] == "newline"
+    assert data["translation"] == data["segments"][0]["translation"]
+
+
+@pytest.mark.integration
+def test_show_prompt_on_a_translategemma_gguf_prints_the_published_prompt(translategemma_copy: Path) -> None:
+    proc = run_cli("translate", "-s", "en", "-t", "de", "--show-prompt", "-m", str(translategemma_copy),
+                   "Where is the train station?")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.decode() == REFERENCE_EN_DE
+
+
+def test_console_script_is_installed() -> None:
+    script = Path(sys.executable).parent / "tg-edge"
+    proc = subprocess.run([str(script), "--version"], capture_output=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.startswith(b"tg-edge, version ")
