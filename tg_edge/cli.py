@@ -134,6 +134,20 @@ def translate(
                    err=True)
 
 
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True}, add_help_option=False)
+@click.pass_context
+def convert(ctx: click.Context) -> None:
+    """Convert a Hugging Face checkpoint to GGUF and quantize it (needs the `convert` extra)."""
+    try:
+        from convert.cli import main as convert_main
+    except ImportError as exc:
+        raise TgEdgeError(
+            f"conversion needs the convert extra ({exc.name} is missing): "
+            "pip install torch==2.13.0 'tg-edge[convert]'"
+        ) from None
+    convert_main(args=ctx.args, prog_name="tg-edge convert")
+
+
 @main.command()
 @click.option("json_", "--json", is_flag=True, help="Print JSON instead of a table.")
 def languages(json_: bool) -> None:

@@ -48,6 +48,11 @@ class Generation:
     stop: str
 
 
+def route_llama_logs() -> None:
+    """Send llama.cpp's own log lines to the ``tg_edge.llama`` logger instead of stderr."""
+    llama_cpp.llama_log_set(_route_llama_log, ctypes.c_void_p(0))
+
+
 def default_threads() -> int:
     """The CPUs this process may run on (all of them: decoding is memory-bound, not hyperthread-bound)."""
     try:
@@ -77,7 +82,7 @@ class Engine:
         gpu_layers: int | None = None,
         n_batch: int = 512,
     ) -> None:
-        llama_cpp.llama_log_set(_route_llama_log, ctypes.c_void_p(0))
+        route_llama_logs()
         self.threads = threads or default_threads()
         if gpu_layers is None:
             gpu_layers = -1 if gpu_available() else 0
@@ -143,6 +148,19 @@ class Engine:
         return self._llm.token_eos()
 
     @property
+    def n_vocab(self) -> int:
+        return self._n_vocab
+
+    @property
+    def n_params(self) -> int:
+        return int(llama_cpp.llama_model_n_params(self._llm.model))
+
+    @property
+    def weight_bytes(self) -> int:
+        """Bytes of tensor data in the model file (what decoding reads per token, for a dense model)."""
+        return int(llama_cpp.llama_model_size(self._llm.model))
+
+    @property
     def adds_bos(self) -> bool:
         """Whether the model's tokenizer wants a BOS token at the start of a prompt."""
         return self._llm._model.add_bos_token()  # noqa: SLF001
@@ -197,6 +215,21 @@ class Engine:
             yield tail
         return Generation("".join(text_parts), len(prompt), len(out_tokens), reused, stop)
 
+    def logits(self, tokens: Sequence[int]) -> np.ndarray:
+        """Next-token logits after every position of ``tokens`` (teacher forcing), shape (len, n_vocab)."""
+        self._check_open()
+        if len(tokens) > self.n_ctx:
+            raise TgEdgeError(f"{len(tokens)} tokens do not fit the context of {self.n_ctx} tokens")
+        llama_cpp.llama_memory_seq_rm(self._memory, 0, 0, -1)
+        self._cached.clear()
+        out = np.empty((len(tokens), self._n_vocab), dtype=np.float32)
+        for start in range(0, len(tokens), self.n_batch):
+            chunk = tokens[start:start + self.n_batch]
+            self._decode(chunk, start, all_logits=True)
+            pointer = llama_cpp.llama_get_logits(self._ctx)
+            out[start:start + len(chunk)] = np.ctypeslib.as_array(pointer, shape=(len(chunk), self._n_vocab))
+        return out
+
     def _evaluate_prompt(self, prompt: Sequence[int]) -> int:
         """Bring the KV cache to ``prompt``, reusing the longest cached prefix; returns its length."""
         keep = 0
@@ -209,7 +242,7 @@ class Engine:
             self._decode(prompt[start:start + self.n_batch], start)
         return keep
 
-    def _decode(self, tokens: Sequence[int], pos: int) -> None:
+    def _decode(self, tokens: Sequence[int], pos: int, *, all_logits: bool = False) -> None:
         batch = self._batch
         batch.n_tokens = len(tokens)
         for i, token in enumerate(tokens):
@@ -217,7 +250,7 @@ class Engine:
             batch.pos[i] = pos + i
             batch.n_seq_id[i] = 1
             batch.seq_id[i][0] = 0
-            batch.logits[i] = i == len(tokens) - 1
+            batch.logits[i] = all_logits or i == len(tokens) - 1
         status = llama_cpp.llama_decode(self._ctx, batch)
         if status != 0:
             raise TgEdgeError(f"llama_decode failed with status {status}")

@@ -17,6 +17,7 @@ import jinja2
 import jinja2.ext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from . import gguf_keys
 from .errors import PromptError
 from .fewshot_examples import EXAMPLES
 from .languages import Language
@@ -42,7 +43,10 @@ class Prompt:
 
 
 def detect_profile(metadata: Mapping[str, str]) -> str:
-    """Pick the profile a GGUF needs from its metadata."""
+    """Pick the profile a GGUF needs from its metadata (``tg_edge.prompt_profile`` wins when set)."""
+    recorded = metadata.get(gguf_keys.PROMPT_PROFILE)
+    if recorded in PROFILES:
+        return recorded
     template = metadata.get(CHAT_TEMPLATE_KEY, "")
     name = " ".join(metadata.get(key, "") for key in ("general.name", "general.basename")).lower()
     if _TRANSLATEGEMMA_MARKER in template or (not template and "translategemma" in name):
