@@ -31,6 +31,11 @@ def _route_llama_log(level: int, text: bytes, user_data: ctypes.c_void_p) -> Non
         _llama_log.log(_LEVELS.get(level, logging.DEBUG), "%s", message)
 
 
+def route_llama_log() -> None:
+    """Send llama.cpp's own log to the ``tg_edge.llama`` logger instead of stderr."""
+    llama_cpp.llama_log_set(_route_llama_log, ctypes.c_void_p(0))
+
+
 STOP_EOS = "eos"  # the model ended its turn (EOS, <end_of_turn>, ...)
 STOP_NEWLINE = "newline"  # a one-line prompt reached the end of its line
 STOP_LENGTH = "length"  # the max_tokens bound was hit: the output may be cut
@@ -77,7 +82,7 @@ class Engine:
         gpu_layers: int | None = None,
         n_batch: int = 512,
     ) -> None:
-        llama_cpp.llama_log_set(_route_llama_log, ctypes.c_void_p(0))
+        route_llama_log()
         self.threads = threads or default_threads()
         if gpu_layers is None:
             gpu_layers = -1 if gpu_available() else 0
@@ -196,6 +201,12 @@ class Engine:
             text_parts.append(tail)
             yield tail
         return Generation("".join(text_parts), len(prompt), len(out_tokens), reused, stop)
+
+    def reset(self) -> None:
+        """Empty the KV cache, so the next :meth:`generate` evaluates its whole prompt (benchmarks need this)."""
+        self._check_open()
+        llama_cpp.llama_memory_clear(self._memory, True)
+        self._cached.clear()
 
     def _evaluate_prompt(self, prompt: Sequence[int]) -> int:
         """Bring the KV cache to ``prompt``, reusing the longest cached prefix; returns its length."""
