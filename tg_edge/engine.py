@@ -202,12 +202,6 @@ class Engine:
             yield tail
         return Generation("".join(text_parts), len(prompt), len(out_tokens), reused, stop)
 
-    def reset(self) -> None:
-        """Empty the KV cache, so the next :meth:`generate` evaluates its whole prompt (benchmarks need this)."""
-        self._check_open()
-        llama_cpp.llama_memory_clear(self._memory, True)
-        self._cached.clear()
-
     def _evaluate_prompt(self, prompt: Sequence[int]) -> int:
         """Bring the KV cache to ``prompt``, reusing the longest cached prefix; returns its length."""
         keep = 0
@@ -239,6 +233,12 @@ class Engine:
         pointer = llama_cpp.llama_get_logits_ith(self._ctx, self._last_logits_row)
         logits = np.ctypeslib.as_array(pointer, shape=(self._n_vocab,))
         return int(np.argmax(logits))
+
+    def reset(self) -> None:
+        """Empty the KV cache, so the next :meth:`generate` evaluates its whole prompt (benchmarks need this)."""
+        self._check_open()
+        llama_cpp.llama_memory_clear(self._memory, True)
+        self._cached.clear()
 
     def close(self) -> None:
         """Free the context and model now instead of at garbage collection."""
