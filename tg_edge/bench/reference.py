@@ -3,7 +3,8 @@
 - :func:`raw_loop`: a minimal greedy loop over ``llama_decode`` through the low-level API, with the
   context settings tg-edge's engine uses: the ceiling for single-stream decoding.
 - :func:`naive_loop`: what a user writes in ten lines: ``Llama(...)`` and ``create_completion`` once
-  per sentence, default settings apart from threads, GPU layers, greedy decoding and a newline stop.
+  per sentence, default settings apart from threads (for prompts too, as the other two), GPU layers,
+  greedy decoding and a newline stop.
 """
 
 from __future__ import annotations
@@ -110,7 +111,8 @@ def naive_loop(
 ) -> dict[str, object]:
     """``create_completion`` once per prompt, ``repeats`` passes (after one warm-up call), each call timed."""
     started = time.perf_counter()
-    llm = llama_cpp.Llama(model_path=str(model_path), n_threads=threads, n_gpu_layers=gpu_layers, verbose=False)
+    llm = llama_cpp.Llama(model_path=str(model_path), n_threads=threads, n_threads_batch=threads,
+                          n_gpu_layers=gpu_layers, verbose=False)
     load_s = time.perf_counter() - started
 
     def complete(prompt: str) -> str:
