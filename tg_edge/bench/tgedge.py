@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..translator import Translator
+
+if TYPE_CHECKING:
+    from ..engine import Generation
 
 Progress = Callable[[str], None]
 
@@ -27,7 +31,7 @@ def tg_edge_loop(
     gpu_layers: int,
     progress: Progress,
 ) -> dict[str, object]:
-    """Load; decode speed on the few-shot prompt for ``speed_text``; per-sentence latency on the first
+    """Load; decode speed on the translation prompt for ``speed_text``; per-sentence latency on the first
     ``n_latency`` sentences; ``sentences`` as one document of lines. Each part ``repeats`` times.
 
     Also returns the prompts it rendered, so the reference loops run on exactly the same input.
@@ -44,10 +48,9 @@ def tg_edge_loop(
         for run in range(repeats + 1):
             progress(f"decode speed, {'warm-up' if run == 0 else f'run {run}/{repeats}'}")
             engine.reset()
+            timing = _timed_generation(engine.generate(tokens, max_tokens=n_decode))
             if run:
-                speed.append(_timed_generation(engine.generate(tokens, max_tokens=n_decode)))
-            else:
-                _timed_generation(engine.generate(tokens, max_tokens=n_decode))
+                speed.append(timing)
 
         translator.translate(warmup_sentence, source=source, target=target)
         latency = []
@@ -83,7 +86,7 @@ def tg_edge_loop(
         }
 
 
-def _timed_generation(generation) -> dict[str, float | int | None]:  # noqa: ANN001 - an Engine.generate generator
+def _timed_generation(generation: Generator[str, None, Generation]) -> dict[str, object]:
     """Run one generation: seconds to the first text (prompt + first token) and for the tokens after it."""
     started = time.perf_counter()
     first = None

@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import TgEdgeError
@@ -50,7 +51,7 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def _measure(kind: str, spec: dict[str, object], progress) -> dict[str, object]:  # noqa: ANN001
+def _measure(kind: str, spec: dict[str, object], progress: Callable[[str], None]) -> dict[str, object]:
     if kind == "tg_edge":
         from .tgedge import tg_edge_loop
 
