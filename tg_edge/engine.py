@@ -220,8 +220,7 @@ class Engine:
         self._check_open()
         if len(tokens) > self.n_ctx:
             raise TgEdgeError(f"{len(tokens)} tokens do not fit the context of {self.n_ctx} tokens")
-        llama_cpp.llama_memory_seq_rm(self._memory, 0, 0, -1)
-        self._cached.clear()
+        self.reset()
         out = np.empty((len(tokens), self._n_vocab), dtype=np.float32)
         for start in range(0, len(tokens), self.n_batch):
             chunk = tokens[start:start + self.n_batch]
@@ -261,6 +260,12 @@ class Engine:
         pointer = llama_cpp.llama_get_logits_ith(self._ctx, self._last_logits_row)
         logits = np.ctypeslib.as_array(pointer, shape=(self._n_vocab,))
         return int(np.argmax(logits))
+
+    def reset(self) -> None:
+        """Empty the KV cache, so the next :meth:`generate` evaluates its whole prompt (benchmarks need this)."""
+        self._check_open()
+        llama_cpp.llama_memory_clear(self._memory, True)
+        self._cached.clear()
 
     def close(self) -> None:
         """Free the context and model now instead of at garbage collection."""

@@ -1,0 +1,107 @@
+"""The benchmark harness: it runs on a tiny setting and writes complete reports; errors are clean messages.
+
+Benchmarks are not tests: nothing here checks a time or a speed.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tg_edge import ModelError
+from tg_edge.bench.modelfile import find_models, read_model_file
+from tg_edge.bench.runner import BenchSettings
+
+from .conftest import run_cli
+
+SECTIONS = {"tool", "started", "seconds", "settings", "machine", "bandwidth", "models"}
+REFERENCE_FIGURES = {
+    "raw": {"load_s", "n_prompt", "n_decode", "ttft_s", "prompt_tok_s", "decode_tok_s", "peak_rss_bytes"},
+    "naive": {"load_s", "latency", "document", "quality", "peak_rss_bytes"},
+    "tg_edge": {"load_s", "n_prompt", "n_decode", "ttft_s", "prompt_tok_s", "decode_tok_s", "latency",
+                "document", "quality", "peak_rss_bytes"},
+}
+
+
+def test_bench_help_loads_neither_llama_cpp_nor_plotting() -> None:
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from tg_edge.cli import main\n"
+        "r = CliRunner().invoke(main, ['bench', '--help'])\n"
+        "assert r.exit_code == 0 and '--quant' in r.output, r.output\n"
+        "print(sorted(m for m in ('llama_cpp', 'matplotlib', 'sacrebleu') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_model_file_reads_quant_and_bytes_per_token_from_the_header(demo_model: Path) -> None:
+    model = read_model_file(demo_model)
+    assert model.quant == "Q4_K_M"
+    assert 0.9 * model.file_bytes < model.tensor_bytes < model.file_bytes
+    assert model.bytes_per_token == model.tensor_bytes  # Gemma 3 ties its output to the token embedding
+    assert [m.path for m in find_models([str(demo_model.parent)], ["q4_k_m"])] == [demo_model.resolve()]
+
+
+def test_model_selection_errors_name_what_was_found(demo_model: Path, tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="no model file of quant Q8_0; the files given are Q4_K_M"):
+        find_models([str(demo_model)], ["Q8_0"])
+    with pytest.raises(ModelError, match="no .gguf files in"):
+        find_models([str(tmp_path)])
+
+
+def test_settings_are_validated() -> None:
+    assert BenchSettings.quick().document == 20
+    assert BenchSettings.quick(document=5, sentences=2).sentences == 2
+    with pytest.raises(ValueError, match="sentences <= document"):
+        BenchSettings(sentences=30, document=20)
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "code", "message"),
+    [
+        (["-m", "missing.gguf"], {}, 1, "model file not found: missing.gguf"),
+        (["-t", "zu"], {}, 1, "no FLORES-200 file for 'zu'"),
+        (["-t", "klingon"], {}, 2, "unknown language 'klingon'"),
+        ([], {"TG_EDGE_FLORES": "/nonexistent"}, 1, "set TG_EDGE_FLORES to the flores200 directory"),
+        (["--sentences", "9", "--document", "3"], {}, 2, "sentences <= document"),
+    ],
+)
+def test_bad_input_is_a_clean_error(args: list[str], env: dict[str, str], code: int, message: str,
+                                    tmp_path: Path) -> None:
+    proc = run_cli("bench", "--out", str(tmp_path / "out"), *args, env=env)
+    assert proc.returncode == code
+    assert message.encode() in proc.stderr and b"Traceback" not in proc.stderr
+    assert proc.stdout == b"" and not (tmp_path / "out").exists()
+
+
+@pytest.mark.integration
+def test_tiny_run_writes_json_markdown_and_chart(demo_model: Path, tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    proc = run_cli(
+        "bench", "-m", str(demo_model), "--sentences", "2", "--document", "3", "--repeats", "1",
+        "--tokens", "8", "--threads", "1", "--out", str(out),  # 1 thread: robust on a busy CPU
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    table = proc.stdout.decode()
+    for label in ("raw llama.cpp loop", "naive llama-cpp-python", "tg-edge", "Q4_K_M"):
+        assert label in table
+    assert "naive llama-cpp-python: sentence 3/3" in proc.stderr.decode()  # progress, on stderr
+
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert SECTIONS <= results.keys()
+    assert results["settings"]["document"] == 3 and results["machine"]["cpu"]
+    assert results["bandwidth"]["gb_per_s"] > 0
+    (entry,) = results["models"]
+    for reference, figures in REFERENCE_FIGURES.items():
+        assert figures <= entry[reference].keys(), reference
+    assert entry["tg_edge"]["n_prompt"] == entry["raw"]["n_prompt"]  # the same prompt, token for token
+    assert entry["tg_edge"]["latency"]["n"] == 2 and entry["tg_edge"]["document"]["segments"] == 3
+    assert 0 <= entry["tg_edge"]["quality"]["chrf++"] <= 100
+    assert entry["naive"]["peak_rss_bytes"] > entry["model"]["tensor_bytes"] / 2  # mmap'd weights count
+    assert set(entry["ratios"]) >= {"decode_vs_raw", "document_vs_naive", "tg_edge_decode_of_bandwidth"}
+    assert (out / "results.md").read_text(encoding="utf-8") == table
+    assert (out / "results.png").read_bytes().startswith(b"\x89PNG")

@@ -1,0 +1,134 @@
+"""The two reference points, written against llama-cpp-python directly (so this module imports llama_cpp).
+
+- :func:`raw_loop`: a minimal greedy loop over ``llama_decode`` through the low-level API, with the
+  context settings tg-edge's engine uses: the ceiling for single-stream decoding.
+- :func:`naive_loop`: what a user writes in ten lines: ``Llama(...)`` and ``create_completion`` once
+  per sentence, default settings apart from threads (for prompts too, as the other two), GPU layers,
+  greedy decoding and a newline stop.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import llama_cpp
+import numpy as np
+
+from ..engine import route_llama_logs
+from ..errors import ModelError, TgEdgeError
+
+Progress = Callable[[str], None]
+
+
+def raw_loop(
+    model_path: Path,
+    prompt: Sequence[int],
+    *,
+    n_decode: int,
+    repeats: int,
+    threads: int,
+    n_ctx: int,
+    n_batch: int,
+    gpu_layers: int,
+    progress: Progress,
+) -> dict[str, object]:
+    """Load, then ``repeats`` times (after a warm-up): clear the cache, evaluate ``prompt``, and decode greedily
+    until ``n_decode`` tokens or the end of generation, as the engine does, so both do the same work."""
+    route_llama_logs()
+    llama_cpp.llama_backend_init()
+    started = time.perf_counter()
+    model_params = llama_cpp.llama_model_default_params()
+    model_params.n_gpu_layers = gpu_layers
+    model = llama_cpp.llama_model_load_from_file(str(model_path).encode(), model_params)
+    if not model:
+        raise ModelError(f"llama.cpp could not load {model_path}")
+    params = llama_cpp.llama_context_default_params()
+    params.n_ctx, params.n_batch, params.n_ubatch = n_ctx, n_batch, n_batch
+    params.n_threads = params.n_threads_batch = threads
+    params.flash_attn_type = llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED  # as llama_cpp.Llama, and so the engine
+    ctx = llama_cpp.llama_init_from_model(model, params)
+    if not ctx:
+        llama_cpp.llama_model_free(model)
+        raise ModelError(f"llama.cpp could not create a context for {model_path}")
+    load_s = time.perf_counter() - started
+    vocab = llama_cpp.llama_model_get_vocab(model)
+    n_vocab = llama_cpp.llama_vocab_n_tokens(vocab)
+    memory = llama_cpp.llama_get_memory(ctx)
+    batch = llama_cpp.llama_batch_init(n_batch, 0, 1)
+
+    def decode(tokens: Sequence[int], pos: int) -> int:
+        """Evaluate ``tokens`` from position ``pos``; the greedy next token."""
+        batch.n_tokens = len(tokens)
+        for i, token in enumerate(tokens):
+            batch.token[i], batch.pos[i], batch.n_seq_id[i] = token, pos + i, 1
+            batch.seq_id[i][0] = 0
+            batch.logits[i] = i == len(tokens) - 1
+        if llama_cpp.llama_decode(ctx, batch) != 0:
+            raise TgEdgeError("llama_decode failed")
+        logits = llama_cpp.llama_get_logits_ith(ctx, len(tokens) - 1)
+        return int(np.argmax(np.ctypeslib.as_array(logits, shape=(n_vocab,))))
+
+    runs = []
+    try:
+        for run in range(repeats + 1):
+            progress(f"decode speed, {'warm-up' if run == 0 else f'run {run}/{repeats}'}")
+            llama_cpp.llama_memory_clear(memory, True)
+            t0 = time.perf_counter()
+            for start in range(0, len(prompt), n_batch):
+                token = decode(prompt[start:start + n_batch], start)
+            t1 = time.perf_counter()
+            n_new = 0
+            while n_new < n_decode and not llama_cpp.llama_vocab_is_eog(vocab, token):
+                token = decode([token], len(prompt) + n_new)
+                n_new += 1
+            t2 = time.perf_counter()
+            if run:
+                runs.append({"prompt_s": t1 - t0, "decode_s": t2 - t1, "n_decode": n_new})
+    finally:
+        llama_cpp.llama_batch_free(batch)
+        llama_cpp.llama_free(ctx)
+        llama_cpp.llama_model_free(model)
+    return {
+        "load_s": load_s,
+        "n_prompt": len(prompt),
+        "runs": runs,
+        "llama_cpp_system_info": llama_cpp.llama_print_system_info().decode().strip(" |"),
+    }
+
+
+def naive_loop(
+    model_path: Path,
+    prompts: Sequence[str],
+    *,
+    warmup_prompt: str,
+    repeats: int,
+    threads: int,
+    gpu_layers: int,
+    max_tokens: int,
+    progress: Progress,
+) -> dict[str, object]:
+    """``create_completion`` once per prompt, ``repeats`` passes (after one warm-up call), each call timed."""
+    started = time.perf_counter()
+    llm = llama_cpp.Llama(model_path=str(model_path), n_threads=threads, n_threads_batch=threads,
+                          n_gpu_layers=gpu_layers, verbose=False)
+    load_s = time.perf_counter() - started
+
+    def complete(prompt: str) -> str:
+        out = llm.create_completion(prompt, max_tokens=max_tokens, temperature=0, stop=["\n"])
+        return out["choices"][0]["text"].strip()
+
+    complete(warmup_prompt)
+    passes = []
+    for run in range(1, repeats + 1):
+        seconds, outputs = [], []
+        for i, prompt in enumerate(prompts, 1):
+            progress(f"sentence {i}/{len(prompts)}, pass {run}/{repeats}")
+            t0 = time.perf_counter()
+            outputs.append(complete(prompt))
+            seconds.append(time.perf_counter() - t0)
+        passes.append({"seconds": seconds, "outputs": outputs})
+    n_ctx = llm.n_ctx()
+    llm.close()
+    return {"load_s": load_s, "n_ctx": n_ctx, "max_tokens": max_tokens, "passes": passes}

@@ -1,0 +1,242 @@
+"""The benchmark run: for each model file, tg-edge and its two reference points, each in a fresh process."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import BenchError
+from ..flores import load_flores
+from ..languages import resolve_language
+from .bandwidth import measure_bandwidth
+from .machine import machine_info
+from .modelfile import ModelFile, find_models
+from .quality import score
+
+Progress = Callable[[str], None]
+
+SPEED_SENTENCES = 6  # the decode-speed prompt translates the first six devtest sentences as one paragraph
+WARMUP_LINE = 1011  # the last devtest line, outside every sentence set
+
+
+@dataclass(frozen=True)
+class BenchSettings:
+    """What one benchmark run measures; :meth:`quick` is the few-minute preset."""
+
+    source: str = "en"
+    target: str = "de"
+    sentences: int = 50
+    """Per-segment latency: the first ``sentences`` FLORES devtest lines, one translation each."""
+    document: int = 200
+    """Document throughput: the first ``document`` lines translated as one text."""
+    repeats: int = 3
+    decode_tokens: int = 128
+    threads: int | None = None
+    gpu_layers: int | None = None
+    n_ctx: int = 4096
+    n_batch: int = 512
+    naive_max_tokens: int = 256
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.sentences <= self.document <= WARMUP_LINE:
+            raise ValueError(f"need 1 <= sentences <= document <= {WARMUP_LINE}")
+        if self.repeats < 1 or self.decode_tokens < 1:
+            raise ValueError("repeats and decode tokens must be at least 1")
+
+    @classmethod
+    def quick(cls, **overrides: object) -> BenchSettings:
+        """A run of a few minutes on 2 CPU cores for the demo model."""
+        return replace(cls(sentences=10, document=20, repeats=2, decode_tokens=64), **overrides)
+
+
+def run_bench(
+    model_specs: Sequence[str],
+    settings: BenchSettings,
+    *,
+    quants: Sequence[str] = (),
+    progress: Progress = lambda message: None,
+) -> dict[str, object]:
+    """Measure every model file and return all figures, machine and settings as one JSON-ready dict."""
+    from ..engine import default_threads, gpu_available
+
+    source, target = resolve_language(settings.source).code, resolve_language(settings.target).code
+    sentences = load_flores(source, settings.document)  # fails early on a pair FLORES lacks
+    references = load_flores(target, settings.document)
+    models = find_models(model_specs, quants)
+    settings = replace(
+        settings,
+        source=source,
+        target=target,
+        threads=settings.threads or default_threads(),
+        gpu_layers=settings.gpu_layers if settings.gpu_layers is not None else (-1 if gpu_available() else 0),
+    )
+    texts = {
+        "speed": " ".join(load_flores(source, SPEED_SENTENCES)),
+        "warmup": load_flores(source, 1, start=WARMUP_LINE)[0],
+    }
+    started = time.time()
+    machine = machine_info()  # the load average now tells whether the machine was busy
+    progress(f"machine: measuring memory bandwidth with {settings.threads} threads")
+    bandwidth = measure_bandwidth(settings.threads)
+    results = []
+    for index, model in enumerate(models, 1):
+        progress(f"[{index}/{len(models)}] {model.name} ({model.quant}, {model.file_bytes / 2**20:.0f} MiB)")
+        results.append(_bench_model(model, settings, sentences, references, texts, bandwidth, progress))
+    return {
+        "tool": "tg-edge bench",
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+        "seconds": round(time.time() - started, 1),
+        "settings": asdict(settings) | {"speed_sentences": SPEED_SENTENCES, "data": "FLORES-200 devtest"},
+        "machine": machine | {"load_average_at_end": machine_info()["load_average"]},
+        "bandwidth": bandwidth,
+        "models": results,
+    }
+
+
+def _bench_model(
+    model: ModelFile,
+    settings: BenchSettings,
+    sentences: list[str],
+    references: list[str],
+    texts: dict[str, str],
+    bandwidth: dict[str, object],
+    progress: Progress,
+) -> dict[str, object]:
+    _read_through(model.path)  # every process then loads from the page cache: load times compare
+    common = {"model_path": str(model.path), "threads": settings.threads, "gpu_layers": settings.gpu_layers}
+    tg = _spawn("tg_edge", "tg-edge", progress, **common, speed_text=texts["speed"], sentences=sentences,
+                n_latency=settings.sentences, warmup_sentence=texts["warmup"], source=settings.source,
+                target=settings.target, n_decode=settings.decode_tokens, repeats=settings.repeats,
+                n_ctx=settings.n_ctx)
+    raw = _spawn("raw", "raw llama.cpp", progress, **common, prompt=tg["speed_prompt_tokens"],
+                 n_decode=settings.decode_tokens, repeats=settings.repeats, n_ctx=settings.n_ctx,
+                 n_batch=settings.n_batch)
+    naive = _spawn("naive", "naive llama-cpp-python", progress, **common, prompts=tg["prompts"],
+                   warmup_prompt=tg["warmup_prompt"], repeats=settings.repeats,
+                   max_tokens=settings.naive_max_tokens)
+    chars = sum(len(s) for s in sentences)
+    tg_outputs, naive_outputs = tg["document"][0]["outputs"], naive["passes"][0]["outputs"]
+    tg_summary = {
+        "load_s": tg["load_s"],
+        "profile": tg["profile"],
+        **_speed(tg["speed"], len(tg["speed_prompt_tokens"])),
+        "latency": _percentiles([r["seconds"] for r in tg["latency"]], [r["ttft_s"] for r in tg["latency"]]),
+        "document": _throughput([p["seconds"] for p in tg["document"]], len(sentences), chars)
+        | {"problems": tg["document"][0]["problems"]},
+        "quality": score(tg_outputs, references, settings.target),
+        "peak_rss_bytes": tg["peak_rss_bytes"],
+    }
+    raw_summary = {
+        "load_s": raw["load_s"],
+        **_speed(raw["runs"], raw["n_prompt"]),
+        "peak_rss_bytes": raw["peak_rss_bytes"],
+        "llama_cpp_system_info": raw["llama_cpp_system_info"],
+    }
+    naive_summary = {
+        "load_s": naive["load_s"],
+        "n_ctx": naive["n_ctx"],
+        "max_tokens": naive["max_tokens"],
+        "latency": _percentiles([s for p in naive["passes"] for s in p["seconds"][:settings.sentences]]),
+        "document": _throughput([sum(p["seconds"]) for p in naive["passes"]], len(sentences), chars),
+        "quality": score(naive_outputs, references, settings.target),
+        "peak_rss_bytes": naive["peak_rss_bytes"],
+    }
+    gbps = float(bandwidth["gb_per_s"])
+    return {
+        "model": {"path": str(model.path), "name": model.name, "quant": model.quant, "file_bytes": model.file_bytes,
+                  "tensor_bytes": model.tensor_bytes, "bytes_per_token": model.bytes_per_token},
+        "raw": raw_summary,
+        "naive": naive_summary,
+        "tg_edge": tg_summary,
+        "weights_gb_per_s": {"raw": _gb(model, raw_summary), "tg_edge": _gb(model, tg_summary)},
+        "ratios": {
+            "decode_vs_raw": _ratio(tg_summary["decode_tok_s"]["median"], raw_summary["decode_tok_s"]["median"]),
+            "prompt_vs_raw": _ratio(tg_summary["prompt_tok_s"]["median"], raw_summary["prompt_tok_s"]["median"]),
+            "document_vs_naive": _ratio(tg_summary["document"]["segments_per_s"],
+                                        naive_summary["document"]["segments_per_s"]),
+            "latency_p50_vs_naive": _ratio(tg_summary["latency"]["p50_s"], naive_summary["latency"]["p50_s"]),
+            "tg_edge_decode_of_bandwidth": _ratio(_gb(model, tg_summary), gbps),
+            "raw_decode_of_bandwidth": _ratio(_gb(model, raw_summary), gbps),
+        },
+        "agreement": {
+            "identical_outputs": sum(a == b for a, b in zip(tg_outputs, naive_outputs)),
+            "of": len(tg_outputs),
+        },
+    }
+
+
+def _spawn(kind: str, label: str, progress: Progress, **spec: object) -> dict[str, object]:
+    """Run one measurement in ``python -m tg_edge.bench.worker`` and return its figures."""
+    progress(f"  {label}: starting")
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="tg-edge-bench-") as tmp:
+        spec_path, result_path = Path(tmp, "spec.json"), Path(tmp, "result.json")
+        spec_path.write_text(json.dumps({"label": label, **spec}, ensure_ascii=False), encoding="utf-8")
+        # The worker's stdout is dropped so that only the table reaches ours; progress goes to stderr.
+        proc = subprocess.run([sys.executable, "-m", "tg_edge.bench.worker", kind, str(spec_path), str(result_path)],
+                              stdout=subprocess.DEVNULL, check=False)
+        result = json.loads(result_path.read_text(encoding="utf-8")) if result_path.is_file() else {}
+    if proc.returncode != 0 or "error" in result:
+        raise BenchError(f"{label} measurement failed: {result.get('error') or f'exit status {proc.returncode}'}")
+    progress(f"  {label}: done in {time.perf_counter() - started:.0f} s")
+    return result
+
+
+def _read_through(path: Path) -> None:
+    with path.open("rb") as handle:
+        while handle.read(16 * 2**20):
+            pass
+
+
+def _speed(runs: list[dict[str, object]], n_prompt: int) -> dict[str, object]:
+    """Prompt and decode rates over repeated runs: median and best, with the runs themselves."""
+    decoded = [r for r in runs if r["decode_s"]]
+    return {
+        "n_prompt": n_prompt,
+        "n_decode": runs[0]["n_decode"],
+        "ttft_s": _stat([r["prompt_s"] for r in runs], best=min),
+        "prompt_tok_s": _stat([n_prompt / r["prompt_s"] for r in runs], best=max),
+        "decode_tok_s": _stat([r["n_decode"] / r["decode_s"] for r in decoded], best=max),
+        "runs": runs,
+    }
+
+
+def _percentiles(seconds: list[float], ttft: list[float] | None = None) -> dict[str, object]:
+    figures = {"n": len(seconds), "p50_s": float(np.percentile(seconds, 50)), "p95_s": float(np.percentile(seconds, 95))}
+    if ttft:
+        figures |= {"ttft_p50_s": float(np.percentile(ttft, 50)), "ttft_p95_s": float(np.percentile(ttft, 95))}
+    return figures
+
+
+def _throughput(seconds: list[float], segments: int, chars: int) -> dict[str, object]:
+    median = statistics.median(seconds)
+    return {
+        "segments": segments,
+        "source_chars": chars,
+        "seconds": _stat(seconds, best=min),
+        "segments_per_s": segments / median,
+        "chars_per_s": chars / median,
+    }
+
+
+def _stat(values: list[float], *, best: Callable[[list[float]], float]) -> dict[str, float | None]:
+    return {"median": statistics.median(values), "best": best(values)} if values else {"median": None, "best": None}
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
+
+
+def _gb(model: ModelFile, summary: dict[str, object]) -> float | None:
+    """GB/s of weights streamed at the median decode speed."""
+    rate = summary["decode_tok_s"]["median"]
+    return model.bytes_per_token * rate / 1e9 if rate is not None else None
