@@ -192,7 +192,7 @@ def bench(models: tuple[str, ...], quants: tuple[str, ...], quick: bool, out_dir
     """
     from importlib.util import find_spec
 
-    missing = [name for name in ("gguf", "sacrebleu", "matplotlib") if find_spec(name) is None]
+    missing = [name for name in ("sacrebleu", "matplotlib") if find_spec(name) is None]
     if missing:
         raise TgEdgeError(f"tg-edge bench needs {', '.join(missing)}: pip install 'tg-edge[bench]'")
     from .bench.report import write_reports
