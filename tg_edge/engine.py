@@ -208,7 +208,8 @@ class Engine:
             if repeating_tail(out_tokens):
                 stop = STOP_LOOP
                 break
-            self._decode([token], len(self._cached))
+            if len(out_tokens) < max_tokens:  # the bound's last token needs no logits after it
+                self._decode([token], len(self._cached))
         tail = decoder.decode(b"", final=True)
         if tail and stop != STOP_NEWLINE:
             text_parts.append(tail)
