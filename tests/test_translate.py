@@ -128,3 +128,12 @@ def tg_lang(code: str):
     from tg_edge import resolve_language
 
     return resolve_language(code)
+
+
+def test_forcing_a_profile_the_model_cannot_use_is_a_prompt_error(demo_model: Path) -> None:
+    from tg_edge import PromptError
+
+    with pytest.raises(PromptError, match="needs a chat template"):
+        Translator(demo_model, prompt_profile="chat")
+    with pytest.raises(PromptError, match="unknown prompt profile"):
+        Translator(demo_model, prompt_profile="nope")

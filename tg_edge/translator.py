@@ -9,10 +9,10 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import TranslationIncomplete
+from .errors import TgEdgeError, TranslationIncomplete
 from .languages import Language, resolve_language
 from .models import resolve_model
-from .prompts import PROFILES, Prompt, detect_profile, make_profile
+from .prompts import Prompt, detect_profile, make_profile
 from .segment import join_pieces, split_text
 
 log = logging.getLogger("tg_edge")
@@ -116,16 +116,17 @@ class Translator:
         self.model_path: Path = resolve_model(model)
         self.options = options or TranslationOptions()
         self._engine = Engine(self.model_path, n_ctx=n_ctx, threads=threads, gpu_layers=gpu_layers)
-        self.profile = prompt_profile or detect_profile(self._engine.metadata)
-        if self.profile not in PROFILES:
+        try:
+            self.profile = prompt_profile or detect_profile(self._engine.metadata)
+            self._prompts = make_profile(
+                self.profile,
+                self._engine.metadata,
+                bos_token=self._engine.token_text(self._engine.bos_token),
+                eos_token=self._engine.token_text(self._engine.eos_token),
+            )
+        except TgEdgeError:
             self._engine.close()
-            raise ValueError(f"unknown prompt profile {self.profile!r}; choose one of {', '.join(PROFILES)}")
-        self._prompts = make_profile(
-            self.profile,
-            self._engine.metadata,
-            bos_token=self._engine.token_text(self._engine.bos_token),
-            eos_token=self._engine.token_text(self._engine.eos_token),
-        )
+            raise
         log.info("loaded %s (prompt profile %s, %d threads)", self.model_path, self.profile, self._engine.threads)
 
     @property
