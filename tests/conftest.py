@@ -43,6 +43,20 @@ def translator(demo_model: Path) -> Iterator[object]:
         yield loaded
 
 
+def modules_after_help(args: list[str], watch: tuple[str, ...]) -> list[str]:
+    """Run ``tg-edge ARGS`` (a --help) in a fresh interpreter; which of ``watch`` got imported."""
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from tg_edge.cli import main\n"
+        f"r = CliRunner().invoke(main, {args!r})\n"
+        "assert r.exit_code == 0 and 'Usage' in r.output, r.output\n"
+        f"print(' '.join(m for m in {watch!r} if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return out.stdout.split()
+
+
 def run_cli(*args: str, input: bytes | None = None, env: dict[str, str] | None = None,
             timeout: float = 300) -> subprocess.CompletedProcess[bytes]:
     """Run ``python -m tg_edge`` as a real subprocess, the way a user's shell would."""

@@ -4,8 +4,6 @@ Benchmarks are not tests: nothing here checks a time or a speed.
 """
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +12,7 @@ from tg_edge import ModelError
 from tg_edge.bench.modelfile import find_models, read_model_file
 from tg_edge.bench.runner import BenchSettings
 
-from .conftest import run_cli
+from .conftest import modules_after_help, run_cli
 
 SECTIONS = {"tool", "started", "seconds", "settings", "machine", "bandwidth", "models"}
 REFERENCE_FIGURES = {
@@ -26,16 +24,7 @@ REFERENCE_FIGURES = {
 
 
 def test_bench_help_loads_neither_llama_cpp_nor_plotting() -> None:
-    code = (
-        "import sys\n"
-        "from click.testing import CliRunner\n"
-        "from tg_edge.cli import main\n"
-        "r = CliRunner().invoke(main, ['bench', '--help'])\n"
-        "assert r.exit_code == 0 and '--quant' in r.output, r.output\n"
-        "print(sorted(m for m in ('llama_cpp', 'matplotlib', 'sacrebleu') if m in sys.modules))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert modules_after_help(["bench", "--help"], ("llama_cpp", "matplotlib", "sacrebleu")) == []
 
 
 def test_model_file_reads_quant_and_bytes_per_token_from_the_header(demo_model: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import run_cli
+from .conftest import modules_after_help, run_cli
 from .test_prompts import REFERENCE_EN_DE
 
 
@@ -16,18 +16,8 @@ def model_env(path: Path) -> dict[str, str]:
 
 
 def test_help_and_version_do_not_load_llama_cpp() -> None:
-    code = (
-        "import sys\n"
-        "from click.testing import CliRunner\n"
-        "from tg_edge.cli import main\n"
-        "r = CliRunner().invoke(main, ['--help'])\n"
-        "assert r.exit_code == 0 and 'translate' in r.output, r.output\n"
-        "r = CliRunner().invoke(main, ['translate', '--help'])\n"
-        "assert r.exit_code == 0 and '--source' in r.output, r.output\n"
-        "print('llama_cpp' in sys.modules)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert modules_after_help(["--help"], ("llama_cpp",)) == []
+    assert modules_after_help(["translate", "--help"], ("llama_cpp",)) == []
     version = run_cli("--version")
     assert version.returncode == 0 and version.stdout.decode().startswith("tg-edge, version ")
 
