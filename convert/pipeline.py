@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
@@ -21,7 +20,7 @@ from tg_edge.prompts import CHAT_TEMPLATE_KEY, detect_profile
 from .fidelity import MAX_TOKENS, SAMPLE_LANGUAGES, LogitStore, compare, record_logits, sample_texts, tokenize_sample, transformers_logits
 from .hf_to_gguf import export_gguf
 from .quantize import quantize
-from .source import Checkpoint, open_checkpoint
+from .source import Checkpoint, file_sha256, open_checkpoint
 
 log = logging.getLogger("tg_edge.convert")
 
@@ -94,12 +93,12 @@ def convert_checkpoint(
         quantize(full, target, quant, threads=options.threads)
 
     progress(f"[{next(step)}/{steps}] fidelity check on the text sample")
-    fidelity, reference, sample = _measure(checkpoint, full, quant_files, options)
+    fidelity, reference, sample, weights = _measure(checkpoint, full, quant_files, options)
 
-    entries = [_file_entry(full, options.outtype.upper(), "model", None)]
-    entries += [_file_entry(path, quant, "model", fidelity[quant]) for quant, path in quant_files.items()]
+    entries = [_file_entry(full, options.outtype.upper(), "model", weights[full], None)]
+    entries += [_file_entry(path, quant, "model", weights[path], fidelity[quant]) for quant, path in quant_files.items()]
     if mmproj is not None:
-        entries.append(_file_entry(mmproj, options.outtype.upper(), "mmproj", None))
+        entries.append(_file_entry(mmproj, options.outtype.upper(), "mmproj", None, None))
     manifest = Manifest(out_dir / "manifest.json", {
         "source": {
             "checkpoint": checkpoint.source,
@@ -128,9 +127,12 @@ def convert_checkpoint(
 
 def _measure(
     checkpoint: Checkpoint, full: Path, quant_files: dict[str, Path], options: ConvertOptions
-) -> tuple[dict[str, dict], dict, dict]:
+) -> tuple[dict[str, dict], dict, dict, dict[Path, dict]]:
+    """Fidelity per quant, the transformers check, the sample's description, and each file's weight figures."""
     texts = sample_texts(options.sample_file, options.sample_per_language)
+    weights: dict[Path, dict] = {}
     with Engine(full, n_ctx=512, threads=options.threads) as engine:
+        weights[full] = _weight_figures(engine)
         if checkpoint.chat_template and not engine.metadata.get(CHAT_TEMPLATE_KEY):
             raise ConversionError(f"{checkpoint.source} has a chat template but {full.name} lost it")
         sequences = tokenize_sample(engine, texts)
@@ -140,6 +142,7 @@ def _measure(
         results: dict[str, dict] = {}
         for quant, path in quant_files.items():
             with Engine(path, n_ctx=512, threads=options.threads) as engine:
+                weights[path] = _weight_figures(engine)
                 results[quant] = compare(store, sequences, lambda i, e=engine: e.logits(sequences[i])).as_dict()
         reference: dict = {"verdict": "skipped"}
         if options.reference_check:
@@ -153,7 +156,7 @@ def _measure(
             "texts": len(texts),
             "tokens_per_text_max": MAX_TOKENS,
         }
-        return results, reference, sample
+        return results, reference, sample, weights
     finally:
         store.close()
 
@@ -179,24 +182,18 @@ def _tool_versions() -> dict[str, str]:
     return versions
 
 
-def _file_entry(path: Path, quant: str, role: str, fidelity: dict | None) -> dict:
+def _weight_figures(engine: Engine) -> dict:
+    return {"n_params": engine.n_params, "bits_per_weight": round(engine.weight_bytes * 8 / engine.n_params, 3)}
+
+
+def _file_entry(path: Path, quant: str, role: str, weights: dict | None, fidelity: dict | None) -> dict:
     entry: dict = {"file": path.name, "role": role, "quant": quant, "size_bytes": path.stat().st_size,
-                   "sha256": _sha256(path)}
-    if role == "model":
-        with Engine(path, n_ctx=256, threads=1) as engine:
-            entry["n_params"] = engine.n_params
-            entry["bits_per_weight"] = round(engine.weight_bytes * 8 / engine.n_params, 3)
+                   "sha256": file_sha256(path)}
+    if weights is not None:
+        entry.update(weights)
     if fidelity is not None:
         entry["fidelity"] = fidelity
     return entry
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _slug(checkpoint: Checkpoint) -> str:

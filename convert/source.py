@@ -46,10 +46,21 @@ class Checkpoint:
         digest = hashlib.sha256()
         for path in sorted([self.path / n for n in _HASHED if (self.path / n).is_file()] + self.weight_files()):
             digest.update(path.name.encode() + b"\0")
-            with path.open("rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(block)
+            _feed(digest, path)
         return digest.hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 of one file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    _feed(digest, path)
+    return digest.hexdigest()
+
+
+def _feed(digest: hashlib._Hash, path: Path) -> None:  # noqa: SLF001 - the type hashlib returns
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
 
 
 def open_checkpoint(name_or_path: str, *, revision: str | None = None) -> Checkpoint:

@@ -89,21 +89,26 @@ def test_translategemma_prompt_decodes_to_the_end_of_turn_not_a_newline() -> Non
     assert published().render("Hi", EN, DE).stop_at_newline is False
 
 
-def test_chat_profile_wraps_the_instruction_in_the_models_own_template() -> None:
-    prompt = ChatProfile(GEMMA3_IT_TEMPLATE, bos_token="<bos>", eos_token="<eos>").render("Good night.", EN, DE)
-    assert prompt.text == (
-        "<bos><start_of_turn>user\n"
-        "Translate the following English text into German. Reply with the German translation only, "
-        "without explanations or notes.\n\nGood night.<end_of_turn>\n"
-        "<start_of_turn>model\n"
-    )
-    chatml = ChatProfile(CHATML_TEMPLATE, bos_token="<|startoftext|>", eos_token="<|im_end|>").render("Hi", EN, DE)
-    assert chatml.text == (
-        "<|startoftext|><|im_start|>user\n"
-        "Translate the following English text into German. Reply with the German translation only, "
-        "without explanations or notes.\n\nHi<|im_end|>\n"
-        "<|im_start|>assistant\n"
-    )
+INSTRUCTION = (
+    "Translate the following English text into German. Reply with the German translation only, "
+    "without explanations or notes.\n\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("template", "bos", "eos", "expected"),
+    [
+        (GEMMA3_IT_TEMPLATE, "<bos>", "<eos>",
+         "<bos><start_of_turn>user\n" + INSTRUCTION + "Good night.<end_of_turn>\n<start_of_turn>model\n"),
+        (CHATML_TEMPLATE, "<|startoftext|>", "<|im_end|>",
+         "<|startoftext|><|im_start|>user\n" + INSTRUCTION + "Good night.<|im_end|>\n<|im_start|>assistant\n"),
+    ],
+)
+def test_chat_profile_wraps_the_instruction_in_the_models_own_template(
+    template: str, bos: str, eos: str, expected: str
+) -> None:
+    prompt = ChatProfile(template, bos_token=bos, eos_token=eos).render("Good night.", EN, DE)
+    assert prompt.text == expected
 
 
 def test_fewshot_prompt_is_example_lines_and_stops_at_the_line_end() -> None:
