@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -115,6 +116,7 @@ class Translator:
 
         self.model_path: Path = resolve_model(model)
         self.options = options or TranslationOptions()
+        self._lock = threading.Lock()  # one decode at a time on the engine
         self._engine = Engine(self.model_path, n_ctx=n_ctx, threads=threads, gpu_layers=gpu_layers)
         try:
             self.profile = prompt_profile or detect_profile(self._engine.metadata)
@@ -139,12 +141,18 @@ class Translator:
 
     def translate_result(self, text: str, *, source: str, target: str) -> Translation:
         """Like :meth:`translate`, with per-segment details and any problems."""
-        events = self._run(text, resolve_language(source), resolve_language(target))
-        while True:
-            try:
-                next(events)
-            except StopIteration as done:
-                return done.value
+        return self.translate_many([text], source=source, target=target)[0]
+
+    def translate_many(self, texts: Sequence[str], *, source: str, target: str) -> list[Translation]:
+        """Translate several texts at once, results in input order.
+
+        Their segments are decoded together as parallel sequences; concurrent calls from
+        several threads share the model and are batched together (this is the server's path).
+        """
+        src = resolve_language(source)
+        tgt = resolve_language(target)
+        with self._lock:
+            return [_finish(self._run(text, src, tgt)) for text in texts]
 
     def translate_stream(self, text: str, *, source: str, target: str) -> TranslationStream:
         """Translate piece by piece as tokens come: ``for piece in stream: ...``, then ``stream.result``."""
@@ -239,6 +247,14 @@ def translate(text: str, *, source: str, target: str, model: str | os.PathLike[s
     """Translate once with a freshly loaded model; keep a :class:`Translator` to translate many texts."""
     with Translator(model) as translator:
         return translator.translate(text, source=source, target=target)
+
+
+def _finish(events: Generator[str, None, Translation]) -> Translation:
+    while True:
+        try:
+            next(events)
+        except StopIteration as done:
+            return done.value
 
 
 def _preview(text: str, limit: int = 60) -> str:
