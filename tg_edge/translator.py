@@ -14,7 +14,7 @@ from .errors import TgEdgeError, TranslationIncomplete
 from .languages import Language, resolve_language
 from .models import resolve_model
 from .prompts import Prompt, detect_profile, make_profile
-from .segment import join_pieces, split_text
+from .segment import Piece, join_pieces, split_text
 
 log = logging.getLogger("tg_edge")
 
@@ -151,8 +151,16 @@ class Translator:
         """
         src = resolve_language(source)
         tgt = resolve_language(target)
-        with self._lock:
-            return [_finish(self._run(text, src, tgt)) for text in texts]
+        started = time.perf_counter()
+        split = [split_text(text, self._engine.count_tokens, self.options.max_segment_tokens) for text in texts]
+        units = [piece.text for pieces in split for piece in pieces if piece.translate]
+        results = iter(self._translate_units(units, src, tgt))
+        seconds = time.perf_counter() - started
+        translations = []
+        for pieces in split:
+            mine = [next(results) for piece in pieces if piece.translate]
+            translations.append(self._finish(pieces, mine, src, tgt, seconds))
+        return translations
 
     def translate_stream(self, text: str, *, source: str, target: str) -> TranslationStream:
         """Translate piece by piece as tokens come: ``for piece in stream: ...``, then ``stream.result``."""
@@ -180,10 +188,17 @@ class Translator:
         results: list[SegmentResult] = []
         for piece in pieces:
             if piece.translate:
-                result = yield from self._translate_unit(piece.text, source, target)
+                with self._lock:
+                    result = yield from self._translate_unit(piece.text, source, target)
                 results.append(result)
             else:
                 yield piece.text
+        return self._finish(pieces, results, source, target, time.perf_counter() - started)
+
+    def _finish(
+        self, pieces: list[Piece], results: list[SegmentResult], source: Language, target: Language, seconds: float
+    ) -> Translation:
+        """Put the segments' translations back into the skeleton; report (or, strict, raise on) problems."""
         translation = Translation(
             text=join_pieces(pieces, (r.text for r in results)),
             source=source,
@@ -191,7 +206,7 @@ class Translator:
             profile=self.profile,
             options=self.options,
             segments=tuple(results),
-            seconds=time.perf_counter() - started,
+            seconds=seconds,
         )
         for segment in translation.problems:
             log.warning("segment %r %s", _preview(segment.source), segment.problem)
@@ -201,6 +216,11 @@ class Translator:
                 + (" (and others)" if len(translation.problems) > 1 else "")
             )
         return translation
+
+    def _translate_units(self, units: Sequence[str], source: Language, target: Language) -> list[SegmentResult]:
+        """Translate units of text (each within the segment budget), results in order."""
+        with self._lock:
+            return [_drain(self._translate_unit(unit, source, target)) for unit in units]
 
     def _translate_unit(self, text: str, source: Language, target: Language) -> Generator[str, None, SegmentResult]:
         started = time.perf_counter()
@@ -249,7 +269,7 @@ def translate(text: str, *, source: str, target: str, model: str | os.PathLike[s
         return translator.translate(text, source=source, target=target)
 
 
-def _finish(events: Generator[str, None, Translation]) -> Translation:
+def _drain(events: Generator[str, None, SegmentResult]) -> SegmentResult:
     while True:
         try:
             next(events)
