@@ -201,7 +201,7 @@ def _translate_files(inputs: tuple[Path, ...], output_path: Path | None, source:
 
 def _print_summary(report) -> None:  # noqa: ANN001
     """What a file job did, on stderr: counts, then each suspect segment and skipped input by place."""
-    if report.segments >= 200 or report.flagged or report.skipped or len(report.written) > 1:
+    if report.segments >= 200 or report.flagged or report.skipped or report.resumed or len(report.written) > 1:
         click.echo(f"{len(report.written)} files written, {report.segments} segments "
                    f"({report.translated} translated, {report.cached} from the cache, "
                    f"{report.resumed} resumed) in {report.seconds:.1f} s.", err=True)

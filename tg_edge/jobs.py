@@ -48,7 +48,7 @@ class JobOptions:
     skip_bad: bool = False
     progress: bool | None = None
     """Show progress bars on stderr: ``None`` when stderr is a terminal."""
-    chunk_segments: int = 256
+    chunk_segments: int = 64
     """Segments handed to ``translate_many`` at once (and journaled together)."""
     chunk_records: int = 128
     """JSONL records translated, written and journaled together."""

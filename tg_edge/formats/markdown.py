@@ -27,9 +27,9 @@ _INLINE_KEEP = re.compile(
     r"|<[A-Za-z/!?][^<>]*>"  # inline HTML
     r"|\]\((?:[^()\s]|\([^()]*\))*(?:\s+(?:\"[^\"]*\"|'[^']*'|\([^()]*\)))?\s*\)"  # ](url "title")
     r"|\]\[[^\]]*\]"  # ][reference]
+    r"|\[\^[^\]]+\]:?"  # footnote reference or definition
     r"|!?\["  # [ and ![ opening link or image text
     r"|\]"
-    r"|\[\^[^\]]+\]"  # footnote reference
     r"|\bhttps?://[^\s<>()\[\]]+"  # bare URL
     r"|(?<![\w*~])[*_~]{1,3}(?=\S)|(?<=\S)[*_~]{1,3}(?![\w*~])"  # emphasis / strikethrough markers
     r"|\{#[^}]*\}"  # heading id
@@ -49,10 +49,11 @@ def read(text: str, name: str) -> Document:
     parse_text = _blank_front_matter(text, lines)
     tokens = MarkdownIt("commonmark").enable(["table", "strikethrough"]).parse(parse_text)
     regions = []
+    cursors: dict[int, int] = {}  # line → column after the last text found on it (table cells share lines)
     for before, token in zip([None, *tokens], tokens):
         if token.type != "inline" or token.map is None or before is None or before.type not in _TEXT_BLOCKS:
             continue
-        spans = _locate(token.content, token.map[0], lines, starts, cells=before.type in ("th_open", "td_open"))
+        spans = _locate(token.content, token.map[0], lines, starts, cursors, cells=before.type in ("th_open", "td_open"))
         if spans is None:
             log.warning("%s, line %d: kept untranslated (could not map the text to its source)", name,
                         token.map[0] + 1)
@@ -82,7 +83,7 @@ def _blank_front_matter(text: str, lines: list[str]) -> str:
     return text
 
 
-def _locate(content: str, first: int, lines: list[str], starts: list[int], *, cells: bool):
+def _locate(content: str, first: int, lines: list[str], starts: list[int], cursors: dict[int, int], *, cells: bool):
     """Absolute (start, end) of each non-empty content line in the source, or None if one is not found."""
     spans = []
     for i, piece in enumerate(content.split("\n")):
@@ -93,7 +94,7 @@ def _locate(content: str, first: int, lines: list[str], starts: list[int], *, ce
         if n >= len(lines):
             return None
         source = lines[n].rstrip("\r\n")
-        cursor = (spans[-1][1] - starts[n]) if spans and spans[-1][0] >= starts[n] else 0
+        cursor = cursors.get(n, 0)
         end = len(source.rstrip())
         if not cells and source.rstrip().endswith(piece) and end - len(piece) >= cursor:
             at = end - len(piece)
@@ -102,6 +103,7 @@ def _locate(content: str, first: int, lines: list[str], starts: list[int], *, ce
         if at < 0:
             return None
         spans.append((starts[n] + at, starts[n] + at + len(piece)))
+        cursors[n] = at + len(piece)
     return spans or None
 
 
