@@ -17,29 +17,8 @@ import time
 from pathlib import Path
 
 from tg_edge import Translator
-from tg_edge.flores import flores_dir, load_flores
+from tg_edge.flores import flores_paragraphs
 from tg_edge.jobs import Job, JobOptions
-
-
-def flores_paragraphs(words: int) -> list[str]:
-    """FLORES-200 devtest English sentences grouped by article, until ``words`` words."""
-    sentences = load_flores("en")
-    rows = (flores_dir() / "metadata_devtest.tsv").read_text(encoding="utf-8").splitlines()[1:]
-    urls = [row.split("\t")[0] for row in rows]
-    paragraphs: list[list[str]] = []
-    for url, sentence in zip(urls, sentences):
-        if paragraphs and paragraphs[-1][0] == url:
-            paragraphs[-1].append(sentence)
-        else:
-            paragraphs.append([url, sentence])
-    out, count = [], 0
-    for paragraph in paragraphs:
-        if count >= words:
-            break
-        text = " ".join(paragraph[1:])
-        out.append(text)
-        count += len(text.split())
-    return out
 
 
 def main() -> None:
