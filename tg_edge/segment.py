@@ -24,6 +24,7 @@ _CLAUSE_END = re.compile(r"(?<=[,;:])\s+|\s+(?=[–—]\s)|(?<=[、，；：])\s
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)?")
 _EDGES = re.compile(r"^(\s*)(.*?)(\s*)$", re.DOTALL)
 _WORD = re.compile(r"\S+\s*")
+MIN_WORDS_TO_HALVE = 8
 
 CountTokens = Callable[[str], int]
 
@@ -86,7 +87,8 @@ def split_text(
 def split_finer(text: str, language: str | None = None) -> list[Piece]:
     """Cut one unit at the next finer level that gives more than one piece: sentences, clauses, words.
 
-    Used to retry a unit whose translation failed a guard. A single word comes back as it is.
+    Used to retry a unit whose translation failed a guard. The last level halves a clause of at least
+    :data:`MIN_WORDS_TO_HALVE` words; a shorter one comes back as it is.
     """
     body = text.strip()
     for cut in (lambda t: _gapped(split_sentences(t, language)), lambda t: _split_keep_gaps(t, _CLAUSE_END)):
@@ -94,7 +96,7 @@ def split_finer(text: str, language: str | None = None) -> list[Piece]:
         if sum(1 for unit, _ in parts if unit) > 1:
             return _with_edges(text, _as_pieces(parts))
     words = _WORD.findall(body)
-    if len(words) < 2:
+    if len(words) < MIN_WORDS_TO_HALVE:  # halves of a short sentence translate no better than the whole
         return [Piece(text, True)] if body == text else _with_edges(text, [Piece(body, True)])
     half = (len(words) + 1) // 2
     first, second = "".join(words[:half]), "".join(words[half:])
