@@ -81,12 +81,14 @@ def test_identical_segments_are_translated_once(demo_model: Path, tmp_path: Path
 
 def test_a_killed_jsonl_job_resumes_to_exactly_every_record_once(demo_model: Path, tmp_path: Path) -> None:
     source = tmp_path / "data.jsonl"
-    records = [{"id": n, "instruction": f"Room {n} is free.", "label": n % 3} for n in range(300)]
+    # 25 distinct sentences over 300 records: the cache keeps the test short, while each batch of 16
+    # records up to record 25 still needs the model, so the kill lands in the middle of a batch.
+    records = [{"id": n, "instruction": f"Room {n % 25} is free.", "label": n % 3} for n in range(300)]
     source.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     out = tmp_path / "out.jsonl"
     journal = tmp_path / ".out.jsonl.tg-edge-journal"
     args = [sys.executable, "-m", "tg_edge", "translate", "-s", "en", "-t", "de", "--threads", "2",
-            "-i", str(source), "-o", str(out), "--fields", "instruction"]
+            "-i", str(source), "-o", str(out), "--fields", "instruction", "--batch", "16"]
     job = subprocess.Popen(args, env={**os.environ, **env(demo_model)}, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE)
     deadline = time.monotonic() + 400
@@ -98,16 +100,17 @@ def test_a_killed_jsonl_job_resumes_to_exactly_every_record_once(demo_model: Pat
     job.send_signal(signal.SIGKILL)
     job.wait()
     assert not out.exists()  # an unfinished job leaves no output file, only its partial and journal
-    resumed = translate("-i", str(source), "-o", str(out), "--fields", "instruction", "--resume", model=demo_model)
+    resumed = translate("-i", str(source), "-o", str(out), "--fields", "instruction", "--batch", "16", "--resume",
+                        model=demo_model)
     assert resumed.returncode == 0, resumed.stderr.decode()
     done = int(re.search(r"(\d+) resumed", resumed.stderr.decode()).group(1))
-    assert 128 <= done < 300  # the finished chunk was not translated again
+    assert 16 <= done < 300 and done % 16 == 0  # finished batches were not translated again
     lines = out.read_text(encoding="utf-8").split("\n")
     assert lines[-1] == "" and len(lines) == 301
     got = [json.loads(line) for line in lines[:-1]]
     assert [r["id"] for r in got] == list(range(300))
     assert all(r["label"] == n % 3 for n, r in enumerate(got))
-    assert sum(r["instruction"] != f"Room {n} is free." for n, r in enumerate(got)) > 250
+    assert sum(r["instruction"] != f"Room {n % 25} is free." for n, r in enumerate(got)) > 250
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.jsonl", "out.jsonl"]
 
 

@@ -65,6 +65,9 @@ def main(verbose: int) -> None:
               help="Go on with an interrupted job: finished records and segments are not translated again.")
 @click.option("skip_bad", "--skip-bad", is_flag=True,
               help="Skip bad files and malformed JSONL records (reported at the end) instead of stopping.")
+@click.option("batch", "--batch", type=click.IntRange(min=1), metavar="N",
+              help="Segments (JSONL: records) handed to the model at once and journaled together "
+                   "[default: 64 segments, 128 records].")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bars on stderr [default: when stderr is a terminal].")
 @click.option("model", "-m", "--model", envvar="TG_EDGE_MODEL",
@@ -93,6 +96,7 @@ def translate(
     fields: str | None,
     resume: bool,
     skip_bad: bool,
+    batch: int | None,
     progress: bool | None,
     model: str | None,
     prompt_profile: str | None,
@@ -117,7 +121,7 @@ def translate(
         raise click.UsageError("give the text as an argument or with -i/--input, not both")
     if (inputs or format_) and not (stream or json_ or show_prompt):
         _translate_files(inputs, output_path, src.code, tgt.code, format_=format_, fields=fields, resume=resume,
-                         skip_bad=skip_bad, progress=progress, strict=strict,
+                         skip_bad=skip_bad, batch=batch, progress=progress, strict=strict,
                          translator_args=dict(model=model, threads=threads, gpu_layers=gpu_layers, n_ctx=n_ctx,
                                               prompt_profile=prompt_profile))
         return
@@ -167,7 +171,8 @@ def translate(
 
 
 def _translate_files(inputs: tuple[Path, ...], output_path: Path | None, source: str, target: str, *,
-                     format_: str | None, fields: str | None, resume: bool, skip_bad: bool, progress: bool | None,
+                     format_: str | None, fields: str | None, resume: bool, skip_bad: bool, batch: int | None,
+                     progress: bool | None,
                      strict: bool, translator_args: dict[str, object]) -> None:
     """Files (or stdin with --format) in their formats, through tg_edge.jobs; a summary on stderr."""
     from .errors import TranslationIncomplete
@@ -178,8 +183,9 @@ def _translate_files(inputs: tuple[Path, ...], output_path: Path | None, source:
         raise click.UsageError("--resume needs -o/--output (the interrupted job's output)")
     pairs = plan(list(inputs), output_path) if inputs else None
     stdin_text = None if inputs else _read_input(None, None)
+    sizes = {"chunk_segments": batch, "chunk_records": batch} if batch else {}
     options = JobOptions(source=source, target=target, format=format_, fields=fields, resume=resume,
-                         skip_bad=skip_bad, progress=progress)
+                         skip_bad=skip_bad, progress=progress, **sizes)
     with Translator(translator_args.pop("model"), **translator_args) as translator:
         job = Job(translator, options)
         try:

@@ -273,26 +273,24 @@ class Job:
     # -- shared -------------------------------------------------------------------------------
 
     def _translate(self, texts: Sequence[str]) -> list[_Outcome]:
-        """Translations of ``texts``; each distinct text not yet in the cache goes to the model once, all in one call."""
-        todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        """Translations of ``texts``; each distinct text not in the cache goes to the model once, all in one call."""
+        known = {t: self._cache[t] for t in texts if t in self._cache}
+        todo = list(dict.fromkeys(t for t in texts if t not in known))
         self.report.cached += len(texts) - len(todo)
         if todo:
             results = self.translator.translate_many(todo, source=self.options.source, target=self.options.target)
             self.report.translated += len(todo)
             for text, result in zip(todo, results):
                 problems = tuple((s.problem, s.attempts, s.source) for s in result.segments if s.problem)
-                self._remember(text, _Outcome(result.text, problems))
-        return [self._cache[t] if t in self._cache else self._lookup_evicted(t) for t in texts]
+                known[text] = _Outcome(result.text, problems)
+                self._remember(text, known[text])
+        return [known[t] for t in texts]
 
     def _remember(self, text: str, outcome: _Outcome) -> None:
         self._cache[text] = outcome
         self._cache.move_to_end(text)
         while len(self._cache) > self.options.cache_size:
             self._cache.popitem(last=False)
-
-    def _lookup_evicted(self, text: str) -> _Outcome:  # only when one call holds more texts than the cache
-        result = self.translator.translate_many([text], source=self.options.source, target=self.options.target)[0]
-        return _Outcome(result.text, tuple((s.problem, s.attempts, s.source) for s in result.segments if s.problem))
 
     def _flag(self, path: str, line: int, outcome: _Outcome) -> None:
         for problem, attempts, unit in outcome.problems:

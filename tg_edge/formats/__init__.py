@@ -95,7 +95,8 @@ class Builder:
             self._flush()
             self._append(raw)
 
-    def text(self, raw: str, *, escape: Callable[[str], str] = None, unescape: Callable[[str], str] = None) -> None:
+    def text(self, raw: str, *, escape: Callable[[str], str] | None = None,
+             unescape: Callable[[str], str] | None = None) -> None:
         """Translatable source text; ``unescape`` turns its raw form into plain text, ``escape`` back."""
         if raw:
             if not self._run:
