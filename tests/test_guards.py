@@ -8,7 +8,7 @@ import pytest
 
 from tg_edge import TranslationOptions, Translator
 from tg_edge.flores import load_flores
-from tg_edge.guards import RATIO_HIGH, RATIO_LOW, check, length_ratio
+from tg_edge.guards import RATIO_HIGH, RATIO_LOW, check, length_ratio, trim_repetition
 
 SOURCE = "The committee said on Monday that the new bridge would open next spring."
 
@@ -73,3 +73,15 @@ def test_a_paragraph_the_model_garbles_is_split_into_sentences_and_retried_in_on
     assert segment.attempts >= 2 and segment.source == paragraph
     assert length_ratio(paragraph, segment.text, "en", "de") > RATIO_LOW
     assert segment.guard is None or segment.problem  # kept output is either whole or reported
+
+
+@pytest.mark.parametrize(
+    ("looping", "kept"),
+    [
+        ("Hahahaha! Ha Ha Hahahaha! Ha Ha Hahahaha! Ha Ha Hahahaha! Ha Ha", "Hahahaha! Ha Ha Hahahaha! Ha Ha"),
+        ("Der Preis: 10 € / 10 € / 10 € / 10 € / 10 €", "Der Preis: 10 € / 10 €"),
+        ("very, very, very good", "very, very, very good"),  # no repeated tail: left alone
+    ],
+)
+def test_a_looping_output_keeps_one_copy_of_its_repeated_tail(looping: str, kept: str) -> None:
+    assert trim_repetition(looping) == kept

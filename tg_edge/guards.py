@@ -108,7 +108,8 @@ def retry(
     sub_results = iter(retry(subs, translate_units(subs), translate_units, source=source, target=target,
                              depth=depth + 1) if subs else [])
     for i in bad:
-        first = replace(out[i], guard=findings[i])
+        first = replace(out[i], guard=findings[i], text=trim_repetition(out[i].text) if findings[i] == "loop"
+                        else out[i].text)
         if i not in plans:
             out[i] = first
             continue
@@ -118,6 +119,19 @@ def retry(
         best = mended if _better(mended, first, units[i], source, target) else first
         out[i] = replace(best, attempts=attempts)
     return out
+
+
+def trim_repetition(text: str, *, min_repeats: int = 3) -> str:
+    """``text`` with a repeated tail (a decoding loop: ``a / b / b / b / b``) cut down to one copy of the pattern."""
+    n = len(text)
+    for period in range(1, n // min_repeats + 1):
+        unit = text[n - period:]
+        copies = 1
+        while text.endswith(unit * (copies + 1)):
+            copies += 1
+        if copies >= min_repeats:
+            return text[: n - period * (copies - 1)].rstrip()
+    return text
 
 
 def _combine(unit: str, pieces: list[Piece], results: list[Result], *, source: str, target: str) -> Result:
