@@ -184,3 +184,31 @@ def test_suspect_segments_are_summarised_by_place_and_strict_exits_3(
     assert out.read_text(encoding="utf-8").startswith("# ")
     strict = CliRunner().invoke(main, [*args, "--strict"])
     assert strict.exit_code == 3 and "still suspect after retrying" in strict.stderr
+
+
+def test_a_killed_document_job_resumes_from_its_journal(demo_model: Path, tmp_path: Path) -> None:
+    source = tmp_path / "notes.md"
+    lines = [f"- Item {n}: the shop opens at {n % 12 + 1} o'clock." for n in range(24)]
+    source.write_text("# Opening hours\n\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "notes.de.md"
+    journal = tmp_path / ".notes.de.md.tg-edge-journal"
+    args = [sys.executable, "-m", "tg_edge", "translate", "-s", "en", "-t", "de", "--threads", "2",
+            "-i", str(source), "-o", str(out), "--batch", "4"]
+    job = subprocess.Popen(args, env={**os.environ, **env(demo_model)}, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and job.poll() is None:
+        if journal.exists() and journal.read_text(encoding="utf-8").count("\n") >= 5:  # header + one batch
+            break
+        time.sleep(0.1)
+    assert job.poll() is None, job.communicate()
+    job.send_signal(signal.SIGKILL)
+    job.wait()
+    assert not out.exists()
+    resumed = translate("-i", str(source), "-o", str(out), "--batch", "4", "--resume", model=demo_model)
+    assert resumed.returncode == 0, resumed.stderr.decode()
+    assert int(re.search(r"(\d+) resumed", resumed.stderr.decode()).group(1)) >= 4
+    translated = out.read_text(encoding="utf-8").split("\n")
+    assert translated[0].startswith("# ") and translated[1] == "" and len(translated) == 2 + 24 + 1
+    assert all(line.startswith("- ") and len(line) > 4 for line in translated[2:-1])
+    assert not journal.exists()
