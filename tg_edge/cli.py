@@ -65,6 +65,8 @@ def main(verbose: int) -> None:
               help="Layers to offload to the GPU, -1 for all [default: all if a GPU backend is present].")
 @click.option("n_ctx", "--ctx", type=click.IntRange(min=256), default=4096, show_default=True,
               help="Context size in tokens.")
+@click.option("--parallel", type=click.IntRange(min=1, max=255),
+              help="Segments decoded at once as parallel sequences [default: 16 on CPU, 64 on GPU, within --ctx].")
 @click.option("--strict", is_flag=True, help="Exit with status 3 if any segment was cut, looped or empty.")
 @click.option("json_", "--json", is_flag=True, help="Print a JSON object with the translation and its details.")
 @click.option("show_prompt", "--show-prompt", is_flag=True,
@@ -81,6 +83,7 @@ def translate(
     threads: int | None,
     gpu_layers: int | None,
     n_ctx: int,
+    parallel: int | None,
     strict: bool,
     json_: bool,
     show_prompt: bool,
@@ -108,6 +111,7 @@ def translate(
         threads=threads,
         gpu_layers=gpu_layers,
         n_ctx=n_ctx,
+        parallel=parallel,
         prompt_profile=prompt_profile,
         options=TranslationOptions(strict=strict),
     )
@@ -181,6 +185,8 @@ def languages(json_: bool) -> None:
               help="Layers to offload to the GPU, -1 for all [default: all if a GPU backend is present].")
 @click.option("n_ctx", "--ctx", type=click.IntRange(min=256), default=4096, show_default=True,
               help="Context size in tokens.")
+@click.option("--parallel", type=click.IntRange(min=1, max=255),
+              help="Segments decoded at once as parallel sequences [default: 16 on CPU, 64 on GPU, within --ctx].")
 @click.option("out_dir", "-o", "--out", type=click.Path(file_okay=False, path_type=Path),
               default=Path("bench-results"), show_default=True, help="Directory for results.json/.md/.png.")
 def bench(models: tuple[str, ...], quants: tuple[str, ...], quick: bool, out_dir: Path, **options: object) -> None:
