@@ -49,7 +49,8 @@ def main(verbose: int) -> None:
 
 @main.command()
 @click.argument("text", required=False)
-@click.option("source", "-s", "--source", required=True, help="Source language code, e.g. en.")
+@click.option("source", "-s", "--source", required=True,
+              help="Source language code, e.g. en, or auto to detect it from the text.")
 @click.option("target", "-t", "--target", required=True, help="Target language code, e.g. de.")
 @click.option("input_path", "-i", "--input", type=click.Path(dir_okay=False, path_type=Path),
               help="Read the text from this file (UTF-8).")
@@ -89,13 +90,22 @@ def translate(
 
     Lines, blank lines and indentation come back exactly as they were.
     """
-    src, tgt = resolve_language(source), resolve_language(target)  # fail fast, before loading a model
+    auto = source.strip().lower() == "auto"
+    src = None if auto else resolve_language(source)  # fail fast, before loading a model
+    tgt = resolve_language(target)
     if stream and json_:
         raise click.UsageError("--stream and --json cannot be used together")
     content = _read_input(text, input_path)
     if not content.strip():  # nothing to translate: no model needed, whitespace comes back as is
         _emit(content, output_path)
         return
+    detection = None
+    if src is None:
+        from .detect import detect_language
+
+        detection = detect_language(content)
+        src = detection.language
+        log.info("detected source language %s (%s), confidence %.2f", src.name, src.code, detection.confidence)
     if text is not None and not content.endswith("\n") and output_path is None:
         content_end = "\n"  # a command-line argument gets a terminal-friendly newline
     else:
@@ -126,7 +136,10 @@ def translate(
         else:
             result = translator.translate_result(content, source=src.code, target=tgt.code)
             if json_:
-                _emit(json.dumps(_result_json(result, translator), ensure_ascii=False, indent=2) + "\n", output_path)
+                data = _result_json(result, translator)
+                if detection is not None:
+                    data["detected"] = {"language": detection.language.code, "confidence": round(detection.confidence, 3)}
+                _emit(json.dumps(data, ensure_ascii=False, indent=2) + "\n", output_path)
             else:
                 _emit(result.text + content_end, output_path)
     if result is not None and result.problems:
