@@ -222,6 +222,80 @@ def bench(models: tuple[str, ...], quants: tuple[str, ...], quick: bool, out_dir
     click.echo(f"Wrote {', '.join(str(p) for p in paths.values())}", err=True)
 
 
+@main.group()
+def models() -> None:
+    """List, download and remove models."""
+
+
+@models.command("list")
+@click.option("json_", "--json", is_flag=True, help="Print JSON instead of tables.")
+def models_list(json_: bool) -> None:
+    """Installed model files (name, quant, prompt profile, size) and the catalog of known models."""
+    from .catalog import CATALOG
+    from .models import installed_models
+
+    installed = installed_models()
+    if json_:
+        click.echo(json.dumps({
+            "installed": [{"name": m.name, "path": str(m.path), "size": m.size, "quant": m.quant,
+                           "profile": m.profile, "repo": m.repo, "revision": m.revision} for m in installed],
+            "catalog": [{"name": e.name, "repo": e.repo, "profile": e.profile, "default_quant": e.default_quant,
+                         "quants": list(e.quants), "size_gb": e.size_gb, "description": e.description}
+                        for e in CATALOG],
+        }, indent=2))
+        return
+    click.echo("Installed (use with --model NAME):")
+    if installed:
+        _table([("NAME", "QUANT", "PROFILE", "SIZE", "PATH")]
+               + [(m.name, m.quant, m.profile, _size(m.size), str(m.path)) for m in installed])
+    else:
+        click.echo("  (none: `tg-edge models pull NAME` downloads one)")
+    click.echo("\nCatalog (tg-edge models pull NAME[:QUANT]):")
+    _table([("NAME", "PROFILE", "SIZE", "QUANTS", "REPOSITORY", "DESCRIPTION")]
+           + [(e.name, e.profile, f"{e.size_gb:g} GB", ",".join(e.quants), e.repo, e.description) for e in CATALOG])
+
+
+@models.command("pull")
+@click.argument("spec", metavar="NAME_OR_REPO[:QUANT]")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def models_pull(spec: str, quiet: bool) -> None:
+    """Download a model into the Hugging Face cache and verify its checksum.
+
+    NAME is a catalog name (`tg-edge models list`) or a hub repository OWNER/NAME; QUANT picks the
+    file (Q4_K_M by default). Prints the file's path on stdout.
+    """
+    from .models import pull_model
+
+    pulled = pull_model(spec, progress=not quiet, report=lambda message: click.echo(message, err=True))
+    click.echo(f"Pulled {pulled.name} ({_size(pulled.size)}, {pulled.quant}, {pulled.profile} profile, "
+               f"sha256 verified); translate with --model {pulled.name}", err=True)
+    click.echo(str(pulled.path))
+
+
+@models.command("rm")
+@click.argument("spec", metavar="NAME[:QUANT]")
+def models_rm(spec: str) -> None:
+    """Delete an installed model (every quant of it, unless one is named)."""
+    from .errors import ModelError
+    from .models import remove_models
+
+    removed = remove_models(spec)
+    if not removed:
+        raise ModelError(f"no installed model matches {spec!r} (`tg-edge models list` shows them)")
+    for model in removed:
+        click.echo(f"Removed {model.name} ({_size(model.size)}): {model.path}", err=True)
+
+
+def _table(rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
+def _size(size: int) -> str:
+    return f"{size / 1e9:.2f} GB" if size >= 1e9 else f"{size / 1e6:.0f} MB"
+
+
 def _read_input(text: str | None, input_path: Path | None) -> str:
     if text is not None and input_path is not None:
         raise click.UsageError("give the text as an argument or with -i/--input, not both")
