@@ -222,6 +222,72 @@ def bench(models: tuple[str, ...], quants: tuple[str, ...], quick: bool, out_dir
     click.echo(f"Wrote {', '.join(str(p) for p in paths.values())}", err=True)
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (loopback by default; 0.0.0.0 exposes the service to the network).")
+@click.option("--port", type=click.IntRange(0, 65535), default=5000, show_default=True,
+              help="Port to listen on (0: any free port, printed at start).")
+@click.option("model", "-m", "--model", envvar="TG_EDGE_MODEL",
+              help="GGUF file or model name [env TG_EDGE_MODEL; default: the demo model].")
+@click.option("api_keys", "--api-keys", type=click.Path(dir_okay=False, path_type=Path),
+              help="Require one of the API keys in this file (one a line) on every translation request.")
+@click.option("char_limit", "--char-limit", type=click.IntRange(min=-1), default=10_000, show_default=True,
+              help="Most characters one request may translate (-1: no limit).")
+@click.option("batch_limit", "--batch-limit", type=click.IntRange(min=-1), default=128, show_default=True,
+              help="Most texts in one request's q array (-1: no limit).")
+@click.option("max_queue", "--max-queue", type=click.IntRange(min=1), default=64, show_default=True,
+              help="Requests translating or waiting at once; more get HTTP 429.")
+@click.option("--workers", type=click.IntRange(min=1), default=8, show_default=True,
+              help="Requests handed to the model at once (their segments are decoded together).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=120.0, show_default=True,
+              help="Seconds a request may wait and translate before it fails.")
+@click.option("max_body", "--max-body-mb", type=click.FloatRange(min=0, min_open=True), default=16.0,
+              show_default=True, help="Largest request body in MiB (files included); larger gets HTTP 413.")
+@click.option("--threads", type=click.IntRange(min=1), help="CPU threads [default: all usable CPUs].")
+@click.option("gpu_layers", "--gpu-layers", type=int,
+              help="Layers to offload to the GPU, -1 for all [default: all if a GPU backend is present].")
+@click.option("n_ctx", "--ctx", type=click.IntRange(min=256), default=4096, show_default=True,
+              help="Context size in tokens.")
+def serve(host: str, port: int, model: str | None, api_keys: Path | None, char_limit: int, batch_limit: int,
+          max_queue: int, workers: int, timeout: float, max_body: float, threads: int | None,
+          gpu_layers: int | None, n_ctx: int) -> None:
+    """Serve a LibreTranslate-compatible HTTP API (needs the server extra).
+
+    POST /translate, /detect and /translate_file, GET /languages and /health, with LibreTranslate's
+    field names, status codes and errors, so its clients and plugins work unchanged. The API
+    description is at /docs. Stop with Ctrl-C.
+    """
+    from importlib.util import find_spec
+
+    missing = [name for name in ("fastapi", "uvicorn", "multipart") if find_spec(name) is None]
+    if missing:
+        raise TgEdgeError(f"tg-edge serve needs {', '.join(missing)}: pip install 'tg-edge[server]'")
+    from .server import ServerSettings, load_api_keys
+    from .server import serve as run_server
+    from .translator import Translator
+
+    settings = ServerSettings(
+        char_limit=char_limit,
+        batch_limit=batch_limit,
+        max_queue=max_queue,
+        workers=workers,
+        timeout=timeout,
+        max_body_bytes=int(max_body * (1 << 20)),
+        api_key_digests=load_api_keys(api_keys) if api_keys is not None else frozenset(),
+    )
+    translator = Translator(model, threads=threads, gpu_layers=gpu_layers, n_ctx=n_ctx)
+    with translator:
+        def ready(url: str) -> None:
+            keys = f", {len(settings.api_key_digests)} API keys" if settings.api_key_digests else ""
+            click.echo(f"tg-edge serving {translator.model_path.name} on {url} (docs: {url}/docs{keys}); "
+                       "Ctrl-C stops", err=True)
+
+        try:
+            run_server(translator, settings, host=host, port=port, ready=ready)
+        except KeyboardInterrupt:  # uvicorn shut down gracefully, then passed Ctrl-C on
+            click.echo("tg-edge serve stopped", err=True)
+
+
 @main.group()
 def models() -> None:
     """List, download and remove models."""
