@@ -163,6 +163,15 @@ def test_translate_file_refuses_what_it_cannot_read(url: str) -> None:
         "Invalid request: missing source parameter"
 
 
+def test_browser_pages_may_call_it_as_they_may_call_libretranslate(url: str) -> None:
+    preflight = call("OPTIONS", f"{url}/translate", headers={
+        "Origin": "https://example.org", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type"})
+    assert preflight.status == 200 and preflight.headers["access-control-allow-origin"] in ("*", "https://example.org")
+    listing = call("GET", f"{url}/health", headers={"Origin": "https://example.org"})
+    assert listing.headers["access-control-allow-origin"] == "*"
+
+
 def test_openapi_spec_and_docs_are_served(url: str) -> None:
     spec = call("GET", f"{url}/openapi.json").json()
     assert {"/translate", "/detect", "/languages", "/translate_file", "/health"} <= set(spec["paths"])

@@ -243,14 +243,16 @@ def bench(models: tuple[str, ...], quants: tuple[str, ...], quick: bool, out_dir
               help="Seconds a request may wait and translate before it fails.")
 @click.option("max_body", "--max-body-mb", type=click.FloatRange(min=0, min_open=True), default=16.0,
               show_default=True, help="Largest request body in MiB (files included); larger gets HTTP 413.")
+@click.option("cors_origins", "--cors-origin", multiple=True, default=("*",), show_default=True,
+              help="Web origin whose pages may call the API from a browser; repeatable; '' for none.")
 @click.option("--threads", type=click.IntRange(min=1), help="CPU threads [default: all usable CPUs].")
 @click.option("gpu_layers", "--gpu-layers", type=int,
               help="Layers to offload to the GPU, -1 for all [default: all if a GPU backend is present].")
 @click.option("n_ctx", "--ctx", type=click.IntRange(min=256), default=4096, show_default=True,
               help="Context size in tokens.")
 def serve(host: str, port: int, model: str | None, api_keys: Path | None, char_limit: int, batch_limit: int,
-          max_queue: int, workers: int, timeout: float, max_body: float, threads: int | None,
-          gpu_layers: int | None, n_ctx: int) -> None:
+          max_queue: int, workers: int, timeout: float, max_body: float, cors_origins: tuple[str, ...],
+          threads: int | None, gpu_layers: int | None, n_ctx: int) -> None:
     """Serve a LibreTranslate-compatible HTTP API (needs the server extra).
 
     POST /translate, /detect and /translate_file, GET /languages and /health, with LibreTranslate's
@@ -274,6 +276,7 @@ def serve(host: str, port: int, model: str | None, api_keys: Path | None, char_l
         timeout=timeout,
         max_body_bytes=int(max_body * (1 << 20)),
         api_key_digests=load_api_keys(api_keys) if api_keys is not None else frozenset(),
+        cors_origins=tuple(origin for origin in cors_origins if origin),
     )
     translator = Translator(model, threads=threads, gpu_layers=gpu_layers, n_ctx=n_ctx)
     with translator:

@@ -29,6 +29,7 @@ from urllib.parse import parse_qs, quote
 
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -66,6 +67,8 @@ class ServerSettings:
     """Largest request body (files included); a larger one gets 413."""
     api_key_digests: frozenset[bytes] = frozenset()
     """sha256 digests of the accepted API keys; empty: no key needed."""
+    cors_origins: tuple[str, ...] = ("*",)
+    """Web origins whose pages may call the API from a browser (LibreTranslate allows all); empty: none."""
 
     def __post_init__(self) -> None:
         if self.workers < 1 or self.max_queue < 1:
@@ -98,6 +101,9 @@ def create_app(translator: Translator, settings: ServerSettings | None = None) -
     )
     app.state.service = state
     app.add_middleware(GZipMiddleware, minimum_size=4096)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type"], max_age=86400)
     app.add_middleware(_AccessLog)
     app.add_middleware(_BodyLimit, limit=settings.max_body_bytes)
     app.add_exception_handler(ApiError, _api_error)
@@ -120,8 +126,8 @@ def serve(
 
     The caller closes ``translator`` afterwards: by then no worker thread uses it any more.
     """
-    app = create_app(translator, settings)
     sock = listen(host, port)
+    app = create_app(translator, settings)
     server = make_server(app)
     if ready is not None:
         ready(base_url(sock))
@@ -211,11 +217,15 @@ class ServiceState:
         try:
             done, _ = await asyncio.wait({waiter, watcher}, timeout=self.settings.timeout,
                                          return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:  # the server is stopping
+            future.cancel()
+            raise
         finally:
             watcher.cancel()
         if waiter in done:
             return waiter.result()
         future.cancel()  # drops the work if it still waits for a worker; a running translation finishes
+        waiter.add_done_callback(lambda f: f.cancelled() or f.exception())  # nobody awaits its outcome now
         if watcher in done:
             raise _ClientGone
         raise ApiError(500, f"Cannot translate text: no result within {self.settings.timeout:g} s (server busy)")
