@@ -224,7 +224,7 @@ def installed_models() -> list[InstalledModel]:
         entry = catalog_entry_for_repo(pulled.repo)
         described = _describe(pulled.path)
         if described is not None:
-            name = f"{entry.name if entry else pulled.repo}:{pulled.quant}"
+            name = _pulled_name(entry.name if entry else pulled.repo, pulled.quant)
             out.append(InstalledModel(name, pulled.path, pulled.size, *described, pulled.repo, pulled.revision))
     own = home_dir() / "models"
     for path in sorted(own.glob("*.gguf")) if own.is_dir() else []:
@@ -299,7 +299,7 @@ def pull_model(spec: str, *, progress: bool = False, report: Callable[[str], Non
     if described is None:
         _remove_cached_file(path)
         raise ModelError(f"{repo}/{sibling.rfilename} is not a readable GGUF model file; it was deleted")
-    name = f"{entry.name if entry else repo}:{quant_of_filename(sibling.rfilename) or 'unknown'}"
+    name = _pulled_name(entry.name if entry else repo, quant_of_filename(sibling.rfilename) or "unknown")
     return InstalledModel(name, path, path.stat().st_size, *described, repo, info.sha)
 
 
@@ -326,6 +326,11 @@ def _pulled_files() -> list[_PulledFile]:
                 quant = quant_of_filename(path.name) or "unknown"
                 out.append(_PulledFile(repo, snapshot.name, path, path.stat().st_size, quant))
     return out
+
+
+def _pulled_name(base: str, quant: str) -> str:
+    """What ``--model`` takes for a pulled file: ``base:QUANT``, or ``base`` when its name states no quant."""
+    return base if quant == "unknown" else f"{base}:{quant}"
 
 
 def _repo_key(repo: str | None) -> str:
