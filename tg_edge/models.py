@@ -261,7 +261,7 @@ def remove_models(spec: str) -> list[InstalledModel]:
     repo = entry.repo if entry is not None else base
     doomed = [m for m in installed_models()
               if m.repo is not None and _repo_key(m.repo) == _repo_key(repo)
-              and (quant is None or m.quant.upper() == quant)]
+              and (quant is None or (quant_of_filename(m.path.name) or "") == quant)]
     for model in doomed:
         _remove_cached_file(model.path)
     return doomed
