@@ -137,6 +137,17 @@ def test_unknown_paths_and_methods_are_json_errors_and_the_server_keeps_serving(
     assert call("POST", f"{url}/translate", {"q": "Good night.", "source": "en", "target": "fr"}).status == 200
 
 
+def test_a_slow_client_does_not_hold_up_others(url: str) -> None:
+    slow = socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])))
+    try:  # headers and a third of the body, then nothing more for now
+        slow.sendall(b"POST /translate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 60\r\n\r\n{\"q\": \"Good ")
+        reply = call("POST", f"{url}/translate", {"q": "Thank you.", "source": "en", "target": "de"}, timeout=60)
+        assert reply.status == 200
+    finally:
+        slow.close()
+
+
 def test_translate_file_answers_a_download_url_like_libretranslate(url: str) -> None:
     text = "Good morning.\n\n  I like apples.\n"
     body, headers = multipart({"source": "en", "target": "de"}, "file", "notes.txt", text.encode())

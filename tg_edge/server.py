@@ -420,6 +420,7 @@ def _add_routes(app: FastAPI, state: ServiceState) -> None:  # noqa: C901 - one 
             raise ApiError(400, f"Invalid request: file format not supported ({extension or 'no extension'}; "
                                 "this server translates .txt files so far)")
         data = await upload.read()
+        await upload.close()
         tgt = _language(target)
         src = None if source.strip().lower() == "auto" else _language(source)
 
@@ -524,18 +525,19 @@ async def _read_fields(request: Request) -> dict[str, Any]:
     body = await request.body()
     if not body.strip():
         return fields
-    if content_type == "application/json" or (content_type != "multipart/form-data" and body.lstrip()[:1] == b"{"):
+    declared_json = content_type == "application/json" or content_type.endswith("+json")
+    if declared_json or body.lstrip()[:1] == b"{":
         try:
             data = json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            if content_type == "application/json":
+            if declared_json:
                 raise ApiError(400, f"Invalid JSON format: {exc}") from None
-            data = None  # not JSON after all: read it as a form below
-        if data is not None:
+        else:
             if not isinstance(data, dict):
                 raise ApiError(400, "Invalid JSON format: the body must be a JSON object")
             fields.update(data)
             return fields
+        # not JSON after all: read it as a form
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
