@@ -143,6 +143,8 @@ class Scheduler:
         self._prefix: list[int] = []
         self._prefix_generation = 0
         self._prefix_job: Job | None = None  # its prompt becomes the prefix once evaluated
+        self.peak_active = 0
+        """The most sequences decoded together so far (how much batching the load allowed)."""
 
     # -- caller side ----------------------------------------------------------------------
 
@@ -265,6 +267,7 @@ class Scheduler:
                 self.engine.drop_sequence(self._prefix_seq, shared)  # keep only what prompts have in common
                 del self._prefix[shared:]
         self._active.append(job)
+        self.peak_active = max(self.peak_active, len(self._active))
 
     def _shared_length(self, prompt: list[int]) -> int:
         if not self.engine.can_share_prefix:
