@@ -5,7 +5,16 @@
     >>> translator.translate("Where is the train station?", source="en", target="de")
 """
 
-from .errors import InputError, LanguageError, ModelError, PromptError, TgEdgeError, TranslationIncomplete
+from .detect import Detection, detect_language
+from .errors import (
+    DetectionError,
+    InputError,
+    LanguageError,
+    ModelError,
+    PromptError,
+    TgEdgeError,
+    TranslationIncomplete,
+)
 from .languages import Language, resolve_language, supported_languages
 from .models import available_models
 from .translator import (
@@ -20,6 +29,8 @@ from .translator import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "Detection",
+    "DetectionError",
     "InputError",
     "Language",
     "LanguageError",
@@ -34,6 +45,7 @@ __all__ = [
     "Translator",
     "__version__",
     "available_models",
+    "detect_language",
     "resolve_language",
     "supported_languages",
     "translate",

@@ -49,7 +49,8 @@ def main(verbose: int) -> None:
 
 @main.command()
 @click.argument("text", required=False)
-@click.option("source", "-s", "--source", required=True, help="Source language code, e.g. en.")
+@click.option("source", "-s", "--source", required=True,
+              help="Source language code, e.g. en, or auto to detect it from the text.")
 @click.option("target", "-t", "--target", required=True, help="Target language code, e.g. de.")
 @click.option("inputs", "-i", "--input", multiple=True, type=click.Path(path_type=Path),
               help="A file or directory to translate (UTF-8); repeat for several. Directories are "
@@ -80,6 +81,8 @@ def main(verbose: int) -> None:
               help="Layers to offload to the GPU, -1 for all [default: all if a GPU backend is present].")
 @click.option("n_ctx", "--ctx", type=click.IntRange(min=256), default=4096, show_default=True,
               help="Context size in tokens.")
+@click.option("--parallel", type=click.IntRange(min=1, max=255),
+              help="Segments decoded at once as parallel sequences [default: 16 on CPU, 64 on GPU, within --ctx].")
 @click.option("--strict", is_flag=True,
               help="Exit with status 3 if any segment was still cut, looped, empty or of a suspect length "
                    "after retrying (files are written all the same).")
@@ -104,6 +107,7 @@ def translate(
     threads: int | None,
     gpu_layers: int | None,
     n_ctx: int,
+    parallel: int | None,
     strict: bool,
     json_: bool,
     show_prompt: bool,
@@ -114,16 +118,19 @@ def translate(
     (text, Markdown, HTML, SRT, WebVTT, JSONL): only the text is translated, the markup,
     timestamps and untranslated fields stay byte for byte.
     """
-    src, tgt = resolve_language(source), resolve_language(target)  # fail fast, before loading a model
+    auto = source.strip().lower() == "auto"
+    src = None if auto else resolve_language(source)  # fail fast, before loading a model
+    tgt = resolve_language(target)
     if stream and json_:
         raise click.UsageError("--stream and --json cannot be used together")
     if text is not None and inputs:
         raise click.UsageError("give the text as an argument or with -i/--input, not both")
     if (inputs or format_) and not (stream or json_ or show_prompt):
-        _translate_files(inputs, output_path, src.code, tgt.code, format_=format_, fields=fields, resume=resume,
-                         skip_bad=skip_bad, batch=batch, progress=progress, strict=strict,
-                         translator_args=dict(model=model, threads=threads, gpu_layers=gpu_layers, n_ctx=n_ctx,
-                                              prompt_profile=prompt_profile))
+        _translate_files(inputs, output_path, "auto" if src is None else src.code, tgt.code, format_=format_,
+                         fields=fields, resume=resume, skip_bad=skip_bad, batch=batch, progress=progress,
+                         strict=strict, translator_args=dict(model=model, threads=threads, gpu_layers=gpu_layers,
+                                                             n_ctx=n_ctx, parallel=parallel,
+                                                             prompt_profile=prompt_profile))
         return
     if len(inputs) > 1:
         raise click.UsageError("--stream, --json and --show-prompt take one input file")
@@ -132,6 +139,13 @@ def translate(
     if not content.strip():  # nothing to translate: no model needed, whitespace comes back as is
         _emit(content, output_path)
         return
+    detection = None
+    if src is None:
+        from .detect import detect_language
+
+        detection = detect_language(content)
+        src = detection.language
+        log.info("detected source language %s (%s), confidence %.2f", src.name, src.code, detection.confidence)
     if text is not None and not content.endswith("\n") and output_path is None:
         content_end = "\n"  # a command-line argument gets a terminal-friendly newline
     else:
@@ -144,6 +158,7 @@ def translate(
         threads=threads,
         gpu_layers=gpu_layers,
         n_ctx=n_ctx,
+        parallel=parallel,
         prompt_profile=prompt_profile,
         options=TranslationOptions(strict=strict),
     )
@@ -162,7 +177,10 @@ def translate(
         else:
             result = translator.translate_result(content, source=src.code, target=tgt.code)
             if json_:
-                _emit(json.dumps(_result_json(result, translator), ensure_ascii=False, indent=2) + "\n", output_path)
+                data = _result_json(result, translator)
+                if detection is not None:
+                    data["detected"] = {"language": detection.language.code, "confidence": round(detection.confidence, 3)}
+                _emit(json.dumps(data, ensure_ascii=False, indent=2) + "\n", output_path)
             else:
                 _emit(result.text + content_end, output_path)
     if result is not None and result.problems:
@@ -270,6 +288,8 @@ def languages(json_: bool) -> None:
               help="Layers to offload to the GPU, -1 for all [default: all if a GPU backend is present].")
 @click.option("n_ctx", "--ctx", type=click.IntRange(min=256), default=4096, show_default=True,
               help="Context size in tokens.")
+@click.option("--parallel", type=click.IntRange(min=1, max=255),
+              help="Segments decoded at once as parallel sequences [default: 16 on CPU, 64 on GPU, within --ctx].")
 @click.option("out_dir", "-o", "--out", type=click.Path(file_okay=False, path_type=Path),
               default=Path("bench-results"), show_default=True, help="Directory for results.json/.md/.png.")
 def bench(models: tuple[str, ...], quants: tuple[str, ...], quick: bool, out_dir: Path, **options: object) -> None:
@@ -296,6 +316,149 @@ def bench(models: tuple[str, ...], quants: tuple[str, ...], quick: bool, out_dir
     paths = write_reports(results, out_dir)
     click.echo(paths["markdown"].read_text(encoding="utf-8"), nl=False)
     click.echo(f"Wrote {', '.join(str(p) for p in paths.values())}", err=True)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (loopback by default; 0.0.0.0 exposes the service to the network).")
+@click.option("--port", type=click.IntRange(0, 65535), default=5000, show_default=True,
+              help="Port to listen on (0: any free port, printed at start).")
+@click.option("model", "-m", "--model", envvar="TG_EDGE_MODEL",
+              help="GGUF file or model name [env TG_EDGE_MODEL; default: the demo model].")
+@click.option("api_keys", "--api-keys", type=click.Path(dir_okay=False, path_type=Path),
+              help="Require one of the API keys in this file (one a line) on every translation request.")
+@click.option("char_limit", "--char-limit", type=click.IntRange(min=-1), default=10_000, show_default=True,
+              help="Most characters one request may translate (-1: no limit).")
+@click.option("batch_limit", "--batch-limit", type=click.IntRange(min=-1), default=128, show_default=True,
+              help="Most texts in one request's q array (-1: no limit).")
+@click.option("max_queue", "--max-queue", type=click.IntRange(min=1), default=64, show_default=True,
+              help="Requests translating or waiting at once; more get HTTP 429.")
+@click.option("--workers", type=click.IntRange(min=1), default=8, show_default=True,
+              help="Requests handed to the model at once (their segments are decoded together).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=120.0, show_default=True,
+              help="Seconds a request may wait and translate before it fails.")
+@click.option("max_body", "--max-body-mb", type=click.FloatRange(min=0, min_open=True), default=16.0,
+              show_default=True, help="Largest request body in MiB (files included); larger gets HTTP 413.")
+@click.option("cors_origins", "--cors-origin", multiple=True, default=("*",), show_default=True,
+              help="Web origin whose pages may call the API from a browser; repeatable; '' for none.")
+@click.option("--threads", type=click.IntRange(min=1), help="CPU threads [default: all usable CPUs].")
+@click.option("gpu_layers", "--gpu-layers", type=int,
+              help="Layers to offload to the GPU, -1 for all [default: all if a GPU backend is present].")
+@click.option("n_ctx", "--ctx", type=click.IntRange(min=256), default=4096, show_default=True,
+              help="Context size in tokens.")
+def serve(host: str, port: int, model: str | None, api_keys: Path | None, char_limit: int, batch_limit: int,
+          max_queue: int, workers: int, timeout: float, max_body: float, cors_origins: tuple[str, ...],
+          threads: int | None, gpu_layers: int | None, n_ctx: int) -> None:
+    """Serve a LibreTranslate-compatible HTTP API (needs the server extra).
+
+    POST /translate, /detect and /translate_file, GET /languages and /health, with LibreTranslate's
+    field names, status codes and errors, so its clients and plugins work unchanged. The API
+    description is at /docs. Stop with Ctrl-C.
+    """
+    from importlib.util import find_spec
+
+    missing = [name for name in ("fastapi", "uvicorn", "multipart") if find_spec(name) is None]
+    if missing:
+        raise TgEdgeError(f"tg-edge serve needs {', '.join(missing)}: pip install 'tg-edge[server]'")
+    from .server import ServerSettings, load_api_keys
+    from .server import serve as run_server
+    from .translator import Translator
+
+    settings = ServerSettings(
+        char_limit=char_limit,
+        batch_limit=batch_limit,
+        max_queue=max_queue,
+        workers=workers,
+        timeout=timeout,
+        max_body_bytes=int(max_body * (1 << 20)),
+        api_key_digests=load_api_keys(api_keys) if api_keys is not None else frozenset(),
+        cors_origins=tuple(origin for origin in cors_origins if origin),
+    )
+    translator = Translator(model, threads=threads, gpu_layers=gpu_layers, n_ctx=n_ctx)
+    with translator:
+        def ready(url: str) -> None:
+            keys = f", {len(settings.api_key_digests)} API keys" if settings.api_key_digests else ""
+            click.echo(f"tg-edge serving {translator.model_path.name} on {url} (docs: {url}/docs{keys}); "
+                       "Ctrl-C stops", err=True)
+
+        try:
+            run_server(translator, settings, host=host, port=port, ready=ready)
+        except KeyboardInterrupt:  # uvicorn shut down gracefully, then passed Ctrl-C on
+            click.echo("tg-edge serve stopped", err=True)
+
+
+@main.group()
+def models() -> None:
+    """List, download and remove models."""
+
+
+@models.command("list")
+@click.option("json_", "--json", is_flag=True, help="Print JSON instead of tables.")
+def models_list(json_: bool) -> None:
+    """Installed model files (name, quant, prompt profile, size) and the catalog of known models."""
+    from .catalog import CATALOG
+    from .models import installed_models
+
+    installed = installed_models()
+    if json_:
+        click.echo(json.dumps({
+            "installed": [{"name": m.name, "path": str(m.path), "size": m.size, "quant": m.quant,
+                           "profile": m.profile, "repo": m.repo, "revision": m.revision} for m in installed],
+            "catalog": [{"name": e.name, "repo": e.repo, "profile": e.profile, "default_quant": e.default_quant,
+                         "quants": list(e.quants), "size_gb": e.size_gb, "description": e.description}
+                        for e in CATALOG],
+        }, indent=2))
+        return
+    click.echo("Installed (use with --model NAME):")
+    if installed:
+        _table([("NAME", "QUANT", "PROFILE", "SIZE", "PATH")]
+               + [(m.name, m.quant, m.profile, _size(m.size), str(m.path)) for m in installed])
+    else:
+        click.echo("  (none: `tg-edge models pull NAME` downloads one)")
+    click.echo("\nCatalog (tg-edge models pull NAME[:QUANT]):")
+    _table([("NAME", "PROFILE", "SIZE", "QUANTS", "REPOSITORY", "DESCRIPTION")]
+           + [(e.name, e.profile, f"{e.size_gb:g} GB", ",".join(e.quants), e.repo, e.description) for e in CATALOG])
+
+
+@models.command("pull")
+@click.argument("spec", metavar="NAME_OR_REPO[:QUANT]")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def models_pull(spec: str, quiet: bool) -> None:
+    """Download a model into the Hugging Face cache and verify its checksum.
+
+    NAME is a catalog name (`tg-edge models list`) or a hub repository OWNER/NAME; QUANT picks the
+    file (Q4_K_M by default). Prints the file's path on stdout.
+    """
+    from .models import pull_model
+
+    pulled = pull_model(spec, progress=not quiet, report=lambda message: click.echo(message, err=True))
+    click.echo(f"Pulled {pulled.name} ({_size(pulled.size)}, {pulled.quant}, {pulled.profile} profile, "
+               f"sha256 verified); translate with --model {pulled.name}", err=True)
+    click.echo(str(pulled.path))
+
+
+@models.command("rm")
+@click.argument("spec", metavar="NAME[:QUANT]")
+def models_rm(spec: str) -> None:
+    """Delete an installed model (every quant of it, unless one is named)."""
+    from .errors import ModelError
+    from .models import remove_models
+
+    removed = remove_models(spec)
+    if not removed:
+        raise ModelError(f"no installed model matches {spec!r} (`tg-edge models list` shows them)")
+    for model in removed:
+        click.echo(f"Removed {model.name} ({_size(model.size)}): {model.path}", err=True)
+
+
+def _table(rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
+def _size(size: int) -> str:
+    return f"{size / 1e9:.2f} GB" if size >= 1e9 else f"{size / 1e6:.0f} MB"
 
 
 def _read_input(text: str | None, input_path: Path | None) -> str:

@@ -1,12 +1,13 @@
-"""The llama.cpp engine: one model, one context, greedy decoding. The only module that imports llama_cpp."""
+"""The llama.cpp engine: one model, one context, batched decoding primitives. The only module that imports llama_cpp."""
 
 from __future__ import annotations
 
-import codecs
 import ctypes
 import logging
 import os
-from collections.abc import Generator, Mapping, Sequence
+import re
+import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -24,28 +25,17 @@ _llama_log = logging.getLogger("tg_edge.llama")
 _LEVELS = {1: logging.DEBUG, 2: logging.DEBUG, 3: logging.INFO, 4: logging.WARNING}
 
 
+_KV_SIZE = re.compile(r"llama_kv_cache: size = +([0-9.]+) MiB")
+_kv_sizes: list[float] | None = None  # set while a context is created, to read the KV cache's size
+
+
 @llama_cpp.llama_log_callback
 def _route_llama_log(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
     message = text.decode("utf-8", errors="replace").rstrip()
+    if _kv_sizes is not None and (match := _KV_SIZE.search(message)):
+        _kv_sizes.append(float(match.group(1)))
     if message:
         _llama_log.log(_LEVELS.get(level, logging.DEBUG), "%s", message)
-
-
-STOP_EOS = "eos"  # the model ended its turn (EOS, <end_of_turn>, ...)
-STOP_NEWLINE = "newline"  # a one-line prompt reached the end of its line
-STOP_LENGTH = "length"  # the max_tokens bound was hit: the output may be cut
-STOP_LOOP = "loop"  # the repetition guard stopped a looping output
-
-
-@dataclass(frozen=True)
-class Generation:
-    """What one greedy decode produced and why it stopped."""
-
-    text: str
-    n_prompt: int
-    n_new: int
-    n_reused: int
-    stop: str
 
 
 def route_llama_logs() -> None:
@@ -66,11 +56,23 @@ def gpu_available() -> bool:
     return bool(llama_cpp.llama_supports_gpu_offload())
 
 
-class Engine:
-    """A loaded GGUF model with one context, decoding one sequence greedily.
+@dataclass(frozen=True)
+class BatchToken:
+    """One token of a decode batch: its position in its sequences, and whether its logits are wanted."""
 
-    The KV cache keeps the last prompt and output: a new prompt that shares a prefix with the
-    previous one (the same instruction or few-shot examples) only evaluates its new tokens.
+    token: int
+    pos: int
+    seqs: tuple[int, ...]
+    logits: bool = False
+
+
+class Engine:
+    """A loaded GGUF model with one llama.cpp context holding up to ``n_seq_max`` sequences.
+
+    The engine offers the primitives (tokenize, decode a batch, greedy tokens, KV-cache sequence
+    operations); :class:`tg_edge.scheduler.Scheduler` decodes many prompts with them. All sequences
+    share one unified KV cache of ``n_ctx`` cells, so copying a prompt prefix between sequences is
+    free: copied cells are shared, not duplicated.
     """
 
     def __init__(
@@ -81,54 +83,71 @@ class Engine:
         threads: int | None = None,
         gpu_layers: int | None = None,
         n_batch: int = 512,
+        n_seq_max: int = 1,
     ) -> None:
         route_llama_logs()
+        llama_cpp.llama_backend_init()
         self.threads = threads or default_threads()
         if gpu_layers is None:
             gpu_layers = -1 if gpu_available() else 0
         self.gpu_layers = gpu_layers
-        path = Path(model_path)
-        try:
-            self._llm = llama_cpp.Llama(
-                model_path=str(path),
-                n_ctx=n_ctx,
-                n_batch=n_batch,
-                n_threads=self.threads,
-                n_threads_batch=self.threads,
-                n_gpu_layers=gpu_layers,
-                use_mmap=True,
-                verbose=False,
-            )
-        except (ValueError, RuntimeError, OSError) as exc:
+        self.path = Path(model_path)
+        if not 1 <= n_seq_max <= llama_cpp.llama_max_parallel_sequences():
+            raise TgEdgeError(f"n_seq_max must be 1..{llama_cpp.llama_max_parallel_sequences()}, not {n_seq_max}")
+        self._batch = None
+        model_params = llama_cpp.llama_model_default_params()
+        model_params.n_gpu_layers = gpu_layers
+        model_params.use_mmap = True
+        self._model = llama_cpp.llama_model_load_from_file(str(self.path).encode(), model_params)
+        if not self._model:
             raise ModelError(
-                f"llama.cpp could not load {path}: the file is corrupt, truncated, or of an "
-                f"architecture this llama.cpp build does not support ({exc})"
-            ) from exc
-        self.path = path
-        self.n_ctx = self._llm.n_ctx()
+                f"llama.cpp could not load {self.path}: the file is corrupt, truncated, or of an "
+                "architecture this llama.cpp build does not support (run with -vv for llama.cpp's log)"
+            )
+        params = llama_cpp.llama_context_default_params()
+        params.n_ctx = n_ctx
+        params.n_batch = params.n_ubatch = n_batch
+        params.n_seq_max = n_seq_max
+        params.kv_unified = True  # one pool of cells: shared prefixes are stored once
+        params.n_threads = params.n_threads_batch = self.threads
+        params.no_perf = True
+        self._ctx, self.kv_cache_bytes = _create_context(self._model, params)
+        if not self._ctx:
+            llama_cpp.llama_model_free(self._model)
+            raise ModelError(f"llama.cpp could not create a context of {n_ctx} tokens for {self.path}")
+        self.n_ctx = llama_cpp.llama_n_ctx(self._ctx)
         self.n_batch = n_batch
-        self._ctx = self._llm.ctx
-        self._vocab = llama_cpp.llama_model_get_vocab(self._llm.model)
-        self._n_vocab = self._llm.n_vocab()
+        self.n_seq_max = n_seq_max
+        self._vocab = llama_cpp.llama_model_get_vocab(self._model)
+        self._n_vocab = llama_cpp.llama_vocab_n_tokens(self._vocab)
         self._memory = llama_cpp.llama_get_memory(self._ctx)
-        self._batch = llama_cpp.llama_batch_init(n_batch, 0, 1)
+        self._batch = llama_cpp.llama_batch_init(n_batch, 0, n_seq_max)
         self._piece_buffer = ctypes.create_string_buffer(64)
-        self._cached: list[int] = []  # tokens whose K/V sit in the cache, in order
-        self.metadata: Mapping[str, str] = MappingProxyType(self._llm.metadata)
+        self.metadata: Mapping[str, str] = MappingProxyType(_read_metadata(self._model))
 
     # -- tokens ---------------------------------------------------------------------------
 
     def tokenize(self, text: str, *, add_bos: bool = False, special: bool = True) -> list[int]:
         """Tokens of ``text``; ``special`` parses markers such as ``<start_of_turn>``."""
         self._check_open()
-        return self._llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=special)
+        data = text.encode("utf-8")
+        size = len(data) + 2
+        while True:
+            tokens = (llama_cpp.llama_token * size)()
+            n = llama_cpp.llama_tokenize(self._vocab, data, len(data), tokens, size, add_bos, special)
+            if n >= 0:
+                return list(tokens[:n])
+            size = -n
 
     def count_tokens(self, text: str) -> int:
         """How many tokens plain user text takes (markers in it are not special)."""
         return len(self.tokenize(text, special=False))
 
     def token_bytes(self, token: int) -> bytes:
-        """The bytes a generated token stands for (possibly part of a UTF-8 character)."""
+        """The bytes a generated token stands for (possibly part of a UTF-8 character).
+
+        Not thread-safe (one shared buffer): the scheduler's thread is its only caller while decoding.
+        """
         size = len(self._piece_buffer)
         n = llama_cpp.llama_token_to_piece(self._vocab, token, self._piece_buffer, size, 0, False)
         if n < 0:  # the piece is longer than the buffer: -n is the size it needs
@@ -137,15 +156,18 @@ class Engine:
         return self._piece_buffer.raw[:n]
 
     def token_text(self, token: int) -> str:
-        return self._llm._model.token_get_text(token)  # noqa: SLF001 - no public accessor
+        return llama_cpp.llama_vocab_get_text(self._vocab, token).decode("utf-8", errors="replace")
+
+    def is_end_of_generation(self, token: int) -> bool:
+        return bool(llama_cpp.llama_vocab_is_eog(self._vocab, token))
 
     @property
     def bos_token(self) -> int:
-        return self._llm.token_bos()
+        return llama_cpp.llama_vocab_bos(self._vocab)
 
     @property
     def eos_token(self) -> int:
-        return self._llm.token_eos()
+        return llama_cpp.llama_vocab_eos(self._vocab)
 
     @property
     def n_vocab(self) -> int:
@@ -153,68 +175,75 @@ class Engine:
 
     @property
     def n_params(self) -> int:
-        return int(llama_cpp.llama_model_n_params(self._llm.model))
+        return int(llama_cpp.llama_model_n_params(self._model))
 
     @property
     def weight_bytes(self) -> int:
         """Bytes of tensor data in the model file (what decoding reads per token, for a dense model)."""
-        return int(llama_cpp.llama_model_size(self._llm.model))
+        return int(llama_cpp.llama_model_size(self._model))
 
     @property
     def adds_bos(self) -> bool:
         """Whether the model's tokenizer wants a BOS token at the start of a prompt."""
-        return self._llm._model.add_bos_token()  # noqa: SLF001
+        return bool(llama_cpp.llama_vocab_get_add_bos(self._vocab))
 
-    # -- decoding -------------------------------------------------------------------------
+    @property
+    def can_share_prefix(self) -> bool:
+        """Whether a sequence can start from a copy of part of another one's cache.
 
-    def generate(
-        self,
-        prompt: Sequence[int],
-        *,
-        max_tokens: int,
-        stop_at_newline: bool = False,
-    ) -> Generator[str, None, Generation]:
-        """Greedily continue ``prompt``, yielding text as it forms; returns the :class:`Generation`."""
-        if not prompt:
-            raise ValueError("prompt must not be empty")
-        if len(prompt) + max_tokens > self.n_ctx:
-            raise TgEdgeError(
-                f"prompt of {len(prompt)} tokens plus up to {max_tokens} new tokens does not fit the "
-                f"context of {self.n_ctx} tokens; use a larger --ctx or shorter segments"
-            )
+        Recurrent and hybrid models (LFM2, Mamba) keep one state per sequence, not one entry per
+        position, so a cut-off prefix cannot be taken from them.
+        """
+        return not (llama_cpp.llama_model_is_recurrent(self._model) or llama_cpp.llama_model_is_hybrid(self._model))
+
+    # -- decoding primitives --------------------------------------------------------------
+
+    def decode(self, tokens: Sequence[BatchToken]) -> None:
+        """Evaluate one batch (at most ``n_batch`` tokens) into the KV cache."""
         self._check_open()
-        reused = self._evaluate_prompt(prompt)
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        out_tokens: list[int] = []
-        text_parts: list[str] = []
-        stop = STOP_LENGTH
-        while len(out_tokens) < max_tokens:
-            token = self._greedy_next()
-            if llama_cpp.llama_vocab_is_eog(self._vocab, token):
-                stop = STOP_EOS
-                break
-            out_tokens.append(token)
-            piece = decoder.decode(self.token_bytes(token))
-            if stop_at_newline and "\n" in piece:
-                piece = piece.split("\n", 1)[0]
-                if piece:
-                    text_parts.append(piece)
-                    yield piece
-                stop = STOP_NEWLINE
-                break
-            if piece:
-                text_parts.append(piece)
-                yield piece
-            if repeating_tail(out_tokens):
-                stop = STOP_LOOP
-                break
-            if len(out_tokens) < max_tokens:  # the bound's last token needs no logits after it
-                self._decode([token], len(self._cached))
-        tail = decoder.decode(b"", final=True)
-        if tail and stop != STOP_NEWLINE:
-            text_parts.append(tail)
-            yield tail
-        return Generation("".join(text_parts), len(prompt), len(out_tokens), reused, stop)
+        if not 0 < len(tokens) <= self.n_batch:
+            raise ValueError(f"a batch holds 1..{self.n_batch} tokens, not {len(tokens)}")
+        batch = self._batch
+        batch.n_tokens = len(tokens)
+        for i, entry in enumerate(tokens):
+            batch.token[i] = entry.token
+            batch.pos[i] = entry.pos
+            batch.n_seq_id[i] = len(entry.seqs)
+            for j, seq in enumerate(entry.seqs):
+                batch.seq_id[i][j] = seq
+            batch.logits[i] = entry.logits
+        self._n_outputs = sum(entry.logits for entry in tokens)
+        status = llama_cpp.llama_decode(self._ctx, batch)
+        if status != 0:
+            self._n_outputs = 0
+            reason = "no room left in the KV cache" if status == 1 else f"status {status}"
+            raise TgEdgeError(f"llama_decode failed: {reason}")
+
+    def greedy_tokens(self) -> list[int]:
+        """The most likely next token for each batch entry of the last :meth:`decode` that asked for logits."""
+        if not self._n_outputs:
+            return []
+        pointer = llama_cpp.llama_get_logits(self._ctx)
+        rows = np.ctypeslib.as_array(pointer, shape=(self._n_outputs, self._n_vocab))
+        return rows.argmax(axis=1).tolist()
+
+    def evaluate(self, tokens: Sequence[int], *, seq: int = 0, pos: int = 0) -> None:
+        """Evaluate ``tokens`` into sequence ``seq`` from ``pos``, in batches, logits for the last one."""
+        for start in range(0, len(tokens), self.n_batch):
+            chunk = tokens[start:start + self.n_batch]
+            last = start + len(chunk) == len(tokens)
+            self.decode([
+                BatchToken(token, pos + start + i, (seq,), last and i == len(chunk) - 1)
+                for i, token in enumerate(chunk)
+            ])
+
+    def copy_sequence(self, src: int, dst: int, length: int) -> None:
+        """Let sequence ``dst`` share the cache cells of positions ``[0, length)`` of ``src``."""
+        llama_cpp.llama_memory_seq_cp(self._memory, src, dst, 0, length)
+
+    def drop_sequence(self, seq: int, start: int = 0) -> bool:
+        """Remove positions ``start`` onwards of ``seq`` from the cache (False if the model cannot)."""
+        return bool(llama_cpp.llama_memory_seq_rm(self._memory, seq, start, -1))
 
     def logits(self, tokens: Sequence[int]) -> np.ndarray:
         """Next-token logits after every position of ``tokens`` (teacher forcing), shape (len, n_vocab)."""
@@ -225,55 +254,23 @@ class Engine:
         out = np.empty((len(tokens), self._n_vocab), dtype=np.float32)
         for start in range(0, len(tokens), self.n_batch):
             chunk = tokens[start:start + self.n_batch]
-            self._decode(chunk, start, all_logits=True)
+            self.decode([BatchToken(token, start + i, (0,), True) for i, token in enumerate(chunk)])
             pointer = llama_cpp.llama_get_logits(self._ctx)
             out[start:start + len(chunk)] = np.ctypeslib.as_array(pointer, shape=(len(chunk), self._n_vocab))
         return out
 
-    def _evaluate_prompt(self, prompt: Sequence[int]) -> int:
-        """Bring the KV cache to ``prompt``, reusing the longest cached prefix; returns its length."""
-        keep = 0
-        limit = min(len(self._cached), len(prompt) - 1)  # the last token must be evaluated for logits
-        while keep < limit and self._cached[keep] == prompt[keep]:
-            keep += 1
-        llama_cpp.llama_memory_seq_rm(self._memory, 0, keep, -1)
-        del self._cached[keep:]
-        for start in range(keep, len(prompt), self.n_batch):
-            self._decode(prompt[start:start + self.n_batch], start)
-        return keep
-
-    def _decode(self, tokens: Sequence[int], pos: int, *, all_logits: bool = False) -> None:
-        batch = self._batch
-        batch.n_tokens = len(tokens)
-        for i, token in enumerate(tokens):
-            batch.token[i] = token
-            batch.pos[i] = pos + i
-            batch.n_seq_id[i] = 1
-            batch.seq_id[i][0] = 0
-            batch.logits[i] = all_logits or i == len(tokens) - 1
-        status = llama_cpp.llama_decode(self._ctx, batch)
-        if status != 0:
-            raise TgEdgeError(f"llama_decode failed with status {status}")
-        self._cached.extend(tokens)
-        self._last_logits_row = len(tokens) - 1
-
-    def _greedy_next(self) -> int:
-        pointer = llama_cpp.llama_get_logits_ith(self._ctx, self._last_logits_row)
-        logits = np.ctypeslib.as_array(pointer, shape=(self._n_vocab,))
-        return int(np.argmax(logits))
-
     def reset(self) -> None:
-        """Empty the KV cache, so the next :meth:`generate` evaluates its whole prompt (benchmarks need this)."""
+        """Empty the KV cache of every sequence."""
         self._check_open()
         llama_cpp.llama_memory_clear(self._memory, True)
-        self._cached.clear()
 
     def close(self) -> None:
         """Free the context and model now instead of at garbage collection."""
         if self._batch is not None:
             llama_cpp.llama_batch_free(self._batch)
             self._batch = None
-            self._llm.close()
+            llama_cpp.llama_free(self._ctx)
+            llama_cpp.llama_model_free(self._model)
 
     def _check_open(self) -> None:
         # llama.cpp would read freed memory (a segfault), so a closed engine refuses work.
@@ -286,16 +283,40 @@ class Engine:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def __del__(self) -> None:
+        self.close()
 
-def repeating_tail(tokens: Sequence[int], *, min_span: int = 32, min_repeats: int = 4, max_period: int = 64) -> bool:
-    """True when the tokens end in one pattern repeated back to back (a decoding loop).
 
-    A loop needs at least ``min_repeats`` copies of its pattern covering ``min_span`` tokens,
-    so short legitimate repetitions ("very, very, very") pass.
-    """
-    n = len(tokens)
-    for period in range(1, min(max_period, n // min_repeats) + 1):
-        span = period * max(min_repeats, -(-min_span // period))
-        if span <= n and all(tokens[n - i] == tokens[n - i - period] for i in range(1, span - period + 1)):
-            return True
-    return False
+_context_lock = threading.Lock()
+
+
+def _create_context(model: object, params: object) -> tuple[object, int]:
+    """A llama.cpp context, and the bytes of its KV cache (which llama.cpp tells only in its log)."""
+    global _kv_sizes
+    with _context_lock:
+        _kv_sizes = []
+        try:
+            ctx = llama_cpp.llama_init_from_model(model, params)
+            return ctx, int(sum(_kv_sizes) * 2**20)
+        finally:
+            _kv_sizes = None
+
+
+def _read_metadata(model: object) -> dict[str, str]:
+    """The GGUF's key/value metadata as strings (arrays are summarised by llama.cpp)."""
+    out: dict[str, str] = {}
+    size = 4096
+    buffer = ctypes.create_string_buffer(size)
+
+    def read(getter: object, index: int) -> str:
+        nonlocal buffer, size
+        n = getter(model, index, buffer, size)
+        if n >= size:
+            size = n + 1
+            buffer = ctypes.create_string_buffer(size)
+            getter(model, index, buffer, size)
+        return buffer.value.decode("utf-8", errors="replace")
+
+    for i in range(llama_cpp.llama_model_meta_count(model)):
+        out[read(llama_cpp.llama_model_meta_key_by_index, i)] = read(llama_cpp.llama_model_meta_val_str_by_index, i)
+    return out

@@ -15,6 +15,10 @@ class LanguageError(TgEdgeError, ValueError):
     exit_code = 2
 
 
+class DetectionError(LanguageError):
+    """A text whose language cannot be told (no letters, nothing the language model knows)."""
+
+
 class ModelError(TgEdgeError):
     """A model that cannot be found, read or loaded."""
 

@@ -39,6 +39,7 @@ class JobOptions:
     """How a batch of files is translated."""
 
     source: str
+    """Source language code, or ``auto`` to detect it for each file (from its first segments)."""
     target: str
     format: str | None = None
     """Format name for every input (``txt``, ``md``, ...); ``None`` chooses by file extension."""
@@ -130,7 +131,8 @@ class Job:
         self.options = options
         self.report = JobReport()
         self._stderr = stderr or sys.stderr
-        self._cache: OrderedDict[str, _Outcome] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str], _Outcome] = OrderedDict()  # (source, text) → outcome
+        self._source = options.source  # this file's source language (detected per file for ``auto``)
 
     def run(self, pairs: Sequence[tuple[Path, Path | None]], *, stdout: TextIO | None = None) -> JobReport:
         started = time.perf_counter()
@@ -163,6 +165,7 @@ class Job:
     def _render(self, text: str, path: Path, name: str, out: Path | None) -> str:
         options = {"fields": self.options.fields} if name == "jsonl" else {}
         document = formats.read(text, str(path), name, **options)
+        self._detect_source([s.text for s in document.segments], first=True)
         rendered = document.render(self._document(document, path, out, name))
         if out is not None:
             write_atomically(out, rendered)
@@ -233,9 +236,10 @@ class Job:
             sink.truncate(bytes_done)
             sink.seek(bytes_done)
             self.report.resumed += lines_done
-            for first, raws in _chunks(path, lines_done, self.options.chunk_records):
+            for n, (first, raws) in enumerate(_chunks(path, lines_done, self.options.chunk_records)):
                 documents = self._records(path, first, raws)
                 texts = [segment.text for _, document in documents for segment in document.segments]
+                self._detect_source(texts, first=n == 0)
                 self.report.segments += len(texts)
                 outcomes = iter(self._translate(texts))
                 for number, document in documents:
@@ -272,23 +276,35 @@ class Job:
 
     # -- shared -------------------------------------------------------------------------------
 
+    def _detect_source(self, texts: Sequence[str], *, first: bool) -> None:
+        """With ``source="auto"``, each file's language is detected from its first few thousand characters."""
+        if self.options.source != "auto" or not first:
+            return
+        from .detect import detect_language
+
+        sample = " ".join(texts)[:4000]
+        if sample.strip():
+            self._source = detect_language(sample).language.code
+            log.info("detected source language %s", self._source)
+
     def _translate(self, texts: Sequence[str]) -> list[_Outcome]:
         """Translations of ``texts``; each distinct text not in the cache goes to the model once, all in one call."""
-        known = {t: self._cache[t] for t in texts if t in self._cache}
+        source = self._source
+        known = {t: self._cache[(source, t)] for t in texts if (source, t) in self._cache}
         todo = list(dict.fromkeys(t for t in texts if t not in known))
         self.report.cached += len(texts) - len(todo)
         if todo:
-            results = self.translator.translate_many(todo, source=self.options.source, target=self.options.target)
+            results = self.translator.translate_many(todo, source=source, target=self.options.target)
             self.report.translated += len(todo)
             for text, result in zip(todo, results):
                 problems = tuple((s.problem, s.attempts, s.source) for s in result.segments if s.problem)
                 known[text] = _Outcome(result.text, problems)
-                self._remember(text, known[text])
+                self._remember((source, text), known[text])
         return [known[t] for t in texts]
 
-    def _remember(self, text: str, outcome: _Outcome) -> None:
-        self._cache[text] = outcome
-        self._cache.move_to_end(text)
+    def _remember(self, key: tuple[str, str], outcome: _Outcome) -> None:
+        self._cache[key] = outcome
+        self._cache.move_to_end(key)
         while len(self._cache) > self.options.cache_size:
             self._cache.popitem(last=False)
 

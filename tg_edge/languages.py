@@ -71,7 +71,7 @@ def resolve_language(code: str) -> Language:
     if code.strip().lower() in by_name:
         canonical = by_name[code.strip().lower()]
         return Language(canonical, LANGUAGE_NAMES[canonical])
-    raise LanguageError(f"unknown language {code!r}{_suggest(code)} (`tg-edge languages` lists them all)")
+    raise LanguageError(f"unknown language {code!r}{suggestion(code)} (`tg-edge languages` lists them all)")
 
 
 def supported_languages() -> list[Language]:
@@ -79,7 +79,7 @@ def supported_languages() -> list[Language]:
     return [Language(code, name) for code, name in LANGUAGE_NAMES.items()]
 
 
-def _suggest(code: str) -> str:
+def suggestion(code: str) -> str:
     """'; did you mean ...?' for the codes (or names) closest to ``code``, best first."""
     typed = normalize_code(code)
     pool = list(LANGUAGE_NAMES) + list(ALIASES)

@@ -5,42 +5,13 @@ Reads only the GGUF header (gguf's ``GGUFReader`` parses every vocabulary entry,
 
 from __future__ import annotations
 
-import mmap
-import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from enum import IntEnum
-
 from ..errors import ModelError
+from ..gguf_header import quant_name, read_header
 from ..models import check_gguf, resolve_model
-
-class GGUFValueType(IntEnum):
-    """Metadata value types of the GGUF spec (the ``gguf`` package has them too, but two different
-    distributions ship a top-level ``gguf`` and cannot share an environment, so the bench needs neither)."""
-
-    UINT8 = 0
-    INT8 = 1
-    UINT16 = 2
-    INT16 = 3
-    UINT32 = 4
-    INT32 = 5
-    FLOAT32 = 6
-    BOOL = 7
-    STRING = 8
-    ARRAY = 9
-    UINT64 = 10
-    INT64 = 11
-    FLOAT64 = 12
-
-
-_SCALARS = {
-    GGUFValueType.UINT8: "<B", GGUFValueType.INT8: "<b", GGUFValueType.UINT16: "<H",
-    GGUFValueType.INT16: "<h", GGUFValueType.UINT32: "<I", GGUFValueType.INT32: "<i",
-    GGUFValueType.FLOAT32: "<f", GGUFValueType.BOOL: "<?", GGUFValueType.UINT64: "<Q",
-    GGUFValueType.INT64: "<q", GGUFValueType.FLOAT64: "<d",
-}
 
 
 @dataclass(frozen=True)
@@ -91,79 +62,11 @@ def find_models(specs: Sequence[str], quants: Sequence[str] = ()) -> list[ModelF
 
 def read_model_file(path: Path) -> ModelFile:
     """Describe one GGUF file from its header."""
-    try:
-        with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            metadata, tensors, data_start = _read_header(data)
-            file_bytes = len(data)
-    except (OSError, ValueError, struct.error) as exc:
-        raise ModelError(f"cannot read the GGUF header of {path}: {exc}") from exc
-    ordered = sorted(tensors.items(), key=lambda item: item[1])
-    ends = [start for _, start in ordered[1:]] + [file_bytes - data_start]
+    header = read_header(path)
+    ordered = sorted(header.tensor_offsets.items(), key=lambda item: item[1])
+    ends = [start for _, start in ordered[1:]] + [header.file_bytes - header.data_start]
     sizes = {name: end - start for (name, start), end in zip(ordered, ends)}  # data plus alignment padding
     tensor_bytes = sum(sizes.values())
     per_token = tensor_bytes - (sizes.get("token_embd.weight", 0) if "output.weight" in sizes else 0)
-    return ModelFile(path, _quant_name(metadata.get("general.file_type"), path), file_bytes, tensor_bytes, per_token)
-
-
-def _quant_name(file_type: object, path: Path) -> str:
-    import llama_cpp  # llama.cpp's own names for its file types (LLAMA_FTYPE_MOSTLY_Q4_K_M = 15, ...)
-
-    by_value = {
-        value: name.removeprefix("LLAMA_FTYPE_").removeprefix("MOSTLY_").removeprefix("ALL_")
-        for name, value in vars(llama_cpp).items()
-        if name.startswith("LLAMA_FTYPE_") and isinstance(value, int) and name != "LLAMA_FTYPE_GUESSED"
-    }
-    if isinstance(file_type, int) and file_type in by_value:
-        return by_value[file_type]
-    names = list(by_value.values())
-    stem = "_" + path.stem.upper().replace("-", "_").replace(".", "_") + "_"  # files without general.file_type
-    return max((n for n in names if f"_{n}_" in stem), key=len, default="unknown")
-
-
-def _read_header(data: mmap.mmap) -> tuple[dict[str, object], dict[str, int], int]:
-    """Scalar and string metadata, tensor data offsets by name, and where the tensor data starts."""
-    pos = 4  # after the GGUF magic
-
-    def take(fmt: str) -> int | float | bool:
-        nonlocal pos
-        (value,) = struct.unpack_from(fmt, data, pos)
-        pos += struct.calcsize(fmt)
-        return value
-
-    def string() -> str:
-        nonlocal pos
-        length = int(take("<Q"))
-        pos += length
-        return data[pos - length:pos].decode("utf-8", errors="replace")
-
-    def value(kind: int) -> object:
-        nonlocal pos
-        if kind == GGUFValueType.STRING:
-            return string()
-        if kind == GGUFValueType.ARRAY:
-            item, count = int(take("<I")), int(take("<Q"))
-            if item in _SCALARS:
-                pos += count * struct.calcsize(_SCALARS[GGUFValueType(item)])
-            else:
-                for _ in range(count):
-                    value(item)
-            return None
-        return take(_SCALARS[GGUFValueType(kind)])
-
-    version = take("<I")
-    if version < 2:
-        raise ValueError(f"GGUF version {version} is too old")
-    n_tensors, n_kv = int(take("<Q")), int(take("<Q"))
-    metadata: dict[str, object] = {}
-    for _ in range(n_kv):
-        key = string()
-        metadata[key] = value(int(take("<I")))
-    tensors: dict[str, int] = {}
-    for _ in range(n_tensors):
-        name = string()
-        n_dims = int(take("<I"))
-        pos += 8 * n_dims
-        take("<I")  # tensor type
-        tensors[name] = int(take("<Q"))
-    alignment = int(metadata.get("general.alignment") or 32)
-    return metadata, tensors, -(-pos // alignment) * alignment
+    quant = quant_name(header.metadata.get("general.file_type"), path)
+    return ModelFile(path, quant, header.file_bytes, tensor_bytes, per_token)

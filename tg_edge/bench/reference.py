@@ -47,7 +47,6 @@ def raw_loop(
     params = llama_cpp.llama_context_default_params()
     params.n_ctx, params.n_batch, params.n_ubatch = n_ctx, n_batch, n_batch
     params.n_threads = params.n_threads_batch = threads
-    params.flash_attn_type = llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED  # as llama_cpp.Llama, and so the engine
     ctx = llama_cpp.llama_init_from_model(model, params)
     if not ctx:
         llama_cpp.llama_model_free(model)

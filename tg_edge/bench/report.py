@@ -53,8 +53,9 @@ def markdown(results: dict[str, object]) -> str:
     lines += [
         "",
         "| model | quant | file MiB | tg-edge decode ÷ raw | tg-edge prompt ÷ raw | document × naive "
+        "| parallel | TTFT ÷ own prompt | memory ÷ (model + KV) "
         "| weights GB/s (tg-edge) | of bandwidth (tg-edge / raw) | same output as naive |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for entry in results["models"]:
         model, ratios, agreement = entry["model"], entry["ratios"], entry["agreement"]
@@ -62,6 +63,9 @@ def markdown(results: dict[str, object]) -> str:
             model["name"], model["quant"], _num(model["file_bytes"], 0, 1 / _MIB),
             _pct(ratios["decode_vs_raw"]), _pct(ratios["prompt_vs_raw"]),
             _num(ratios["document_vs_naive"], 2) + "×" if ratios["document_vs_naive"] else "–",
+            str(entry["tg_edge"].get("parallel", "–")),
+            _num(ratios.get("ttft_vs_own_prompt"), 2),
+            _memory(entry["tg_edge"].get("memory")),
             _num(entry["weights_gb_per_s"]["tg_edge"], 1),
             f"{_pct(ratios['tg_edge_decode_of_bandwidth'])} / {_pct(ratios['raw_decode_of_bandwidth'])}",
             f"{agreement['identical_outputs']}/{agreement['of']}",
@@ -114,6 +118,13 @@ def chart(results: dict[str, object], path: Path) -> None:
          f"tg-edge quality {results['settings']['source']}→{results['settings']['target']} (FLORES devtest)", "score")
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def _memory(memory: dict[str, float] | None) -> str:
+    if not memory:
+        return "–"
+    return (f"{memory['ratio']:.2f} ({memory['used_bytes'] / _MIB:.0f} / "
+            f"({memory['model_bytes'] / _MIB:.0f} + {memory['kv_cache_bytes'] / _MIB:.0f}) MiB)")
 
 
 def _get(ref: dict[str, object], key: str, field: str) -> float | None:

@@ -45,6 +45,8 @@ class BenchSettings:
     n_ctx: int = 4096
     n_batch: int = 512
     naive_max_tokens: int = 256
+    parallel: int | None = None
+    """Sequences tg-edge decodes at once (None: its default for the machine)."""
 
     def __post_init__(self) -> None:
         if not 1 <= self.sentences <= self.document <= WARMUP_LINE:
@@ -116,7 +118,7 @@ def _bench_model(
     tg = _spawn("tg_edge", "tg-edge", progress, **common, speed_text=texts["speed"], sentences=sentences,
                 n_latency=settings.sentences, warmup_sentence=texts["warmup"], source=settings.source,
                 target=settings.target, n_decode=settings.decode_tokens, repeats=settings.repeats,
-                n_ctx=settings.n_ctx)
+                n_ctx=settings.n_ctx, parallel=settings.parallel)
     raw = _spawn("raw", "raw llama.cpp", progress, **common, prompt=tg["speed_prompt_tokens"],
                  n_decode=settings.decode_tokens, repeats=settings.repeats, n_ctx=settings.n_ctx,
                  n_batch=settings.n_batch)
@@ -134,6 +136,9 @@ def _bench_model(
         | {"problems": tg["document"][0]["problems"]},
         "quality": score(tg_outputs, references, settings.target),
         "peak_rss_bytes": tg["peak_rss_bytes"],
+        "parallel": tg["parallel"],
+        "memory": _memory(tg),
+        "ttft_vs_own_prompt": _ttft_ratio(tg["latency"]),
     }
     raw_summary = {
         "load_s": raw["load_s"],
@@ -163,6 +168,8 @@ def _bench_model(
             "prompt_vs_raw": _ratio(tg_summary["prompt_tok_s"]["median"], raw_summary["prompt_tok_s"]["median"]),
             "document_vs_naive": _ratio(tg_summary["document"]["segments_per_s"],
                                         naive_summary["document"]["segments_per_s"]),
+            "ttft_vs_own_prompt": tg_summary["ttft_vs_own_prompt"]["median"],
+            "memory_vs_model_and_kv": tg_summary["memory"]["ratio"],
             "latency_p50_vs_naive": _ratio(tg_summary["latency"]["p50_s"], naive_summary["latency"]["p50_s"]),
             "tg_edge_decode_of_bandwidth": _ratio(_gb(model, tg_summary), gbps),
             "raw_decode_of_bandwidth": _ratio(_gb(model, raw_summary), gbps),
@@ -189,6 +196,21 @@ def _spawn(kind: str, label: str, progress: Progress, **spec: object) -> dict[st
         raise BenchError(f"{label} measurement failed: {result.get('error') or f'exit status {proc.returncode}'}")
     progress(f"  {label}: done in {time.perf_counter() - started:.0f} s")
     return result
+
+
+def _memory(tg: dict[str, object]) -> dict[str, object]:
+    """What loading and translating added to the process, against the model file plus its KV cache."""
+    used = tg["peak_rss_bytes"] - tg["rss_at_start_bytes"]
+    budget = tg["model_bytes"] + tg["kv_cache_bytes"]
+    return {"used_bytes": used, "model_bytes": tg["model_bytes"], "kv_cache_bytes": tg["kv_cache_bytes"],
+            "ratio": used / budget}
+
+
+def _ttft_ratio(latency: list[dict[str, float]]) -> dict[str, object]:
+    """Time to the first token over the time llama.cpp took for the sentence's own prompt tokens."""
+    ratios = [r["ttft_s"] / r["own_prompt_s"] for r in latency if r.get("own_prompt_s")]
+    return {"median": statistics.median(ratios) if ratios else None, "max": max(ratios, default=None),
+            "own_prompt_tokens": statistics.median([r["own_prompt_tokens"] for r in latency])}
 
 
 def _read_through(path: Path) -> None:

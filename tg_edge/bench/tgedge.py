@@ -1,16 +1,12 @@
-"""tg-edge itself, measured through its public path: Translator for sentences and documents, Engine for speed."""
+"""tg-edge itself, measured through its public path: Translator for sentences and documents, its scheduler for decode speed."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..translator import Translator
-
-if TYPE_CHECKING:
-    from ..engine import Generation
 
 Progress = Callable[[str], None]
 
@@ -29,6 +25,7 @@ def tg_edge_loop(
     threads: int,
     n_ctx: int,
     gpu_layers: int,
+    parallel: int | None,
     progress: Progress,
 ) -> dict[str, object]:
     """Load; decode speed on the translation prompt for ``speed_text``; per-sentence latency on the first
@@ -37,20 +34,26 @@ def tg_edge_loop(
     Also returns the prompts it rendered, so the reference loops run on exactly the same input.
     """
     started = time.perf_counter()
-    translator = Translator(model_path, threads=threads, gpu_layers=gpu_layers, n_ctx=n_ctx)
+    translator = Translator(model_path, threads=threads, gpu_layers=gpu_layers, n_ctx=n_ctx, parallel=parallel)
     load_s = time.perf_counter() - started
     with translator:
         engine = translator.engine
         speed_prompt = translator.render_prompt(speed_text, source=source, target=target)
         bos = engine.token_text(engine.bos_token)  # as the Translator: exactly one BOS
         tokens = engine.tokenize(speed_prompt, add_bos=engine.adds_bos and not speed_prompt.startswith(bos))
+        scheduler = translator._scheduler  # noqa: SLF001 - the decode path every translation takes
         speed = []
         for run in range(repeats + 1):
             progress(f"decode speed, {'warm-up' if run == 0 else f'run {run}/{repeats}'}")
-            engine.reset()
-            timing = _timed_generation(engine.generate(tokens, max_tokens=n_decode))
+            scheduler.clear_cache()
+            generation = scheduler.generate(tokens, max_tokens=n_decode + 1)  # + the prompt's own token
             if run:
-                speed.append(timing)
+                speed.append({
+                    "prompt_s": generation.first_token_s,
+                    "decode_s": generation.seconds - generation.first_token_s if generation.n_new > 1 else None,
+                    "n_decode": generation.n_new - 1,  # the first token came with the prompt
+                    "stop": generation.stop,
+                })
 
         translator.translate(warmup_sentence, source=source, target=target)
         latency = []
@@ -74,6 +77,9 @@ def tg_edge_loop(
             "load_s": load_s,
             "profile": translator.profile,
             "threads": engine.threads,
+            "parallel": translator.parallel,
+            "model_bytes": translator.model_path.stat().st_size,
+            "kv_cache_bytes": engine.kv_cache_bytes,
             "gpu_layers": engine.gpu_layers,
             "n_ctx": engine.n_ctx,
             "n_batch": engine.n_batch,
@@ -86,27 +92,6 @@ def tg_edge_loop(
         }
 
 
-def _timed_generation(generation: Generator[str, None, Generation]) -> dict[str, object]:
-    """Run one generation: seconds to the first text (prompt + first token) and for the tokens after it."""
-    started = time.perf_counter()
-    first = None
-    while True:
-        try:
-            next(generation)
-        except StopIteration as done:
-            result = done.value
-            break
-        if first is None:
-            first = time.perf_counter()
-    ended = time.perf_counter()
-    return {
-        "prompt_s": (first or ended) - started,
-        "decode_s": ended - first if first is not None else None,
-        "n_decode": result.n_new,
-        "stop": result.stop,
-    }
-
-
 def _timed_stream(translator: Translator, sentence: str, source: str, target: str) -> dict[str, float]:
     """One sentence through ``translate_stream``: time to the first piece of text and to the end."""
     started = time.perf_counter()
@@ -116,4 +101,10 @@ def _timed_stream(translator: Translator, sentence: str, source: str, target: st
         if first is None:
             first = time.perf_counter()
     ended = time.perf_counter()
-    return {"ttft_s": (first or ended) - started, "seconds": ended - started}
+    segment = stream.result.segments[0]
+    return {
+        "ttft_s": (first or ended) - started,
+        "seconds": ended - started,
+        "own_prompt_tokens": segment.prompt_tokens - segment.reused_tokens,
+        "own_prompt_s": segment.prompt_seconds,
+    }

@@ -1,0 +1,123 @@
+"""Which language a text is in, for ``source=auto``: py3langid's shipped model, mapped into TranslateGemma's table.
+
+py3langid (a maintained fork of langid.py) is a naive Bayes model over byte n-grams that ships inside
+its wheel (no downloads) and classifies a sentence in well under a millisecond. It knows 97 languages.
+Short texts carry few n-grams, so below :data:`SHORT_TEXT_LETTERS` letters only the widely used
+languages TranslateGemma was evaluated on compete: "Guten Tag" is German, not Kabyle.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from .errors import DetectionError, LanguageError
+from .languages import Language, resolve_language
+
+SHORT_TEXT_LETTERS = 40
+"""Texts with fewer letters than this are only matched against :data:`COMMON_LANGUAGES`."""
+
+COMMON_LANGUAGES = frozenset(
+    "ar bg bn ca cs da de el en es et fa fi fr gu he hi hr hu id is it ja kn ko lt lv ml mr nl no pa pl pt "
+    "ro ru sk sl sr sv sw ta te th tl tr uk ur vi zh zu".split()
+)
+"""The languages of WMT24++, which TranslateGemma was evaluated on, as py3langid labels (``tl``: Filipino)."""
+
+MIN_CONFIDENCE = 0.15
+"""Below this, :func:`detect_language` gives up (seven times the chance level among the common languages).
+Single words such as "Hallo", "Danke" or "ok" are shared by too many languages to tell."""
+
+# py3langid labels that TranslateGemma's table lacks, mapped to the nearest code it has. Labels
+# neither have nor map (Nigerian Pidgin, Ancient Greek, "no linguistic content", ...) never win.
+_LABEL_CODES = MappingProxyType({
+    "arz": "ar-EG",  # Egyptian Arabic
+    "ary": "ar-MA",  # Moroccan Arabic
+    "hbo": "he",  # Ancient Hebrew: modern Hebrew text often scores here too
+    "wuu": "zh",  # Wu Chinese, written with the same characters
+    "yue": "zh-Hant-HK",  # Cantonese, written in traditional characters
+    "gug": "gn",  # Paraguayan Guaraní
+    "uzs": "uz",  # Southern Uzbek
+    "sdh": "ku",  # Southern Kurdish
+    "kik": "ki",  # Kikuyu
+    "ltg": "lv",  # Latgalian
+})
+
+
+@dataclass(frozen=True)
+class Detection:
+    """A language a text may be in, and how sure the model is (0 to 1)."""
+
+    language: Language
+    confidence: float
+
+
+def detect_language(text: str) -> Detection:
+    """The language of ``text``; :class:`DetectionError` when no language reaches :data:`MIN_CONFIDENCE`."""
+    candidates = detect_languages(text)
+    best = candidates[0]
+    if best.confidence < MIN_CONFIDENCE:
+        guesses = ", ".join(f"{c.language.name} {c.confidence:.0%}" for c in candidates)
+        raise DetectionError(_undeterminable(text, f"too short or too ambiguous: {guesses}"))
+    return best
+
+
+def detect_languages(text: str, *, limit: int = 3) -> list[Detection]:
+    """Up to ``limit`` candidate languages for ``text``, most likely first, however unsure.
+
+    Confidences are the model's probabilities among the languages it considered (the common
+    languages for a short text). Only a text without letters raises :class:`DetectionError`.
+    """
+    letters = sum(ch.isalpha() for ch in text)
+    if letters == 0:
+        raise DetectionError(_undeterminable(text, "it has no letters"))
+    short = letters < SHORT_TEXT_LETTERS
+    scores: dict[str, float] = {}
+    languages: dict[str, Language] = {}
+    for label, probability in _identifier().rank(text):
+        if short and label not in COMMON_LANGUAGES:
+            continue
+        language = _language_for(label)
+        if language is None:
+            continue
+        languages[language.code] = language
+        scores[language.code] = scores.get(language.code, 0.0) + probability
+    total = sum(scores.values())
+    best = sorted(scores, key=lambda code: -scores[code])[:limit]
+    return [Detection(languages[code], scores[code] / total if total > 0 else 0.0) for code in best]
+
+
+def warm_up() -> None:
+    """Load the model now (about half a second) rather than on the first detection."""
+    _identifier()
+
+
+_LOCK = threading.Lock()
+
+
+@functools.cache
+def _loaded_identifier() -> Any:  # noqa: ANN401 - py3langid has no type hints
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def _identifier() -> Any:  # noqa: ANN401
+    with _LOCK:  # the first call loads the model; concurrent first callers wait for it instead of loading again
+        return _loaded_identifier()
+
+
+@functools.cache
+def _language_for(label: str) -> Language | None:
+    try:
+        return resolve_language(_LABEL_CODES.get(label, label))
+    except LanguageError:
+        return None
+
+
+def _undeterminable(text: str, why: str) -> str:
+    shown = text.strip()
+    shown = shown if len(shown) <= 40 else shown[:39] + "…"
+    return f"cannot tell which language {shown!r} is in ({why}); give the source language instead of auto"

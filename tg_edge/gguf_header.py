@@ -1,0 +1,141 @@
+"""Read a GGUF file's header: its scalar and string metadata and where each tensor's data lies.
+
+Reads only the header (gguf's ``GGUFReader`` parses every vocabulary entry, which takes seconds), and
+needs neither ``gguf`` package: two different distributions ship a top-level ``gguf`` and cannot share
+an environment.
+"""
+
+from __future__ import annotations
+
+import mmap
+import struct
+from dataclasses import dataclass
+from enum import IntEnum
+from pathlib import Path
+
+from .errors import ModelError
+
+
+class GGUFValueType(IntEnum):
+    """Metadata value types of the GGUF spec."""
+
+    UINT8 = 0
+    INT8 = 1
+    UINT16 = 2
+    INT16 = 3
+    UINT32 = 4
+    INT32 = 5
+    FLOAT32 = 6
+    BOOL = 7
+    STRING = 8
+    ARRAY = 9
+    UINT64 = 10
+    INT64 = 11
+    FLOAT64 = 12
+
+
+_SCALARS = {
+    GGUFValueType.UINT8: "<B", GGUFValueType.INT8: "<b", GGUFValueType.UINT16: "<H",
+    GGUFValueType.INT16: "<h", GGUFValueType.UINT32: "<I", GGUFValueType.INT32: "<i",
+    GGUFValueType.FLOAT32: "<f", GGUFValueType.BOOL: "<?", GGUFValueType.UINT64: "<Q",
+    GGUFValueType.INT64: "<q", GGUFValueType.FLOAT64: "<d",
+}
+
+
+@dataclass(frozen=True)
+class GGUFHeader:
+    """What a GGUF header says: metadata (arrays left out, as ``None``), tensor offsets, file size."""
+
+    metadata: dict[str, object]
+    tensor_offsets: dict[str, int]
+    """Where each tensor's data starts, relative to :attr:`data_start`."""
+    data_start: int
+    file_bytes: int
+
+    @property
+    def quant(self) -> str:
+        """llama.cpp's name for the file type (``Q4_K_M``, ``Q8_0``, ``BF16`` ...), or ``unknown``."""
+        return quant_name(self.metadata.get("general.file_type"))
+
+    def string(self, key: str) -> str:
+        value = self.metadata.get(key)
+        return value if isinstance(value, str) else ""
+
+
+def read_header(path: Path) -> GGUFHeader:
+    """Parse the header of the GGUF file at ``path``; :class:`ModelError` if it is not readable GGUF."""
+    try:
+        with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            if data[:4] != b"GGUF":
+                raise ValueError("it does not start with the GGUF magic")
+            metadata, tensors, data_start = _parse(data)
+            return GGUFHeader(metadata, tensors, data_start, len(data))
+    except (OSError, ValueError, struct.error) as exc:
+        raise ModelError(f"cannot read the GGUF header of {path}: {exc}") from exc
+
+
+def quant_name(file_type: object, path: Path | None = None) -> str:
+    """llama.cpp's name for a ``general.file_type`` value; files without one are named by their file name."""
+    import llama_cpp  # llama.cpp's own names for its file types (LLAMA_FTYPE_MOSTLY_Q4_K_M = 15, ...)
+
+    by_value = {
+        value: name.removeprefix("LLAMA_FTYPE_").removeprefix("MOSTLY_").removeprefix("ALL_")
+        for name, value in vars(llama_cpp).items()
+        if name.startswith("LLAMA_FTYPE_") and isinstance(value, int) and name != "LLAMA_FTYPE_GUESSED"
+    }
+    if isinstance(file_type, int) and file_type in by_value:
+        return by_value[file_type]
+    if path is None:
+        return "unknown"
+    names = list(by_value.values())
+    stem = "_" + path.stem.upper().replace("-", "_").replace(".", "_") + "_"
+    return max((n for n in names if f"_{n}_" in stem), key=len, default="unknown")
+
+
+def _parse(data: mmap.mmap) -> tuple[dict[str, object], dict[str, int], int]:
+    """Scalar and string metadata, tensor data offsets by name, and where the tensor data starts."""
+    pos = 4  # after the GGUF magic
+
+    def take(fmt: str) -> int | float | bool:
+        nonlocal pos
+        (value,) = struct.unpack_from(fmt, data, pos)
+        pos += struct.calcsize(fmt)
+        return value
+
+    def string() -> str:
+        nonlocal pos
+        length = int(take("<Q"))
+        pos += length
+        return data[pos - length:pos].decode("utf-8", errors="replace")
+
+    def value(kind: int) -> object:
+        nonlocal pos
+        if kind == GGUFValueType.STRING:
+            return string()
+        if kind == GGUFValueType.ARRAY:
+            item, count = int(take("<I")), int(take("<Q"))
+            if item in _SCALARS:
+                pos += count * struct.calcsize(_SCALARS[GGUFValueType(item)])
+            else:
+                for _ in range(count):
+                    value(item)
+            return None
+        return take(_SCALARS[GGUFValueType(kind)])
+
+    version = take("<I")
+    if version < 2:
+        raise ValueError(f"GGUF version {version} is too old")
+    n_tensors, n_kv = int(take("<Q")), int(take("<Q"))
+    metadata: dict[str, object] = {}
+    for _ in range(n_kv):
+        key = string()
+        metadata[key] = value(int(take("<I")))
+    tensors: dict[str, int] = {}
+    for _ in range(n_tensors):
+        name = string()
+        n_dims = int(take("<I"))
+        pos += 8 * n_dims
+        take("<I")  # tensor type
+        tensors[name] = int(take("<Q"))
+    alignment = int(metadata.get("general.alignment") or 32)
+    return metadata, tensors, -(-pos // alignment) * alignment

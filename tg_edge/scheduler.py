@@ -1,0 +1,416 @@
+"""Continuous batching: many prompts decoded greedily together, as parallel sequences of one engine.
+
+One worker thread owns the engine. Each step it puts one token of every decoding sequence and
+as many prompt tokens of newly admitted ones as fit into a single ``llama_decode`` batch, so
+weights are read once for all of them. A finished sequence frees its slot for the next waiting
+prompt at once. Prompts that start alike (the same instruction or few-shot examples) share
+that prefix: it is evaluated once, held by a sequence of its own, and its cache cells are
+shared by every sequence started from it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import itertools
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from .engine import BatchToken, Engine
+from .errors import TgEdgeError
+
+STOP_EOS = "eos"  # the model ended its turn (EOS, <end_of_turn>, ...)
+STOP_NEWLINE = "newline"  # a one-line prompt reached the end of its line
+STOP_LENGTH = "length"  # the max_tokens bound was hit: the output may be cut
+STOP_LOOP = "loop"  # the repetition guard stopped a looping output
+STOP_CANCELLED = "cancelled"  # the caller gave up on it
+
+
+@dataclass(frozen=True)
+class Generation:
+    """What one greedy decode produced, why it stopped, and how long its parts took."""
+
+    text: str
+    tokens: tuple[int, ...]
+    """The new tokens (without the end-of-generation token)."""
+    n_prompt: int
+    n_new: int
+    n_reused: int
+    """Prompt tokens taken from the cache instead of evaluated."""
+    stop: str
+    first_token_s: float
+    """Seconds from submission to the first new token."""
+    prompt_s: float
+    """Seconds of ``llama_decode`` in the batches that carried this prompt's own tokens."""
+    seconds: float
+
+
+class Job:
+    """A prompt submitted to the :class:`Scheduler`; :meth:`result` waits for its :class:`Generation`."""
+
+    def __init__(self, prompt: Sequence[int], max_tokens: int, stop_at_newline: bool, stream: bool) -> None:
+        self.prompt = list(prompt)
+        self.max_tokens = max_tokens
+        self.stop_at_newline = stop_at_newline
+        self._pieces: queue.SimpleQueue[str | None] | None = queue.SimpleQueue() if stream else None
+        self._done = threading.Event()
+        self._generation: Generation | None = None
+        self._error: BaseException | None = None
+        self._cancelled = False
+        # worker-side state
+        self.submitted = time.perf_counter()
+        self.seq = -1
+        self.pos = 0
+        self.reused = 0
+        self.generation_of_prefix = -1
+        self.pending: list[int] = []
+        self.next_token: int | None = None
+        self.out: list[int] = []
+        self.text: list[str] = []
+        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.first_token_at: float | None = None
+        self.prompt_s = 0.0
+
+    def result(self, timeout: float | None = None) -> Generation:
+        """Wait for the generation; re-raises the error that ended it, if any."""
+        if not self._done.wait(timeout):
+            raise TimeoutError("the generation did not finish in time")
+        if self._error is not None:
+            raise self._error
+        assert self._generation is not None
+        return self._generation
+
+    def pieces(self) -> Iterator[str]:
+        """The text as it forms (only for jobs submitted with ``stream=True``); ends when the job does."""
+        if self._pieces is None:
+            raise ValueError("submit with stream=True to read pieces")
+        while (piece := self._pieces.get()) is not None:
+            yield piece
+
+    def cancel(self) -> None:
+        """Stop decoding this prompt at the next step and free its sequence."""
+        self._cancelled = True
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def _emit(self, piece: str) -> None:
+        if piece:
+            self.text.append(piece)
+            if self._pieces is not None:
+                self._pieces.put(piece)
+
+    def _resolve(self, generation: Generation | None, error: BaseException | None = None) -> None:
+        self._generation, self._error = generation, error
+        if self._pieces is not None:
+            self._pieces.put(None)
+        self._done.set()
+
+
+class _Command:
+    """Work for the worker thread between jobs (clearing the cache, stopping)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.done = threading.Event()
+
+
+class Scheduler:
+    """Decodes submitted prompts greedily, up to ``parallel`` at a time, in one worker thread.
+
+    The engine needs ``n_seq_max >= parallel + 1``: one more sequence holds the shared prefix.
+    Thread-safe: any thread may submit; each job's result comes back through its :class:`Job`.
+    """
+
+    def __init__(self, engine: Engine, *, parallel: int) -> None:
+        if not 1 <= parallel < engine.n_seq_max:
+            raise ValueError(f"parallel must be 1..{engine.n_seq_max - 1} for this engine, not {parallel}")
+        self.engine = engine
+        self.parallel = parallel
+        self._prefix_seq = parallel  # the sequence that holds the shared prefix
+        self._inbox: queue.SimpleQueue[Job | _Command] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self._closed = False
+        # worker-side state
+        self._waiting: deque[Job | _Command] = deque()
+        self._active: list[Job] = []
+        self._free = list(range(parallel - 1, -1, -1))
+        self._prefix: list[int] = []
+        self._prefix_generation = 0
+        self._prefix_job: Job | None = None  # its prompt becomes the prefix once evaluated
+        self.peak_active = 0
+        """The most sequences decoded together so far (how much batching the load allowed)."""
+
+    # -- caller side ----------------------------------------------------------------------
+
+    def submit(
+        self, prompt: Sequence[int], *, max_tokens: int, stop_at_newline: bool = False, stream: bool = False
+    ) -> Job:
+        """Queue ``prompt`` for greedy decoding of up to ``max_tokens`` new tokens."""
+        if not prompt:
+            raise ValueError("prompt must not be empty")
+        if max_tokens < 1:
+            raise ValueError("max_tokens must be at least 1")
+        if len(prompt) + max_tokens > self.engine.n_ctx:
+            raise TgEdgeError(
+                f"prompt of {len(prompt)} tokens plus up to {max_tokens} new tokens does not fit the "
+                f"context of {self.engine.n_ctx} tokens; use a larger --ctx or shorter segments"
+            )
+        job = Job(prompt, max_tokens, stop_at_newline, stream)
+        self._send(job)
+        return job
+
+    def generate(self, prompt: Sequence[int], *, max_tokens: int, stop_at_newline: bool = False) -> Generation:
+        """Submit one prompt and wait for it."""
+        return self.submit(prompt, max_tokens=max_tokens, stop_at_newline=stop_at_newline).result()
+
+    def clear_cache(self) -> None:
+        """Forget every cached prompt (after the running jobs), so the next prompt is evaluated whole."""
+        command = _Command("clear")
+        self._send(command)
+        command.done.wait()
+
+    def close(self) -> None:
+        """Cancel what is queued or running and stop the worker thread."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._thread is not None:
+            command = _Command("stop")
+            self._inbox.put(command)
+            self._thread.join()
+
+    def _send(self, item: Job | _Command) -> None:
+        if self._closed:
+            raise TgEdgeError("this model was closed; create a new Translator to translate again")
+        with self._start_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="tg-edge-decoder", daemon=True)
+                self._thread.start()
+        self._inbox.put(item)
+
+    # -- worker side ----------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            block = not self._active and not self._waiting
+            try:
+                while True:
+                    item = self._inbox.get(block=block)
+                    block = False
+                    if isinstance(item, _Command) and item.name == "stop":
+                        self._shut_down(item)
+                        return
+                    self._waiting.append(item)
+            except queue.Empty:
+                pass
+            self._admit()
+            if self._active:
+                self._step()
+
+    def _shut_down(self, command: _Command) -> None:
+        closed = TgEdgeError("the translator was closed before this text was translated")
+        for job in [*self._active, *self._waiting]:
+            if isinstance(job, Job):
+                job._resolve(None, closed)  # noqa: SLF001
+            else:
+                job.done.set()
+        command.done.set()
+
+    def _admit(self) -> None:
+        """Move waiting jobs into free sequences, while their tokens fit the cache."""
+        while self._waiting:
+            item = self._waiting[0]
+            if isinstance(item, _Command):  # clear: once nothing runs
+                if self._active:
+                    return
+                self.engine.reset()
+                self._prefix, self._prefix_job = [], None
+                self._prefix_generation += 1
+                self._waiting.popleft().done.set()
+                continue
+            if item._cancelled:  # noqa: SLF001
+                self._waiting.popleft()
+                self._finish(item, STOP_CANCELLED)
+                continue
+            if not self._free:
+                return
+            shared = self._shared_length(item.prompt)
+            pending = self._prefix_job
+            if pending is not None and _common_length(pending.prompt, item.prompt) > shared:
+                return  # a better prefix is being evaluated right now: start from it next step
+            if self._cells_in_use() + len(item.prompt) - shared + item.max_tokens > self.engine.n_ctx:
+                if self._active or not self._prefix:
+                    return
+                self._drop_prefix()  # nothing runs: the prefix is all that stands in the way
+                continue
+            self._waiting.popleft()
+            self._start(item, shared)
+
+    def _start(self, job: Job, shared: int) -> None:
+        job.seq = self._free.pop()
+        if shared:
+            self.engine.copy_sequence(self._prefix_seq, job.seq, shared)
+        job.reused = job.pos = shared
+        job.pending = job.prompt[shared:]
+        job.generation_of_prefix = self._prefix_generation
+        if self.engine.can_share_prefix:
+            if not self._prefix or shared * 2 < len(self._prefix):
+                if self._prefix_job is None:
+                    self._prefix_job = job  # a new kind of prompt: its own will be the next prefix
+            elif shared < len(self._prefix):
+                self.engine.drop_sequence(self._prefix_seq, shared)  # keep only what prompts have in common
+                del self._prefix[shared:]
+        self._active.append(job)
+        self.peak_active = max(self.peak_active, len(self._active))
+
+    def _shared_length(self, prompt: list[int]) -> int:
+        if not self.engine.can_share_prefix:
+            return 0
+        # The last prompt token is always evaluated: its logits give the first new token.
+        return min(_common_length(self._prefix, prompt), len(prompt) - 1)
+
+    def _cells_in_use(self) -> int:
+        """An upper bound of the KV cells the prefix and running jobs can occupy when they finish."""
+        held = {self._prefix_generation: len(self._prefix)}
+        total = 0
+        for job in self._active:
+            own = len(job.prompt) - job.reused + job.max_tokens
+            total += own
+            generation = job.generation_of_prefix
+            held[generation] = max(held.get(generation, 0), job.reused)
+        return total + sum(held.values())
+
+    def _drop_prefix(self) -> None:
+        self.engine.drop_sequence(self._prefix_seq)
+        self._prefix = []
+        self._prefix_generation += 1
+
+    def _step(self) -> None:
+        """One ``llama_decode``: the next token of every decoding job, then prompt tokens while room is left."""
+        for job in [j for j in self._active if j._cancelled]:  # noqa: SLF001
+            self._finish(job, STOP_CANCELLED)
+        batch: list[BatchToken] = []
+        readers: list[Job] = []  # the jobs whose logits rows the batch produces, in batch order
+        for job in self._active:
+            if job.next_token is not None:
+                batch.append(BatchToken(job.next_token, job.pos, (job.seq,), True))
+                job.pos += 1
+                readers.append(job)
+        prompting: list[Job] = []
+        for job in self._active:
+            room = self.engine.n_batch - len(batch)
+            if room == 0:
+                break
+            if job.next_token is None and job.pending:
+                chunk, job.pending = job.pending[:room], job.pending[room:]
+                done = not job.pending
+                batch.extend(
+                    BatchToken(token, job.pos + i, (job.seq,), done and i == len(chunk) - 1)
+                    for i, token in enumerate(chunk)
+                )
+                job.pos += len(chunk)
+                prompting.append(job)
+                if done:
+                    readers.append(job)
+        if not batch:
+            return
+        started = time.perf_counter()
+        try:
+            self.engine.decode(batch)
+        except TgEdgeError as exc:
+            self._fail_all(exc)
+            return
+        took = time.perf_counter() - started
+        for job in prompting:
+            job.prompt_s += took
+            if job is self._prefix_job and not job.pending:
+                self._adopt_prefix(job)
+        for job, token in zip(readers, self.engine.greedy_tokens(), strict=True):
+            self._accept(job, token)
+
+    def _adopt_prefix(self, job: Job) -> None:
+        """The job's whole prompt is in the cache now: make it the prefix later prompts start from."""
+        self._drop_prefix()
+        self.engine.copy_sequence(job.seq, self._prefix_seq, len(job.prompt))
+        self._prefix = list(job.prompt)
+        self._prefix_job = None
+
+    def _accept(self, job: Job, token: int) -> None:
+        """Take the job's next greedy token and decide whether it goes on."""
+        if job.first_token_at is None:
+            job.first_token_at = time.perf_counter()
+        job.next_token = None
+        if self.engine.is_end_of_generation(token):
+            self._finish(job, STOP_EOS)
+            return
+        job.out.append(token)
+        piece = job.decoder.decode(self.engine.token_bytes(token))
+        if job.stop_at_newline and "\n" in piece:
+            job._emit(piece.split("\n", 1)[0])  # noqa: SLF001
+            self._finish(job, STOP_NEWLINE)
+            return
+        job._emit(piece)  # noqa: SLF001
+        if repeating_tail(job.out):
+            self._finish(job, STOP_LOOP)
+        elif len(job.out) >= job.max_tokens:
+            self._finish(job, STOP_LENGTH)
+        else:
+            job.next_token = token
+
+    def _finish(self, job: Job, stop: str) -> None:
+        if stop not in (STOP_NEWLINE, STOP_CANCELLED):
+            job._emit(job.decoder.decode(b"", final=True))  # noqa: SLF001
+        self._release(job)
+        now = time.perf_counter()
+        job._resolve(Generation(  # noqa: SLF001
+            text="".join(job.text),
+            tokens=tuple(job.out),
+            n_prompt=len(job.prompt),
+            n_new=len(job.out),
+            n_reused=job.reused,
+            stop=stop,
+            first_token_s=(job.first_token_at or now) - job.submitted,
+            prompt_s=job.prompt_s,
+            seconds=now - job.submitted,
+        ))
+
+    def _release(self, job: Job) -> None:
+        if job in self._active:
+            self._active.remove(job)
+            self.engine.drop_sequence(job.seq)
+            self._free.append(job.seq)
+            if job is self._prefix_job:
+                self._prefix_job = None
+
+    def _fail_all(self, error: TgEdgeError) -> None:
+        """A failed decode leaves the cache in an unknown state: fail the running jobs and start clean."""
+        for job in list(self._active):
+            self._release(job)
+            job._resolve(None, error)  # noqa: SLF001
+        self.engine.reset()
+        self._prefix, self._prefix_job = [], None
+        self._prefix_generation += 1
+
+
+def _common_length(a: Sequence[int], b: Sequence[int]) -> int:
+    return sum(1 for _ in itertools.takewhile(lambda pair: pair[0] == pair[1], zip(a, b)))
+
+
+def repeating_tail(tokens: Sequence[int], *, min_span: int = 32, min_repeats: int = 4, max_period: int = 64) -> bool:
+    """True when the tokens end in one pattern repeated back to back (a decoding loop).
+
+    A loop needs at least ``min_repeats`` copies of its pattern covering ``min_span`` tokens,
+    so short legitimate repetitions ("very, very, very") pass.
+    """
+    n = len(tokens)
+    for period in range(1, min(max_period, n // min_repeats) + 1):
+        span = period * max(min_repeats, -(-min_span // period))
+        if span <= n and all(tokens[n - i] == tokens[n - i - period] for i in range(1, span - period + 1)):
+            return True
+    return False
