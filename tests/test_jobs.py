@@ -81,9 +81,9 @@ def test_identical_segments_are_translated_once(demo_model: Path, tmp_path: Path
 
 def test_a_killed_jsonl_job_resumes_to_exactly_every_record_once(demo_model: Path, tmp_path: Path) -> None:
     source = tmp_path / "data.jsonl"
-    # 25 distinct sentences over 300 records: the cache keeps the test short, while each batch of 16
-    # records up to record 25 still needs the model, so the kill lands in the middle of a batch.
-    records = [{"id": n, "instruction": f"Room {n % 25} is free.", "label": n % 3} for n in range(300)]
+    # 60 distinct sentences over 300 records: the cache keeps the test short, while each batch of 16
+    # records up to record 60 still needs the model, so the kill lands while batches are left to do.
+    records = [{"id": n, "instruction": f"Room {n % 60} is free.", "label": n % 3} for n in range(300)]
     source.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     out = tmp_path / "out.jsonl"
     journal = tmp_path / ".out.jsonl.tg-edge-journal"
@@ -110,7 +110,7 @@ def test_a_killed_jsonl_job_resumes_to_exactly_every_record_once(demo_model: Pat
     got = [json.loads(line) for line in lines[:-1]]
     assert [r["id"] for r in got] == list(range(300))
     assert all(r["label"] == n % 3 for n, r in enumerate(got))
-    assert sum(r["instruction"] != f"Room {n % 25} is free." for n, r in enumerate(got)) > 250
+    assert sum(r["instruction"] != f"Room {n % 60} is free." for n, r in enumerate(got)) > 250
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.jsonl", "out.jsonl"]
 
 

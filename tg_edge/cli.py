@@ -68,7 +68,7 @@ def main(verbose: int) -> None:
               help="Skip bad files and malformed JSONL records (reported at the end) instead of stopping.")
 @click.option("batch", "--batch", type=click.IntRange(min=1), metavar="N",
               help="Segments (JSONL: records) handed to the model at once and journaled together "
-                   "[default: 64 segments, 128 records].")
+                   "[default: 64 segments or 128 records, fewer when they reach 12,000 characters].")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bars on stderr [default: when stderr is a terminal].")
 @click.option("model", "-m", "--model", envvar="TG_EDGE_MODEL",

@@ -53,6 +53,9 @@ class JobOptions:
     """Segments handed to ``translate_many`` at once (and journaled together)."""
     chunk_records: int = 128
     """JSONL records translated, written and journaled together."""
+    chunk_chars: int = 12_000
+    """A chunk also ends once it holds this many characters (about 150 sentences: enough to keep
+    parallel decoding busy, few enough that progress and the journal move every minute or so)."""
     cache_size: int = 200_000
 
 
@@ -188,8 +191,8 @@ class Job:
         pending = [i for i, o in enumerate(outcomes) if o is None]
         with self._bar(len(segments), path.name, "seg", initial=len(segments) - len(pending)) as bar, \
                 _Appender(journal, fingerprint, fresh=not any(outcomes)) as log_file:
-            for start in range(0, len(pending), self.options.chunk_segments):
-                chunk = pending[start:start + self.options.chunk_segments]
+            for chunk in _pack(pending, [len(segments[i].text) for i in pending], self.options.chunk_segments,
+                               self.options.chunk_chars):
                 for i, outcome in zip(chunk, self._translate([segments[i].text for i in chunk])):
                     outcomes[i] = outcome
                 log_file.write([{"i": i, "text": outcomes[i].text, "problems": outcomes[i].problems} for i in chunk])
@@ -236,7 +239,8 @@ class Job:
             sink.truncate(bytes_done)
             sink.seek(bytes_done)
             self.report.resumed += lines_done
-            for n, (first, raws) in enumerate(_chunks(path, lines_done, self.options.chunk_records)):
+            chunks = _chunks(path, lines_done, self.options.chunk_records, self.options.chunk_chars)
+            for n, (first, raws) in enumerate(chunks):
                 documents = self._records(path, first, raws)
                 texts = [segment.text for _, document in documents for segment in document.segments]
                 self._detect_source(texts, first=n == 0)
@@ -385,18 +389,35 @@ def _count_lines(path: Path) -> int:
     return count + (last != b"\n")
 
 
-def _chunks(path: Path, skip: int, size: int) -> Iterator[tuple[int, list[bytes]]]:
-    """(number of the first line, raw lines) of ``size`` lines at a time, after the first ``skip`` lines."""
+def _pack(items: list[int], sizes: list[int], most: int, chars: int) -> Iterator[list[int]]:
+    """``items`` in order, in chunks of at most ``most`` items that end once they reach ``chars`` characters."""
+    chunk: list[int] = []
+    held = 0
+    for item, size in zip(items, sizes):
+        chunk.append(item)
+        held += size
+        if len(chunk) >= most or held >= chars:
+            yield chunk
+            chunk, held = [], 0
+    if chunk:
+        yield chunk
+
+
+def _chunks(path: Path, skip: int, most: int, chars: int) -> Iterator[tuple[int, list[bytes]]]:
+    """(number of the first line, raw lines) after the first ``skip`` lines, at most ``most`` lines and
+    about ``chars`` bytes at a time."""
     with open(path, "rb") as handle:
         chunk: list[bytes] = []
+        held = 0
         first = skip + 1
         for number, raw in enumerate(handle, start=1):
             if number <= skip:
                 continue
             chunk.append(raw)
-            if len(chunk) == size:
+            held += len(raw)
+            if len(chunk) >= most or held >= chars:
                 yield first, chunk
                 first += len(chunk)
-                chunk = []
+                chunk, held = [], 0
         if chunk:
             yield first, chunk
