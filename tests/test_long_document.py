@@ -44,7 +44,7 @@ def test_a_1500_word_document_comes_back_with_every_paragraph_in_order(translato
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("TG_EDGE_SLOW"), reason="10,000 words take 10+ minutes: set TG_EDGE_SLOW=1")
+@pytest.mark.skipif(not os.environ.get("TG_EDGE_SLOW"), reason="10,000 words take 15-45 minutes on 2 cores: set TG_EDGE_SLOW=1")
 def test_a_10000_word_document_comes_back_with_every_paragraph_in_order(translator: Translator,
                                                                          tmp_path: Path) -> None:
     paragraphs, translated, report = translate_document(translator, 10_000, tmp_path)
