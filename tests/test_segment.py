@@ -2,7 +2,7 @@
 
 import pytest
 
-from tg_edge.segment import Piece, join_pieces, split_text
+from tg_edge.segment import Piece, join_pieces, split_finer, split_sentences, split_text
 
 
 def words(text: str) -> int:
@@ -72,3 +72,52 @@ def test_budget_must_be_positive() -> None:
 
 def test_pieces_are_immutable_values() -> None:
     assert Piece("a", True) == Piece("a", True)
+
+
+def test_sentences_come_from_a_multilingual_splitter_that_knows_abbreviations() -> None:
+    text = "Dr. Smith arrived at 5 p.m. on Jan. 3rd. He left early!  Did he?"
+    assert split_sentences(text, "en") == ["Dr. Smith arrived at 5 p.m. on Jan. 3rd. ", "He left early!  ", "Did he?"]
+    assert split_sentences("Herr Dr. Müller kam z. B. spät. Gut!", "de") == ["Herr Dr. Müller kam z. B. spät. ", "Gut!"]
+    assert split_sentences("今日は晴れ。明日は雨？", "ja") == ["今日は晴れ。", "明日は雨？"]
+
+
+@pytest.mark.parametrize("language", ["en", "de", "fr", "ja", "zh-Hans", "ar", "hi", "ru"])
+def test_sentence_splitting_never_loses_a_character(language: str) -> None:
+    from tg_edge.flores import load_flores
+
+    text = "  ".join(load_flores(language, 60)) + "\n"
+    parts = split_sentences(text, language)
+    assert "".join(parts) == text
+    # FLORES' Arabic opens a quote it never closes, and sentencex keeps quoted text together: fewer, longer
+    # sentences, which the token budget then cuts at clauses.
+    assert len(parts) > (5 if language == "ar" else 40)
+
+
+def test_sentence_units_make_every_sentence_its_own_unit() -> None:
+    line = "  One two three. Four five six! Seven.\n"
+    pieces = split_text(line, words, max_tokens=100, sentences=True)
+    assert [p.text for p in pieces if p.translate] == ["One two three.", "Four five six!", "Seven."]
+    assert join_pieces(pieces, (p.text for p in pieces if p.translate)) == line
+
+
+def test_a_sentence_over_budget_is_cut_at_clauses_before_words() -> None:
+    line = "When the rain stopped, the children ran outside; they played until dark."
+    pieces = split_text(line, words, max_tokens=6)
+    units = [p.text for p in pieces if p.translate]
+    assert units == ["When the rain stopped,", "the children ran outside;", "they played until dark."]
+    assert join_pieces(pieces, units) == line
+
+
+@pytest.mark.parametrize(
+    ("unit", "expected"),
+    [
+        ("First one. Second one.", ["First one.", "Second one."]),
+        ("A long clause here, and another one there", ["A long clause here,", "and another one there"]),
+        ("one two three four five six seven eight nine", ["one two three four five", "six seven eight nine"]),
+        ("Where is the train station?", ["Where is the train station?"]),
+    ],
+)
+def test_split_finer_goes_one_level_down(unit: str, expected: list[str]) -> None:
+    pieces = split_finer(unit, "en")
+    assert [p.text for p in pieces if p.translate] == expected
+    assert join_pieces(pieces, (p.text for p in pieces if p.translate)) == unit

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import json
 import logging
 import re
@@ -115,13 +114,24 @@ def test_bad_requests_get_libretranslate_statuses_and_json_errors(url: str, body
     assert error in reply.json()["error"]
 
 
-def test_html_goes_through_the_formats_package_or_is_refused_clearly(url: str) -> None:
-    reply = call("POST", f"{url}/translate", {"q": "<p>Good morning.</p>", "source": "en", "target": "de",
-                                              "format": "html"})
-    if importlib.util.find_spec("tg_edge.formats") is None:
-        assert reply.status == 400 and "html format is not supported yet" in reply.json()["error"]
-    else:
-        assert reply.status == 200 and reply.json()["translatedText"].startswith("<p>")
+def test_html_keeps_its_markup_and_translates_the_text(url: str) -> None:
+    source = '<p class="x">Good <b>morning</b>.</p>\n<ul><li>I like apples.</li></ul>'
+    reply = call("POST", f"{url}/translate", {"q": source, "source": "en", "target": "de", "format": "html"})
+    assert reply.status == 200, reply.body
+    translated = reply.json()["translatedText"]
+    assert re.sub(r">[^<]*<", "><", translated) == re.sub(r">[^<]*<", "><", source)  # same tags, same order
+    assert "apples" not in translated and "morning" not in translated
+
+
+def test_translate_file_keeps_subtitle_timing(url: str) -> None:
+    srt = "1\n00:00:01,000 --> 00:00:02,500\nGood morning.\n\n2\n00:00:03,000 --> 00:00:04,000\nThank you.\n"
+    body, headers = multipart({"source": "en", "target": "de"}, "file", "talk.srt", srt.encode())
+    reply = call("POST", f"{url}/translate_file", body, headers=headers)
+    assert reply.status == 200, reply.body
+    fetched = call("GET", reply.json()["translatedFileUrl"]).body.decode()
+    timing = [line for line in fetched.split("\n") if "-->" in line or line.isdigit()]
+    assert timing == [line for line in srt.split("\n") if "-->" in line or line.isdigit()]
+    assert "Good morning" not in fetched
 
 
 def test_unknown_paths_and_methods_are_json_errors_and_the_server_keeps_serving(url: str) -> None:

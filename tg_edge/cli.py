@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
 
 from . import __version__
 from .errors import InputError, TgEdgeError
+from .fileio import decode_utf8, write_atomically
 from .languages import resolve_language, supported_languages
+from .formats import FORMATS
 from .prompts import PROFILES
 
 log = logging.getLogger("tg_edge")
@@ -52,10 +52,25 @@ def main(verbose: int) -> None:
 @click.option("source", "-s", "--source", required=True,
               help="Source language code, e.g. en, or auto to detect it from the text.")
 @click.option("target", "-t", "--target", required=True, help="Target language code, e.g. de.")
-@click.option("input_path", "-i", "--input", type=click.Path(dir_okay=False, path_type=Path),
-              help="Read the text from this file (UTF-8).")
-@click.option("output_path", "-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the translation to this file (atomically) instead of stdout.")
+@click.option("inputs", "-i", "--input", multiple=True, type=click.Path(path_type=Path),
+              help="A file or directory to translate (UTF-8); repeat for several. Directories are "
+                   "searched for files of a known format.")
+@click.option("output_path", "-o", "--output", type=click.Path(path_type=Path),
+              help="Output file, or directory for several inputs (written atomically) [default: stdout].")
+@click.option("format_", "-f", "--format", type=click.Choice(list(FORMATS)),
+              help="Format of every input [default: by extension; unknown extensions are plain text].")
+@click.option("--fields", metavar="NAMES",
+              help="JSONL: the string fields to translate, comma-separated dotted paths "
+                   "(instruction,output or messages.*.content); other fields stay byte for byte.")
+@click.option("--resume", is_flag=True,
+              help="Go on with an interrupted job: finished records and segments are not translated again.")
+@click.option("skip_bad", "--skip-bad", is_flag=True,
+              help="Skip bad files and malformed JSONL records (reported at the end) instead of stopping.")
+@click.option("batch", "--batch", type=click.IntRange(min=1), metavar="N",
+              help="Segments (JSONL: records) handed to the model at once and journaled together "
+                   "[default: 64 segments or 128 records, fewer when they reach 12,000 characters].")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bars on stderr [default: when stderr is a terminal].")
 @click.option("model", "-m", "--model", envvar="TG_EDGE_MODEL",
               help="GGUF file or model name [env TG_EDGE_MODEL; default: the demo model].")
 @click.option("prompt_profile", "--prompt-profile", type=click.Choice(PROFILES),
@@ -68,7 +83,9 @@ def main(verbose: int) -> None:
               help="Context size in tokens.")
 @click.option("--parallel", type=click.IntRange(min=1, max=255),
               help="Segments decoded at once as parallel sequences [default: 16 on CPU, 64 on GPU, within --ctx].")
-@click.option("--strict", is_flag=True, help="Exit with status 3 if any segment was cut, looped or empty.")
+@click.option("--strict", is_flag=True,
+              help="Exit with status 3 if any segment was still cut, looped, empty or of a suspect length "
+                   "after retrying (files are written all the same).")
 @click.option("json_", "--json", is_flag=True, help="Print a JSON object with the translation and its details.")
 @click.option("show_prompt", "--show-prompt", is_flag=True,
               help="Print the prompt the model would get for the first line, and exit.")
@@ -76,8 +93,14 @@ def translate(
     text: str | None,
     source: str,
     target: str,
-    input_path: Path | None,
+    inputs: tuple[Path, ...],
     output_path: Path | None,
+    format_: str | None,
+    fields: str | None,
+    resume: bool,
+    skip_bad: bool,
+    batch: int | None,
+    progress: bool | None,
     model: str | None,
     prompt_profile: str | None,
     stream: bool,
@@ -89,15 +112,29 @@ def translate(
     json_: bool,
     show_prompt: bool,
 ) -> None:
-    """Translate TEXT (or -i FILE, or stdin) from -s SOURCE to -t TARGET.
+    """Translate TEXT (or -i FILES/DIRS, or stdin) from -s SOURCE to -t TARGET.
 
-    Lines, blank lines and indentation come back exactly as they were.
+    Lines, blank lines and indentation come back exactly as they were. Files keep their format
+    (text, Markdown, HTML, SRT, WebVTT, JSONL): only the text is translated, the markup,
+    timestamps and untranslated fields stay byte for byte.
     """
     auto = source.strip().lower() == "auto"
     src = None if auto else resolve_language(source)  # fail fast, before loading a model
     tgt = resolve_language(target)
     if stream and json_:
         raise click.UsageError("--stream and --json cannot be used together")
+    if text is not None and inputs:
+        raise click.UsageError("give the text as an argument or with -i/--input, not both")
+    if (inputs or format_) and not (stream or json_ or show_prompt):
+        _translate_files(inputs, output_path, "auto" if src is None else src.code, tgt.code, format_=format_,
+                         fields=fields, resume=resume, skip_bad=skip_bad, batch=batch, progress=progress,
+                         strict=strict, translator_args=dict(model=model, threads=threads, gpu_layers=gpu_layers,
+                                                             n_ctx=n_ctx, parallel=parallel,
+                                                             prompt_profile=prompt_profile))
+        return
+    if len(inputs) > 1:
+        raise click.UsageError("--stream, --json and --show-prompt take one input file")
+    input_path = inputs[0] if inputs else None
     content = _read_input(text, input_path)
     if not content.strip():  # nothing to translate: no model needed, whitespace comes back as is
         _emit(content, output_path)
@@ -149,6 +186,59 @@ def translate(
     if result is not None and result.problems:
         click.echo(f"{len(result.problems)} of {len(result.segments)} segments need a look (see warnings above).",
                    err=True)
+
+
+def _translate_files(inputs: tuple[Path, ...], output_path: Path | None, source: str, target: str, *,
+                     format_: str | None, fields: str | None, resume: bool, skip_bad: bool, batch: int | None,
+                     progress: bool | None,
+                     strict: bool, translator_args: dict[str, object]) -> None:
+    """Files (or stdin with --format) in their formats, through tg_edge.jobs; a summary on stderr."""
+    from .errors import TranslationIncomplete
+    from .jobs import Job, JobOptions, plan
+    from .translator import Translator
+
+    if resume and output_path is None:
+        raise click.UsageError("--resume needs -o/--output (the interrupted job's output)")
+    pairs = plan(list(inputs), output_path) if inputs else None
+    stdin_text = None if inputs else _read_input(None, None)
+    sizes = {"chunk_segments": batch, "chunk_records": batch} if batch else {}
+    options = JobOptions(source=source, target=target, format=format_, fields=fields, resume=resume,
+                         skip_bad=skip_bad, progress=progress, **sizes)
+    with Translator(translator_args.pop("model"), **translator_args) as translator:
+        job = Job(translator, options)
+        try:
+            if pairs is not None:
+                report = job.run(pairs)
+            else:
+                rendered = job.translate_text(stdin_text, "<stdin>", output_path)
+                report = job.report
+                if output_path is None:
+                    sys.stdout.write(rendered)
+                    sys.stdout.flush()
+        except KeyboardInterrupt:
+            click.echo("Interrupted. Finished work is kept: run the same command with --resume to go on.", err=True)
+            sys.exit(130)
+    _print_summary(report)
+    if strict and report.flagged:
+        raise TranslationIncomplete(f"{len(report.flagged)} segments are still suspect after retrying (--strict)")
+
+
+def _print_summary(report) -> None:  # noqa: ANN001
+    """What a file job did, on stderr: counts, then each suspect segment and skipped input by place."""
+    if report.segments >= 200 or report.flagged or report.skipped or report.resumed or len(report.written) > 1:
+        click.echo(f"{len(report.written)} files written, {report.segments} segments "
+                   f"({report.translated} translated, {report.cached} from the cache, "
+                   f"{report.resumed} resumed) in {report.seconds:.1f} s.", err=True)
+    if report.flagged:
+        click.echo(f"{len(report.flagged)} segments need a look (kept the best translation found):", err=True)
+        for flag in report.flagged[:50]:
+            preview = flag.source if len(flag.source) <= 60 else flag.source[:59] + "…"
+            click.echo(f"  {flag.path}, line {flag.line}: {preview!r} {flag.problem} "
+                       f"(after {flag.attempts} attempt{'s' if flag.attempts > 1 else ''})", err=True)
+        if len(report.flagged) > 50:
+            click.echo(f"  … and {len(report.flagged) - 50} more", err=True)
+    for skipped in report.skipped:
+        click.echo(f"Skipped: {skipped}", err=True)
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True}, add_help_option=False)
@@ -387,40 +477,12 @@ def _read_input(text: str | None, input_path: Path | None) -> str:
     return decode_utf8(sys.stdin.buffer.read(), "<stdin>")
 
 
-def decode_utf8(data: bytes, name: str) -> str:
-    """Decode input strictly, naming the line and column of the first bad byte."""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise InputError(
-            f"{name} is not valid UTF-8: byte 0x{data[exc.start]:02x} at line {line}, column {column}"
-        ) from None
-
-
 def _emit(text: str, output_path: Path | None) -> None:
     if output_path is None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
     write_atomically(output_path, text)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so readers see the old file or the whole new one, never a part."""
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=directory)
-    except OSError as exc:
-        raise TgEdgeError(f"cannot write {path}: {exc.strerror}") from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _result_json(result, translator) -> dict[str, object]:  # noqa: ANN001

@@ -34,6 +34,8 @@ class PromptError(TgEdgeError):
 class TranslationIncomplete(TgEdgeError):
     """A strict translation where a segment hit its token limit or was cut by the loop guard."""
 
+    exit_code = 3
+
 
 class BenchError(TgEdgeError):
     """A benchmark measurement that could not run to the end."""

@@ -55,3 +55,30 @@ def load_flores(language: str, count: int | None = None, *, start: int = 0, spli
     if start < 0 or end > len(lines):
         raise InputError(f"{path} has {len(lines)} lines; asked for lines {start}..{end}")
     return lines[start:end]
+
+
+def flores_paragraphs(words: int, language: str = "en", *, split: str = "devtest") -> list[str]:
+    """FLORES-200 sentences joined into paragraphs, one per source article, until ``words`` words.
+
+    The sentences of one article (the same URL in ``metadata_<split>.tsv``) are consecutive; they are
+    joined with spaces. A long-document test input made of real prose, never copied into the project.
+    """
+    sentences = load_flores(language, split=split)
+    path = flores_dir() / f"metadata_{split}.tsv"
+    if not path.is_file():
+        raise InputError(f"FLORES-200 metadata {path} not found; set TG_EDGE_FLORES to the flores200 directory")
+    urls = [row.split("\t")[0] for row in path.read_text(encoding="utf-8").splitlines()[1:]]
+    groups: list[tuple[str, list[str]]] = []
+    for url, sentence in zip(urls, sentences):
+        if groups and groups[-1][0] == url:
+            groups[-1][1].append(sentence)
+        else:
+            groups.append((url, [sentence]))
+    paragraphs: list[str] = []
+    count = 0
+    for _, group in groups:
+        if count >= words:
+            break
+        paragraphs.append(" ".join(group))
+        count += len(paragraphs[-1].split())
+    return paragraphs

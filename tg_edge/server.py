@@ -20,7 +20,7 @@ import socket
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePath
@@ -37,7 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fastapi import FastAPI
 
-from . import __version__
+from . import __version__, formats
 from .errors import DetectionError, InputError, LanguageError, TgEdgeError
 from .languages import Language, resolve_language, suggestion, supported_languages
 
@@ -357,18 +357,14 @@ def _add_routes(app: FastAPI, state: ServiceState) -> None:  # noqa: C901 - one 
         _check_limits(texts, settings)
         tgt = _language(target)
         src = None if source.strip().lower() == "auto" else _language(source)
-        html = _document_format("html") if text_format == "html" else None
-        if text_format == "html" and html is None:
-            raise ApiError(400, "html format is not supported yet by this server (only text)")
 
         def work() -> tuple[list[str], Detected | None]:
-            if html is not None:
-                documents = [html.read(t.encode("utf-8")) for t in texts]
-                sample = "\n".join(segment for segments, _ in documents for segment in segments)
+            if text_format == "html":
+                documents = [formats.read(t, f"q[{i}]", "html") for i, t in enumerate(texts)]
+                sample = "\n".join(segment.text for document in documents for segment in document.segments)
                 detected = _detect(sample) if src is None else None
                 source_code = detected.language.code if detected else src.code
-                written = _translate_documents(state.translator, html, documents, source_code, tgt.code)
-                return [data.decode("utf-8") for data in written], detected
+                return _translate_documents(state.translator, documents, source_code, tgt.code), detected
             detected = _detect("\n".join(texts)) if src is None else None
             source_code = detected.language.code if detected else src.code
             results = state.translator.translate_many(texts, source=source_code, target=tgt.code)
@@ -414,27 +410,22 @@ def _add_routes(app: FastAPI, state: ServiceState) -> None:  # noqa: C901 - one 
         filename = PurePath(upload.filename or "").name
         if not filename:
             raise ApiError(400, "Invalid request: empty file")
-        extension = PurePath(filename).suffix.lower()
-        document = None if extension == ".txt" else _document_format(extension)
-        if extension != ".txt" and document is None:
-            raise ApiError(400, f"Invalid request: file format not supported ({extension or 'no extension'}; "
-                                "this server translates .txt files so far)")
+        file_format = _file_format(filename)
+        if file_format is None:
+            extension = PurePath(filename).suffix.lower() or "no extension"
+            raise ApiError(400, f"Invalid request: file format not supported ({extension}; this server reads "
+                                f"{', '.join(_document_extensions())})")
         data = await upload.read()
         await upload.close()
         tgt = _language(target)
         src = None if source.strip().lower() == "auto" else _language(source)
 
         def work() -> bytes:
-            if document is not None:
-                parsed = document.read(data)
-                _check_limits(parsed[0], settings)
-                source_code = _detect("\n".join(parsed[0])).language.code if src is None else src.code
-                return _translate_documents(state.translator, document, [parsed], source_code, tgt.code)[0]
-            text = _decode_utf8(data, filename)
-            _check_limits([text], settings)
-            source_code = _detect(text).language.code if src is None else src.code
-            result = state.translator.translate_many([text], source=source_code, target=tgt.code)[0]
-            return result.text.encode("utf-8")
+            document = formats.read(_decode_utf8(data, filename), filename, file_format)
+            segments = [segment.text for segment in document.segments]
+            _check_limits(segments, settings)
+            source_code = _detect("\n".join(segments)).language.code if src is None else src.code
+            return _translate_documents(state.translator, [document], source_code, tgt.code)[0].encode("utf-8")
 
         translated = await _run(state, request, work)
         media_type = upload.content_type or "application/octet-stream"
@@ -464,7 +455,7 @@ def _add_routes(app: FastAPI, state: ServiceState) -> None:  # noqa: C901 - one 
             "keyRequired": bool(settings.api_key_digests),
             "suggestions": False,
             "filesTranslation": True,
-            "supportedFilesFormat": [".txt", *_document_extensions()],
+            "supportedFilesFormat": _document_extensions(),
             "language": {"source": {"code": "auto", "name": "Auto Detect"},
                          "target": {"code": "en", "name": "English"}},
         })
@@ -646,53 +637,24 @@ def _languages_json() -> bytes:
     return json.dumps(listing, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-# -- document formats (the adapter to tg_edge.formats) ----------------------------------------------------
-#
-# Assumed interface, built in issue 6:
-#     tg_edge.formats.get_format(name_or_extension: str) -> DocumentFormat   (raises KeyError or
-#         ValueError for a format it does not have; accepts "html" and ".html")
-#     DocumentFormat.read(data: bytes) -> tuple[list[str], skeleton]          (segments to translate)
-#     DocumentFormat.write(skeleton, translations: list[str]) -> bytes        (same order as segments)
-#     DocumentFormat.extensions: tuple[str, ...]                             (optional, e.g. (".md",))
-#     tg_edge.formats.FORMATS / available_formats()                          (optional, for the listing)
-# Until the package exists, html and non-.txt files answer 400 "not supported yet".
+# -- documents (read and written by tg_edge.formats) ------------------------------------------------------
 
 
-def _document_format(name: str) -> Any | None:  # noqa: ANN401 - the formats package's own type
-    try:
-        from . import formats  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    get_format = getattr(formats, "get_format", None)
-    if get_format is None:
-        return None
-    try:
-        return get_format(name)
-    except (KeyError, ValueError, TgEdgeError):
-        return None
+def _file_format(filename: str) -> str | None:
+    """The tg-edge format of an uploaded file by its extension, or None when tg-edge cannot read it."""
+    return formats.format_for(filename) if PurePath(filename).suffix.lower() in formats.known_suffixes() else None
 
 
 def _document_extensions() -> list[str]:
-    try:
-        from . import formats  # type: ignore[attr-defined]
-    except ImportError:
-        return []
-    listed: Iterable[Any] = getattr(formats, "available_formats", lambda: getattr(formats, "FORMATS", ()))()
-    listed = listed.values() if isinstance(listed, dict) else listed
-    return sorted({ext for fmt in listed for ext in getattr(fmt, "extensions", ()) if ext != ".txt"})
+    return sorted(formats.known_suffixes())
 
 
-def _translate_documents(
-    translator: Translator, document: Any, parsed: Sequence[tuple[Sequence[str], Any]], source: str, target: str,  # noqa: ANN401
-) -> list[bytes]:
-    """Translate the segments of several read documents in one ``translate_many`` call and write each back."""
-    segments = [segment for found, _ in parsed for segment in found]
+def _translate_documents(translator: Translator, documents: Sequence[formats.Document], source: str,
+                         target: str) -> list[str]:
+    """Translate the segments of several documents in one ``translate_many`` call and render each back."""
+    segments = [segment.text for document in documents for segment in document.segments]
     results = iter(translator.translate_many(segments, source=source, target=target) if segments else [])
-    written = []
-    for found, skeleton in parsed:
-        output = document.write(skeleton, [next(results).text for _ in found])
-        written.append(output.encode("utf-8") if isinstance(output, str) else output)
-    return written
+    return [document.render([next(results).text for _ in document.segments]) for document in documents]
 
 
 # -- middleware and error handlers ------------------------------------------------------------------------

@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import guards
 from .errors import TgEdgeError, TranslationIncomplete
 from .languages import Language, resolve_language
 from .models import resolve_model
-from .prompts import Prompt, detect_profile, make_profile
+from .prompts import FEWSHOT, Prompt, detect_profile, make_profile
 from .segment import Piece, join_pieces, split_text
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ _PROBLEMS = {
     "length": "hit the token limit (the translation may be cut)",
     "loop": "stopped by the repetition guard (the model was looping)",
     "empty": "came back empty",
+    "ratio": "has a length far outside the usual for this language pair (a part may be missing or repeated)",
 }
 
 
@@ -37,6 +39,9 @@ class TranslationOptions:
     output_ratio: float = 3.0
     """A segment may produce up to ``output_ratio`` × its tokens + ``output_slack`` tokens."""
     output_slack: int = 24
+    unit: str = "auto"
+    """What one unit is: ``paragraph`` (a line, cut only when over budget), ``sentence``, or ``auto``
+    (sentences for the few-shot profile, whose base models translate one sentence at a time)."""
     strict: bool = False
     """Raise :class:`TranslationIncomplete` when a segment was cut, looped or came back empty."""
 
@@ -45,6 +50,8 @@ class TranslationOptions:
             raise ValueError("max_segment_tokens must be at least 8")
         if self.output_ratio <= 0 or self.output_slack < 0:
             raise ValueError("output_ratio must be positive and output_slack not negative")
+        if self.unit not in ("auto", "paragraph", "sentence"):
+            raise ValueError("unit must be auto, paragraph or sentence")
 
 
 @dataclass(frozen=True)
@@ -62,10 +69,16 @@ class SegmentResult:
     prompt_seconds: float = 0.0
     """Time llama.cpp spent on batches carrying this segment's own prompt tokens."""
     first_token_seconds: float = 0.0
+    guard: str | None = None
+    """The guards' finding on the output kept after retrying (see tg_edge.guards), or ``None``."""
+    attempts: int = 1
+    """How many times the unit (or its pieces, split finer) was translated."""
 
     @property
     def problem(self) -> str | None:
         """Why this segment's output is suspect, or ``None``."""
+        if self.guard in _PROBLEMS:
+            return _PROBLEMS[self.guard]
         if self.stop in _PROBLEMS:
             return _PROBLEMS[self.stop]
         if not self.text.strip():
@@ -169,9 +182,9 @@ class Translator:
         src = resolve_language(source)
         tgt = resolve_language(target)
         started = time.perf_counter()
-        split = [split_text(text, self._engine.count_tokens, self.options.max_segment_tokens) for text in texts]
+        split = [self._split(text, src) for text in texts]
         units = [piece.text for pieces in split for piece in pieces if piece.translate]
-        results = iter(self._translate_units(units, src, tgt))
+        results = iter(self._guarded(units, self._translate_units(units, src, tgt), src, tgt))
         seconds = time.perf_counter() - started
         translations = []
         for pieces in split:
@@ -203,7 +216,7 @@ class Translator:
     def _run(self, text: str, source: Language, target: Language) -> Generator[str, None, Translation]:
         """Submit every unit at once, then stream them in order: later units decode while earlier ones print."""
         started = time.perf_counter()
-        pieces = split_text(text, self._engine.count_tokens, self.options.max_segment_tokens)
+        pieces = self._split(text, source)
         jobs = [self._submit(piece.text, source, target, stream=True) for piece in pieces if piece.translate]
         results: list[SegmentResult] = []
         try:
@@ -240,6 +253,20 @@ class Translator:
                 + (" (and others)" if len(translation.problems) > 1 else "")
             )
         return translation
+
+    def _split(self, text: str, source: Language) -> list[Piece]:
+        unit = self.options.unit
+        sentences = unit == "sentence" or (unit == "auto" and self.profile == FEWSHOT)
+        return split_text(text, self._engine.count_tokens, self.options.max_segment_tokens,
+                          language=source.code, sentences=sentences)
+
+    def _guarded(
+        self, units: Sequence[str], results: Sequence[SegmentResult], source: Language, target: Language
+    ) -> list[SegmentResult]:
+        """Units whose output looks cut, looped, empty or of the wrong length are split finer and
+        translated again (all of them in one batch per level); the better output is kept and marked."""
+        return guards.retry(units, results, lambda subs: self._translate_units(subs, source, target),
+                            source=source.code, target=target.code)
 
     def _translate_units(self, units: Sequence[str], source: Language, target: Language) -> list[SegmentResult]:
         """Translate units of text (each within the segment budget) together, results in order."""

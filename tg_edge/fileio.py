@@ -1,0 +1,67 @@
+"""Reading input files strictly and writing outputs atomically."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import InputError, TgEdgeError
+
+
+def read_text_file(path: Path) -> str:
+    """A UTF-8 text file's content; a binary or badly encoded file is an :class:`InputError` naming the place."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+    check_not_binary(data[:8192], str(path))
+    return decode_utf8(data, str(path))
+
+
+def check_not_binary(data: bytes, name: str) -> None:
+    if b"\x00" in data:
+        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
+        raise InputError(f"{name} looks like a binary file (a NUL byte on line {line}), not text")
+
+
+def decode_utf8(data: bytes, name: str, first_line: int = 1) -> str:
+    """Decode input strictly, naming the line and column of the first bad byte."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + first_line
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError(
+            f"{name} is not valid UTF-8: byte 0x{data[exc.start]:02x} at line {line}, column {column}"
+        ) from None
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so readers see the old file or the whole new one, never a part."""
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=directory)
+    except OSError as exc:
+        raise TgEdgeError(f"cannot write {path}: {exc.strerror}") from exc
+    try:
+        os.chmod(tmp, _file_mode(path))
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _file_mode(path: Path) -> int:
+    """The mode the file keeps (when it exists) or a new file gets under the umask (mkstemp's is 0600)."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        return 0o666 & ~umask

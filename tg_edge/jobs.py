@@ -1,0 +1,423 @@
+"""Translating files: many at once, in their formats, with a progress bar, a cache and resume.
+
+A document (text, Markdown, HTML, subtitles) is read whole into segments and a skeleton; its
+segments go to :meth:`Translator.translate_many` in large chunks, each finished chunk is
+appended to a journal beside the output, and the output is written atomically at the end.
+A JSON Lines file is streamed: chunks of records are translated, appended to a partial output
+and recorded in the journal, and the partial file becomes the output when the last record is
+in. ``resume=True`` picks up from the journal: finished segments or records are not redone,
+none is written twice. The input is never modified.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import sys
+import time
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from . import formats
+from .errors import InputError, TgEdgeError
+from .fileio import check_not_binary, decode_utf8, read_text_file, write_atomically
+from .formats import jsonl
+
+log = logging.getLogger("tg_edge")
+
+JOURNAL_SUFFIX = ".tg-edge-journal"
+PARTIAL_SUFFIX = ".tg-edge-partial"
+
+
+@dataclass(frozen=True)
+class JobOptions:
+    """How a batch of files is translated."""
+
+    source: str
+    """Source language code, or ``auto`` to detect it for each file (from its first segments)."""
+    target: str
+    format: str | None = None
+    """Format name for every input (``txt``, ``md``, ...); ``None`` chooses by file extension."""
+    fields: str | None = None
+    """JSONL: comma-separated dotted paths of the string fields to translate."""
+    resume: bool = False
+    skip_bad: bool = False
+    progress: bool | None = None
+    """Show progress bars on stderr: ``None`` when stderr is a terminal."""
+    chunk_segments: int = 64
+    """Segments handed to ``translate_many`` at once (and journaled together)."""
+    chunk_records: int = 128
+    """JSONL records translated, written and journaled together."""
+    chunk_chars: int = 12_000
+    """A chunk also ends once it holds this many characters (about 150 sentences: enough to keep
+    parallel decoding busy, few enough that progress and the journal move every minute or so)."""
+    cache_size: int = 200_000
+
+
+@dataclass(frozen=True)
+class Flagged:
+    """A segment whose kept translation a guard still finds suspect."""
+
+    path: str
+    line: int
+    source: str
+    problem: str
+    attempts: int
+
+
+@dataclass
+class JobReport:
+    """What a job did: files written, segments translated, what was flagged or skipped."""
+
+    written: list[Path] = field(default_factory=list)
+    segments: int = 0
+    translated: int = 0
+    cached: int = 0
+    resumed: int = 0
+    flagged: list[Flagged] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    text: str
+    problems: tuple[tuple[str, int, str], ...] = ()  # (problem, attempts, unit) per suspect unit
+
+
+def plan(inputs: Sequence[Path], output: Path | None) -> list[tuple[Path, Path | None]]:
+    """Pairs of (input file, output file) for the given files and directories.
+
+    A directory's files with a known extension are taken recursively and keep their relative
+    paths under ``output``; a single input file with an ``output`` that is not a directory is
+    written to ``output`` itself; no ``output`` means stdout (one input file only).
+    """
+    if not inputs:
+        raise InputError("no input files")
+    files: list[tuple[Path, Path]] = []  # (file, path relative to the output directory)
+    for item in inputs:
+        if item.is_dir():
+            found = sorted(p for p in item.rglob("*") if p.is_file() and p.suffix.lower() in formats.known_suffixes()
+                           and not p.name.startswith("."))
+            if not found:
+                raise InputError(f"{item} holds no files of a known format ({', '.join(formats.known_suffixes())})")
+            files.extend((p, p.relative_to(item)) for p in found)
+        elif item.exists():
+            files.append((item, Path(item.name)))
+        else:
+            raise InputError(f"cannot read {item}: no such file or directory")
+    single = len(inputs) == 1 and not inputs[0].is_dir()
+    if output is None:
+        if not single:
+            raise InputError("several inputs need -o/--output DIRECTORY")
+        return [(files[0][0], None)]
+    if single and not output.is_dir() and not str(output).endswith(os.sep):
+        pairs = [(files[0][0], output)]
+    else:
+        pairs = [(path, output / relative) for path, relative in files]
+    for path, out in pairs:
+        if out is not None and out.resolve() == path.resolve():
+            raise InputError(f"the output {out} would overwrite its input; choose another -o")
+    return pairs
+
+
+class Job:
+    """Translates files with one loaded :class:`~tg_edge.Translator`; identical segments are translated once."""
+
+    def __init__(self, translator, options: JobOptions, *, stderr: TextIO | None = None) -> None:  # noqa: ANN001
+        self.translator = translator
+        self.options = options
+        self.report = JobReport()
+        self._stderr = stderr or sys.stderr
+        self._cache: OrderedDict[tuple[str, str], _Outcome] = OrderedDict()  # (source, text) → outcome
+        self._source = options.source  # this file's source language (detected per file for ``auto``)
+
+    def run(self, pairs: Sequence[tuple[Path, Path | None]], *, stdout: TextIO | None = None) -> JobReport:
+        started = time.perf_counter()
+        for path, out in pairs:
+            try:
+                self.translate_file(path, out, stdout=stdout)
+            except InputError as exc:
+                if not self.options.skip_bad:
+                    raise
+                self.report.skipped.append(str(exc))
+                log.warning("skipped: %s", exc)
+        self.report.seconds = time.perf_counter() - started
+        return self.report
+
+    def translate_file(self, path: Path, out: Path | None, *, stdout: TextIO | None = None) -> None:
+        """Translate one file into ``out`` (atomically), or onto ``stdout`` when ``out`` is None."""
+        name = formats.format_for(path, self.options.format)
+        if name == "jsonl" and out is not None:
+            self._jsonl(path, out)
+            return
+        rendered = self._render(read_text_file(path), path, name, out)
+        if out is None:
+            (stdout or sys.stdout).write(rendered)
+            (stdout or sys.stdout).flush()
+
+    def translate_text(self, text: str, name: str, out: Path | None) -> str:
+        """Translate ``text`` (e.g. stdin) in the job's format (plain text by default); written to ``out`` if given."""
+        return self._render(text, Path(name), self.options.format or "txt", out)
+
+    def _render(self, text: str, path: Path, name: str, out: Path | None) -> str:
+        options = {"fields": self.options.fields} if name == "jsonl" else {}
+        document = formats.read(text, str(path), name, **options)
+        self._detect_source([s.text for s in document.segments], first=True)
+        rendered = document.render(self._document(document, path, out, name))
+        if out is not None:
+            write_atomically(out, rendered)
+            _journal_path(out).unlink(missing_ok=True)
+            self.report.written.append(out)
+        return rendered
+
+    # -- documents --------------------------------------------------------------------------
+
+    def _document(self, document: formats.Document, path: Path, out: Path | None, name: str) -> list[str]:
+        segments = document.segments
+        self.report.segments += len(segments)
+        fingerprint = self._fingerprint(name, hashlib.sha256(document.source.encode()).hexdigest())
+        journal = _journal_path(out) if out is not None else None
+        outcomes: list[_Outcome | None] = [None] * len(segments)
+        if journal is not None:
+            for index, outcome in self._load_document_journal(journal, fingerprint, len(segments)).items():
+                outcomes[index] = outcome
+            self.report.resumed += sum(o is not None for o in outcomes)
+        pending = [i for i, o in enumerate(outcomes) if o is None]
+        with self._bar(len(segments), path.name, "seg", initial=len(segments) - len(pending)) as bar, \
+                _Appender(journal, fingerprint, fresh=not any(outcomes)) as log_file:
+            for chunk in _pack(pending, [len(segments[i].text) for i in pending], self.options.chunk_segments,
+                               self.options.chunk_chars):
+                for i, outcome in zip(chunk, self._translate([segments[i].text for i in chunk])):
+                    outcomes[i] = outcome
+                log_file.write([{"i": i, "text": outcomes[i].text, "problems": outcomes[i].problems} for i in chunk])
+                bar.update(len(chunk))
+        for i, outcome in enumerate(outcomes):
+            self._flag(str(path), segments[i].line, outcome)
+        return [o.text for o in outcomes]
+
+    def _load_document_journal(self, journal: Path, fingerprint: str, count: int) -> dict[int, _Outcome]:
+        if not self.options.resume or not journal.exists():
+            return {}
+        entries = _read_journal(journal, fingerprint)
+        done = {}
+        for entry in entries:
+            if 0 <= entry.get("i", -1) < count:
+                done[entry["i"]] = _Outcome(entry["text"], tuple(tuple(p) for p in entry.get("problems", ())))
+        return done
+
+    # -- JSON Lines ---------------------------------------------------------------------------
+
+    def _jsonl(self, path: Path, out: Path) -> None:
+        paths = jsonl.parse_fields(self.options.fields)
+        if not paths:
+            raise InputError(f"{path}: a JSONL file needs --fields to say which string fields to translate, "
+                             "e.g. --fields instruction,output")
+        journal, partial = _journal_path(out), out.parent / f".{out.name}{PARTIAL_SUFFIX}"
+        fingerprint = self._fingerprint("jsonl", str(path.resolve()))
+        lines_done, bytes_done = 0, 0
+        if self.options.resume and journal.exists() and partial.exists():
+            entries = _read_journal(journal, fingerprint)
+            if entries:
+                lines_done, bytes_done = entries[-1]["lines"], entries[-1]["bytes"]
+            if partial.stat().st_size < bytes_done:
+                raise TgEdgeError(f"cannot resume {out}: {partial} is shorter than its journal says; "
+                                  "run again without --resume")
+        try:
+            total = _count_lines(path)
+        except OSError as exc:
+            raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+        out.parent.mkdir(parents=True, exist_ok=True)
+        mode = "r+b" if lines_done else "wb"
+        with open(partial, mode) as sink, self._bar(total, path.name, "rec", initial=lines_done) as bar, \
+                _Appender(journal, fingerprint, fresh=not lines_done) as log_file:
+            sink.truncate(bytes_done)
+            sink.seek(bytes_done)
+            self.report.resumed += lines_done
+            chunks = _chunks(path, lines_done, self.options.chunk_records, self.options.chunk_chars)
+            for n, (first, raws) in enumerate(chunks):
+                documents = self._records(path, first, raws)
+                texts = [segment.text for _, document in documents for segment in document.segments]
+                self._detect_source(texts, first=n == 0)
+                self.report.segments += len(texts)
+                outcomes = iter(self._translate(texts))
+                for number, document in documents:
+                    mine = [next(outcomes) for _ in document.segments]
+                    for segment, outcome in zip(document.segments, mine):
+                        self._flag(str(path), number, outcome)
+                    sink.write(document.render([o.text for o in mine]).encode("utf-8"))
+                sink.flush()
+                os.fsync(sink.fileno())
+                log_file.write([{"lines": first - 1 + len(raws), "bytes": sink.tell()}])
+                bar.update(len(raws))
+        os.replace(partial, out)
+        journal.unlink(missing_ok=True)
+        self.report.written.append(out)
+
+    def _records(self, path: Path, first: int, raws: list[bytes]) -> list[tuple[int, formats.Document]]:
+        """The chunk's records as one-line documents; a bad one raises, or with skip_bad is reported and left out."""
+        paths = jsonl.parse_fields(self.options.fields)
+        documents = []
+        for number, raw in enumerate(raws, start=first):
+            try:
+                check_not_binary(raw, f"{path}, line {number},")
+                line = decode_utf8(raw, str(path), first_line=number)
+                builder = formats.Builder(first_line=number)
+                jsonl.add_line(builder, line, str(path), number, paths)
+            except InputError as exc:
+                if not self.options.skip_bad:
+                    raise
+                self.report.skipped.append(f"{exc} (record left out)")
+                log.warning("skipped: %s", exc)
+                continue
+            documents.append((number, builder.finish()))
+        return documents
+
+    # -- shared -------------------------------------------------------------------------------
+
+    def _detect_source(self, texts: Sequence[str], *, first: bool) -> None:
+        """With ``source="auto"``, each file's language is detected from its first few thousand characters."""
+        if self.options.source != "auto" or not first:
+            return
+        from .detect import detect_language
+
+        sample = " ".join(texts)[:4000]
+        if sample.strip():
+            self._source = detect_language(sample).language.code
+            log.info("detected source language %s", self._source)
+
+    def _translate(self, texts: Sequence[str]) -> list[_Outcome]:
+        """Translations of ``texts``; each distinct text not in the cache goes to the model once, all in one call."""
+        source = self._source
+        known = {t: self._cache[(source, t)] for t in texts if (source, t) in self._cache}
+        todo = list(dict.fromkeys(t for t in texts if t not in known))
+        self.report.cached += len(texts) - len(todo)
+        if todo:
+            results = self.translator.translate_many(todo, source=source, target=self.options.target)
+            self.report.translated += len(todo)
+            for text, result in zip(todo, results):
+                problems = tuple((s.problem, s.attempts, s.source) for s in result.segments if s.problem)
+                known[text] = _Outcome(result.text, problems)
+                self._remember((source, text), known[text])
+        return [known[t] for t in texts]
+
+    def _remember(self, key: tuple[str, str], outcome: _Outcome) -> None:
+        self._cache[key] = outcome
+        self._cache.move_to_end(key)
+        while len(self._cache) > self.options.cache_size:
+            self._cache.popitem(last=False)
+
+    def _flag(self, path: str, line: int, outcome: _Outcome) -> None:
+        for problem, attempts, unit in outcome.problems:
+            self.report.flagged.append(Flagged(path, line, unit, problem, attempts))
+
+    def _fingerprint(self, *parts: str) -> str:
+        model = getattr(self.translator, "model_path", "")
+        settings = [self.options.source, self.options.target, self.options.fields or "", str(model), *parts]
+        return hashlib.sha256("\0".join(settings).encode()).hexdigest()
+
+    def _bar(self, total: int, name: str, unit: str, initial: int = 0):  # noqa: ANN202
+        from tqdm import tqdm
+
+        disable = None if self.options.progress is None else not self.options.progress
+        return tqdm(total=total, initial=initial, desc=name, unit=unit, file=self._stderr, disable=disable,
+                    dynamic_ncols=True, smoothing=0.1)
+
+
+class _Appender:
+    """The journal beside an output: a header line with the job's fingerprint, then one JSON line per entry."""
+
+    def __init__(self, path: Path | None, fingerprint: str, *, fresh: bool) -> None:
+        self.path = path
+        self.fingerprint = fingerprint
+        self.fresh = fresh
+        self._handle = None
+
+    def __enter__(self) -> _Appender:
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = open(self.path, "w" if self.fresh else "a", encoding="utf-8")
+            if self.fresh:
+                self._write({"fingerprint": self.fingerprint, "tg_edge_journal": 1})
+        return self
+
+    def write(self, entries: list[dict[str, object]]) -> None:
+        if self._handle is not None and entries:
+            for entry in entries:
+                self._handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
+
+    def _write(self, entry: dict[str, object]) -> None:
+        self.write([entry])
+
+    def __exit__(self, *exc: object) -> None:
+        if self._handle is not None:
+            self._handle.close()
+
+
+def _journal_path(out: Path) -> Path:
+    return out.parent / f".{out.name}{JOURNAL_SUFFIX}"
+
+
+def _read_journal(path: Path, fingerprint: str) -> list[dict[str, object]]:
+    """The journal's complete entries (a line cut by a kill is ignored); refuses another job's journal."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    entries = []
+    for line in lines[:-1]:  # the last item is "" after a complete line, or a cut line
+        try:
+            entries.append(json.loads(line))
+        except json.JSONDecodeError:
+            break
+    if not entries or entries[0].get("fingerprint") != fingerprint:
+        raise TgEdgeError(f"cannot resume from {path}: it belongs to another job (other input, languages, fields "
+                          "or model); run again without --resume to start over")
+    return entries[1:]
+
+
+def _count_lines(path: Path) -> int:
+    count, last = 0, b"\n"
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            count += block.count(b"\n")
+            last = block[-1:]
+    return count + (last != b"\n")
+
+
+def _pack(items: list[int], sizes: list[int], most: int, chars: int) -> Iterator[list[int]]:
+    """``items`` in order, in chunks of at most ``most`` items that end once they reach ``chars`` characters."""
+    chunk: list[int] = []
+    held = 0
+    for item, size in zip(items, sizes):
+        chunk.append(item)
+        held += size
+        if len(chunk) >= most or held >= chars:
+            yield chunk
+            chunk, held = [], 0
+    if chunk:
+        yield chunk
+
+
+def _chunks(path: Path, skip: int, most: int, chars: int) -> Iterator[tuple[int, list[bytes]]]:
+    """(number of the first line, raw lines) after the first ``skip`` lines, at most ``most`` lines and
+    about ``chars`` bytes at a time."""
+    with open(path, "rb") as handle:
+        chunk: list[bytes] = []
+        held = 0
+        first = skip + 1
+        for number, raw in enumerate(handle, start=1):
+            if number <= skip:
+                continue
+            chunk.append(raw)
+            held += len(raw)
+            if len(chunk) >= most or held >= chars:
+                yield first, chunk
+                first += len(chunk)
+                chunk, held = [], 0
+        if chunk:
+            yield first, chunk
