@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -23,6 +24,17 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.delenv("TG_EDGE_MODEL", raising=False)
     return home
+
+
+@pytest.fixture(autouse=True)
+def tg_edge_logger_as_found() -> Iterator[None]:
+    """The CLI, run in-process by some tests, configures the ``tg_edge`` logger; later tests see it as found."""
+    logger = logging.getLogger("tg_edge")
+    level, propagate, handlers = logger.level, logger.propagate, list(logger.handlers)
+    yield
+    logger.setLevel(level)
+    logger.propagate = propagate
+    logger.handlers[:] = handlers
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ SECTIONS = {"tool", "started", "seconds", "settings", "machine", "bandwidth", "m
 REFERENCE_FIGURES = {
     "raw": {"load_s", "n_prompt", "n_decode", "ttft_s", "prompt_tok_s", "decode_tok_s", "peak_rss_bytes"},
     "naive": {"load_s", "latency", "document", "quality", "peak_rss_bytes"},
+    "naive_fresh": {"load_s", "latency", "document", "quality", "peak_rss_bytes"},
     "tg_edge": {"load_s", "n_prompt", "n_decode", "ttft_s", "prompt_tok_s", "decode_tok_s", "latency",
                 "document", "quality", "peak_rss_bytes"},
 }
@@ -76,9 +77,9 @@ def test_tiny_run_writes_json_markdown_and_chart(demo_model: Path, tmp_path: Pat
     )
     assert proc.returncode == 0, proc.stderr.decode()
     table = proc.stdout.decode()
-    for label in ("raw llama.cpp loop", "naive llama-cpp-python", "tg-edge", "Q4_K_M"):
+    for label in ("raw llama.cpp loop", "naive llama-cpp-python", "naive, prefix each time", "tg-edge", "Q4_K_M"):
         assert label in table
-    assert "naive llama-cpp-python: sentence 3/3" in proc.stderr.decode()  # progress, on stderr
+    assert "naive llama-cpp-python: sentence 1/3" in proc.stderr.decode()  # progress, on stderr (throttled)
 
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert SECTIONS <= results.keys()
@@ -91,6 +92,10 @@ def test_tiny_run_writes_json_markdown_and_chart(demo_model: Path, tmp_path: Pat
     assert entry["tg_edge"]["latency"]["n"] == 2 and entry["tg_edge"]["document"]["segments"] == 3
     assert 0 <= entry["tg_edge"]["quality"]["chrf++"] <= 100
     assert entry["naive"]["peak_rss_bytes"] > entry["model"]["tensor_bytes"] / 2  # mmap'd weights count
-    assert set(entry["ratios"]) >= {"decode_vs_raw", "document_vs_naive", "tg_edge_decode_of_bandwidth"}
+    assert set(entry["ratios"]) >= {"decode_vs_raw", "document_vs_naive", "document_vs_naive_fresh",
+                                     "tg_edge_decode_of_bandwidth"}
+    agreement = entry["agreement"]  # every differing output is located and its margin measured
+    assert agreement["identical_outputs"] + len(agreement["differences"]) == agreement["of"] == 3
+    assert all(d["gap"] >= 0 and d["token"] > 0 for d in agreement["differences"])
     assert (out / "results.md").read_text(encoding="utf-8") == table
     assert (out / "results.png").read_bytes().startswith(b"\x89PNG")

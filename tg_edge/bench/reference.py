@@ -107,14 +107,22 @@ def naive_loop(
     gpu_layers: int,
     max_tokens: int,
     progress: Progress,
+    keep_prefix: bool = True,
 ) -> dict[str, object]:
-    """``create_completion`` once per prompt, ``repeats`` passes (after one warm-up call), each call timed."""
+    """``create_completion`` once per prompt, ``repeats`` passes (after one warm-up call), each call timed.
+
+    ``Llama`` keeps the tokens of the previous prompt in its cache and evaluates only what follows the
+    longest common prefix; ``keep_prefix=False`` resets it before each call, so every prompt is
+    evaluated whole (a loop that builds a fresh context per segment, as many wrappers do).
+    """
     started = time.perf_counter()
     llm = llama_cpp.Llama(model_path=str(model_path), n_threads=threads, n_threads_batch=threads,
                           n_gpu_layers=gpu_layers, verbose=False)
     load_s = time.perf_counter() - started
 
     def complete(prompt: str) -> str:
+        if not keep_prefix:
+            llm.reset()
         out = llm.create_completion(prompt, max_tokens=max_tokens, temperature=0, stop=["\n"])
         return out["choices"][0]["text"].strip()
 

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 _MIB = 2**20
-_REFERENCES = (("raw", "raw llama.cpp loop"), ("naive", "naive llama-cpp-python"), ("tg_edge", "tg-edge"))
+_REFERENCES = (("raw", "raw llama.cpp loop"), ("naive", "naive llama-cpp-python"),
+               ("naive_fresh", "naive, prefix each time"), ("tg_edge", "tg-edge"))
 
 
 def write_reports(results: dict[str, object], out_dir: Path) -> dict[str, Path]:
@@ -34,7 +35,9 @@ def markdown(results: dict[str, object]) -> str:
     for entry in results["models"]:
         model = entry["model"]
         for key, label in _REFERENCES:
-            ref = entry[key]
+            ref = entry.get(key)
+            if ref is None:  # results.json from before that reference point existed
+                continue
             latency, document, quality = ref.get("latency", {}), ref.get("document", {}), ref.get("quality", {})
             lines.append("| " + " | ".join([
                 model["name"], model["quant"], label,
@@ -52,7 +55,8 @@ def markdown(results: dict[str, object]) -> str:
             ]) + " |")
     lines += [
         "",
-        "| model | quant | file MiB | tg-edge decode ÷ raw | tg-edge prompt ÷ raw | document × naive "
+        "| model | quant | file MiB | tg-edge decode ÷ raw | tg-edge prompt ÷ raw "
+        "| document × naive (× naive, prefix each time) "
         "| parallel | TTFT ÷ own prompt | memory ÷ (model + KV) "
         "| weights GB/s (tg-edge) | of bandwidth (tg-edge / raw) | same output as naive |",
         "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
@@ -62,13 +66,13 @@ def markdown(results: dict[str, object]) -> str:
         lines.append("| " + " | ".join([
             model["name"], model["quant"], _num(model["file_bytes"], 0, 1 / _MIB),
             _pct(ratios["decode_vs_raw"]), _pct(ratios["prompt_vs_raw"]),
-            _num(ratios["document_vs_naive"], 2) + "×" if ratios["document_vs_naive"] else "–",
+            _times(ratios["document_vs_naive"]) + f" ({_times(ratios.get('document_vs_naive_fresh'))})",
             str(entry["tg_edge"].get("parallel", "–")),
             _num(ratios.get("ttft_vs_own_prompt"), 2),
             _memory(entry["tg_edge"].get("memory")),
             _num(entry["weights_gb_per_s"]["tg_edge"], 1),
             f"{_pct(ratios['tg_edge_decode_of_bandwidth'])} / {_pct(ratios['raw_decode_of_bandwidth'])}",
-            f"{agreement['identical_outputs']}/{agreement['of']}",
+            _agreement(agreement),
         ]) + " |")
     gpus = ", ".join(machine["gpus"]) or "none"
     lines += [
@@ -81,6 +85,20 @@ def markdown(results: dict[str, object]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _times(ratio: float | None) -> str:
+    return _num(ratio, 2) + "×" if ratio else "–"
+
+
+def _agreement(agreement: dict[str, object]) -> str:
+    """``53/200`` identical, and how decided the model was where the others part ways."""
+    text = f"{agreement['identical_outputs']}/{agreement['of']}"
+    if agreement.get("max_gap") is None:
+        return text
+    clear = agreement["clear_choices"]
+    return (f"{text}; the rest part at a top-2 logit gap ≤ {agreement['max_gap']:.2f}"
+            + (f" ({clear} at ≥ {agreement['near_tie']:.1f}: not a near-tie)" if clear else " (near-ties)"))
 
 
 def chart(results: dict[str, object], path: Path) -> None:
@@ -109,7 +127,7 @@ def chart(results: dict[str, object], path: Path) -> None:
         ax.legend(fontsize=8)
 
     bars(axes[0], [(label, [_get(e[key], "decode_tok_s", "median") for e in entries], None)
-                   for key, label in _REFERENCES if key != "naive"], "Decode speed (median)", "tokens/s")
+                   for key, label in _REFERENCES if key in ("raw", "tg_edge")], "Decode speed (median)", "tokens/s")
     bars(axes[1], [(label, [e[key]["latency"]["p50_s"] * 1000 for e in entries],
                     [e[key]["latency"]["p95_s"] * 1000 for e in entries]) for key, label in _REFERENCES[1:]],
          "Per-segment latency (p50, whisker p95)", "ms")

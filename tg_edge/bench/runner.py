@@ -115,22 +115,33 @@ def _bench_model(
 ) -> dict[str, object]:
     _read_through(model.path)  # every process then loads from the page cache: load times compare
     common = {"model_path": str(model.path), "threads": settings.threads, "gpu_layers": settings.gpu_layers}
-    tg = _spawn("tg_edge", "tg-edge", progress, **common, speed_text=texts["speed"], sentences=sentences,
-                n_latency=settings.sentences, warmup_sentence=texts["warmup"], source=settings.source,
-                target=settings.target, n_decode=settings.decode_tokens, repeats=settings.repeats,
-                n_ctx=settings.n_ctx, parallel=settings.parallel)
-    raw = _spawn("raw", "raw llama.cpp", progress, **common, prompt=tg["speed_prompt_tokens"],
-                 n_decode=settings.decode_tokens, repeats=settings.repeats, n_ctx=settings.n_ctx,
-                 n_batch=settings.n_batch)
-    naive = _spawn("naive", "naive llama-cpp-python", progress, **common, prompts=tg["prompts"],
-                   warmup_prompt=tg["warmup_prompt"], repeats=settings.repeats,
-                   max_tokens=settings.naive_max_tokens)
+    pair = {"speed_text": texts["speed"], "source": settings.source, "target": settings.target,
+            "n_ctx": settings.n_ctx, "parallel": settings.parallel}
+    tg = _spawn("tg_edge", "tg-edge", progress, **common, **pair, sentences=sentences,
+                n_latency=settings.sentences, warmup_sentence=texts["warmup"], repeats=settings.repeats)
+    # Decode speed in turns, one run per process each, so that a machine's drift slows both alike.
+    raws, tg_speed = [], []
+    for turn in range(1, settings.repeats + 1):
+        raws.append(_spawn("raw", f"raw llama.cpp ({turn}/{settings.repeats})", progress, **common,
+                           prompt=tg["speed_prompt_tokens"], n_decode=settings.decode_tokens, repeats=1,
+                           n_ctx=settings.n_ctx, n_batch=settings.n_batch))
+        tg_speed += _spawn("tg_edge_speed", f"tg-edge decode ({turn}/{settings.repeats})", progress, **common,
+                           **pair, n_decode=settings.decode_tokens, repeats=1)["speed"]
+    raw = raws[0] | {"runs": [run for r in raws for run in r["runs"]],
+                     "load_s": statistics.median(r["load_s"] for r in raws),
+                     "peak_rss_bytes": max(r["peak_rss_bytes"] for r in raws)}
+    naive_spec = {**common, "prompts": tg["prompts"], "warmup_prompt": tg["warmup_prompt"],
+                  "repeats": settings.repeats, "max_tokens": settings.naive_max_tokens}
+    naive = _spawn("naive", "naive llama-cpp-python", progress, **naive_spec)
+    fresh = _spawn("naive", "naive, prefix each time", progress, **naive_spec, keep_prefix=False)
     chars = sum(len(s) for s in sentences)
     tg_outputs, naive_outputs = tg["document"][0]["outputs"], naive["passes"][0]["outputs"]
+    agreement = _spawn("agreement", "where outputs differ", progress, **common, prompts=tg["prompts"],
+                       ours=tg_outputs, theirs=naive_outputs, n_ctx=settings.n_ctx)
     tg_summary = {
         "load_s": tg["load_s"],
         "profile": tg["profile"],
-        **_speed(tg["speed"], len(tg["speed_prompt_tokens"])),
+        **_speed(tg_speed, len(tg["speed_prompt_tokens"])),
         "latency": _percentiles([r["seconds"] for r in tg["latency"]], [r["ttft_s"] for r in tg["latency"]]),
         "document": _throughput([p["seconds"] for p in tg["document"]], len(sentences), chars)
         | {"problems": tg["document"][0]["problems"]},
@@ -146,21 +157,15 @@ def _bench_model(
         "peak_rss_bytes": raw["peak_rss_bytes"],
         "llama_cpp_system_info": raw["llama_cpp_system_info"],
     }
-    naive_summary = {
-        "load_s": naive["load_s"],
-        "n_ctx": naive["n_ctx"],
-        "max_tokens": naive["max_tokens"],
-        "latency": _percentiles([s for p in naive["passes"] for s in p["seconds"][:settings.sentences]]),
-        "document": _throughput([sum(p["seconds"]) for p in naive["passes"]], len(sentences), chars),
-        "quality": score(naive_outputs, references, settings.target),
-        "peak_rss_bytes": naive["peak_rss_bytes"],
-    }
+    naive_summary = _naive_summary(naive, settings, sentences, references, chars)
+    fresh_summary = _naive_summary(fresh, settings, sentences, references, chars)
     gbps = float(bandwidth["gb_per_s"])
     return {
         "model": {"path": str(model.path), "name": model.name, "quant": model.quant, "file_bytes": model.file_bytes,
                   "tensor_bytes": model.tensor_bytes, "bytes_per_token": model.bytes_per_token},
         "raw": raw_summary,
         "naive": naive_summary,
+        "naive_fresh": fresh_summary,
         "tg_edge": tg_summary,
         "weights_gb_per_s": {"raw": _gb(model, raw_summary), "tg_edge": _gb(model, tg_summary)},
         "ratios": {
@@ -168,6 +173,8 @@ def _bench_model(
             "prompt_vs_raw": _ratio(tg_summary["prompt_tok_s"]["median"], raw_summary["prompt_tok_s"]["median"]),
             "document_vs_naive": _ratio(tg_summary["document"]["segments_per_s"],
                                         naive_summary["document"]["segments_per_s"]),
+            "document_vs_naive_fresh": _ratio(tg_summary["document"]["segments_per_s"],
+                                              fresh_summary["document"]["segments_per_s"]),
             "ttft_vs_own_prompt": tg_summary["ttft_vs_own_prompt"]["median"],
             "memory_vs_model_and_kv": tg_summary["memory"]["ratio"],
             "latency_p50_vs_naive": _ratio(tg_summary["latency"]["p50_s"], naive_summary["latency"]["p50_s"]),
@@ -177,6 +184,10 @@ def _bench_model(
         "agreement": {
             "identical_outputs": sum(a == b for a, b in zip(tg_outputs, naive_outputs)),
             "of": len(tg_outputs),
+            "differences": agreement["differences"],
+            "near_tie": agreement["near_tie"],
+            "max_gap": max((d["gap"] for d in agreement["differences"]), default=None),
+            "clear_choices": sum(d["gap"] >= agreement["near_tie"] for d in agreement["differences"]),
         },
     }
 
@@ -196,6 +207,19 @@ def _spawn(kind: str, label: str, progress: Progress, **spec: object) -> dict[st
         raise BenchError(f"{label} measurement failed: {result.get('error') or f'exit status {proc.returncode}'}")
     progress(f"  {label}: done in {time.perf_counter() - started:.0f} s")
     return result
+
+
+def _naive_summary(naive: dict[str, object], settings: BenchSettings, sentences: list[str],
+                   references: list[str], chars: int) -> dict[str, object]:
+    return {
+        "load_s": naive["load_s"],
+        "n_ctx": naive["n_ctx"],
+        "max_tokens": naive["max_tokens"],
+        "latency": _percentiles([s for p in naive["passes"] for s in p["seconds"][:settings.sentences]]),
+        "document": _throughput([sum(p["seconds"]) for p in naive["passes"]], len(sentences), chars),
+        "quality": score(naive["passes"][0]["outputs"], references, settings.target),
+        "peak_rss_bytes": naive["peak_rss_bytes"],
+    }
 
 
 def _memory(tg: dict[str, object]) -> dict[str, object]:

@@ -20,7 +20,6 @@ def tg_edge_loop(
     warmup_sentence: str,
     source: str,
     target: str,
-    n_decode: int,
     repeats: int,
     threads: int,
     n_ctx: int,
@@ -28,8 +27,8 @@ def tg_edge_loop(
     parallel: int | None,
     progress: Progress,
 ) -> dict[str, object]:
-    """Load; decode speed on the translation prompt for ``speed_text``; per-sentence latency on the first
-    ``n_latency`` sentences; ``sentences`` as one document of lines. Each part ``repeats`` times.
+    """Load; per-sentence latency on the first ``n_latency`` sentences; ``sentences`` as one document of
+    lines, ``repeats`` times each. Decode speed is measured by :func:`tg_edge_speed`, in turns with the raw loop.
 
     Also returns the prompts it rendered, so the reference loops run on exactly the same input.
     """
@@ -38,23 +37,6 @@ def tg_edge_loop(
     load_s = time.perf_counter() - started
     with translator:
         engine = translator.engine
-        speed_prompt = translator.render_prompt(speed_text, source=source, target=target)
-        bos = engine.token_text(engine.bos_token)  # as the Translator: exactly one BOS
-        tokens = engine.tokenize(speed_prompt, add_bos=engine.adds_bos and not speed_prompt.startswith(bos))
-        scheduler = translator._scheduler  # noqa: SLF001 - the decode path every translation takes
-        speed = []
-        for run in range(repeats + 1):
-            progress(f"decode speed, {'warm-up' if run == 0 else f'run {run}/{repeats}'}")
-            scheduler.clear_cache()
-            generation = scheduler.generate(tokens, max_tokens=n_decode + 1)  # + the prompt's own token
-            if run:
-                speed.append({
-                    "prompt_s": generation.first_token_s,
-                    "decode_s": generation.seconds - generation.first_token_s if generation.n_new > 1 else None,
-                    "n_decode": generation.n_new - 1,  # the first token came with the prompt
-                    "stop": generation.stop,
-                })
-
         translator.translate(warmup_sentence, source=source, target=target)
         latency = []
         for run in range(1, repeats + 1):
@@ -83,13 +65,54 @@ def tg_edge_loop(
             "gpu_layers": engine.gpu_layers,
             "n_ctx": engine.n_ctx,
             "n_batch": engine.n_batch,
-            "speed_prompt_tokens": tokens,
-            "speed": speed,
+            "speed_prompt_tokens": _speed_tokens(translator, speed_text, source, target),
             "latency": latency,
             "document": passes,
             "prompts": [translator.render_prompt(s, source=source, target=target) for s in sentences],
             "warmup_prompt": translator.render_prompt(warmup_sentence, source=source, target=target),
         }
+
+
+def tg_edge_speed(
+    model_path: Path,
+    *,
+    speed_text: str,
+    source: str,
+    target: str,
+    n_decode: int,
+    repeats: int,
+    threads: int,
+    n_ctx: int,
+    gpu_layers: int,
+    parallel: int | None,
+    progress: Progress,
+) -> dict[str, object]:
+    """Prompt and single-stream decode speed through the scheduler every translation takes: the translation
+    prompt for ``speed_text`` from an empty cache, then up to ``n_decode`` greedy tokens; after a warm-up."""
+    translator = Translator(model_path, threads=threads, gpu_layers=gpu_layers, n_ctx=n_ctx, parallel=parallel)
+    with translator:
+        tokens = _speed_tokens(translator, speed_text, source, target)
+        scheduler = translator._scheduler  # noqa: SLF001 - the decode path every translation takes
+        speed = []
+        for run in range(repeats + 1):
+            progress(f"decode speed, {'warm-up' if run == 0 else f'run {run}/{repeats}'}")
+            scheduler.clear_cache()
+            generation = scheduler.generate(tokens, max_tokens=n_decode + 1)  # + the prompt's own token
+            if run:
+                speed.append({
+                    "prompt_s": generation.first_token_s,
+                    "decode_s": generation.seconds - generation.first_token_s if generation.n_new > 1 else None,
+                    "n_decode": generation.n_new - 1,  # the first token came with the prompt
+                    "stop": generation.stop,
+                })
+        return {"speed_prompt_tokens": tokens, "speed": speed}
+
+
+def _speed_tokens(translator: Translator, text: str, source: str, target: str) -> list[int]:
+    engine = translator.engine
+    prompt = translator.render_prompt(text, source=source, target=target)
+    bos = engine.token_text(engine.bos_token)  # as the Translator: exactly one BOS
+    return engine.tokenize(prompt, add_bos=engine.adds_bos and not prompt.startswith(bos))
 
 
 def _timed_stream(translator: Translator, sentence: str, source: str, target: str) -> dict[str, float]:

@@ -1,6 +1,7 @@
 """One measurement in a fresh process, so peak memory and loaded libraries never carry over between them.
 
-``python -m tg_edge.bench.worker KIND SPEC.json RESULT.json`` with KIND ``tg_edge``, ``raw`` or ``naive``:
+``python -m tg_edge.bench.worker KIND SPEC.json RESULT.json`` with KIND ``tg_edge``,
+``tg_edge_speed``, ``raw``, ``naive`` or ``agreement``:
 reads the keyword arguments from SPEC.json, writes the figures (plus peak RSS) or ``{"error": ...}`` to
 RESULT.json, and progress lines to stderr.
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 from ..errors import TgEdgeError
 from .machine import peak_rss_bytes
 
-KINDS = ("tg_edge", "raw", "naive")
+KINDS = ("tg_edge", "tg_edge_speed", "raw", "naive", "agreement")
 
 
 def main(argv: list[str]) -> int:
@@ -56,6 +57,14 @@ def _measure(kind: str, spec: dict[str, object], progress: Callable[[str], None]
         from .tgedge import tg_edge_loop
 
         return tg_edge_loop(**spec, progress=progress)
+    if kind == "tg_edge_speed":
+        from .tgedge import tg_edge_speed
+
+        return tg_edge_speed(**spec, progress=progress)
+    if kind == "agreement":
+        from .agreement import divergence_gaps
+
+        return divergence_gaps(**spec, progress=progress)
     from .reference import naive_loop, raw_loop  # llama_cpp directly, only for the reference points
 
     if kind == "raw":
