@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import functools
 import logging
 import os
 import re
@@ -56,6 +57,27 @@ def gpu_available() -> bool:
     return bool(llama_cpp.llama_supports_gpu_offload())
 
 
+def model_params(gpu_layers: int) -> llama_cpp.llama_model_params:
+    """llama.cpp's model parameters as tg-edge loads every model: weights mmap'd, ``gpu_layers`` offloaded.
+
+    On CPUs with AMX (Intel Xeon since Sapphire Rapids) llama.cpp moves Q4_K weights into AMX buffers
+    and crashes in the first matrix product (ggml-org/llama.cpp#20824); there the extra buffer types
+    (AMX, and with them weight repacking) are left out.
+    """
+    params = llama_cpp.llama_model_default_params()
+    params.n_gpu_layers = gpu_layers
+    params.use_mmap = True
+    if cpu_has_amx():
+        params.use_extra_bufts = False
+    return params
+
+
+@functools.cache
+def cpu_has_amx() -> bool:
+    """True when this llama.cpp build uses the CPU's AMX units."""
+    return "AMX_INT8 = 1" in llama_cpp.llama_print_system_info().decode("utf-8", "replace")
+
+
 @dataclass(frozen=True)
 class BatchToken:
     """One token of a decode batch: its position in its sequences, and whether its logits are wanted."""
@@ -95,10 +117,7 @@ class Engine:
         if not 1 <= n_seq_max <= llama_cpp.llama_max_parallel_sequences():
             raise TgEdgeError(f"n_seq_max must be 1..{llama_cpp.llama_max_parallel_sequences()}, not {n_seq_max}")
         self._batch = None
-        model_params = llama_cpp.llama_model_default_params()
-        model_params.n_gpu_layers = gpu_layers
-        model_params.use_mmap = True
-        self._model = llama_cpp.llama_model_load_from_file(str(self.path).encode(), model_params)
+        self._model = llama_cpp.llama_model_load_from_file(str(self.path).encode(), model_params(gpu_layers))
         if not self._model:
             raise ModelError(
                 f"llama.cpp could not load {self.path}: the file is corrupt, truncated, or of an "

@@ -10,13 +10,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import llama_cpp
 import numpy as np
 
-from ..engine import route_llama_logs
+from ..engine import cpu_has_amx, model_params, route_llama_logs
 from ..errors import ModelError, TgEdgeError
 
 Progress = Callable[[str], None]
@@ -39,9 +40,7 @@ def raw_loop(
     route_llama_logs()
     llama_cpp.llama_backend_init()
     started = time.perf_counter()
-    model_params = llama_cpp.llama_model_default_params()
-    model_params.n_gpu_layers = gpu_layers
-    model = llama_cpp.llama_model_load_from_file(str(model_path).encode(), model_params)
+    model = llama_cpp.llama_model_load_from_file(str(model_path).encode(), model_params(gpu_layers))
     if not model:
         raise ModelError(f"llama.cpp could not load {model_path}")
     params = llama_cpp.llama_context_default_params()
@@ -116,8 +115,9 @@ def naive_loop(
     evaluated whole (a loop that builds a fresh context per segment, as many wrappers do).
     """
     started = time.perf_counter()
-    llm = llama_cpp.Llama(model_path=str(model_path), n_threads=threads, n_threads_batch=threads,
-                          n_gpu_layers=gpu_layers, verbose=False)
+    with _model_params_as_tg_edge_loads():
+        llm = llama_cpp.Llama(model_path=str(model_path), n_threads=threads, n_threads_batch=threads,
+                              n_gpu_layers=gpu_layers, verbose=False)
     load_s = time.perf_counter() - started
 
     def complete(prompt: str) -> str:
@@ -139,3 +139,24 @@ def naive_loop(
     n_ctx = llm.n_ctx()
     llm.close()
     return {"load_s": load_s, "n_ctx": n_ctx, "max_tokens": max_tokens, "passes": passes}
+
+
+@contextmanager
+def _model_params_as_tg_edge_loads() -> Iterator[None]:
+    """``Llama`` takes no parameter for llama.cpp's extra buffer types; on an AMX CPU, where tg-edge leaves
+    them out (see :func:`tg_edge.engine.model_params`), the naive loop must too, or it crashes."""
+    if not cpu_has_amx():
+        yield
+        return
+    default = llama_cpp.llama_cpp.llama_model_default_params
+
+    def without_extra_buffers() -> llama_cpp.llama_model_params:
+        params = default()
+        params.use_extra_bufts = False
+        return params
+
+    llama_cpp.llama_cpp.llama_model_default_params = without_extra_buffers
+    try:
+        yield
+    finally:
+        llama_cpp.llama_cpp.llama_model_default_params = default
