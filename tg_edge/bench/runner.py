@@ -135,7 +135,9 @@ def _bench_model(
     naive = _spawn("naive", "naive llama-cpp-python", progress, **naive_spec)
     fresh = _spawn("naive", "naive, prefix each time", progress, **naive_spec, keep_prefix=False)
     chars = sum(len(s) for s in sentences)
+    # Outputs unit by unit (for agreement), line by line (for quality: the references are lines).
     tg_outputs, naive_outputs = tg["document"][0]["outputs"], naive["passes"][0]["outputs"]
+    tg_lines = tg["document"][0]["lines"]
     agreement = _spawn("agreement", "where outputs differ", progress, **common, prompts=tg["prompts"],
                        ours=tg_outputs, theirs=naive_outputs, n_ctx=settings.n_ctx)
     tg_summary = {
@@ -145,7 +147,7 @@ def _bench_model(
         "latency": _percentiles([r["seconds"] for r in tg["latency"]], [r["ttft_s"] for r in tg["latency"]]),
         "document": _throughput([p["seconds"] for p in tg["document"]], len(sentences), chars)
         | {"problems": tg["document"][0]["problems"]},
-        "quality": score(tg_outputs, references, settings.target),
+        "quality": score(tg_lines, references, settings.target),
         "peak_rss_bytes": tg["peak_rss_bytes"],
         "parallel": tg["parallel"],
         "memory": _memory(tg),
@@ -157,8 +159,8 @@ def _bench_model(
         "peak_rss_bytes": raw["peak_rss_bytes"],
         "llama_cpp_system_info": raw["llama_cpp_system_info"],
     }
-    naive_summary = _naive_summary(naive, settings, sentences, references, chars)
-    fresh_summary = _naive_summary(fresh, settings, sentences, references, chars)
+    naive_summary = _naive_summary(naive, settings, tg["unit_lines"], sentences, references, chars)
+    fresh_summary = _naive_summary(fresh, settings, tg["unit_lines"], sentences, references, chars)
     gbps = float(bandwidth["gb_per_s"])
     return {
         "model": {"path": str(model.path), "name": model.name, "quant": model.quant, "file_bytes": model.file_bytes,
@@ -209,15 +211,20 @@ def _spawn(kind: str, label: str, progress: Progress, **spec: object) -> dict[st
     return result
 
 
-def _naive_summary(naive: dict[str, object], settings: BenchSettings, sentences: list[str],
+def _naive_summary(naive: dict[str, object], settings: BenchSettings, unit_lines: list[int], sentences: list[str],
                    references: list[str], chars: int) -> dict[str, object]:
+    """The naive loop's figures; it translated tg-edge's units, which are put together again by line."""
+    latency_units = sum(line < settings.sentences for line in unit_lines)
+    lines = [[] for _ in sentences]
+    for line, output in zip(unit_lines, naive["passes"][0]["outputs"], strict=True):
+        lines[line].append(output)
     return {
         "load_s": naive["load_s"],
         "n_ctx": naive["n_ctx"],
         "max_tokens": naive["max_tokens"],
-        "latency": _percentiles([s for p in naive["passes"] for s in p["seconds"][:settings.sentences]]),
+        "latency": _percentiles([s for p in naive["passes"] for s in p["seconds"][:latency_units]]),
         "document": _throughput([sum(p["seconds"]) for p in naive["passes"]], len(sentences), chars),
-        "quality": score(naive["passes"][0]["outputs"], references, settings.target),
+        "quality": score([" ".join(parts) for parts in lines], references, settings.target),
         "peak_rss_bytes": naive["peak_rss_bytes"],
     }
 

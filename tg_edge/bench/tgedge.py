@@ -6,7 +6,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ..translator import Translator
+from ..errors import TgEdgeError
+from ..translator import SegmentResult, Translator
 
 Progress = Callable[[str], None]
 
@@ -45,7 +46,7 @@ def tg_edge_loop(
                 latency.append(_timed_stream(translator, sentence, source, target))
 
         document = "\n".join(sentences) + "\n"
-        passes = []
+        passes, units = [], ()
         for run in range(1, repeats + 1):
             progress(f"document of {len(sentences)} lines, pass {run}/{repeats}")
             result = translator.translate_result(document, source=source, target=target)
@@ -54,7 +55,9 @@ def tg_edge_loop(
                 "segments": len(result.segments),
                 "problems": len(result.problems),
                 "outputs": [segment.text for segment in result.segments],
+                "lines": result.text.split("\n")[:len(sentences)],
             })
+            units = units or result.segments
         return {
             "load_s": load_s,
             "profile": translator.profile,
@@ -68,9 +71,24 @@ def tg_edge_loop(
             "speed_prompt_tokens": _speed_tokens(translator, speed_text, source, target),
             "latency": latency,
             "document": passes,
-            "prompts": [translator.render_prompt(s, source=source, target=target) for s in sentences],
+            # The units tg-edge translated (a line of two sentences is two units for a sentence-level
+            # profile), so the reference loops translate exactly the same pieces.
+            "prompts": [translator.render_prompt(unit.source, source=source, target=target) for unit in units],
+            "unit_lines": _lines_of(document, units),
             "warmup_prompt": translator.render_prompt(warmup_sentence, source=source, target=target),
         }
+
+
+def _lines_of(document: str, units: Sequence[SegmentResult]) -> list[int]:
+    """The line of ``document`` (0-based) each unit comes from."""
+    lines, cursor = [], 0
+    for unit in units:
+        found = document.find(unit.source.strip(), cursor)
+        if found < 0:
+            raise TgEdgeError(f"the unit {unit.source!r} is not in the document")
+        lines.append(document.count("\n", 0, found))
+        cursor = found + len(unit.source.strip())
+    return lines
 
 
 def tg_edge_speed(
