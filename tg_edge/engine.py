@@ -246,6 +246,13 @@ class Engine:
         rows = np.ctypeslib.as_array(pointer, shape=(self._n_outputs, self._n_vocab))
         return rows.argmax(axis=1).tolist()
 
+    def last_logits(self) -> np.ndarray:
+        """A copy of the logits of the last batch entry of the last :meth:`decode` that asked for logits."""
+        if not self._n_outputs:
+            raise TgEdgeError("the last decode asked for no logits")
+        pointer = llama_cpp.llama_get_logits(self._ctx)
+        return np.ctypeslib.as_array(pointer, shape=(self._n_outputs, self._n_vocab))[-1].copy()
+
     def evaluate(self, tokens: Sequence[int], *, seq: int = 0, pos: int = 0) -> None:
         """Evaluate ``tokens`` into sequence ``seq`` from ``pos``, in batches, logits for the last one."""
         for start in range(0, len(tokens), self.n_batch):

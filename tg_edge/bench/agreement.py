@@ -7,12 +7,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..engine import Engine
+from ..engine import BatchToken, Engine
 
 Progress = Callable[[str], None]
 
 # Top-2 logit gaps below this are near-ties: other kernels or summation orders (batched vs alone) may flip them.
 NEAR_TIE = 1.0
+_SLACK_TOKENS = 16  # decoded past the longer output, to see whether the model would have stopped there
 
 
 def divergence_gaps(
@@ -21,28 +22,66 @@ def divergence_gaps(
     ours: Sequence[str],
     theirs: Sequence[str],
     *,
+    retried: Sequence[bool],
     threads: int,
     gpu_layers: int,
     n_ctx: int,
     progress: Progress,
 ) -> dict[str, object]:
-    """For each prompt whose two outputs differ, the gap between the two most likely next tokens (in
-    logits) where the outputs first part, computed alone with teacher forcing.
+    """For each prompt whose two outputs differ, decode it alone, greedily, and note where each output
+    leaves that path and the gap between the two most likely tokens (in logits) at that step.
 
     A gap under :data:`NEAR_TIE` means the model was nearly undecided there, so arithmetic order alone
-    can explain the difference; a larger gap would point to a real bug (a wrong prompt or cache).
+    (batched vs alone, another chunking of the prompt) can explain the difference; a larger gap would
+    point to a real bug (a wrong prompt or cache). Outputs that tg-edge's guards had translated again
+    (``retried``) are not single greedy decodes; they are listed without a gap.
     """
     differing = [i for i, (a, b) in enumerate(zip(ours, theirs, strict=True)) if a != b]
-    gaps = []
+    found = []
     with Engine(model_path, n_ctx=n_ctx, threads=threads, gpu_layers=gpu_layers) as engine:
         bos = engine.token_text(engine.bos_token)
         for done, i in enumerate(differing, 1):
             progress(f"difference {done}/{len(differing)}")
+            if retried[i]:
+                found.append({"index": i, "retried": True, "gap": None})
+                continue
             add_bos = engine.adds_bos and not prompts[i].startswith(bos)
-            # The few-shot and chat prompts end where the model writes its answer after one space or newline.
-            a = engine.tokenize(f"{prompts[i]} {ours[i]}", add_bos=add_bos)
-            b = engine.tokenize(f"{prompts[i]} {theirs[i]}", add_bos=add_bos)
-            split = next(k for k, (x, y) in enumerate(zip([*a, -1], [*b, -2])) if x != y)
-            top = np.sort(engine.logits(a[:split])[-1])[-2:]
-            gaps.append({"index": i, "token": split, "gap": round(float(top[1] - top[0]), 3)})
-    return {"differences": gaps, "near_tie": NEAR_TIE}
+            departures = _departures(engine, engine.tokenize(prompts[i], add_bos=add_bos),
+                                     {"tg_edge": ours[i], "naive": theirs[i]})
+            gaps = [gap for _, gap in departures.values() if gap is not None]
+            found.append({"index": i, "retried": False, **{f"{k}_leaves_at": v[0] for k, v in departures.items()},
+                          "gap": round(max(gaps), 3) if gaps else None})
+    return {"differences": found, "near_tie": NEAR_TIE}
+
+
+def _departures(engine: Engine, prompt: list[int], outputs: dict[str, str]) -> dict[str, tuple[int | None, float | None]]:
+    """Per output: the step (token) where the alone greedy decode stops spelling it, and the top-2 gap
+    there; ``(None, None)`` for an output the greedy decode reproduces up to its stop."""
+    targets = {name: text.encode("utf-8") for name, text in outputs.items()}
+    left: dict[str, tuple[int | None, float | None]] = {}
+    engine.reset()
+    engine.evaluate(prompt)
+    spelled = b""
+    limit = max(len(engine.tokenize(text)) for text in outputs.values()) + _SLACK_TOKENS
+    for step in range(limit):
+        logits = engine.last_logits()
+        token = int(logits.argmax())
+        top = np.sort(logits)[-2:]
+        gap = float(top[1] - top[0])
+        piece = engine.token_bytes(token)
+        ends = engine.is_end_of_generation(token) or b"\n" in piece
+        spelled += piece.split(b"\n")[0]
+        text = spelled.lstrip()
+        for name, target in targets.items():
+            if name in left:
+                continue
+            if ends and text.rstrip() == target:
+                left[name] = (None, None)  # reproduced, stop included
+            elif ends or not target.startswith(text):
+                left[name] = (step, gap)
+        if len(left) == len(targets):
+            break
+        engine.decode([BatchToken(token, len(prompt) + step, (0,), True)])
+    for name in targets:
+        left.setdefault(name, (limit, None))  # still spelling it at the limit: no choice seen
+    return left

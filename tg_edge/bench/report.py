@@ -94,10 +94,12 @@ def _times(ratio: float | None) -> str:
 def _agreement(agreement: dict[str, object]) -> str:
     """``53/200`` identical, and how decided the model was where the others part ways."""
     text = f"{agreement['identical_outputs']}/{agreement['of']}"
+    if agreement.get("retried"):
+        text += f"; {agreement['retried']} retried by the guards"
     if agreement.get("max_gap") is None:
         return text
     clear = agreement["clear_choices"]
-    return (f"{text}; the rest part at a top-2 logit gap ≤ {agreement['max_gap']:.2f}"
+    return (f"{text}; the rest leave the greedy path alone at a top-2 logit gap ≤ {agreement['max_gap']:.2f}"
             + (f" ({clear} at ≥ {agreement['near_tie']:.1f}: not a near-tie)" if clear else " (near-ties)"))
 
 

@@ -139,7 +139,8 @@ def _bench_model(
     tg_outputs, naive_outputs = tg["document"][0]["outputs"], naive["passes"][0]["outputs"]
     tg_lines = tg["document"][0]["lines"]
     agreement = _spawn("agreement", "where outputs differ", progress, **common, prompts=tg["prompts"],
-                       ours=tg_outputs, theirs=naive_outputs, n_ctx=settings.n_ctx)
+                       ours=tg_outputs, theirs=naive_outputs, retried=tg["document"][0]["retried"],
+                       n_ctx=settings.n_ctx)
     tg_summary = {
         "load_s": tg["load_s"],
         "profile": tg["profile"],
@@ -188,8 +189,9 @@ def _bench_model(
             "of": len(tg_outputs),
             "differences": agreement["differences"],
             "near_tie": agreement["near_tie"],
-            "max_gap": max((d["gap"] for d in agreement["differences"]), default=None),
-            "clear_choices": sum(d["gap"] >= agreement["near_tie"] for d in agreement["differences"]),
+            "retried": sum(d["retried"] for d in agreement["differences"]),
+            "max_gap": max((d["gap"] for d in agreement["differences"] if d["gap"] is not None), default=None),
+            "clear_choices": sum((d["gap"] or 0) >= agreement["near_tie"] for d in agreement["differences"]),
         },
     }
 

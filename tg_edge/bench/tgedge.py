@@ -55,6 +55,7 @@ def tg_edge_loop(
                 "segments": len(result.segments),
                 "problems": len(result.problems),
                 "outputs": [segment.text for segment in result.segments],
+                "retried": [segment.attempts > 1 for segment in result.segments],
                 "lines": result.text.split("\n")[:len(sentences)],
             })
             units = units or result.segments
