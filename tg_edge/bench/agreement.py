@@ -49,16 +49,25 @@ def divergence_gaps(
             departures = _departures(engine, engine.tokenize(prompts[i], add_bos=add_bos),
                                      {"tg_edge": ours[i], "naive": theirs[i]})
             gaps = [gap for _, gap in departures.values() if gap is not None]
-            found.append({"index": i, "retried": False, **{f"{k}_leaves_at": v[0] for k, v in departures.items()},
+            found.append({"index": i, "retried": False,
+                          **{f"{k}_leaves_at": step for k, (step, _) in departures.items()},
+                          **{f"{k}_gap": None if gap is None else round(gap, 3) for k, (_, gap) in departures.items()},
                           "gap": round(max(gaps), 3) if gaps else None})
     return {"differences": found, "near_tie": NEAR_TIE}
 
 
 def _departures(engine: Engine, prompt: list[int], outputs: dict[str, str]) -> dict[str, tuple[int | None, float | None]]:
     """Per output: the step (token) where the alone greedy decode stops spelling it, and the top-2 gap
-    there; ``(None, None)`` for an output the greedy decode reproduces up to its stop."""
+    there; ``(None, None)`` for an output the greedy decode reproduces up to its stop.
+
+    Only texts are known, not the tokens the other decoder chose, and one word can be spelled by
+    different tokens ("Studio" + "s" or "Studios"): the branch may lie at any step since the greedy
+    decode last ended a token at a word boundary of the output, so the gap is the smallest in that stretch.
+    """
     targets = {name: text.encode("utf-8") for name, text in outputs.items()}
     left: dict[str, tuple[int | None, float | None]] = {}
+    word_start = dict.fromkeys(targets, 0)
+    gaps: list[float] = []
     engine.reset()
     engine.evaluate(prompt)
     spelled = b""
@@ -67,7 +76,7 @@ def _departures(engine: Engine, prompt: list[int], outputs: dict[str, str]) -> d
         logits = engine.last_logits()
         token = int(logits.argmax())
         top = np.sort(logits)[-2:]
-        gap = float(top[1] - top[0])
+        gaps.append(float(top[1] - top[0]))
         piece = engine.token_bytes(token)
         ends = engine.is_end_of_generation(token) or b"\n" in piece
         spelled += piece.split(b"\n")[0]
@@ -78,10 +87,18 @@ def _departures(engine: Engine, prompt: list[int], outputs: dict[str, str]) -> d
             if ends and text.rstrip() == target:
                 left[name] = (None, None)  # reproduced, stop included
             elif ends or not target.startswith(text):
-                left[name] = (step, gap)
+                left[name] = (step, min(gaps[word_start[name]:]))
+            elif not _inside_word(target, len(text)):
+                word_start[name] = step + 1  # this token ended where a word of the output ends
         if len(left) == len(targets):
             break
         engine.decode([BatchToken(token, len(prompt) + step, (0,), True)])
     for name in targets:
         left.setdefault(name, (limit, None))  # still spelling it at the limit: no choice seen
     return left
+
+
+def _inside_word(text: bytes, at: int) -> bool:
+    """Whether byte ``at`` of UTF-8 ``text`` continues a word (a letter, digit or any non-ASCII byte)."""
+    following = text[at:at + 1]
+    return bool(following) and (following.isalnum() or following[0] >= 0x80)
