@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tg_edge import formats
 from tg_edge.server import ServerSettings, ServiceState, load_api_keys
 
 from .conftest import modules_after_help
@@ -132,6 +133,34 @@ def test_translate_file_keeps_subtitle_timing(url: str) -> None:
     timing = [line for line in fetched.split("\n") if "-->" in line or line.isdigit()]
     assert timing == [line for line in srt.split("\n") if "-->" in line or line.isdigit()]
     assert "Good morning" not in fetched
+
+
+def test_translate_file_writes_a_word_document_back(url: str) -> None:
+    from .test_formats_docx import make_docx
+
+    original = make_docx()
+    body, headers = multipart({"source": "en", "target": "de"}, "file", "report.docx", original)
+    reply = call("POST", f"{url}/translate_file", body, headers=headers)
+    assert reply.status == 200, reply.body
+    fetched = call("GET", reply.json()["translatedFileUrl"]).body
+    before = formats.read(original, "in.docx", "docx").segments
+    after = formats.read(fetched, "out.docx", "docx").segments
+    assert len(after) == len(before) and sum(a.text != b.text for a, b in zip(before, after)) >= len(before) // 2
+    body, headers = multipart({"source": "en", "target": "de"}, "file", "x.docx", b"text")
+    broken = call("POST", f"{url}/translate_file", body, headers=headers)
+    assert broken.status == 400 and "x.docx is not a DOCX file" in broken.json()["error"]
+
+
+def test_translate_file_reads_jsonl_fields_named_in_the_request(url: str) -> None:
+    record = b'{"id": 3, "q": "Thank you very much.", "note": "keep me"}\n'
+    body, headers = multipart({"source": "en", "target": "de"}, "file", "data.jsonl", record)
+    missing = call("POST", f"{url}/translate_file", body, headers=headers)
+    assert missing.status == 400 and "needs --fields" in missing.json()["error"]
+    body, headers = multipart({"source": "en", "target": "de", "fields": "q"}, "file", "data.jsonl", record)
+    reply = call("POST", f"{url}/translate_file", body, headers=headers)
+    assert reply.status == 200, reply.body
+    translated = json.loads(call("GET", reply.json()["translatedFileUrl"]).body)
+    assert translated["id"] == 3 and translated["note"] == "keep me" and translated["q"] != "Thank you very much."
 
 
 def test_unknown_paths_and_methods_are_json_errors_and_the_server_keeps_serving(url: str) -> None:

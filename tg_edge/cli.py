@@ -13,7 +13,7 @@ from . import __version__
 from .errors import InputError, TgEdgeError
 from .fileio import decode_utf8, write_atomically
 from .languages import resolve_language, supported_languages
-from .formats import FORMATS
+from .formats import BINARY, FORMATS, format_for
 from .prompts import PROFILES
 
 log = logging.getLogger("tg_edge")
@@ -199,7 +199,11 @@ def _translate_files(inputs: tuple[Path, ...], output_path: Path | None, source:
 
     if resume and output_path is None:
         raise click.UsageError("--resume needs -o/--output (the interrupted job's output)")
+    if not inputs and format_ in BINARY:
+        raise click.UsageError(f"--format {format_} reads a file: pass it with -i FILE")
     pairs = plan(list(inputs), output_path) if inputs else None
+    if output_path is None and pairs and any(format_for(path, format_) in BINARY for path, _ in pairs):
+        raise click.UsageError("a translated DOCX file cannot go to standard output: give -o FILE or -o DIR")
     stdin_text = None if inputs else _read_input(None, None)
     sizes = {"chunk_segments": batch, "chunk_records": batch} if batch else {}
     options = JobOptions(source=source, target=target, format=format_, fields=fields, resume=resume,
@@ -233,7 +237,8 @@ def _print_summary(report) -> None:  # noqa: ANN001
         click.echo(f"{len(report.flagged)} segments need a look (kept the best translation found):", err=True)
         for flag in report.flagged[:50]:
             preview = flag.source if len(flag.source) <= 60 else flag.source[:59] + "…"
-            click.echo(f"  {flag.path}, line {flag.line}: {preview!r} {flag.problem} "
+            place = "paragraph" if format_for(flag.path) in BINARY else "line"
+            click.echo(f"  {flag.path}, {place} {flag.line}: {preview!r} {flag.problem} "
                        f"(after {flag.attempts} attempt{'s' if flag.attempts > 1 else ''})", err=True)
         if len(report.flagged) > 50:
             click.echo(f"  … and {len(report.flagged) - 50} more", err=True)

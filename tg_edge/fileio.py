@@ -11,12 +11,17 @@ from .errors import InputError, TgEdgeError
 
 def read_text_file(path: Path) -> str:
     """A UTF-8 text file's content; a binary or badly encoded file is an :class:`InputError` naming the place."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+    data = read_binary_file(path)
     check_not_binary(data[:8192], str(path))
     return decode_utf8(data, str(path))
+
+
+def read_binary_file(path: Path) -> bytes:
+    """A file's bytes; a file that cannot be read is an :class:`InputError`."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from exc
 
 
 def check_not_binary(data: bytes, name: str) -> None:
@@ -37,8 +42,8 @@ def decode_utf8(data: bytes, name: str, first_line: int = 1) -> str:
         ) from None
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so readers see the old file or the whole new one, never a part."""
+def write_atomically(path: Path, text: str | bytes) -> None:
+    """Write ``text`` (or bytes) to ``path`` so readers see the old file or the whole new one, never a part."""
     directory = path.parent if str(path.parent) else Path(".")
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -47,8 +52,9 @@ def write_atomically(path: Path, text: str) -> None:
         raise TgEdgeError(f"cannot write {path}: {exc.strerror}") from exc
     try:
         os.chmod(tmp, _file_mode(path))
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        data = text.encode("utf-8") if isinstance(text, str) else text
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

@@ -25,7 +25,7 @@ from typing import TextIO
 
 from . import formats
 from .errors import InputError, TgEdgeError
-from .fileio import check_not_binary, decode_utf8, read_text_file, write_atomically
+from .fileio import check_not_binary, decode_utf8, read_binary_file, read_text_file, write_atomically
 from .formats import jsonl
 
 log = logging.getLogger("tg_edge")
@@ -103,7 +103,7 @@ def plan(inputs: Sequence[Path], output: Path | None) -> list[tuple[Path, Path |
     for item in inputs:
         if item.is_dir():
             found = sorted(p for p in item.rglob("*") if p.is_file() and p.suffix.lower() in formats.known_suffixes()
-                           and not p.name.startswith("."))
+                           and not p.name.startswith((".", "~$")))  # hidden files, Word's lock files
             if not found:
                 raise InputError(f"{item} holds no files of a known format ({', '.join(formats.known_suffixes())})")
             files.extend((p, p.relative_to(item)) for p in found)
@@ -156,6 +156,12 @@ class Job:
         if name == "jsonl" and out is not None:
             self._jsonl(path, out)
             return
+        if name in formats.BINARY:
+            if out is None:
+                raise InputError(f"{path}: a translated {name.upper()} file cannot go to standard output; "
+                                 "give -o")
+            self._render(read_binary_file(path), path, name, out)
+            return
         rendered = self._render(read_text_file(path), path, name, out)
         if out is None:
             (stdout or sys.stdout).write(rendered)
@@ -163,9 +169,11 @@ class Job:
 
     def translate_text(self, text: str, name: str, out: Path | None) -> str:
         """Translate ``text`` (e.g. stdin) in the job's format (plain text by default); written to ``out`` if given."""
+        if self.options.format in formats.BINARY:
+            raise InputError(f"{self.options.format.upper()} is read from a file: pass it with -i")
         return self._render(text, Path(name), self.options.format or "txt", out)
 
-    def _render(self, text: str, path: Path, name: str, out: Path | None) -> str:
+    def _render(self, text: str | bytes, path: Path, name: str, out: Path | None) -> str | bytes:
         options = {"fields": self.options.fields} if name == "jsonl" else {}
         document = formats.read(text, str(path), name, **options)
         self._detect_source([s.text for s in document.segments], first=True)

@@ -317,6 +317,8 @@ _FILE_BODY = {
         "source": {"type": "string", "example": "en"},
         "target": {"type": "string", "example": "de"},
         "api_key": {"type": "string"},
+        "fields": {"type": "string", "example": "instruction,output",
+                   "description": "For .jsonl files: the string fields to translate (tg-edge's own field)"},
     },
 }
 _ERROR = {"content": {"application/json": {"schema": {
@@ -415,17 +417,21 @@ def _add_routes(app: FastAPI, state: ServiceState) -> None:  # noqa: C901 - one 
             extension = PurePath(filename).suffix.lower() or "no extension"
             raise ApiError(400, f"Invalid request: file format not supported ({extension}; this server reads "
                                 f"{', '.join(_document_extensions())})")
+        jsonl_fields = _string(fields, "fields")  # tg-edge's own: which JSONL fields to translate
         data = await upload.read()
         await upload.close()
         tgt = _language(target)
         src = None if source.strip().lower() == "auto" else _language(source)
 
         def work() -> bytes:
-            document = formats.read(_decode_utf8(data, filename), filename, file_format)
+            content = data if file_format in formats.BINARY else _decode_utf8(data, filename)
+            options = {"fields": jsonl_fields} if file_format == "jsonl" else {}
+            document = formats.read(content, filename, file_format, **options)
             segments = [segment.text for segment in document.segments]
             _check_limits(segments, settings)
             source_code = _detect("\n".join(segments)).language.code if src is None else src.code
-            return _translate_documents(state.translator, [document], source_code, tgt.code)[0].encode("utf-8")
+            rendered = _translate_documents(state.translator, [document], source_code, tgt.code)[0]
+            return rendered if isinstance(rendered, bytes) else rendered.encode("utf-8")
 
         translated = await _run(state, request, work)
         media_type = upload.content_type or "application/octet-stream"
@@ -650,7 +656,7 @@ def _document_extensions() -> list[str]:
 
 
 def _translate_documents(translator: Translator, documents: Sequence[formats.Document], source: str,
-                         target: str) -> list[str]:
+                         target: str) -> list[str | bytes]:
     """Translate the segments of several documents in one ``translate_many`` call and render each back."""
     segments = [segment.text for document in documents for segment in document.segments]
     results = iter(translator.translate_many(segments, source=source, target=target) if segments else [])

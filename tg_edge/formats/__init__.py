@@ -5,6 +5,8 @@ Every format module has the same two verbs::
     document = read(text, name)          # Document: segments to translate + the skeleton around them
     output = document.render(translations)  # the same format, translations in place
 
+Binary formats (:data:`BINARY`: DOCX) read and render ``bytes`` instead of ``str``.
+
 The skeleton is everything that is not translated (markup, timestamps, JSON fields, whitespace),
 kept byte for byte. A segment whose translation equals its text gets its original bytes back, so
 an identity translation gives the input file back exactly.
@@ -28,7 +30,9 @@ FORMATS = {
     "srt": ("srt", (".srt",)),
     "vtt": ("vtt", (".vtt",)),
     "jsonl": ("jsonl", (".jsonl", ".ndjson")),
+    "docx": ("docx", (".docx", ".docm")),
 }
+BINARY = frozenset({"docx"})
 _HAS_WORD = re.compile(r"\w")
 
 
@@ -225,8 +229,11 @@ def format_for(path: str | Path | None, explicit: str | None = None) -> str:
     return "txt"
 
 
-def read(text: str, name: str, format_name: str, **options: object) -> Document:
-    """Read ``text`` (from file ``name``, for messages) in format ``format_name`` into a :class:`Document`."""
+def read(text: str | bytes, name: str, format_name: str, **options: object) -> Document:
+    """Read ``text`` (from file ``name``, for messages) in format ``format_name`` into a :class:`Document`.
+
+    Formats in :data:`BINARY` take the file's bytes and give a document whose ``render`` returns bytes.
+    """
     module = import_module(f".{FORMATS[format_name][0]}", __name__)
     return module.read(text, name, **options)
 

@@ -1,0 +1,214 @@
+"""DOCX (Word) documents: the text of the body, tables, headers, footers, footnotes, endnotes and
+comments is translated; everything else (styles, images, fields, numbering, other ZIP entries) is kept.
+
+A DOCX file is a ZIP archive of XML parts; the parts holding text are found through
+``[Content_Types].xml`` and parsed with lxml, which keeps their namespaces and attributes as they
+are. In each paragraph, neighbouring runs with the same formatting (spelling and revision marks
+aside) form one segment, so a bold word keeps its bold; tabs, line breaks, drawings and other
+inline objects end a segment and stay where they are. A translation is written into the first
+text element of its runs and the others are emptied. Parts with no changed segment are copied
+byte for byte, so an identity translation gives the input file back exactly.
+
+Segment "lines" are paragraph numbers (1-based, in the order the parts are read).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from ..errors import InputError
+from . import Segment
+
+_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_CT = "http://schemas.openxmlformats.org/package/2006/content-types"
+_XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+_TEXT_PARTS = re.compile(
+    r"application/vnd\.(?:openxmlformats-officedocument\.wordprocessingml|ms-word\.(?:document|template)"
+    r"\.macroEnabled)\.(?:document\.main|template\.main|main|header|footer|footnotes|endnotes|comments)\+xml$")
+# Run properties that mark spelling, language or revisions, not how the text looks.
+_NOT_FORMATTING = {f"{{{_W}}}{name}" for name in ("lang", "noProof", "rPrChange", "webHidden")}
+# Run children that neither hold text nor interrupt it.
+_INSIDE_TEXT = {f"{{{_W}}}{name}" for name in ("rPr", "lastRenderedPageBreak", "proofErr")}
+_MAX_UNPACKED = 1 << 30  # a ZIP that unpacks to more than 1 GiB is refused (a "ZIP bomb")
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, remove_blank_text=False)
+_HAS_WORD = re.compile(r"\w")
+
+
+def _w(name: str) -> str:
+    return f"{{{_W}}}{name}"
+
+
+@dataclass
+class _Place:
+    """Where one segment lives: its part, its text elements and their original texts."""
+
+    part: str
+    texts: list[etree._Element]
+    originals: list[str]
+    lead: str
+    trail: str
+
+
+@dataclass
+class DocxDocument:
+    """Segments of a DOCX file; :meth:`render` writes a DOCX file (bytes) with translations in place."""
+
+    data: bytes
+    name: str
+    segments: list[Segment] = field(default_factory=list)
+    _places: list[_Place] = field(default_factory=list)
+    _roots: dict[str, etree._Element] = field(default_factory=dict)
+
+    @property
+    def source(self) -> str:
+        """The file's bytes as a string (one character per byte), for fingerprints."""
+        return self.data.decode("latin-1")
+
+    def render(self, translations: Sequence[str]) -> bytes:
+        """The DOCX file with each segment replaced by its translation (unchanged parts keep their bytes)."""
+        if len(translations) != len(self.segments):
+            raise ValueError(f"{len(translations)} translations for {len(self.segments)} segments")
+        changed: set[str] = set()
+        for segment, place, translation in zip(self.segments, self._places, translations):
+            for element, original in zip(place.texts, place.originals):
+                element.text = original
+            if translation == segment.text:
+                continue
+            changed.add(place.part)
+            place.texts[0].text = place.lead + translation + place.trail
+            place.texts[0].set(_XML_SPACE, "preserve")
+            for element in place.texts[1:]:
+                element.text = ""
+        if not changed:
+            return self.data
+        out = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(self.data)) as archive, zipfile.ZipFile(out, "w") as written:
+            for info in archive.infolist():
+                data = _serialize(self._roots[info.filename]) if info.filename in changed else archive.read(info)
+                written.writestr(info, data)
+        return out.getvalue()
+
+
+def read(data: bytes, name: str) -> DocxDocument:
+    """Read a DOCX file's bytes (``name`` is for messages) into a :class:`DocxDocument`."""
+    document = DocxDocument(data, name)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if sum(info.file_size for info in archive.infolist()) > _MAX_UNPACKED:
+                raise InputError(f"{name} unpacks to more than {_MAX_UNPACKED >> 30} GiB; refusing to read it")
+            paragraph = 0
+            for part in _text_parts(archive, name):
+                root = _parse(archive.read(part), name, part)
+                if etree.QName(root).namespace != _W:  # e.g. Strict Open XML: nothing would be found, silently
+                    raise InputError(f"{name}: its part {part} is not in the WordprocessingML namespace tg-edge "
+                                     f"reads ({etree.QName(root).namespace}); save it as a standard Word document")
+                document._roots[part] = root
+                for p in root.iter(_w("p")):
+                    paragraph += 1
+                    for texts in _groups(p):
+                        _add(document, part, paragraph, texts)
+    except zipfile.BadZipFile:
+        raise InputError(f"{name} is not a DOCX file: not a ZIP archive (an old .doc or a password-protected "
+                         "file? save it as .docx first)") from None
+    except (KeyError, zipfile.LargeZipFile, NotImplementedError, OSError) as exc:
+        raise InputError(f"{name} is not a readable DOCX file: {exc}") from None
+    return document
+
+
+def _text_parts(archive: zipfile.ZipFile, name: str) -> list[str]:
+    """The archive's parts that hold document text, main document first, by their content types."""
+    try:
+        types = _parse(archive.read("[Content_Types].xml"), name, "[Content_Types].xml")
+    except KeyError:
+        raise InputError(f"{name} is not a DOCX file: it has no [Content_Types].xml") from None
+    names = set(archive.namelist())
+    parts = []
+    for override in types.iter(f"{{{_CT}}}Override"):
+        part = override.get("PartName", "").lstrip("/")
+        if _TEXT_PARTS.search(override.get("ContentType", "")) and part in names:
+            parts.append(part)
+    main = [p for p in parts if ".main+xml" in _content_type(types, p)]
+    if not main:
+        raise InputError(f"{name} is not a DOCX file: it has no main document part (word/document.xml)")
+    return main + sorted(p for p in parts if p not in main)
+
+
+def _content_type(types: etree._Element, part: str) -> str:
+    for override in types.iter(f"{{{_CT}}}Override"):
+        if override.get("PartName", "").lstrip("/") == part:
+            return override.get("ContentType", "")
+    return ""
+
+
+def _parse(data: bytes, name: str, part: str) -> etree._Element:
+    try:
+        return etree.fromstring(data, _PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise InputError(f"{name}: its part {part} is not well-formed XML (line {exc.lineno}): {exc.msg}") from None
+
+
+def _groups(paragraph: etree._Element) -> list[list[etree._Element]]:
+    """The ``w:t`` elements of the paragraph's own runs, grouped by formatting and cut at inline objects."""
+    groups: list[list[etree._Element]] = []
+    current: list[etree._Element] = []
+    key: object = None
+    for run in paragraph.iter(_w("r")):
+        if _paragraph_of(run) is not paragraph or _deleted(run):
+            continue
+        run_key = _formatting(run)
+        if run_key != key and current:
+            groups.append(current)
+            current = []
+        key = run_key
+        for child in run:
+            if child.tag == _w("t"):
+                current.append(child)
+            elif child.tag not in _INSIDE_TEXT and current:
+                groups.append(current)  # a tab, break, drawing, field mark or note reference ends the segment
+                current = []
+    if current:
+        groups.append(current)
+    return groups
+
+
+def _paragraph_of(run: etree._Element) -> etree._Element | None:
+    for ancestor in run.iterancestors():
+        if ancestor.tag == _w("p"):
+            return ancestor
+    return None
+
+
+def _deleted(run: etree._Element) -> bool:
+    return any(ancestor.tag in (_w("del"), _w("moveFrom")) for ancestor in run.iterancestors())
+
+
+def _formatting(run: etree._Element) -> tuple[object, bytes]:
+    """What a run looks like and where it links to: runs that differ here are translated apart."""
+    link = next((a for a in run.iterancestors() if a.tag == _w("hyperlink")), None)
+    properties = run.find(_w("rPr"))
+    if properties is None:
+        return link, b""
+    kept = [etree.tostring(child) for child in properties if child.tag not in _NOT_FORMATTING]
+    return link, b"".join(kept)
+
+
+def _add(document: DocxDocument, part: str, paragraph: int, texts: list[etree._Element]) -> None:
+    originals = [element.text or "" for element in texts]
+    whole = "".join(originals)
+    stripped = whole.strip()
+    if not _HAS_WORD.search(stripped):
+        return
+    lead = whole[: len(whole) - len(whole.lstrip())]
+    trail = whole[len(whole.rstrip()):]
+    document.segments.append(Segment(" ".join(stripped.split()), paragraph))
+    document._places.append(_Place(part, texts, originals, lead, trail))
+
+
+def _serialize(root: etree._Element) -> bytes:
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
