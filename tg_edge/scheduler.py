@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import itertools
+import logging
 import queue
 import threading
 import time
@@ -21,6 +22,8 @@ from dataclasses import dataclass
 
 from .engine import BatchToken, Engine
 from .errors import TgEdgeError
+
+log = logging.getLogger(__name__)
 
 STOP_EOS = "eos"  # the model ended its turn (EOS, <end_of_turn>, ...)
 STOP_NEWLINE = "newline"  # a one-line prompt reached the end of its line
@@ -136,6 +139,7 @@ class Scheduler:
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self._closed = False
+        self._crashed: TgEdgeError | None = None  # why the worker thread stopped, if it did
         # worker-side state
         self._waiting: deque[Job | _Command] = deque()
         self._active: list[Job] = []
@@ -188,15 +192,41 @@ class Scheduler:
     def _send(self, item: Job | _Command) -> None:
         if self._closed:
             raise TgEdgeError("this model was closed; create a new Translator to translate again")
+        if self._crashed is not None:
+            raise self._crashed
         with self._start_lock:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="tg-edge-decoder", daemon=True)
                 self._thread.start()
         self._inbox.put(item)
+        if self._crashed is not None and not self._thread.is_alive():  # it stopped while this was sent
+            self._fail_everything(self._crashed)
 
     # -- worker side ----------------------------------------------------------------------
 
     def _run(self) -> None:
+        try:
+            self._serve()
+        except BaseException as exc:  # a bug here must fail the callers, not leave them waiting forever
+            log.exception("the decoding thread stopped")
+            self._crashed = TgEdgeError(f"tg-edge's decoding thread stopped: {type(exc).__name__}: {exc}")
+            self._fail_everything(self._crashed)
+
+    def _fail_everything(self, error: TgEdgeError) -> None:
+        while True:
+            try:
+                self._waiting.append(self._inbox.get(block=False))
+            except queue.Empty:
+                break
+        for item in [*self._active, *self._waiting]:
+            if isinstance(item, Job):
+                item._resolve(None, error)  # noqa: SLF001
+            else:
+                item.done.set()
+        self._active.clear()
+        self._waiting.clear()
+
+    def _serve(self) -> None:
         while True:
             block = not self._active and not self._waiting
             try:
