@@ -213,6 +213,7 @@ class Scheduler:
             self._fail_everything(self._crashed)
 
     def _fail_everything(self, error: TgEdgeError) -> None:
+        """End every job that is running, waiting or still in the inbox with ``error``."""
         while True:
             try:
                 self._waiting.append(self._inbox.get(block=False))
@@ -244,12 +245,7 @@ class Scheduler:
                 self._step()
 
     def _shut_down(self, command: _Command) -> None:
-        closed = TgEdgeError("the translator was closed before this text was translated")
-        for job in [*self._active, *self._waiting]:
-            if isinstance(job, Job):
-                job._resolve(None, closed)  # noqa: SLF001
-            else:
-                job.done.set()
+        self._fail_everything(TgEdgeError("the translator was closed before this text was translated"))
         command.done.set()
 
     def _admit(self) -> None:
