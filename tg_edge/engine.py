@@ -242,16 +242,18 @@ class Engine:
         """The most likely next token for each batch entry of the last :meth:`decode` that asked for logits."""
         if not self._n_outputs:
             return []
-        pointer = llama_cpp.llama_get_logits(self._ctx)
-        rows = np.ctypeslib.as_array(pointer, shape=(self._n_outputs, self._n_vocab))
-        return rows.argmax(axis=1).tolist()
+        return self._output_rows().argmax(axis=1).tolist()
 
     def last_logits(self) -> np.ndarray:
         """A copy of the logits of the last batch entry of the last :meth:`decode` that asked for logits."""
         if not self._n_outputs:
             raise TgEdgeError("the last decode asked for no logits")
+        return self._output_rows()[-1].copy()
+
+    def _output_rows(self) -> np.ndarray:
+        """llama.cpp's logits of the last decode, one row per entry that asked for them (a view, no copy)."""
         pointer = llama_cpp.llama_get_logits(self._ctx)
-        return np.ctypeslib.as_array(pointer, shape=(self._n_outputs, self._n_vocab))[-1].copy()
+        return np.ctypeslib.as_array(pointer, shape=(self._n_outputs, self._n_vocab))
 
     def evaluate(self, tokens: Sequence[int], *, seq: int = 0, pos: int = 0) -> None:
         """Evaluate ``tokens`` into sequence ``seq`` from ``pos``, in batches, logits for the last one."""
@@ -281,8 +283,7 @@ class Engine:
         for start in range(0, len(tokens), self.n_batch):
             chunk = tokens[start:start + self.n_batch]
             self.decode([BatchToken(token, start + i, (0,), True) for i, token in enumerate(chunk)])
-            pointer = llama_cpp.llama_get_logits(self._ctx)
-            out[start:start + len(chunk)] = np.ctypeslib.as_array(pointer, shape=(len(chunk), self._n_vocab))
+            out[start:start + len(chunk)] = self._output_rows()
         return out
 
     def reset(self) -> None:

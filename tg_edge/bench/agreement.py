@@ -75,7 +75,7 @@ def _departures(engine: Engine, prompt: list[int], outputs: dict[str, str]) -> d
     for step in range(limit):
         logits = engine.last_logits()
         token = int(logits.argmax())
-        top = np.sort(logits)[-2:]
+        top = np.partition(logits, -2)[-2:]  # the two largest, in order
         gaps.append(float(top[1] - top[0]))
         piece = engine.token_bytes(token)
         ends = engine.is_end_of_generation(token) or b"\n" in piece

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from ..errors import InputError
-from . import Segment
+from . import _HAS_WORD, Segment
 
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _CT = "http://schemas.openxmlformats.org/package/2006/content-types"
@@ -37,7 +37,6 @@ _NOT_FORMATTING = {f"{{{_W}}}{name}" for name in ("lang", "noProof", "rPrChange"
 _INSIDE_TEXT = {f"{{{_W}}}{name}" for name in ("rPr", "lastRenderedPageBreak", "proofErr")}
 _MAX_UNPACKED = 1 << 30  # a ZIP that unpacks to more than 1 GiB is refused (a "ZIP bomb")
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, remove_blank_text=False)
-_HAS_WORD = re.compile(r"\w")
 
 
 def _w(name: str) -> str:
@@ -128,22 +127,15 @@ def _text_parts(archive: zipfile.ZipFile, name: str) -> list[str]:
     except KeyError:
         raise InputError(f"{name} is not a DOCX file: it has no [Content_Types].xml") from None
     names = set(archive.namelist())
-    parts = []
+    parts = {}  # part name → content type
     for override in types.iter(f"{{{_CT}}}Override"):
-        part = override.get("PartName", "").lstrip("/")
-        if _TEXT_PARTS.search(override.get("ContentType", "")) and part in names:
-            parts.append(part)
-    main = [p for p in parts if ".main+xml" in _content_type(types, p)]
+        part, content_type = override.get("PartName", "").lstrip("/"), override.get("ContentType", "")
+        if _TEXT_PARTS.search(content_type) and part in names:
+            parts[part] = content_type
+    main = [part for part, content_type in parts.items() if ".main+xml" in content_type]
     if not main:
         raise InputError(f"{name} is not a DOCX file: it has no main document part (word/document.xml)")
-    return main + sorted(p for p in parts if p not in main)
-
-
-def _content_type(types: etree._Element, part: str) -> str:
-    for override in types.iter(f"{{{_CT}}}Override"):
-        if override.get("PartName", "").lstrip("/") == part:
-            return override.get("ContentType", "")
-    return ""
+    return main + sorted(part for part in parts if part not in main)
 
 
 def _parse(data: bytes, name: str, part: str) -> etree._Element:
