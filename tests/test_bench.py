@@ -4,6 +4,8 @@ Benchmarks are not tests: nothing here checks a time or a speed.
 """
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -93,6 +95,8 @@ def test_tiny_run_writes_json_markdown_and_chart(demo_model: Path, tmp_path: Pat
     assert entry["tg_edge"]["latency"]["n"] == 2 and entry["tg_edge"]["document"]["segments"] == 3
     assert 0 <= entry["tg_edge"]["quality"]["chrf++"] <= 100
     assert entry["naive"]["peak_rss_bytes"] > entry["model"]["tensor_bytes"] / 2  # mmap'd weights count
+    memory = entry["tg_edge"]["memory"]
+    assert memory["ratio"] > memory["raw_ratio"] > 0.9  # weights and KV cache are resident in both; ours has more
     assert set(entry["ratios"]) >= {"decode_vs_raw", "document_vs_naive", "document_vs_naive_fresh",
                                      "tg_edge_decode_of_bandwidth"}
     agreement = entry["agreement"]  # every differing output is located and its margin measured
@@ -142,3 +146,29 @@ def test_departures_find_where_an_output_leaves_the_greedy_path(demo_model: Path
     assert found["other_start"][0] == 0 and found["other_start"][1] >= 0  # the first token differs
     leaves, gap = found["longer"]
     assert leaves >= len(words) - 1 and gap >= 0  # where the model ends the line, the longer one goes on
+
+
+MEMORY_SCRIPT = Path(__file__).parent.parent / "benchmarks" / "memory.py"
+
+
+def test_memory_script_accounts_for_what_translating_added(demo_model: Path, tmp_path: Path) -> None:
+    out = tmp_path / "memory.json"
+    proc = subprocess.run([sys.executable, str(MEMORY_SCRIPT), str(demo_model), "--lines", "3", "--parallel", "2",
+                           "--threads", "1", "--json", str(out)], capture_output=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert "tg-edge ÷ raw llama.cpp" in proc.stdout.decode()
+    (result,) = json.loads(out.read_text(encoding="utf-8"))["results"].values()
+    parts = result["parts"]
+    assert parts["model_pages"] > 0.9 * read_model_file(demo_model).tensor_bytes  # every weight is read
+    assert parts["logits"] == 3 * 262144 * 4  # two sequences and the shared prefix, one row each
+    assert result["segments"] == 3 and result["parallel"] == 2
+    # The parts, read at the end, add up to the peak less what was freed before it.
+    assert 0.9 * result["used_bytes"] < sum(parts.values()) <= 1.01 * result["used_bytes"]
+    assert result["ratio"] == pytest.approx(result["used_bytes"] / (result["model_bytes"] + result["kv_cache_bytes"]))
+
+
+def test_memory_script_reports_a_missing_model_cleanly(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, str(MEMORY_SCRIPT), str(tmp_path / "missing.gguf")],
+                          capture_output=True, timeout=120, check=False)
+    assert proc.returncode == 1
+    assert "model file not found" in proc.stderr.decode() and b"Traceback" not in proc.stderr

@@ -144,7 +144,8 @@ def _memory(memory: dict[str, float] | None) -> str:
     if not memory:
         return "–"
     return (f"{memory['ratio']:.2f} ({memory['used_bytes'] / _MIB:.0f} / "
-            f"({memory['model_bytes'] / _MIB:.0f} + {memory['kv_cache_bytes'] / _MIB:.0f}) MiB)")
+            f"({memory['model_bytes'] / _MIB:.0f} + {memory['kv_cache_bytes'] / _MIB:.0f}) MiB; "
+            f"raw llama.cpp {memory['raw_ratio']:.2f})")
 
 
 def _get(ref: dict[str, object], key: str, field: str) -> float | None:

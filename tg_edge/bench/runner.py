@@ -117,28 +117,28 @@ def _bench_model(
     common = {"model_path": str(model.path), "threads": settings.threads, "gpu_layers": settings.gpu_layers}
     pair = {"speed_text": texts["speed"], "source": settings.source, "target": settings.target,
             "n_ctx": settings.n_ctx, "parallel": settings.parallel}
-    tg = _spawn("tg_edge", "tg-edge", progress, **common, **pair, sentences=sentences,
+    tg = spawn("tg_edge", "tg-edge", progress, **common, **pair, sentences=sentences,
                 n_latency=settings.sentences, warmup_sentence=texts["warmup"], repeats=settings.repeats)
     # Decode speed in turns, one run per process each, so that a machine's drift slows both alike.
     raws, tg_speed = [], []
     for turn in range(1, settings.repeats + 1):
-        raws.append(_spawn("raw", f"raw llama.cpp ({turn}/{settings.repeats})", progress, **common,
+        raws.append(spawn("raw", f"raw llama.cpp ({turn}/{settings.repeats})", progress, **common,
                            prompt=tg["speed_prompt_tokens"], n_decode=settings.decode_tokens, repeats=1,
                            n_ctx=settings.n_ctx, n_batch=settings.n_batch))
-        tg_speed += _spawn("tg_edge_speed", f"tg-edge decode ({turn}/{settings.repeats})", progress, **common,
+        tg_speed += spawn("tg_edge_speed", f"tg-edge decode ({turn}/{settings.repeats})", progress, **common,
                            **pair, n_decode=settings.decode_tokens, repeats=1)["speed"]
     raw = raws[0] | {"runs": [run for r in raws for run in r["runs"]],
                      "load_s": statistics.median(r["load_s"] for r in raws),
                      "peak_rss_bytes": max(r["peak_rss_bytes"] for r in raws)}
     naive_spec = {**common, "prompts": tg["prompts"], "warmup_prompt": tg["warmup_prompt"],
                   "repeats": settings.repeats, "max_tokens": settings.naive_max_tokens}
-    naive = _spawn("naive", "naive llama-cpp-python", progress, **naive_spec)
-    fresh = _spawn("naive", "naive, prefix each time", progress, **naive_spec, keep_prefix=False)
+    naive = spawn("naive", "naive llama-cpp-python", progress, **naive_spec)
+    fresh = spawn("naive", "naive, prefix each time", progress, **naive_spec, keep_prefix=False)
     chars = sum(len(s) for s in sentences)
     # Outputs unit by unit (for agreement), line by line (for quality: the references are lines).
     tg_outputs, naive_outputs = tg["document"][0]["outputs"], naive["passes"][0]["outputs"]
     tg_lines = tg["document"][0]["lines"]
-    agreement = _spawn("agreement", "where outputs differ", progress, **common, prompts=tg["prompts"],
+    agreement = spawn("agreement", "where outputs differ", progress, **common, prompts=tg["prompts"],
                        ours=tg_outputs, theirs=naive_outputs, retried=tg["document"][0]["retried"],
                        n_ctx=settings.n_ctx)
     tg_summary = {
@@ -151,7 +151,7 @@ def _bench_model(
         "quality": score(tg_lines, references, settings.target),
         "peak_rss_bytes": tg["peak_rss_bytes"],
         "parallel": tg["parallel"],
-        "memory": _memory(tg),
+        "memory": _memory(tg, raws),
         "ttft_vs_own_prompt": _ttft_ratio(tg["latency"]),
     }
     raw_summary = {
@@ -196,7 +196,7 @@ def _bench_model(
     }
 
 
-def _spawn(kind: str, label: str, progress: Progress, **spec: object) -> dict[str, object]:
+def spawn(kind: str, label: str, progress: Progress, **spec: object) -> dict[str, object]:
     """Run one measurement in ``python -m tg_edge.bench.worker`` and return its figures."""
     progress(f"  {label}: starting")
     started = time.perf_counter()
@@ -231,12 +231,14 @@ def _naive_summary(naive: dict[str, object], settings: BenchSettings, unit_lines
     }
 
 
-def _memory(tg: dict[str, object]) -> dict[str, object]:
-    """What loading and translating added to the process, against the model file plus its KV cache."""
+def _memory(tg: dict[str, object], raws: list[dict[str, object]]) -> dict[str, object]:
+    """What loading and translating added to the process, against the model file plus its KV cache; and the
+    same for the raw llama.cpp loop (one sequence, a context of the same size): llama.cpp's own floor."""
     used = tg["peak_rss_bytes"] - tg["rss_at_start_bytes"]
+    raw_used = max(r["peak_rss_bytes"] - r["rss_at_start_bytes"] for r in raws)
     budget = tg["model_bytes"] + tg["kv_cache_bytes"]
     return {"used_bytes": used, "model_bytes": tg["model_bytes"], "kv_cache_bytes": tg["kv_cache_bytes"],
-            "ratio": used / budget}
+            "ratio": used / budget, "raw_used_bytes": raw_used, "raw_ratio": raw_used / budget}
 
 
 def _ttft_ratio(latency: list[dict[str, float]]) -> dict[str, object]:

@@ -1,7 +1,7 @@
 """One measurement in a fresh process, so peak memory and loaded libraries never carry over between them.
 
 ``python -m tg_edge.bench.worker KIND SPEC.json RESULT.json`` with KIND ``tg_edge``,
-``tg_edge_speed``, ``raw``, ``naive`` or ``agreement``:
+``tg_edge_speed``, ``raw``, ``naive``, ``agreement`` or ``memory``:
 reads the keyword arguments from SPEC.json, writes the figures (plus peak RSS) or ``{"error": ...}`` to
 RESULT.json, and progress lines to stderr.
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 from ..errors import TgEdgeError
 from .machine import peak_rss_bytes
 
-KINDS = ("tg_edge", "tg_edge_speed", "raw", "naive", "agreement")
+KINDS = ("tg_edge", "tg_edge_speed", "raw", "naive", "agreement", "memory")
 
 
 def main(argv: list[str]) -> int:
@@ -61,6 +61,10 @@ def _measure(kind: str, spec: dict[str, object], progress: Callable[[str], None]
         from .tgedge import tg_edge_speed
 
         return tg_edge_speed(**spec, progress=progress)
+    if kind == "memory":
+        from .memory import memory_profile
+
+        return memory_profile(**spec, progress=progress)
     if kind == "agreement":
         from .agreement import divergence_gaps
 
