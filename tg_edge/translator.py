@@ -202,6 +202,10 @@ class Translator:
         """The exact prompt this model gets for one unit of ``text`` (for checking and debugging)."""
         return self._prompts.render(text, resolve_language(source), resolve_language(target)).text
 
+    def prompt_tokens(self, text: str, *, source: str, target: str) -> list[int]:
+        """The tokens the model gets for one unit of ``text``: :meth:`render_prompt`'s text with exactly one BOS."""
+        return self._prompt_tokens(self._prompts.render(text, resolve_language(source), resolve_language(target)))
+
     def close(self) -> None:
         """Free the model now rather than at garbage collection."""
         self._scheduler.close()

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from ..errors import BenchError
 from ..translator import Translator
-from .tgedge import _speed_tokens
 
 Progress = Callable[[str], None]
 
@@ -77,7 +76,7 @@ def memory_profile(
             "parallel": translator.parallel,
             "n_ctx": engine.n_ctx,
             "segments": len(result.segments),
-            "prompt_tokens": _speed_tokens(translator, sentences[0], source, target),
+            "prompt_tokens": translator.prompt_tokens(sentences[0], source=source, target=target),
         }
 
 
@@ -105,25 +104,28 @@ def compare_memory(
     return summarize(ours, raw)
 
 
+def against_model_and_kv(ours: dict[str, object], raws: Sequence[dict[str, object]]) -> dict[str, object]:
+    """What tg-edge's worker added to its process at peak, against the model file plus its KV cache; and the
+    same for the raw llama.cpp loop (one sequence, a context of as many cells, so as large a KV cache):
+    llama.cpp's own floor. The largest of ``raws`` counts."""
+    used = ours["peak_rss_bytes"] - ours["rss_at_start_bytes"]
+    raw_used = max(raw["peak_rss_bytes"] - raw["rss_at_start_bytes"] for raw in raws)
+    budget = ours["model_bytes"] + ours["kv_cache_bytes"]
+    return {"used_bytes": used, "model_bytes": ours["model_bytes"], "kv_cache_bytes": ours["kv_cache_bytes"],
+            "ratio": used / budget, "raw_used_bytes": raw_used, "raw_ratio": raw_used / budget}
+
+
 def summarize(ours: dict[str, object], raw: dict[str, object]) -> dict[str, object]:
     """The figures of :func:`compare_memory` from its two workers' results."""
     before, loaded, translated = ours["before_load"], ours["loaded"], ours["translated"]
-    used = ours["peak_rss_bytes"] - ours["rss_at_start_bytes"]
-    raw_used = raw["peak_rss_bytes"] - raw["rss_at_start_bytes"]
-    budget = ours["model_bytes"] + ours["kv_cache_bytes"]
+    figures = against_model_and_kv(ours, [raw])
     fixed_at_load = loaded["anonymous"] - before["anonymous"] - ours["kv_cache_bytes"] - ours["logits_bytes"]
-    return {
-        "model_bytes": ours["model_bytes"],
-        "kv_cache_bytes": ours["kv_cache_bytes"],
+    return figures | {
         "parallel": ours["parallel"],
         "n_ctx": ours["n_ctx"],
         "segments": ours["segments"],
         "peak_rss_bytes": ours["peak_rss_bytes"],
-        "used_bytes": used,
-        "ratio": used / budget,
-        "raw_used_bytes": raw_used,
-        "raw_ratio": raw_used / budget,  # the raw loop's context has as many cells, so its KV cache is as large
-        "vs_raw": used / raw_used,
+        "vs_raw": figures["used_bytes"] / figures["raw_used_bytes"],
         # At the end of the translation, counted from the process as it was before the model was loaded;
         # the parts add up to used_bytes less what was freed before the end.
         "parts": {

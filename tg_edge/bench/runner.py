@@ -19,6 +19,7 @@ from ..flores import load_flores
 from ..languages import resolve_language
 from .bandwidth import measure_bandwidth
 from .machine import machine_info
+from .memory import against_model_and_kv
 from .modelfile import ModelFile, find_models
 from .quality import score
 
@@ -118,15 +119,15 @@ def _bench_model(
     pair = {"speed_text": texts["speed"], "source": settings.source, "target": settings.target,
             "n_ctx": settings.n_ctx, "parallel": settings.parallel}
     tg = spawn("tg_edge", "tg-edge", progress, **common, **pair, sentences=sentences,
-                n_latency=settings.sentences, warmup_sentence=texts["warmup"], repeats=settings.repeats)
+               n_latency=settings.sentences, warmup_sentence=texts["warmup"], repeats=settings.repeats)
     # Decode speed in turns, one run per process each, so that a machine's drift slows both alike.
     raws, tg_speed = [], []
     for turn in range(1, settings.repeats + 1):
         raws.append(spawn("raw", f"raw llama.cpp ({turn}/{settings.repeats})", progress, **common,
-                           prompt=tg["speed_prompt_tokens"], n_decode=settings.decode_tokens, repeats=1,
-                           n_ctx=settings.n_ctx, n_batch=settings.n_batch))
+                          prompt=tg["speed_prompt_tokens"], n_decode=settings.decode_tokens, repeats=1,
+                          n_ctx=settings.n_ctx, n_batch=settings.n_batch))
         tg_speed += spawn("tg_edge_speed", f"tg-edge decode ({turn}/{settings.repeats})", progress, **common,
-                           **pair, n_decode=settings.decode_tokens, repeats=1)["speed"]
+                          **pair, n_decode=settings.decode_tokens, repeats=1)["speed"]
     raw = raws[0] | {"runs": [run for r in raws for run in r["runs"]],
                      "load_s": statistics.median(r["load_s"] for r in raws),
                      "peak_rss_bytes": max(r["peak_rss_bytes"] for r in raws)}
@@ -139,8 +140,8 @@ def _bench_model(
     tg_outputs, naive_outputs = tg["document"][0]["outputs"], naive["passes"][0]["outputs"]
     tg_lines = tg["document"][0]["lines"]
     agreement = spawn("agreement", "where outputs differ", progress, **common, prompts=tg["prompts"],
-                       ours=tg_outputs, theirs=naive_outputs, retried=tg["document"][0]["retried"],
-                       n_ctx=settings.n_ctx)
+                      ours=tg_outputs, theirs=naive_outputs, retried=tg["document"][0]["retried"],
+                      n_ctx=settings.n_ctx)
     tg_summary = {
         "load_s": tg["load_s"],
         "profile": tg["profile"],
@@ -151,7 +152,7 @@ def _bench_model(
         "quality": score(tg_lines, references, settings.target),
         "peak_rss_bytes": tg["peak_rss_bytes"],
         "parallel": tg["parallel"],
-        "memory": _memory(tg, raws),
+        "memory": against_model_and_kv(tg, raws),
         "ttft_vs_own_prompt": _ttft_ratio(tg["latency"]),
     }
     raw_summary = {
@@ -229,16 +230,6 @@ def _naive_summary(naive: dict[str, object], settings: BenchSettings, unit_lines
         "quality": score([" ".join(parts) for parts in lines], references, settings.target),
         "peak_rss_bytes": naive["peak_rss_bytes"],
     }
-
-
-def _memory(tg: dict[str, object], raws: list[dict[str, object]]) -> dict[str, object]:
-    """What loading and translating added to the process, against the model file plus its KV cache; and the
-    same for the raw llama.cpp loop (one sequence, a context of the same size): llama.cpp's own floor."""
-    used = tg["peak_rss_bytes"] - tg["rss_at_start_bytes"]
-    raw_used = max(r["peak_rss_bytes"] - r["rss_at_start_bytes"] for r in raws)
-    budget = tg["model_bytes"] + tg["kv_cache_bytes"]
-    return {"used_bytes": used, "model_bytes": tg["model_bytes"], "kv_cache_bytes": tg["kv_cache_bytes"],
-            "ratio": used / budget, "raw_used_bytes": raw_used, "raw_ratio": raw_used / budget}
 
 
 def _ttft_ratio(latency: list[dict[str, float]]) -> dict[str, object]:

@@ -69,7 +69,7 @@ def tg_edge_loop(
             "gpu_layers": engine.gpu_layers,
             "n_ctx": engine.n_ctx,
             "n_batch": engine.n_batch,
-            "speed_prompt_tokens": _speed_tokens(translator, speed_text, source, target),
+            "speed_prompt_tokens": translator.prompt_tokens(speed_text, source=source, target=target),
             "latency": latency,
             "document": passes,
             # The units tg-edge translated (a line of two sentences is two units for a sentence-level
@@ -110,7 +110,7 @@ def tg_edge_speed(
     prompt for ``speed_text`` from an empty cache, then up to ``n_decode`` greedy tokens; after a warm-up."""
     translator = Translator(model_path, threads=threads, gpu_layers=gpu_layers, n_ctx=n_ctx, parallel=parallel)
     with translator:
-        tokens = _speed_tokens(translator, speed_text, source, target)
+        tokens = translator.prompt_tokens(speed_text, source=source, target=target)
         scheduler = translator._scheduler  # noqa: SLF001 - the decode path every translation takes
         speed = []
         for run in range(repeats + 1):
@@ -125,13 +125,6 @@ def tg_edge_speed(
                     "stop": generation.stop,
                 })
         return {"speed_prompt_tokens": tokens, "speed": speed}
-
-
-def _speed_tokens(translator: Translator, text: str, source: str, target: str) -> list[int]:
-    engine = translator.engine
-    prompt = translator.render_prompt(text, source=source, target=target)
-    bos = engine.token_text(engine.bos_token)  # as the Translator: exactly one BOS
-    return engine.tokenize(prompt, add_bos=engine.adds_bos and not prompt.startswith(bos))
 
 
 def _timed_stream(translator: Translator, sentence: str, source: str, target: str) -> dict[str, float]:
