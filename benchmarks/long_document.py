@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tg_edge import Translator
 from tg_edge.flores import flores_paragraphs
-from tg_edge.jobs import Job, JobOptions
+from tg_edge.jobs import FileJob, JobOptions
 
 
 def main() -> None:
@@ -38,7 +38,7 @@ def main() -> None:
     source.write_text(document, encoding="utf-8")
     started = time.perf_counter()
     with Translator(args.model, threads=args.threads) as translator:
-        job = Job(translator, JobOptions(source="en", target=args.target, progress=True))
+        job = FileJob(translator, JobOptions(source="en", target=args.target, progress=True))
         report = job.run([(source, output)])
     seconds = time.perf_counter() - started
     out_lines = output.read_text(encoding="utf-8").split("\n")

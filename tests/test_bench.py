@@ -113,7 +113,7 @@ def test_units_are_traced_to_their_lines(translator) -> None:  # noqa: ANN001
     from tg_edge.bench.tgedge import _lines_of
 
     document = "I like tea. My brother likes coffee.\nWhere is the station?\n"
-    result = translator.translate_result(document, source="en", target="de")
+    result = translator.translate(document, source="en", target="de")
     assert [unit.source.strip() for unit in result.segments] == [
         "I like tea.", "My brother likes coffee.", "Where is the station?"]
     assert _lines_of(document, result.segments) == [0, 0, 1]

@@ -64,7 +64,7 @@ def test_bf16_gguf_matches_transformers(gemma_out: Path) -> None:
 def test_converted_files_translate(gemma_out: Path, quant: str) -> None:
     with Translator(gemma_out / f"gemma3-270m-{quant}.gguf", threads=2) as translator:
         assert translator.profile == FEWSHOT
-        assert "Bahnhof" in translator.translate("Where is the train station?", source="en", target="de")
+        assert "Bahnhof" in translator.translate("Where is the train station?", source="en", target="de").text
         meta = translator.engine.metadata
         assert meta[gguf_keys.PROMPT_PROFILE] == FEWSHOT
         assert meta[gguf_keys.SOURCE_SHA256] == manifest(gemma_out)["source"]["sha256"]
@@ -98,7 +98,7 @@ def test_llama_and_lfm2_checkpoints_convert_and_load(
     assert manifest(tmp_path)["reference_check"]["verdict"] == "passed"
     with Translator(tmp_path / f"{name}-Q8_0.gguf", threads=2) as translator:
         assert translator.profile == profile
-        result = translator.translate_result("Good morning.", source="en", target="de")
+        result = translator.translate("Good morning.", source="en", target="de")
         assert result.segments[0].stop in {"eos", "length", "loop"}  # random weights: it runs, and stops
 
 

@@ -67,7 +67,7 @@ def test_a_paragraph_the_model_garbles_is_split_into_sentences_and_retried_in_on
             return units(batch, source, target)
 
         translator._translate_units = watched  # noqa: SLF001
-        result = translator.translate_result(paragraph, source="en", target="de")
+        result = translator.translate(paragraph, source="en", target="de")
     segment = result.segments[0]
     assert calls[0] == 1 and calls[1] == 4, calls  # the paragraph, then its four sentences together
     assert segment.attempts >= 2 and segment.source == paragraph

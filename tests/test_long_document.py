@@ -10,7 +10,7 @@ import pytest
 from tg_edge import Translator
 from tg_edge.flores import flores_paragraphs
 from tg_edge.guards import check
-from tg_edge.jobs import Job, JobOptions
+from tg_edge.jobs import FileJob, JobOptions
 
 pytestmark = pytest.mark.integration
 
@@ -20,7 +20,7 @@ def translate_document(translator: Translator, words: int, tmp_path: Path):  # n
     source = tmp_path / "long.txt"
     source.write_text("\n\n".join(paragraphs) + "\n", encoding="utf-8")
     output = tmp_path / "long.de.txt"
-    report = Job(translator, JobOptions(source="en", target="de", progress=False)).run([(source, output)])
+    report = FileJob(translator, JobOptions(source="en", target="de", progress=False)).run([(source, output)])
     return paragraphs, output.read_text(encoding="utf-8"), report
 
 

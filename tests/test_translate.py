@@ -1,5 +1,6 @@
 """Real translations with the demo model through the public Python API."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_english_to_german_on_the_real_demo_model(translator: Translator) -> None:
-    assert "Bahnhof" in translator.translate("Where is the train station?", source="en", target="de")
+    assert "Bahnhof" in translator.translate("Where is the train station?", source="en", target="de").text
 
 
 def test_demo_model_uses_the_fewshot_profile(translator: Translator) -> None:
@@ -29,7 +30,7 @@ def test_demo_model_uses_the_fewshot_profile(translator: Translator) -> None:
 
 def test_lines_blank_lines_and_indentation_come_back_exactly(translator: Translator) -> None:
     text = "Good morning.\n\n    I like apples.\n\tThe house is big.\n\n\nThank you.\n"
-    result = translator.translate_result(text, source="en", target="de")
+    result = translator.translate(text, source="en", target="de")
     out_lines, in_lines = result.text.split("\n"), text.split("\n")
     assert len(out_lines) == len(in_lines)
     for src, out in zip(in_lines, out_lines):
@@ -44,38 +45,39 @@ def test_streaming_gives_the_same_text_as_a_plain_call(translator: Translator) -
     stream = translator.translate_stream(text, source="en", target="fr")
     pieces = list(stream)
     assert len(pieces) > 3  # tokens arrive one by one, not as one block
-    assert "".join(pieces) == stream.result.text == translator.translate(text, source="en", target="fr")
+    assert "".join(pieces) == stream.result.text == translator.translate(text, source="en", target="fr").text
 
 
 def test_later_segments_reuse_the_prompt_prefix(translator: Translator) -> None:
-    result = translator.translate_result("One.\nTwo.\nThree.\n", source="en", target="de")
+    result = translator.translate("One.\nTwo.\nThree.\n", source="en", target="de")
     assert all(s.reused_tokens > 0.8 * s.prompt_tokens for s in result.segments[1:])
 
 
-def test_a_cut_segment_is_reported_and_strict_makes_it_an_error(demo_model: Path) -> None:
+def test_a_cut_segment_is_reported_and_strict_makes_it_an_error(translator: Translator) -> None:
+    text = "The weather is very nice in the summer."
     tight = TranslationOptions(output_ratio=0.1, output_slack=1)  # at most a token or two per line
-    with Translator(demo_model, threads=2, options=tight) as small:
-        result = small.translate_result("The weather is very nice in the summer.", source="en", target="de")
-        assert [s.stop for s in result.segments] == ["length"]
-        assert result.problems and "token limit" in result.problems[0].problem
-    strict = TranslationOptions(output_ratio=0.1, output_slack=1, strict=True)
-    with Translator(demo_model, threads=2, options=strict) as small, pytest.raises(TranslationIncomplete):
-        small.translate("The weather is very nice in the summer.", source="en", target="de")
+    result = translator.translate(text, source="en", target="de", options=tight)
+    assert [s.stop for s in result.segments] == ["length"]
+    assert result.problems and "token limit" in result.problems[0].problem
+    assert result.options is tight  # per-call options are echoed back; the translator's own are untouched
+    assert translator.options == TranslationOptions()
+    with pytest.raises(TranslationIncomplete) as raised:
+        translator.translate(text, source="en", target="de", options=replace(tight, strict=True))
+    assert raised.value.translations[0].text == result.text  # the complete result travels with the error
 
 
-def test_long_line_is_split_within_the_budget_and_nothing_is_lost(demo_model: Path) -> None:
+def test_long_line_is_split_within_the_budget_and_nothing_is_lost(translator: Translator) -> None:
     text = "I like tea. " * 12 + "The end."
-    options = TranslationOptions(max_segment_tokens=16)
-    with Translator(demo_model, threads=2, options=options) as small:
-        result = small.translate_result(text, source="en", target="de")
-        assert all(small.engine.count_tokens(s.source) <= 16 for s in result.segments)
+    options = TranslationOptions(max_segment_tokens=16, unit="paragraph")
+    result = translator.translate(text, source="en", target="de", options=options)
+    assert all(translator.engine.count_tokens(s.source) <= 16 for s in result.segments)
     assert len(result.segments) > 1
     assert " ".join(s.source for s in result.segments) == text.strip()
 
 
 def test_empty_and_blank_input_come_back_unchanged(translator: Translator) -> None:
-    assert translator.translate("", source="en", target="de") == ""
-    assert translator.translate("\n  \n", source="en", target="de") == "\n  \n"
+    assert translator.translate("", source="en", target="de").text == ""
+    assert translator.translate("\n  \n", source="en", target="de").text == "\n  \n"
 
 
 def test_bad_languages_raise_before_any_decoding(translator: Translator) -> None:
@@ -109,7 +111,7 @@ def test_translategemma_gguf_is_detected_and_fed_the_published_prompt(translateg
         tokens = tg._prompt_tokens(tg._prompts.render("Where is the train station?", tg_lang("en"), tg_lang("de")))  # noqa: SLF001
         assert tokens[0] == tg.engine.bos_token and tokens.count(tg.engine.bos_token) == 1
         assert tokens[1:4] == tg.engine.tokenize("<start_of_turn>user\n")
-        result = tg.translate_result("Where is the train station?", source="en", target="de")
+        result = tg.translate("Where is the train station?", source="en", target="de")
         # The 270M base model is no translator, but the path runs to a stop and reports it.
         assert result.segments[0].prompt_tokens == len(tokens)
         assert result.segments[0].stop in {"eos", "length", "loop"}

@@ -7,16 +7,19 @@ import logging
 import sys
 from pathlib import Path
 
+from typing import TypeVar
+
 import click
 
 from . import __version__
-from .errors import InputError, TgEdgeError
+from .errors import InputError, TgEdgeError, TranslationIncomplete
 from .fileio import decode_utf8, write_atomically
 from .languages import resolve_language, supported_languages
 from .formats import BINARY, FORMATS, format_for
 from .prompts import PROFILES
 
 log = logging.getLogger("tg_edge")
+F = TypeVar("F")
 
 
 class _TgEdgeGroup(click.Group):
@@ -33,11 +36,8 @@ class _TgEdgeGroup(click.Group):
             ctx.exit(130)
 
 
-@click.group(cls=_TgEdgeGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "-V", "--version", prog_name="tg-edge")
-@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for llama.cpp's own log).")
-def main(verbose: int) -> None:
-    """Offline machine translation with translation LLMs (TranslateGemma and others) through llama.cpp."""
+def _configure_logging(verbose: int) -> None:
+    """Log on stderr: warnings by default, -v info, -vv debug (with llama.cpp's own log)."""
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
@@ -47,7 +47,28 @@ def main(verbose: int) -> None:
     logger.propagate = False
 
 
+def _set_verbosity(ctx: click.Context, param: click.Parameter, value: int) -> None:
+    # Before or after the subcommand's name, -v counts the same; the larger count wins.
+    root = ctx.find_root()
+    root.meta["tg_edge.verbose"] = max(root.meta.get("tg_edge.verbose", 0), value)
+    _configure_logging(root.meta["tg_edge.verbose"])
+
+
+def verbose_option(command: F) -> F:
+    """``-v/--verbose`` on a command: the group's option, accepted after the subcommand's name too."""
+    return click.option("-v", "--verbose", count=True, expose_value=False, is_eager=True, callback=_set_verbosity,
+                        help="More log output on stderr (-vv for llama.cpp's own log).")(command)
+
+
+@click.group(cls=_TgEdgeGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="tg-edge")
+@verbose_option
+def main() -> None:
+    """Offline machine translation with translation LLMs (TranslateGemma and others) through llama.cpp."""
+
+
 @main.command()
+@verbose_option
 @click.argument("text", required=False)
 @click.option("source", "-s", "--source", required=True,
               help="Source language code, e.g. en, or auto to detect it from the text.")
@@ -115,86 +136,87 @@ def translate(
     """Translate TEXT (or -i FILES/DIRS, or stdin) from -s SOURCE to -t TARGET.
 
     Lines, blank lines and indentation come back exactly as they were. Files keep their format
-    (text, Markdown, HTML, SRT, WebVTT, JSONL): only the text is translated, the markup,
+    (text, Markdown, HTML, SRT, WebVTT, JSONL, DOCX): only the text is translated, the markup,
     timestamps and untranslated fields stay byte for byte.
     """
-    auto = source.strip().lower() == "auto"
-    src = None if auto else resolve_language(source)  # fail fast, before loading a model
-    tgt = resolve_language(target)
+    from .translator import AUTO, TranslationOptions, accepted_language, is_auto
+
+    # Every usage error and each language, resolved once here, before a model is loaded.
+    src = AUTO if is_auto(source) else accepted_language(source)
+    tgt = accepted_language(target)
     if stream and json_:
         raise click.UsageError("--stream and --json cannot be used together")
     if text is not None and inputs:
         raise click.UsageError("give the text as an argument or with -i/--input, not both")
+    if text is not None and _names_a_file(text):
+        raise click.UsageError(f"{text!r} is a file: translate it with -i {text} (the argument is translated as text)")
+    options = TranslationOptions(strict=strict)
+    translator_args = dict(model=model, threads=threads, gpu_layers=gpu_layers, n_ctx=n_ctx, parallel=parallel,
+                           prompt_profile=prompt_profile)
     if (inputs or format_) and not (stream or json_ or show_prompt):
-        _translate_files(inputs, output_path, "auto" if src is None else src.code, tgt.code, format_=format_,
-                         fields=fields, resume=resume, skip_bad=skip_bad, batch=batch, progress=progress,
-                         strict=strict, translator_args=dict(model=model, threads=threads, gpu_layers=gpu_layers,
-                                                             n_ctx=n_ctx, parallel=parallel,
-                                                             prompt_profile=prompt_profile))
+        _translate_files(inputs, output_path, src, tgt, format_=format_, fields=fields, resume=resume,
+                         skip_bad=skip_bad, batch=batch, progress=progress, options=options,
+                         translator_args=translator_args)
         return
     if len(inputs) > 1:
         raise click.UsageError("--stream, --json and --show-prompt take one input file")
-    input_path = inputs[0] if inputs else None
-    content = _read_input(text, input_path)
-    if not content.strip():  # nothing to translate: no model needed, whitespace comes back as is
+    content = _read_input(text, inputs[0] if inputs else None)
+    if not content.strip("\ufeff \t\r\n\f\v"):  # nothing to translate: no model needed, whitespace comes back as is
         _emit(content, output_path)
         return
-    detection = None
-    if src is None:
-        from .detect import detect_language
+    # a command-line argument gets a terminal-friendly newline
+    content_end = "\n" if text is not None and not content.endswith("\n") and output_path is None else ""
 
-        detection = detect_language(content)
-        src = detection.language
-        log.info("detected source language %s (%s), confidence %.2f", src.name, src.code, detection.confidence)
-    if text is not None and not content.endswith("\n") and output_path is None:
-        content_end = "\n"  # a command-line argument gets a terminal-friendly newline
-    else:
-        content_end = ""
+    from .translator import Translator
 
-    from .translator import TranslationOptions, Translator
-
-    translator = Translator(
-        model,
-        threads=threads,
-        gpu_layers=gpu_layers,
-        n_ctx=n_ctx,
-        parallel=parallel,
-        prompt_profile=prompt_profile,
-        options=TranslationOptions(strict=strict),
-    )
-    with translator:
+    with Translator(**translator_args) as translator:
         if show_prompt:
-            first = next(line.strip() for line in content.splitlines() if line.strip())
-            _emit(translator.render_prompt(first, source=src.code, target=tgt.code), output_path)
+            first = next(line.strip("\ufeff \t") for line in content.splitlines() if line.strip("\ufeff \t"))
+            _emit(translator.render_prompt(first, source=src, target=tgt), output_path)
             return
-        if stream and output_path is None:
-            events = translator.translate_stream(content, source=src.code, target=tgt.code)
-            for piece in events:
-                sys.stdout.write(piece)
-                sys.stdout.flush()
-            sys.stdout.write(content_end)
-            result = events.result
-        else:
-            result = translator.translate_result(content, source=src.code, target=tgt.code)
-            if json_:
-                data = _result_json(result, translator)
-                if detection is not None:
-                    data["detected"] = {"language": detection.language.code, "confidence": round(detection.confidence, 3)}
-                _emit(json.dumps(data, ensure_ascii=False, indent=2) + "\n", output_path)
+        try:
+            if stream and output_path is None:
+                events = translator.translate_stream(content, source=src, target=tgt, options=options)
+                for piece in events:
+                    sys.stdout.write(piece)
+                    sys.stdout.flush()
+                sys.stdout.write(content_end)
+                result = events.result
             else:
-                _emit(result.text + content_end, output_path)
-    if result is not None and result.problems:
+                result = translator.translate(content, source=src, target=tgt, options=options)
+                _emit_translation(result, translator, json_, content_end, output_path)
+        except TranslationIncomplete as exc:  # --strict: the translation still goes out, then exit 3
+            if exc.translations and not stream:
+                _emit_translation(exc.translations[0], translator, json_, content_end, output_path)
+            raise
+    if result.problems:
         click.echo(f"{len(result.problems)} of {len(result.segments)} segments need a look (see warnings above).",
                    err=True)
 
 
-def _translate_files(inputs: tuple[Path, ...], output_path: Path | None, source: str, target: str, *,
+def _emit_translation(result, translator, json_: bool, content_end: str, output_path: Path | None) -> None:  # noqa: ANN001
+    if json_:
+        _emit(json.dumps(_result_json(result, translator), ensure_ascii=False, indent=2) + "\n", output_path)
+    else:
+        _emit(result.text + content_end, output_path)
+
+
+def _names_a_file(text: str) -> bool:
+    """Whether a TEXT argument is the name of an existing file (the user most likely meant -i)."""
+    candidate = text.strip()
+    if not candidate or "\n" in candidate or len(candidate) > 4096:
+        return False
+    try:
+        return Path(candidate).expanduser().is_file()
+    except OSError:
+        return False
+
+
+def _translate_files(inputs: tuple[Path, ...], output_path: Path | None, source: object, target: object, *,
                      format_: str | None, fields: str | None, resume: bool, skip_bad: bool, batch: int | None,
-                     progress: bool | None,
-                     strict: bool, translator_args: dict[str, object]) -> None:
+                     progress: bool | None, options: object, translator_args: dict[str, object]) -> None:
     """Files (or stdin with --format) in their formats, through tg_edge.jobs; a summary on stderr."""
-    from .errors import TranslationIncomplete
-    from .jobs import Job, JobOptions, plan
+    from .jobs import FileJob, JobOptions, plan
     from .translator import Translator
 
     if resume and output_path is None:
@@ -204,27 +226,29 @@ def _translate_files(inputs: tuple[Path, ...], output_path: Path | None, source:
     pairs = plan(list(inputs), output_path) if inputs else None
     if output_path is None and pairs and any(format_for(path, format_) in BINARY for path, _ in pairs):
         raise click.UsageError("a translated DOCX file cannot go to standard output: give -o FILE or -o DIR")
+    if not fields and (format_ == "jsonl" or any(format_for(path, format_) == "jsonl" for path, _ in pairs or [])):
+        raise click.UsageError("a JSONL file needs --fields to say which string fields to translate, "
+                               "e.g. --fields instruction,output")
     stdin_text = None if inputs else _read_input(None, None)
     sizes = {"chunk_segments": batch, "chunk_records": batch} if batch else {}
-    options = JobOptions(source=source, target=target, format=format_, fields=fields, resume=resume,
-                         skip_bad=skip_bad, progress=progress, **sizes)
-    with Translator(translator_args.pop("model"), **translator_args) as translator:
-        job = Job(translator, options)
+    job_options = JobOptions(source=source, target=target, format=format_, fields=fields, resume=resume,
+                             skip_bad=skip_bad, progress=progress, translation=options, **sizes)
+    with Translator(**translator_args) as translator:
+        job = FileJob(translator, job_options)
         try:
             if pairs is not None:
-                report = job.run(pairs)
+                job.run(pairs)
             else:
                 rendered = job.translate_text(stdin_text, "<stdin>", output_path)
-                report = job.report
                 if output_path is None:
                     sys.stdout.write(rendered)
                     sys.stdout.flush()
+                job.check_strict()
         except KeyboardInterrupt:
             click.echo("Interrupted. Finished work is kept: run the same command with --resume to go on.", err=True)
             sys.exit(130)
-    _print_summary(report)
-    if strict and report.flagged:
-        raise TranslationIncomplete(f"{len(report.flagged)} segments are still suspect after retrying (--strict)")
+        finally:
+            _print_summary(job.report)
 
 
 def _print_summary(report) -> None:  # noqa: ANN001
@@ -261,6 +285,7 @@ def convert(ctx: click.Context) -> None:
 
 
 @main.command()
+@verbose_option
 @click.option("json_", "--json", is_flag=True, help="Print JSON instead of a table.")
 def languages(json_: bool) -> None:
     """List the language codes tg-edge accepts."""
@@ -274,6 +299,7 @@ def languages(json_: bool) -> None:
 
 
 @main.command()
+@verbose_option
 @click.option("models", "-m", "--model", multiple=True, metavar="PATH_OR_NAME",
               help="GGUF file, directory of GGUF files, or model name; repeat for several "
                    "[default: TG_EDGE_MODEL or the demo model].")
@@ -324,6 +350,7 @@ def bench(models: tuple[str, ...], quants: tuple[str, ...], quick: bool, out_dir
 
 
 @main.command()
+@verbose_option
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (loopback by default; 0.0.0.0 exposes the service to the network).")
 @click.option("--port", type=click.IntRange(0, 65535), default=5000, show_default=True,
@@ -398,6 +425,7 @@ def models() -> None:
 
 
 @models.command("list")
+@verbose_option
 @click.option("json_", "--json", is_flag=True, help="Print JSON instead of tables.")
 def models_list(json_: bool) -> None:
     """Installed model files (name, quant, prompt profile, size) and the catalog of known models."""
@@ -426,6 +454,7 @@ def models_list(json_: bool) -> None:
 
 
 @models.command("pull")
+@verbose_option
 @click.argument("spec", metavar="NAME_OR_REPO[:QUANT]")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def models_pull(spec: str, quiet: bool) -> None:
@@ -443,6 +472,7 @@ def models_pull(spec: str, quiet: bool) -> None:
 
 
 @models.command("rm")
+@verbose_option
 @click.argument("spec", metavar="NAME[:QUANT]")
 def models_rm(spec: str) -> None:
     """Delete an installed model (every quant of it, unless one is named)."""
@@ -498,6 +528,8 @@ def _result_json(result, translator) -> dict[str, object]:  # noqa: ANN001
         "model": str(translator.model_path),
         "profile": result.profile,
         "seconds": round(result.seconds, 3),
+        **({"detected": {"language": result.detected.language.code,
+                         "confidence": round(result.detected.confidence, 3)}} if result.detected else {}),
         "segments": [
             {
                 "source": s.source,

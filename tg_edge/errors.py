@@ -32,9 +32,18 @@ class PromptError(TgEdgeError):
 
 
 class TranslationIncomplete(TgEdgeError):
-    """A strict translation where a segment hit its token limit or was cut by the loop guard."""
+    """A strict translation where a segment is still suspect after retrying (cut, looping, empty, ...).
+
+    Raised once the whole call is done: ``translations`` (text calls) or ``documents`` (document calls)
+    hold the complete results, so a caller can still write them.
+    """
 
     exit_code = 3
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.translations: list[object] = []
+        self.documents: list[object] = []
 
 
 class BenchError(TgEdgeError):

@@ -17,16 +17,18 @@ import logging
 import os
 import sys
 import time
-from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
 from . import formats
-from .errors import InputError, TgEdgeError
+from .documents import CHUNK_CHARS, CHUNK_SEGMENTS, DocumentTranslation, Flag, OutcomeCache, SegmentOutcome
+from .errors import InputError, TgEdgeError, TranslationIncomplete
 from .fileio import check_not_binary, decode_utf8, read_binary_file, read_text_file, write_atomically
 from .formats import jsonl
+from .languages import Language
+from .translator import TranslationOptions, is_auto
 
 log = logging.getLogger("tg_edge")
 
@@ -38,9 +40,9 @@ PARTIAL_SUFFIX = ".tg-edge-partial"
 class JobOptions:
     """How a batch of files is translated."""
 
-    source: str
-    """Source language code, or ``auto`` to detect it for each file (from its first segments)."""
-    target: str
+    source: Language | str
+    """Source language, or ``auto`` to detect it for each file (from its first segments)."""
+    target: Language | str
     format: str | None = None
     """Format name for every input (``txt``, ``md``, ...); ``None`` chooses by file extension."""
     fields: str | None = None
@@ -49,13 +51,13 @@ class JobOptions:
     skip_bad: bool = False
     progress: bool | None = None
     """Show progress bars on stderr: ``None`` when stderr is a terminal."""
-    chunk_segments: int = 64
-    """Segments handed to ``translate_many`` at once (and journaled together)."""
+    translation: TranslationOptions | None = None
+    """Decoding options (``strict`` among them); ``None``: the translator's own."""
+    chunk_segments: int = CHUNK_SEGMENTS
+    """Segments handed to the model at once (and journaled together)."""
     chunk_records: int = 128
     """JSONL records translated, written and journaled together."""
-    chunk_chars: int = 12_000
-    """A chunk also ends once it holds this many characters (about 150 sentences: enough to keep
-    parallel decoding busy, few enough that progress and the journal move every minute or so)."""
+    chunk_chars: int = CHUNK_CHARS
     cache_size: int = 200_000
 
 
@@ -82,12 +84,6 @@ class JobReport:
     flagged: list[Flagged] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     seconds: float = 0.0
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    text: str
-    problems: tuple[tuple[str, int, str], ...] = ()  # (problem, attempts, unit) per suspect unit
 
 
 def plan(inputs: Sequence[Path], output: Path | None) -> list[tuple[Path, Path | None]]:
@@ -126,16 +122,20 @@ def plan(inputs: Sequence[Path], output: Path | None) -> list[tuple[Path, Path |
     return pairs
 
 
-class Job:
-    """Translates files with one loaded :class:`~tg_edge.Translator`; identical segments are translated once."""
+class FileJob:
+    """Translates files with one loaded :class:`~tg_edge.Translator`; identical segments are translated once.
+
+    With ``strict`` decoding options every file is still written; :class:`TranslationIncomplete` comes
+    at the end of :meth:`run` when a segment stayed suspect.
+    """
 
     def __init__(self, translator, options: JobOptions, *, stderr: TextIO | None = None) -> None:  # noqa: ANN001
         self.translator = translator
         self.options = options
         self.report = JobReport()
         self._stderr = stderr or sys.stderr
-        self._cache: OrderedDict[tuple[str, str], _Outcome] = OrderedDict()  # (source, text) → outcome
-        self._source = options.source  # this file's source language (detected per file for ``auto``)
+        self._cache = OutcomeCache(options.cache_size)
+        self._decoding = replace(options.translation or translator.options, strict=False)
 
     def run(self, pairs: Sequence[tuple[Path, Path | None]], *, stdout: TextIO | None = None) -> JobReport:
         started = time.perf_counter()
@@ -148,7 +148,14 @@ class Job:
                 self.report.skipped.append(str(exc))
                 log.warning("skipped: %s", exc)
         self.report.seconds = time.perf_counter() - started
+        self.check_strict()
         return self.report
+
+    def check_strict(self) -> None:
+        """With strict decoding options, :class:`TranslationIncomplete` if any segment was flagged."""
+        if (self.options.translation or self.translator.options).strict and self.report.flagged:
+            raise TranslationIncomplete(f"{len(self.report.flagged)} segments are still suspect after retrying "
+                                        "(strict)")
 
     def translate_file(self, path: Path, out: Path | None, *, stdout: TextIO | None = None) -> None:
         """Translate one file into ``out`` (atomically), or onto ``stdout`` when ``out`` is None."""
@@ -176,8 +183,7 @@ class Job:
     def _render(self, text: str | bytes, path: Path, name: str, out: Path | None) -> str | bytes:
         options = {"fields": self.options.fields} if name == "jsonl" else {}
         document = formats.read(text, str(path), name, **options)
-        self._detect_source([s.text for s in document.segments], first=True)
-        rendered = document.render(self._document(document, path, out, name))
+        rendered = self._document(document, path, out, name)
         if out is not None:
             write_atomically(out, rendered)
             _journal_path(out).unlink(missing_ok=True)
@@ -186,37 +192,35 @@ class Job:
 
     # -- documents --------------------------------------------------------------------------
 
-    def _document(self, document: formats.Document, path: Path, out: Path | None, name: str) -> list[str]:
+    def _document(self, document: formats.Document, path: Path, out: Path | None, name: str) -> str | bytes:
         segments = document.segments
         self.report.segments += len(segments)
         fingerprint = self._fingerprint(name, hashlib.sha256(document.source.encode()).hexdigest())
         journal = _journal_path(out) if out is not None else None
-        outcomes: list[_Outcome | None] = [None] * len(segments)
-        if journal is not None:
-            for index, outcome in self._load_document_journal(journal, fingerprint, len(segments)).items():
-                outcomes[index] = outcome
-            self.report.resumed += sum(o is not None for o in outcomes)
-        pending = [i for i, o in enumerate(outcomes) if o is None]
-        with self._bar(len(segments), path.name, "seg", initial=len(segments) - len(pending)) as bar, \
-                _Appender(journal, fingerprint, fresh=not any(outcomes)) as log_file:
-            for chunk in _pack(pending, [len(segments[i].text) for i in pending], self.options.chunk_segments,
-                               self.options.chunk_chars):
-                for i, outcome in zip(chunk, self._translate([segments[i].text for i in chunk])):
-                    outcomes[i] = outcome
-                log_file.write([{"i": i, "text": outcomes[i].text, "problems": outcomes[i].problems} for i in chunk])
-                bar.update(len(chunk))
-        for i, outcome in enumerate(outcomes):
-            self._flag(str(path), segments[i].line, outcome)
-        return [o.text for o in outcomes]
+        done = self._load_document_journal(journal, fingerprint, len(segments)) if journal is not None else {}
+        self.report.resumed += len(done)
+        with self._bar(len(segments), path.name, "seg", initial=len(done)) as bar, \
+                _Appender(journal, fingerprint, fresh=not done) as log_file:
+            def chunk_done(indices: list[int], outcomes: list[SegmentOutcome], new: int) -> None:
+                self._count(len(indices), new)
+                log_file.write([{"i": i, "text": o.text, "problems": [[f.problem, f.attempts, f.source]
+                                                                       for f in o.flags]}
+                                for i, o in zip(indices, outcomes)])
+                bar.update(len(indices))
 
-    def _load_document_journal(self, journal: Path, fingerprint: str, count: int) -> dict[int, _Outcome]:
+            result = self._translate([document], done=done, on_chunk=chunk_done)[0]
+        for i, flag in result.flags:
+            self._flag(str(path), segments[i].line, flag)
+        return result.rendered
+
+    def _load_document_journal(self, journal: Path, fingerprint: str, count: int) -> dict[int, SegmentOutcome]:
         if not self.options.resume or not journal.exists():
             return {}
-        entries = _read_journal(journal, fingerprint)
         done = {}
-        for entry in entries:
+        for entry in _read_journal(journal, fingerprint):
             if 0 <= entry.get("i", -1) < count:
-                done[entry["i"]] = _Outcome(entry["text"], tuple(tuple(p) for p in entry.get("problems", ())))
+                flags = tuple(Flag(unit, problem, attempts) for problem, attempts, unit in entry.get("problems", ()))
+                done[entry["i"]] = SegmentOutcome(entry["text"], flags)
         return done
 
     # -- JSON Lines ---------------------------------------------------------------------------
@@ -242,23 +246,23 @@ class Job:
             raise InputError(f"cannot read {path}: {exc.strerror}") from exc
         out.parent.mkdir(parents=True, exist_ok=True)
         mode = "r+b" if lines_done else "wb"
+        source = self.options.source  # ``auto``: detected on the first chunk, kept for the rest of the file
         with open(partial, mode) as sink, self._bar(total, path.name, "rec", initial=lines_done) as bar, \
                 _Appender(journal, fingerprint, fresh=not lines_done) as log_file:
             sink.truncate(bytes_done)
             sink.seek(bytes_done)
             self.report.resumed += lines_done
-            chunks = _chunks(path, lines_done, self.options.chunk_records, self.options.chunk_chars)
-            for n, (first, raws) in enumerate(chunks):
-                documents = self._records(path, first, raws)
-                texts = [segment.text for _, document in documents for segment in document.segments]
-                self._detect_source(texts, first=n == 0)
-                self.report.segments += len(texts)
-                outcomes = iter(self._translate(texts))
-                for number, document in documents:
-                    mine = [next(outcomes) for _ in document.segments]
-                    for segment, outcome in zip(document.segments, mine):
-                        self._flag(str(path), number, outcome)
-                    sink.write(document.render([o.text for o in mine]).encode("utf-8"))
+            for first, raws in _chunks(path, lines_done, self.options.chunk_records, self.options.chunk_chars):
+                records = self._records(path, first, raws)
+                documents = [document for _, document in records]
+                self.report.segments += sum(len(document.segments) for document in documents)
+                results = self._translate(documents, source=source, on_chunk=lambda i, o, new: self._count(len(i), new))
+                if results:
+                    source = results[0].source
+                for (number, _), result in zip(records, results):
+                    for _, flag in result.flags:
+                        self._flag(str(path), number, flag)
+                    sink.write(result.rendered.encode("utf-8"))
                 sink.flush()
                 os.fsync(sink.fileno())
                 log_file.write([{"lines": first - 1 + len(raws), "bytes": sink.tell()}])
@@ -288,45 +292,28 @@ class Job:
 
     # -- shared -------------------------------------------------------------------------------
 
-    def _detect_source(self, texts: Sequence[str], *, first: bool) -> None:
-        """With ``source="auto"``, each file's language is detected from its first few thousand characters."""
-        if self.options.source != "auto" or not first:
-            return
-        from .detect import detect_language
+    def _translate(self, documents: list[formats.Document], *, source: Language | str | None = None,
+                   done: dict[int, SegmentOutcome] | None = None, on_chunk=None) -> list[DocumentTranslation]:  # noqa: ANN001
+        """The documents through the Translator's one document path, with this job's cache and chunk sizes."""
+        if not any(document.segments for document in documents) and is_auto(source or self.options.source):
+            source = "en"  # nothing to detect from, nothing to translate: any language renders the skeleton
+        return self.translator.translate_documents(
+            documents, source=source or self.options.source, target=self.options.target, options=self._decoding,
+            done=done, cache=self._cache, on_chunk=on_chunk, chunk_segments=self.options.chunk_segments,
+            chunk_chars=self.options.chunk_chars,
+        )
 
-        sample = " ".join(texts)[:4000]
-        if sample.strip():
-            self._source = detect_language(sample).language.code
-            log.info("detected source language %s", self._source)
+    def _count(self, segments: int, new: int) -> None:
+        self.report.translated += new
+        self.report.cached += segments - new
 
-    def _translate(self, texts: Sequence[str]) -> list[_Outcome]:
-        """Translations of ``texts``; each distinct text not in the cache goes to the model once, all in one call."""
-        source = self._source
-        known = {t: self._cache[(source, t)] for t in texts if (source, t) in self._cache}
-        todo = list(dict.fromkeys(t for t in texts if t not in known))
-        self.report.cached += len(texts) - len(todo)
-        if todo:
-            results = self.translator.translate_many(todo, source=source, target=self.options.target)
-            self.report.translated += len(todo)
-            for text, result in zip(todo, results):
-                problems = tuple((s.problem, s.attempts, s.source) for s in result.segments if s.problem)
-                known[text] = _Outcome(result.text, problems)
-                self._remember((source, text), known[text])
-        return [known[t] for t in texts]
-
-    def _remember(self, key: tuple[str, str], outcome: _Outcome) -> None:
-        self._cache[key] = outcome
-        self._cache.move_to_end(key)
-        while len(self._cache) > self.options.cache_size:
-            self._cache.popitem(last=False)
-
-    def _flag(self, path: str, line: int, outcome: _Outcome) -> None:
-        for problem, attempts, unit in outcome.problems:
-            self.report.flagged.append(Flagged(path, line, unit, problem, attempts))
+    def _flag(self, path: str, line: int, flag: Flag) -> None:
+        self.report.flagged.append(Flagged(path, line, flag.source, flag.problem, flag.attempts))
 
     def _fingerprint(self, *parts: str) -> str:
         model = getattr(self.translator, "model_path", "")
-        settings = [self.options.source, self.options.target, self.options.fields or "", str(model), *parts]
+        languages = [str(getattr(lang, "code", lang)) for lang in (self.options.source, self.options.target)]
+        settings = [*languages, self.options.fields or "", str(model), *parts]
         return hashlib.sha256("\0".join(settings).encode()).hexdigest()
 
     def _bar(self, total: int, name: str, unit: str, initial: int = 0):  # noqa: ANN202
@@ -395,20 +382,6 @@ def _count_lines(path: Path) -> int:
             count += block.count(b"\n")
             last = block[-1:]
     return count + (last != b"\n")
-
-
-def _pack(items: list[int], sizes: list[int], most: int, chars: int) -> Iterator[list[int]]:
-    """``items`` in order, in chunks of at most ``most`` items that end once they reach ``chars`` characters."""
-    chunk: list[int] = []
-    held = 0
-    for item, size in zip(items, sizes):
-        chunk.append(item)
-        held += size
-        if len(chunk) >= most or held >= chars:
-            yield chunk
-            chunk, held = [], 0
-    if chunk:
-        yield chunk
 
 
 def _chunks(path: Path, skip: int, most: int, chars: int) -> Iterator[tuple[int, list[bytes]]]:

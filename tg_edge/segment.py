@@ -22,7 +22,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…][\"'”’»)\]])\s+|(?<=[.!?…])\s+|(
 # A clause ends at a comma, semicolon, colon or dash followed by whitespace, or after CJK clause marks.
 _CLAUSE_END = re.compile(r"(?<=[,;:])\s+|\s+(?=[–—]\s)|(?<=[、，；：])\s*")
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)?")
-_EDGES = re.compile(r"^(\s*)(.*?)(\s*)$", re.DOTALL)
+# A byte-order mark at the start of a text is skeleton too: it goes back out, never to the model.
+_EDGES = re.compile(r"^([\s\ufeff]*)(.*?)(\s*)$", re.DOTALL)
 _WORD = re.compile(r"\S+\s*")
 MIN_WORDS_TO_HALVE = 8
 

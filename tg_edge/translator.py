@@ -5,12 +5,23 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Generator, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Generator, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import guards
+from .documents import (
+    CHUNK_CHARS,
+    CHUNK_SEGMENTS,
+    ChunkCallback,
+    DocumentTranslation,
+    OutcomeCache,
+    SegmentOutcome,
+    detection_sample,
+    render_documents,
+    translate_segments,
+)
 from .errors import TgEdgeError, TranslationIncomplete
 from .languages import Language, resolve_language
 from .models import resolve_model
@@ -18,7 +29,14 @@ from .prompts import FEWSHOT, Prompt, detect_profile, make_profile
 from .segment import Piece, join_pieces, split_text
 
 if TYPE_CHECKING:
+    from .detect import Detection
+    from .formats import Document
     from .scheduler import Generation
+
+AUTO = "auto"
+"""The source language that means: detect it from the text."""
+
+LanguageLike = Language | str
 
 log = logging.getLogger("tg_edge")
 
@@ -88,7 +106,7 @@ class SegmentResult:
 
 @dataclass(frozen=True)
 class Translation:
-    """A finished translation with what happened on the way."""
+    """A finished translation with what happened on the way; ``str(translation)`` is its text."""
 
     text: str
     source: Language
@@ -97,11 +115,16 @@ class Translation:
     options: TranslationOptions
     segments: tuple[SegmentResult, ...] = field(default_factory=tuple)
     seconds: float = 0.0
+    detected: Detection | None = None
+    """The detected source language and its confidence when the source was ``auto``."""
 
     @property
     def problems(self) -> list[SegmentResult]:
         """The segments whose output was cut, looped or came back empty."""
         return [s for s in self.segments if s.problem]
+
+    def __str__(self) -> str:
+        return self.text
 
 
 class TranslationStream:
@@ -119,7 +142,12 @@ class Translator:
     """A translation model loaded once, ready to translate many texts.
 
     ``model`` is a path to a GGUF file or a short name (see :func:`tg_edge.available_models`);
-    ``None`` uses ``TG_EDGE_MODEL`` or the demo model.
+    ``None`` uses ``TG_EDGE_MODEL`` or the demo model. ``options`` are the defaults of every call;
+    each call can pass its own.
+
+    Languages are a :class:`Language` or a code (``en``, ``pt-BR``, ``Bavarian``); the source may be
+    ``"auto"`` to detect it from the text. The TranslateGemma profile accepts its model's 55+ language
+    table; the chat and few-shot profiles any language with a known BCP-47 / ISO 639 code.
     """
 
     def __init__(
@@ -154,7 +182,7 @@ class Translator:
                 eos_token=self._engine.token_text(self._engine.eos_token),
             )
         except TgEdgeError:
-            self._engine.close()
+            self.close()
             raise
         log.info(
             "loaded %s (prompt profile %s, %d threads, %d parallel sequences)",
@@ -165,46 +193,92 @@ class Translator:
     def engine(self):  # noqa: ANN201 - the Engine type stays out of the public API's imports
         return self._engine
 
-    def translate(self, text: str, *, source: str, target: str) -> str:
-        """Translate ``text`` from language ``source`` to ``target`` (codes such as ``en``, ``de``)."""
-        return self.translate_result(text, source=source, target=target).text
+    def language(self, language: LanguageLike) -> Language:
+        """``language`` as this model accepts it: a code resolved once, a :class:`Language` checked against
+        the table of this model's prompt profile. Raises :class:`LanguageError` naming close matches."""
+        return accepted_language(language, self.profile)
 
-    def translate_result(self, text: str, *, source: str, target: str) -> Translation:
-        """Like :meth:`translate`, with per-segment details and any problems."""
-        return self.translate_many([text], source=source, target=target)[0]
+    def translate(self, text: str, *, source: LanguageLike, target: LanguageLike,
+                  options: TranslationOptions | None = None) -> Translation:
+        """Translate ``text`` from ``source`` (or ``"auto"``) to ``target``."""
+        return self.translate_many([text], source=source, target=target, options=options)[0]
 
-    def translate_many(self, texts: Sequence[str], *, source: str, target: str) -> list[Translation]:
+    def translate_many(self, texts: Sequence[str], *, source: LanguageLike, target: LanguageLike,
+                       options: TranslationOptions | None = None) -> list[Translation]:
         """Translate several texts at once, results in input order.
 
         Their segments are decoded together as parallel sequences; concurrent calls from
         several threads share the model and are batched together (this is the server's path).
+        With ``source="auto"`` the language is detected from all texts together.
         """
-        src = resolve_language(source)
-        tgt = resolve_language(target)
+        options = options or self.options
+        src, tgt, detected = self._languages(source, target, texts)
         started = time.perf_counter()
-        split = [self._split(text, src) for text in texts]
+        split = [self._split(text, src, options) for text in texts]
         units = [piece.text for pieces in split for piece in pieces if piece.translate]
-        results = iter(self._guarded(units, self._translate_units(units, src, tgt), src, tgt))
+        results = iter(self._guarded(units, self._translate_units(units, src, tgt, options), src, tgt, options))
         seconds = time.perf_counter() - started
         translations = []
         for pieces in split:
             mine = [next(results) for piece in pieces if piece.translate]
-            translations.append(self._finish(pieces, mine, src, tgt, seconds))
+            translations.append(self._assemble(pieces, mine, src, tgt, options, seconds, detected))
+        _check_strict(translations, options)
         return translations
 
-    def translate_stream(self, text: str, *, source: str, target: str) -> TranslationStream:
+    def translate_stream(self, text: str, *, source: LanguageLike, target: LanguageLike,
+                         options: TranslationOptions | None = None) -> TranslationStream:
         """Translate piece by piece as tokens come: ``for piece in stream: ...``, then ``stream.result``."""
-        src = resolve_language(source)
-        tgt = resolve_language(target)
-        return TranslationStream(self._run(text, src, tgt))
+        options = options or self.options
+        src, tgt, detected = self._languages(source, target, [text])
+        return TranslationStream(self._run(text, src, tgt, options, detected))
 
-    def render_prompt(self, text: str, *, source: str, target: str) -> str:
+    def translate_documents(
+        self,
+        documents: Sequence[Document],
+        *,
+        source: LanguageLike,
+        target: LanguageLike,
+        options: TranslationOptions | None = None,
+        done: Mapping[int, SegmentOutcome] | None = None,
+        cache: OutcomeCache | None = None,
+        on_chunk: ChunkCallback | None = None,
+        chunk_segments: int = CHUNK_SEGMENTS,
+        chunk_chars: int = CHUNK_CHARS,
+    ) -> list[DocumentTranslation]:
+        """Translate documents read by :mod:`tg_edge.formats` and render each back into its format.
+
+        Segments go to the model a chunk at a time. ``done`` holds outcomes already known by flat segment
+        index (all documents' segments in order: a resumed job), ``cache`` remembers identical segments
+        across calls, ``on_chunk`` sees every finished chunk. With ``options.strict`` a suspect segment
+        raises :class:`TranslationIncomplete` after all documents are translated; the error's
+        ``documents`` hold them.
+        """
+        options = options or self.options
+        texts = [segment.text for document in documents for segment in document.segments]
+        src, tgt, detected = self._languages(source, target, texts)
+        unstrict = replace(options, strict=False)
+        outcomes = translate_segments(
+            texts, lambda todo: self.translate_many(todo, source=src, target=tgt, options=unstrict),
+            key=(src.code, tgt.code), done=done, cache=cache, on_chunk=on_chunk,
+            chunk_segments=chunk_segments, chunk_chars=chunk_chars,
+        )
+        results = render_documents(documents, outcomes, source=src, target=tgt, detected=detected)
+        flags = [flag for result in results for _, flag in result.flags]
+        if options.strict and flags:
+            error = TranslationIncomplete(_incomplete_message(len(flags), len(texts), flags[0].problem))
+            error.documents = results
+            raise error
+        return results
+
+    def render_prompt(self, text: str, *, source: LanguageLike, target: LanguageLike) -> str:
         """The exact prompt this model gets for one unit of ``text`` (for checking and debugging)."""
-        return self._prompts.render(text, resolve_language(source), resolve_language(target)).text
+        src, tgt, _ = self._languages(source, target, [text])
+        return self._prompts.render(text, src, tgt).text
 
-    def prompt_tokens(self, text: str, *, source: str, target: str) -> list[int]:
+    def prompt_tokens(self, text: str, *, source: LanguageLike, target: LanguageLike) -> list[int]:
         """The tokens the model gets for one unit of ``text``: :meth:`render_prompt`'s text with exactly one BOS."""
-        return self._prompt_tokens(self._prompts.render(text, resolve_language(source), resolve_language(target)))
+        src, tgt, _ = self._languages(source, target, [text])
+        return self._prompt_tokens(self._prompts.render(text, src, tgt))
 
     def close(self) -> None:
         """Free the model now rather than at garbage collection."""
@@ -217,11 +291,26 @@ class Translator:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _run(self, text: str, source: Language, target: Language) -> Generator[str, None, Translation]:
+    def _languages(
+        self, source: LanguageLike, target: LanguageLike, texts: Sequence[str]
+    ) -> tuple[Language, Language, Detection | None]:
+        """The call's languages, resolved once; ``auto`` is detected from ``texts`` (all of them together)."""
+        tgt = self.language(target)
+        if not is_auto(source):
+            return self.language(source), tgt, None
+        from .detect import detect_language
+
+        detected = detect_language(detection_sample(texts))
+        log.info("detected source language %s (%s), confidence %.2f",
+                 detected.language.name, detected.language.code, detected.confidence)
+        return self.language(detected.language), tgt, detected
+
+    def _run(self, text: str, source: Language, target: Language, options: TranslationOptions,
+             detected: Detection | None) -> Generator[str, None, Translation]:
         """Submit every unit at once, then stream them in order: later units decode while earlier ones print."""
         started = time.perf_counter()
-        pieces = self._split(text, source)
-        jobs = [self._submit(piece.text, source, target, stream=True) for piece in pieces if piece.translate]
+        pieces = self._split(text, source, options)
+        jobs = [self._submit(piece.text, source, target, options, stream=True) for piece in pieces if piece.translate]
         results: list[SegmentResult] = []
         try:
             for piece in pieces:
@@ -234,57 +323,61 @@ class Translator:
         finally:
             for job in jobs:
                 job.cancel()  # a stream abandoned half-way frees its sequences
-        return self._finish(pieces, results, source, target, time.perf_counter() - started)
+        translation = self._assemble(pieces, results, source, target, options, time.perf_counter() - started,
+                                     detected)
+        _check_strict([translation], options)
+        return translation
 
-    def _finish(
-        self, pieces: list[Piece], results: list[SegmentResult], source: Language, target: Language, seconds: float
+    def _assemble(
+        self, pieces: list[Piece], results: list[SegmentResult], source: Language, target: Language,
+        options: TranslationOptions, seconds: float, detected: Detection | None,
     ) -> Translation:
-        """Put the segments' translations back into the skeleton; report (or, strict, raise on) problems."""
+        """Put the segments' translations back into the skeleton; log (never the text of) any problem."""
         translation = Translation(
             text=join_pieces(pieces, (r.text for r in results)),
             source=source,
             target=target,
             profile=self.profile,
-            options=self.options,
+            options=options,
             segments=tuple(results),
             seconds=seconds,
+            detected=detected,
         )
-        for segment in translation.problems:
-            log.warning("segment %r %s", _preview(segment.source), segment.problem)
-        if self.options.strict and translation.problems:
-            raise TranslationIncomplete(
-                f"{len(translation.problems)} of {len(results)} segments {translation.problems[0].problem}"
-                + (" (and others)" if len(translation.problems) > 1 else "")
-            )
+        for number, segment in enumerate(translation.segments, start=1):
+            if segment.problem:  # user text stays out of the log: only where and what
+                log.warning("segment %d of %d %s", number, len(results), segment.problem)
         return translation
 
-    def _split(self, text: str, source: Language) -> list[Piece]:
-        unit = self.options.unit
+    def _split(self, text: str, source: Language, options: TranslationOptions) -> list[Piece]:
+        unit = options.unit
         sentences = unit == "sentence" or (unit == "auto" and self.profile == FEWSHOT)
-        return split_text(text, self._engine.count_tokens, self.options.max_segment_tokens,
+        return split_text(text, self._engine.count_tokens, options.max_segment_tokens,
                           language=source.code, sentences=sentences)
 
     def _guarded(
-        self, units: Sequence[str], results: Sequence[SegmentResult], source: Language, target: Language
+        self, units: Sequence[str], results: Sequence[SegmentResult], source: Language, target: Language,
+        options: TranslationOptions,
     ) -> list[SegmentResult]:
         """Units whose output looks cut, looped, empty or of the wrong length are split finer and
         translated again (all of them in one batch per level); the better output is kept and marked."""
-        return guards.retry(units, results, lambda subs: self._translate_units(subs, source, target),
+        return guards.retry(units, results, lambda subs: self._translate_units(subs, source, target, options),
                             source=source.code, target=target.code)
 
-    def _translate_units(self, units: Sequence[str], source: Language, target: Language) -> list[SegmentResult]:
+    def _translate_units(self, units: Sequence[str], source: Language, target: Language,
+                         options: TranslationOptions) -> list[SegmentResult]:
         """Translate units of text (each within the segment budget) together, results in order."""
-        jobs = [self._submit(unit, source, target) for unit in units]
+        jobs = [self._submit(unit, source, target, options) for unit in units]
         try:
             return [_segment_result(unit, job.result()) for unit, job in zip(units, jobs, strict=True)]
         finally:
             for job in jobs:
                 job.cancel()  # after an error or Ctrl-C, do not leave work queued
 
-    def _submit(self, text: str, source: Language, target: Language, *, stream: bool = False):  # noqa: ANN202
+    def _submit(self, text: str, source: Language, target: Language, options: TranslationOptions, *,
+                stream: bool = False):  # noqa: ANN202
         prompt: Prompt = self._prompts.render(text, source, target)
         tokens = self._prompt_tokens(prompt)
-        budget = int(self._engine.count_tokens(text) * self.options.output_ratio) + self.options.output_slack
+        budget = int(self._engine.count_tokens(text) * options.output_ratio) + options.output_slack
         budget = max(1, min(budget, self._engine.n_ctx - len(tokens)))
         return self._scheduler.submit(tokens, max_tokens=budget, stop_at_newline=prompt.stop_at_newline, stream=stream)
 
@@ -295,10 +388,39 @@ class Translator:
         return self._engine.tokenize(prompt.text, add_bos=add_bos)
 
 
-def translate(text: str, *, source: str, target: str, model: str | os.PathLike[str] | None = None) -> str:
+def translate(text: str, *, source: LanguageLike, target: LanguageLike,
+              model: str | os.PathLike[str] | None = None) -> str:
     """Translate once with a freshly loaded model; keep a :class:`Translator` to translate many texts."""
     with Translator(model) as translator:
-        return translator.translate(text, source=source, target=target)
+        return translator.translate(text, source=source, target=target).text
+
+
+def is_auto(source: LanguageLike) -> bool:
+    """Whether ``source`` asks for detection."""
+    return isinstance(source, str) and source.strip().lower() == AUTO
+
+
+def accepted_language(language: LanguageLike, profile: str | None = None) -> Language:
+    """``language`` resolved (a code) or checked (a :class:`Language`) for a prompt ``profile``; ``None``: any
+    language some profile accepts (for checking a command line before a model is loaded)."""
+    if isinstance(language, Language):
+        return language
+    return resolve_language(language)
+
+
+def _check_strict(translations: Sequence[Translation], options: TranslationOptions) -> None:
+    if not options.strict:
+        return
+    problems = [p for t in translations for p in t.problems]
+    if problems:
+        total = sum(len(t.segments) for t in translations)
+        error = TranslationIncomplete(_incomplete_message(len(problems), total, problems[0].problem))
+        error.translations = list(translations)
+        raise error
+
+
+def _incomplete_message(bad: int, total: int, first: str | None) -> str:
+    return f"{bad} of {total} segments {first}" + (" (and others)" if bad > 1 else "")
 
 
 def default_parallel(n_ctx: int, *, gpu: bool) -> int:
@@ -334,7 +456,3 @@ def _segment_result(source: str, generation: Generation) -> SegmentResult:
         prompt_seconds=generation.prompt_s,
         first_token_seconds=generation.first_token_s,
     )
-
-
-def _preview(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

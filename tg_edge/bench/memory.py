@@ -62,7 +62,7 @@ def memory_profile(
     with translator:
         loaded = resident_bytes(model_path)
         progress(f"translating {len(sentences)} lines")
-        result = translator.translate_result("\n".join(sentences) + "\n", source=source, target=target)
+        result = translator.translate("\n".join(sentences) + "\n", source=source, target=target)
         translated = resident_bytes(model_path)
         engine = translator.engine
         return {

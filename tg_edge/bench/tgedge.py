@@ -49,7 +49,7 @@ def tg_edge_loop(
         passes, units = [], ()
         for run in range(1, repeats + 1):
             progress(f"document of {len(sentences)} lines, pass {run}/{repeats}")
-            result = translator.translate_result(document, source=source, target=target)
+            result = translator.translate(document, source=source, target=target)
             passes.append({
                 "seconds": result.seconds,
                 "segments": len(result.segments),
