@@ -69,6 +69,7 @@ class Job:
         self.pos = 0
         self.reused = 0
         self.generation_of_prefix = -1
+        self.group = 0
         self.pending: list[int] = []
         self.next_token: int | None = None
         self.out: list[int] = []
@@ -135,7 +136,7 @@ class Scheduler:
         self.engine = engine
         self.parallel = parallel
         self._prefix_seq = parallel  # the sequence that holds the shared prefix
-        self._inbox: queue.SimpleQueue[Job | _Command] = queue.SimpleQueue()
+        self._inbox: queue.SimpleQueue[list[Job] | _Command] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self._closed = False
@@ -147,6 +148,8 @@ class Scheduler:
         self._prefix: list[int] = []
         self._prefix_generation = 0
         self._prefix_job: Job | None = None  # its prompt becomes the prefix once evaluated
+        self._groups = itertools.count(1)
+        self._group = 0  # the submission whose jobs were last admitted
         self.peak_active = 0
         """The most sequences decoded together so far (how much batching the load allowed)."""
 
@@ -156,18 +159,29 @@ class Scheduler:
         self, prompt: Sequence[int], *, max_tokens: int, stop_at_newline: bool = False, stream: bool = False
     ) -> Job:
         """Queue ``prompt`` for greedy decoding of up to ``max_tokens`` new tokens."""
-        if not prompt:
-            raise ValueError("prompt must not be empty")
-        if max_tokens < 1:
-            raise ValueError("max_tokens must be at least 1")
-        if len(prompt) + max_tokens > self.engine.n_ctx:
-            raise TgEdgeError(
-                f"prompt of {len(prompt)} tokens plus up to {max_tokens} new tokens does not fit the "
-                f"context of {self.engine.n_ctx} tokens; use a larger --ctx or shorter segments"
-            )
-        job = Job(prompt, max_tokens, stop_at_newline, stream)
-        self._send(job)
-        return job
+        return self.submit_many([prompt], max_tokens=[max_tokens], stop_at_newline=stop_at_newline, stream=stream)[0]
+
+    def submit_many(
+        self, prompts: Sequence[Sequence[int]], *, max_tokens: Sequence[int], stop_at_newline: bool = False,
+        stream: bool = False,
+    ) -> list[Job]:
+        """Queue several prompts at once: the worker sees all of them in the same step, so which prompts
+        share a batch depends on the input alone, not on how fast this thread hands them over."""
+        jobs = []
+        for prompt, most in zip(prompts, max_tokens, strict=True):
+            if not prompt:
+                raise ValueError("prompt must not be empty")
+            if most < 1:
+                raise ValueError("max_tokens must be at least 1")
+            if len(prompt) + most > self.engine.n_ctx:
+                raise TgEdgeError(
+                    f"prompt of {len(prompt)} tokens plus up to {most} new tokens does not fit the "
+                    f"context of {self.engine.n_ctx} tokens; use a larger --ctx or shorter segments"
+                )
+            jobs.append(Job(prompt, most, stop_at_newline, stream))
+        if jobs:
+            self._send(jobs)
+        return jobs
 
     def generate(self, prompt: Sequence[int], *, max_tokens: int, stop_at_newline: bool = False) -> Generation:
         """Submit one prompt and wait for it."""
@@ -189,7 +203,7 @@ class Scheduler:
             self._inbox.put(command)
             self._thread.join()
 
-    def _send(self, item: Job | _Command) -> None:
+    def _send(self, item: list[Job] | _Command) -> None:
         if self._closed:
             raise TgEdgeError("this model was closed; create a new Translator to translate again")
         if self._crashed is not None:
@@ -216,7 +230,7 @@ class Scheduler:
         """End every job that is running, waiting or still in the inbox with ``error``."""
         while True:
             try:
-                self._waiting.append(self._inbox.get(block=False))
+                self._receive(self._inbox.get(block=False))
             except queue.Empty:
                 break
         for item in [*self._active, *self._waiting]:
@@ -237,12 +251,21 @@ class Scheduler:
                     if isinstance(item, _Command) and item.name == "stop":
                         self._shut_down(item)
                         return
-                    self._waiting.append(item)
+                    self._receive(item)
             except queue.Empty:
                 pass
             self._admit()
             if self._active:
                 self._step()
+
+    def _receive(self, item: list[Job] | _Command) -> None:
+        if isinstance(item, list):
+            group = next(self._groups)
+            for job in item:
+                job.group = group
+            self._waiting.extend(item)
+        else:
+            self._waiting.append(item)
 
     def _shut_down(self, command: _Command) -> None:
         self._fail_everything(TgEdgeError("the translator was closed before this text was translated"))
@@ -252,6 +275,8 @@ class Scheduler:
         """Move waiting jobs into free sequences, while their tokens fit the cache."""
         while self._waiting:
             item = self._waiting[0]
+            if isinstance(item, Job) and item.group != self._group and not self._active:
+                self._begin_group(item.group)
             if isinstance(item, _Command):  # clear: once nothing runs
                 if self._active:
                     return
@@ -277,6 +302,29 @@ class Scheduler:
                 continue
             self._waiting.popleft()
             self._start(item, shared)
+
+    def _begin_group(self, group: int) -> None:
+        """A submission that finds the engine idle starts from an empty cache and evaluates its prompts'
+        common prefix alone, so its outputs depend on its own prompts only, never on what ran before
+        (cache layout and batch shapes change the last bits of the logits, and near-ties flip)."""
+        self._group = group
+        prompts = [job.prompt for job in self._waiting
+                   if isinstance(job, Job) and job.group == group and not job._cancelled]  # noqa: SLF001
+        if not prompts:
+            return
+        self.engine.reset()
+        self._prefix, self._prefix_job = [], None
+        self._prefix_generation += 1
+        common = min(min(len(p) for p in prompts) - 1, len(prompts[0]))
+        for other in prompts[1:]:
+            common = min(common, _common_length(prompts[0], other))
+        if self.engine.can_share_prefix and common > 0:
+            try:
+                self.engine.evaluate(prompts[0][:common], seq=self._prefix_seq)
+            except TgEdgeError:  # the jobs evaluate their prompts whole instead
+                self.engine.reset()
+                return
+            self._prefix = list(prompts[0][:common])
 
     def _start(self, job: Job, shared: int) -> None:
         job.seq = self._free.pop()

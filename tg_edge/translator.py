@@ -310,7 +310,7 @@ class Translator:
         """Submit every unit at once, then stream them in order: later units decode while earlier ones print."""
         started = time.perf_counter()
         pieces = self._split(text, source, options)
-        jobs = [self._submit(piece.text, source, target, options, stream=True) for piece in pieces if piece.translate]
+        jobs = self._submit([piece.text for piece in pieces if piece.translate], source, target, options, stream=True)
         results: list[SegmentResult] = []
         try:
             for piece in pieces:
@@ -366,20 +366,26 @@ class Translator:
     def _translate_units(self, units: Sequence[str], source: Language, target: Language,
                          options: TranslationOptions) -> list[SegmentResult]:
         """Translate units of text (each within the segment budget) together, results in order."""
-        jobs = [self._submit(unit, source, target, options) for unit in units]
+        jobs = self._submit(units, source, target, options)
         try:
             return [_segment_result(unit, job.result()) for unit, job in zip(units, jobs, strict=True)]
         finally:
             for job in jobs:
                 job.cancel()  # after an error or Ctrl-C, do not leave work queued
 
-    def _submit(self, text: str, source: Language, target: Language, options: TranslationOptions, *,
+    def _submit(self, units: Sequence[str], source: Language, target: Language, options: TranslationOptions, *,
                 stream: bool = False):  # noqa: ANN202
-        prompt: Prompt = self._prompts.render(text, source, target)
-        tokens = self._prompt_tokens(prompt)
-        budget = int(self._engine.count_tokens(text) * options.output_ratio) + options.output_slack
-        budget = max(1, min(budget, self._engine.n_ctx - len(tokens)))
-        return self._scheduler.submit(tokens, max_tokens=budget, stop_at_newline=prompt.stop_at_newline, stream=stream)
+        """Hand every unit to the scheduler in one piece (see :meth:`Scheduler.submit_many`)."""
+        prompts, budgets = [], []
+        stop_at_newline = False
+        for text in units:
+            prompt: Prompt = self._prompts.render(text, source, target)
+            tokens = self._prompt_tokens(prompt)
+            budget = int(self._engine.count_tokens(text) * options.output_ratio) + options.output_slack
+            prompts.append(tokens)
+            budgets.append(max(1, min(budget, self._engine.n_ctx - len(tokens))))
+            stop_at_newline = prompt.stop_at_newline
+        return self._scheduler.submit_many(prompts, max_tokens=budgets, stop_at_newline=stop_at_newline, stream=stream)
 
     def _prompt_tokens(self, prompt: Prompt) -> list[int]:
         """Tokens of a rendered prompt with exactly one BOS (templates that emit it get no second one)."""
