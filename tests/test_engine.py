@@ -64,29 +64,27 @@ def test_greedy_decoding_is_deterministic_and_stream_matches_result(engine, sche
 
 
 @pytest.mark.integration
-def test_shared_prefix_is_evaluated_once(engine, scheduler) -> None:
-    first = prompt_for(engine, "Good night.")
-    second = prompt_for(engine, "See you tomorrow.")
-    third = prompt_for(engine, "The weather is nice today.")
-    scheduler.generate(first, max_tokens=16, stop_at_newline=True)
-    gen2 = scheduler.generate(second, max_tokens=16, stop_at_newline=True)
-    gen3 = scheduler.generate(third, max_tokens=16, stop_at_newline=True)
-    common = next(i for i, (a, b) in enumerate(zip(first, second)) if a != b)
-    assert gen2.n_reused == common
-    assert gen3.n_reused == next(i for i, (a, b) in enumerate(zip(second, third)) if a != b)
-    scheduler.clear_cache()
-    cold = scheduler.generate(third, max_tokens=16, stop_at_newline=True)
-    assert cold.n_reused == 0
+def test_a_submissions_common_prefix_is_evaluated_once(engine, scheduler) -> None:
+    prompts = [prompt_for(engine, s) for s in ("Good night.", "See you tomorrow.", "The weather is nice today.")]
+    jobs = scheduler.submit_many(prompts, max_tokens=[16] * 3, stop_at_newline=True)
+    common = min(next(i for i, (a, b) in enumerate(zip(prompts[0], p)) if a != b) for p in prompts[1:])
+    assert [job.result().n_reused for job in jobs] == [common] * 3
 
 
 @pytest.mark.integration
-def test_a_different_prompt_kind_replaces_the_prefix(engine, scheduler) -> None:
-    german = [prompt_for(engine, s) for s in ("Good night.", "See you tomorrow.")]
+def test_a_call_on_an_idle_engine_gives_the_same_output_whatever_ran_before(engine, scheduler) -> None:
+    german = [prompt_for(engine, s) for s in ("Good night.", "See you tomorrow.", "I like coffee.")]
     french = [engine.tokenize(f"Translate from English to French.\n\nEnglish: {s}\nFrench:", add_bos=True)
-              for s in ("Good night.", "See you tomorrow.")]
-    for prompt in german + french:
-        last = scheduler.generate(prompt, max_tokens=8, stop_at_newline=True)
-    assert last.n_reused == next(i for i, (a, b) in enumerate(zip(*french)) if a != b)
+              for s in ("Good night.", "The house is red.")]
+
+    def run(prompts: list[list[int]]) -> list[tuple[tuple[int, ...], int]]:
+        jobs = scheduler.submit_many(prompts, max_tokens=[16] * len(prompts), stop_at_newline=True)
+        return [(gen.tokens, gen.n_reused) for gen in (job.result() for job in jobs)]
+
+    first = run(german)
+    run(french)  # another prompt kind in between: the cache holds its prefix now
+    run(german[:1])
+    assert run(german) == first
 
 
 @pytest.mark.integration
