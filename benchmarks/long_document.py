@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from tg_edge import Translator
-from tg_edge.flores import flores_paragraphs
+from tg_edge.bench.flores import flores_paragraphs
 from tg_edge.jobs import FileJob, JobOptions
 
 

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import click
 
+from tg_edge.bench.flores import load_flores
 from tg_edge.bench.memory import compare_memory
 from tg_edge.engine import default_threads
 from tg_edge.errors import TgEdgeError
-from tg_edge.flores import load_flores
 from tg_edge.models import resolve_model
 
 _MIB = 2**20

@@ -59,7 +59,7 @@ def test_settings_are_validated() -> None:
         (["-m", "missing.gguf"], {}, 1, "model file not found: missing.gguf"),
         (["-t", "zu"], {}, 1, "no FLORES-200 file for 'zu'"),
         (["-t", "klingon"], {}, 2, "unknown language 'klingon'"),
-        ([], {"TG_EDGE_FLORES": "/nonexistent"}, 1, "set TG_EDGE_FLORES to the flores200 directory"),
+        ([], {"TG_EDGE_FLORES": "/nonexistent"}, 1, "not found in /nonexistent (TG_EDGE_FLORES)"),
         (["--sentences", "9", "--document", "3"], {}, 2, "sentences <= document"),
     ],
 )

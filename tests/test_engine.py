@@ -5,9 +5,9 @@ import threading
 import numpy as np
 import pytest
 
+from tg_edge.bench.flores import load_flores
 from tg_edge.engine import Engine
 from tg_edge.errors import TgEdgeError
-from tg_edge.flores import load_flores
 from tg_edge.scheduler import STOP_CANCELLED, STOP_LENGTH, STOP_NEWLINE, Scheduler, repeating_tail
 
 

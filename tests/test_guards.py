@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tg_edge import TranslationOptions, Translator
-from tg_edge.flores import load_flores
+from tg_edge.bench.flores import load_flores
 from tg_edge.guards import RATIO_HIGH, RATIO_LOW, check, length_ratio, trim_repetition
 
 SOURCE = "The committee said on Monday that the new bridge would open next spring."

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tg_edge import Translator
-from tg_edge.flores import flores_paragraphs
+from tg_edge.bench.flores import flores_paragraphs
 from tg_edge.guards import check
 from tg_edge.jobs import FileJob, JobOptions
 

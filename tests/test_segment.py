@@ -83,7 +83,7 @@ def test_sentences_come_from_a_multilingual_splitter_that_knows_abbreviations() 
 
 @pytest.mark.parametrize("language", ["en", "de", "fr", "ja", "zh-Hans", "ar", "hi", "ru"])
 def test_sentence_splitting_never_loses_a_character(language: str) -> None:
-    from tg_edge.flores import load_flores
+    from tg_edge.bench.flores import load_flores
 
     text = "  ".join(load_flores(language, 60)) + "\n"
     parts = split_sentences(text, language)

@@ -329,6 +329,8 @@ def bench(models: tuple[str, ...], quants: tuple[str, ...], quick: bool, out_dir
     llama.cpp loop and a naive llama-cpp-python loop on the same file and threads.
 
     Prints the table on stdout and writes results.json, results.md and results.png to --out.
+    The FLORES-200 devtest sentences ship with tg-edge; TG_EDGE_FLORES=DIR reads another flores200
+    directory of the same layout.
     """
     from importlib.util import find_spec
 

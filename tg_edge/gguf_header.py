@@ -12,6 +12,7 @@ import struct
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
+from types import MappingProxyType
 
 from .errors import ModelError
 
@@ -74,22 +75,27 @@ def read_header(path: Path) -> GGUFHeader:
         raise ModelError(f"cannot read the GGUF header of {path}: {exc}") from exc
 
 
+# llama.cpp's file types, the values of ``general.file_type`` (``enum llama_ftype`` in llama.h, as
+# llama-cpp-python 0.3.36 exports them: LLAMA_FTYPE_MOSTLY_Q4_K_M = 15, ...), named without the
+# LLAMA_FTYPE_ / MOSTLY_ / ALL_ prefixes. A table, so that naming a file's quant loads no llama.cpp;
+# tests/test_imports.py checks it against llama_cpp's own constants.
+FILE_TYPES = MappingProxyType({
+    0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K",
+    11: "Q3_K_S", 12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S", 17: "Q5_K_M",
+    18: "Q6_K", 19: "IQ2_XXS", 20: "IQ2_XS", 21: "Q2_K_S", 22: "IQ3_XS", 23: "IQ3_XXS", 24: "IQ1_S",
+    25: "IQ4_NL", 26: "IQ3_S", 27: "IQ3_M", 28: "IQ2_S", 29: "IQ2_M", 30: "IQ4_XS", 31: "IQ1_M",
+    32: "BF16", 36: "TQ1_0", 37: "TQ2_0", 38: "MXFP4_MOE", 39: "NVFP4", 40: "Q1_0", 41: "Q2_0",
+})
+
+
 def quant_name(file_type: object, path: Path | None = None) -> str:
     """llama.cpp's name for a ``general.file_type`` value; files without one are named by their file name."""
-    import llama_cpp  # llama.cpp's own names for its file types (LLAMA_FTYPE_MOSTLY_Q4_K_M = 15, ...)
-
-    by_value = {
-        value: name.removeprefix("LLAMA_FTYPE_").removeprefix("MOSTLY_").removeprefix("ALL_")
-        for name, value in vars(llama_cpp).items()
-        if name.startswith("LLAMA_FTYPE_") and isinstance(value, int) and name != "LLAMA_FTYPE_GUESSED"
-    }
-    if isinstance(file_type, int) and file_type in by_value:
-        return by_value[file_type]
+    if isinstance(file_type, int) and file_type in FILE_TYPES:
+        return FILE_TYPES[file_type]
     if path is None:
         return "unknown"
-    names = list(by_value.values())
     stem = "_" + path.stem.upper().replace("-", "_").replace(".", "_") + "_"
-    return max((n for n in names if f"_{n}_" in stem), key=len, default="unknown")
+    return max((n for n in FILE_TYPES.values() if f"_{n}_" in stem), key=len, default="unknown")
 
 
 def _parse(data: mmap.mmap) -> tuple[dict[str, object], dict[str, int], int]:

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import BenchError
-from ..flores import load_flores
 from ..languages import resolve_language
 from .bandwidth import measure_bandwidth
+from .flores import load_flores
 from .machine import machine_info
 from .memory import against_model_and_kv
 from .modelfile import ModelFile, find_models
