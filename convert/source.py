@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 from tg_edge.errors import ModelError
+from tg_edge.models import offline_mode
 
 WEIGHT_PATTERNS = ("*.safetensors", "pytorch_model*.bin", "consolidated*.pth")
 _HASHED = ("config.json", "tokenizer.model", "tokenizer.json", "tokenizer_config.json", "chat_template.jinja")
@@ -95,8 +95,7 @@ def _download(repo_id: str, revision: str | None) -> tuple[Path, str | None]:
     except RevisionNotFoundError as exc:
         raise ModelError(f"revision {revision!r} of {repo_id} not found") from exc
     except LocalEntryNotFoundError as exc:
-        offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
-        why = "HF_HUB_OFFLINE is set" if offline else "the hub could not be reached"
+        why = "HF_HUB_OFFLINE is set" if offline_mode() else "the hub could not be reached"
         raise ModelError(f"{repo_id} is not in the local Hugging Face cache and {why}") from exc
     except OSError as exc:
         raise ModelError(f"could not download {repo_id}: {exc}") from exc

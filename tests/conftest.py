@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import subprocess
@@ -22,7 +23,11 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     monkeypatch.setenv("HF_HOME", str(home / "hf"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.delenv("TG_EDGE_MODEL", raising=False)
+    for variable in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "TG_EDGE_MODEL"):
+        monkeypatch.delenv(variable, raising=False)
+    from huggingface_hub import constants
+
+    importlib.reload(constants)  # huggingface_hub reads its environment once, at import: let it see this test's
     return home
 
 

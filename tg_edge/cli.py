@@ -431,8 +431,7 @@ def models() -> None:
 @click.option("json_", "--json", is_flag=True, help="Print JSON instead of tables.")
 def models_list(json_: bool) -> None:
     """Installed model files (name, quant, prompt profile, size) and the catalog of known models."""
-    from .catalog import CATALOG
-    from .models import installed_models
+    from .models import CATALOG, installed_models
 
     installed = installed_models()
     if json_:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .prompts import CHAT, TRANSLATEGEMMA
+from ..prompts import CHAT, TRANSLATEGEMMA
 
 DEFAULT_QUANT = "Q4_K_M"
 

