@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from tg_edge import formats
-from tg_edge.server import ServerSettings, ServiceState, load_api_keys
+from tg_edge.server import ServerSettings, load_api_keys
+from tg_edge.server.admission import Admission
 
 from .conftest import modules_after_help
 from .servers import CountingTranslator, call, multipart, running_server
@@ -36,13 +37,13 @@ LONG_TEXT = "\n".join([
 
 
 @pytest.fixture(scope="module")
-def server(translator: object) -> Iterator[tuple[str, ServiceState]]:
+def server(translator: object) -> Iterator[tuple[str, Admission]]:
     with running_server(translator, ServerSettings(char_limit=2000, max_body_bytes=64 * 1024)) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
-def url(server: tuple[str, ServiceState]) -> str:
+def url(server: tuple[str, Admission]) -> str:
     return server[0]
 
 
