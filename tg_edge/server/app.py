@@ -71,15 +71,14 @@ def serve(
     translator: Translator,
     settings: ServerSettings | None = None,
     *,
-    host: str = "127.0.0.1",
-    port: int = 5000,
+    sock: socket.socket,
     ready: Callable[[str], None] | None = None,
 ) -> None:
-    """Serve until interrupted (Ctrl-C or SIGTERM); ``ready`` gets the base URL once clients can connect.
+    """Serve on ``sock`` (from :func:`listen`; the caller closes it) until interrupted (Ctrl-C or SIGTERM).
 
-    The caller closes ``translator`` afterwards: by then no worker thread uses it any more.
+    ``ready`` gets the base URL once clients can connect; those that came earlier wait in the
+    socket's backlog. The caller closes ``translator`` afterwards: by then no worker thread uses it.
     """
-    sock = listen(host, port)
     app = create_app(translator, settings)
     server = make_server(app)
     if ready is not None:
@@ -87,7 +86,6 @@ def serve(
     try:
         server.run(sockets=[sock])
     finally:
-        sock.close()
         app.state.service.close()
 
 
