@@ -155,7 +155,7 @@ def test_translate_file_reads_jsonl_fields_named_in_the_request(url: str) -> Non
     record = b'{"id": 3, "q": "Thank you very much.", "note": "keep me"}\n'
     body, headers = multipart({"source": "en", "target": "de"}, "file", "data.jsonl", record)
     missing = call("POST", f"{url}/translate_file", body, headers=headers)
-    assert missing.status == 400 and "needs --fields" in missing.json()["error"]
+    assert missing.status == 400 and "needs the form field 'fields'" in missing.json()["error"]
     body, headers = multipart({"source": "en", "target": "de", "fields": "q"}, "file", "data.jsonl", record)
     reply = call("POST", f"{url}/translate_file", body, headers=headers)
     assert reply.status == 200, reply.body

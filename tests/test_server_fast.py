@@ -79,6 +79,21 @@ def test_serve_loads_the_model_once_the_port_is_bound(unloadable_model: Path) ->
     assert "Traceback" not in result.output
 
 
+def test_jsonl_without_fields_names_the_form_field_not_the_cli_flag(url: str) -> None:
+    record = b'{"id": 3, "q": "Thank you very much."}\n'
+    body, headers = multipart({"source": "en", "target": "de"}, "file", "data.jsonl", record)
+    missing = call("POST", f"{url}/translate_file", body, headers=headers)
+    assert missing.status == 400
+    error = missing.json()["error"]
+    assert "needs the form field 'fields'" in error and "fields=instruction,output" in error
+    assert "--fields" not in error
+    body, headers = multipart({"source": "en", "target": "de", "fields": "meta..title"}, "file", "data.jsonl",
+                              record)
+    bad = call("POST", f"{url}/translate_file", body, headers=headers)
+    assert bad.status == 400 and "bad fields field 'meta..title'" in bad.json()["error"]
+    assert "--fields" not in bad.json()["error"]
+
+
 def test_refusals_before_translation_take_libretranslates_error_shape(url: str) -> None:
     assert call("POST", f"{url}/translate", {"source": "en", "target": "de"}).json() == \
         {"error": "Invalid request: missing q parameter"}

@@ -25,8 +25,15 @@ from ..languages import Language, suggestion
 from . import openapi
 from .errors import ErrorShapes, RequestError
 from .files import FileStore, StoredFile
-from .parsing import check_limits, optional_count, optional_string, read_fields, required_string, \
-    upload_text
+from .parsing import (
+    check_limits,
+    jsonl_fields,
+    optional_count,
+    optional_string,
+    read_fields,
+    required_string,
+    upload_text,
+)
 from .service import Service
 
 
@@ -137,7 +144,7 @@ async def translate_file(request: Request) -> Response:
         extension = PurePath(filename).suffix.lower() or "no extension"
         raise RequestError(400, f"Invalid request: file format not supported ({extension}; this server reads "
                                 f"{', '.join(_document_extensions())})")
-    options = {"fields": optional_string(fields, "fields")} if file_format == "jsonl" else {}
+    options = {"fields": jsonl_fields(fields)} if file_format == "jsonl" else {}
     data = await upload.read()
     await upload.close()
     source, target = _languages(api, source_code, target_code)

@@ -17,6 +17,7 @@ from starlette.requests import Request
 
 from ..errors import InputError
 from ..fileio import decode_utf8
+from ..formats import jsonl
 from .errors import RequestError
 from .settings import ServerSettings
 
@@ -100,6 +101,25 @@ def check_limits(texts: Sequence[str], settings: ServerSettings) -> None:
     size = sum(len(t) for t in texts)
     if settings.char_limit != -1 and size > settings.char_limit:
         raise RequestError(400, f"Invalid request: request ({size}) exceeds text limit ({settings.char_limit})")
+
+
+def jsonl_fields(fields: dict[str, Any], name: str = "fields") -> str:
+    """The request field ``name`` that tells which JSONL string fields to translate (tg-edge's own field).
+
+    Checked before the upload is read, and worded for an HTTP client, which names a form field,
+    not the command line's ``--fields``.
+    """
+    spec = optional_string(fields, name)
+    example = f"e.g. {name}=instruction,output or {name}=messages.*.content"
+    try:
+        paths = jsonl.parse_fields(spec)
+    except InputError:
+        raise RequestError(400, f"Invalid request: bad {name} field {spec!r}: give dotted field names, "
+                                f"{example}") from None
+    if spec is None or not paths:
+        raise RequestError(400, f"Invalid request: a .jsonl file needs the form field {name!r} to say which "
+                                f"string fields to translate, {example}")
+    return spec
 
 
 def upload_text(data: bytes, filename: str) -> str:
