@@ -12,7 +12,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from tg_edge.server import ServerSettings, ServiceState, base_url, create_app, listen, make_server
+from tg_edge.server import ServerSettings, create_app, listen
+from tg_edge.server.admission import Admission
+from tg_edge.server.app import base_url, make_server
 
 
 @dataclass
@@ -41,8 +43,8 @@ class CountingTranslator:
 
 
 @contextmanager
-def running_server(translator: object, settings: ServerSettings | None = None) -> Iterator[tuple[str, ServiceState]]:
-    """Serve ``translator`` from a thread of this process on a free loopback port; yields the URL and state."""
+def running_server(translator: object, settings: ServerSettings | None = None) -> Iterator[tuple[str, Admission]]:
+    """Serve ``translator`` from a thread of this process on a free loopback port; yields the URL and admission."""
     app = create_app(translator, settings)  # type: ignore[arg-type]
     sock = listen("127.0.0.1", 0)
     server = make_server(app)
@@ -54,7 +56,7 @@ def running_server(translator: object, settings: ServerSettings | None = None) -
             raise RuntimeError("the test server did not start")
         time.sleep(0.02)
     try:
-        yield base_url(sock), app.state.service
+        yield base_url(sock), app.state.service.admission
     finally:
         server.should_exit = True
         thread.join(timeout=30)

@@ -394,7 +394,7 @@ def serve(host: str, port: int, model: str | None, api_keys: Path | None, char_l
     missing = [name for name in ("fastapi", "uvicorn", "multipart") if find_spec(name) is None]
     if missing:
         raise TgEdgeError(f"tg-edge serve needs {', '.join(missing)}: pip install 'tg-edge[server]'")
-    from .server import ServerSettings, load_api_keys
+    from .server import ServerSettings, listen, load_api_keys
     from .server import serve as run_server
     from .translator import Translator
 
@@ -408,15 +408,16 @@ def serve(host: str, port: int, model: str | None, api_keys: Path | None, char_l
         api_key_digests=load_api_keys(api_keys) if api_keys is not None else frozenset(),
         cors_origins=tuple(origin for origin in cors_origins if origin),
     )
-    translator = Translator(model, threads=threads, gpu_layers=gpu_layers, n_ctx=n_ctx)
-    with translator:
+    # The port before the model: a taken port fails at once, and clients wait in the backlog while it loads.
+    with listen(host, port) as sock, Translator(model, threads=threads, gpu_layers=gpu_layers,
+                                                 n_ctx=n_ctx) as translator:
         def ready(url: str) -> None:
             keys = f", {len(settings.api_key_digests)} API keys" if settings.api_key_digests else ""
             click.echo(f"tg-edge serving {translator.model_path.name} on {url} (docs: {url}/docs{keys}); "
                        "Ctrl-C stops", err=True)
 
         try:
-            run_server(translator, settings, host=host, port=port, ready=ready)
+            run_server(translator, settings, sock=sock, ready=ready)
         except KeyboardInterrupt:  # uvicorn shut down gracefully, then passed Ctrl-C on
             click.echo("tg-edge serve stopped", err=True)
 

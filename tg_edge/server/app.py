@@ -1,0 +1,118 @@
+"""The ASGI app and its listening socket: :func:`create_app`, :func:`listen`, :func:`serve`."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .. import __version__
+from ..errors import TgEdgeError
+from . import libretranslate
+from .admission import Admission
+from .errors import ErrorShapes
+from .middleware import AccessLog, BodyLimit, add_error_handlers
+from .service import Service
+from .settings import ServerSettings
+from .translation import TranslationService
+
+if TYPE_CHECKING:
+    from ..translator import Translator
+
+
+def create_app(translator: Translator, settings: ServerSettings | None = None) -> FastAPI:
+    """The ASGI app serving ``translator``; call ``app.state.service.close()`` when done."""
+    settings = settings or ServerSettings()
+    service = Service(settings, Admission(settings), TranslationService(translator))
+    app = FastAPI(
+        title="tg-edge",
+        version=__version__,
+        description="Offline machine translation with a LibreTranslate-compatible API.",
+        openapi_url="/openapi.json",
+    )
+    app.state.service = service
+    errors = ErrorShapes()
+    app.add_middleware(GZipMiddleware, minimum_size=4096)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type"], max_age=86400)
+    app.add_middleware(AccessLog)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, errors=errors)  # the outermost: added last
+    add_error_handlers(app, errors)
+    libretranslate.add_routes(app, service, errors)
+    app.add_api_route("/health", health, methods=["GET"], tags=["service"],
+                      summary="Whether the server is up, and its load")
+    return app
+
+
+async def health(request: Request) -> Response:
+    """``GET /health``: up, which model, and how many requests are admitted now."""
+    service: Service = request.app.state.service
+    return JSONResponse({
+        "status": "ok",
+        "version": __version__,
+        "model": service.translation.model_name,
+        "profile": service.translation.profile,
+        "requests": service.admission.admitted,
+        "maxQueue": service.settings.max_queue,
+        "workers": service.settings.workers,
+        "uptime": round(time.time() - service.started, 1),
+    })
+
+
+def serve(
+    translator: Translator,
+    settings: ServerSettings | None = None,
+    *,
+    sock: socket.socket,
+    ready: Callable[[str], None] | None = None,
+) -> None:
+    """Serve on ``sock`` (from :func:`listen`; the caller closes it) until interrupted (Ctrl-C or SIGTERM).
+
+    ``ready`` gets the base URL once clients can connect; those that came earlier wait in the
+    socket's backlog. The caller closes ``translator`` afterwards: by then no worker thread uses it.
+    """
+    app = create_app(translator, settings)
+    server = make_server(app)
+    if ready is not None:
+        ready(base_url(sock))
+    try:
+        server.run(sockets=[sock])
+    finally:
+        app.state.service.close()
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host``:``port`` (0: any free port); connections wait in its backlog."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(512)
+    except OSError as exc:
+        sock.close()
+        raise TgEdgeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return sock
+
+
+def base_url(sock: socket.socket) -> str:
+    """``http://host:port`` of a listening socket."""
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if sock.family == socket.AF_INET6 else f"http://{host}:{port}"
+
+
+def make_server(app: FastAPI) -> Any:  # noqa: ANN401 - uvicorn.Server; uvicorn loads only when serving
+    """A uvicorn server for ``app``: no access log of its own (ours never shows query strings or bodies)."""
+    import uvicorn
+
+    config = uvicorn.Config(app, log_config=None, access_log=False, timeout_keep_alive=5,
+                            timeout_graceful_shutdown=10, server_header=False, lifespan="off")
+    return uvicorn.Server(config)

@@ -1,0 +1,69 @@
+"""A server's limits and access control, and its API keys (read from a file, checked in constant time)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InputError
+
+MIB = 1 << 20
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Limits and access control of one server."""
+
+    char_limit: int = 10_000
+    """Most characters of text one request may ask to translate (all ``q`` items together); -1: no limit."""
+    batch_limit: int = 128
+    """Most ``q`` items in one request; -1: no limit."""
+    max_queue: int = 64
+    """Requests admitted at once, translating or waiting for a worker; one more gets 429."""
+    workers: int = 8
+    """Requests handed to the translator at once (each is one ``translate_many`` call)."""
+    timeout: float = 120.0
+    """Seconds a request may wait and translate before it fails; its queued work is then dropped."""
+    max_body_bytes: int = 16 * MIB
+    """Largest request body (files included); a larger one gets 413."""
+    api_key_digests: frozenset[bytes] = frozenset()
+    """sha256 digests of the accepted API keys; empty: no key needed."""
+    cors_origins: tuple[str, ...] = ("*",)
+    """Web origins whose pages may call the API from a browser (LibreTranslate allows all); empty: none."""
+
+    def __post_init__(self) -> None:
+        if self.workers < 1 or self.max_queue < 1:
+            raise ValueError("workers and max_queue must be at least 1")
+        if self.timeout <= 0 or self.max_body_bytes < 1:
+            raise ValueError("timeout and max_body_bytes must be positive")
+
+    @property
+    def keys_required(self) -> bool:
+        return bool(self.api_key_digests)
+
+    def accepts_key(self, key: str) -> bool:
+        """Whether ``key`` is one of the accepted keys, compared in constant time; keys are never logged."""
+        digest = key_digest(key)
+        matched = False
+        for accepted in self.api_key_digests:  # no early exit: the time does not tell which key came close
+            matched |= hmac.compare_digest(digest, accepted)
+        return matched
+
+
+def load_api_keys(path: Path) -> frozenset[bytes]:
+    """The keys in ``path`` (one a line; blank lines and ``#`` comments ignored), as sha256 digests."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the API key file {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    keys = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    if not keys:
+        raise InputError(f"the API key file {path} holds no keys (one key a line)")
+    return frozenset(key_digest(key) for key in keys)
+
+
+def key_digest(key: str) -> bytes:
+    """The sha256 digest a key is stored and compared as."""
+    return hashlib.sha256(key.encode("utf-8")).digest()
