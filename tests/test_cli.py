@@ -137,3 +137,23 @@ def test_console_script_is_installed() -> None:
     script = Path(sys.executable).parent / "tg-edge"
     proc = subprocess.run([str(script), "--version"], capture_output=True, timeout=60)
     assert proc.returncode == 0 and proc.stdout.startswith(b"tg-edge, version ")
+
+
+def invoke(*args: str, input: str | None = None):  # noqa: ANN201 - click's Result
+    """``tg-edge ARGS`` in-process through click's CliRunner."""
+    from click.testing import CliRunner
+
+    from tg_edge.cli import main
+
+    return CliRunner().invoke(main, list(args), input=input)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_line_the_model_answers_with_nothing_keeps_its_source(demo_model: Path, stream: bool) -> None:
+    """The demo model answers a lone code fence and "Q:" with nothing: the output keeps the source, flagged."""
+    result = invoke("translate", "-s", "en", "-t", "de", "-m", str(demo_model), "--threads", "2",
+                    *(["--stream"] if stream else []), input="```\nQ:\n")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "```\nQ:\n"
+    assert "came back empty; the source text was kept" in result.stderr

@@ -212,3 +212,56 @@ def test_a_killed_document_job_resumes_from_its_journal(demo_model: Path, tmp_pa
     assert translated[0].startswith("# ") and translated[1] == "" and len(translated) == 2 + 24 + 1
     assert all(line.startswith("- ") and len(line) > 4 for line in translated[2:-1])
     assert not journal.exists()
+
+
+def invoke(*args: str, model: Path):  # noqa: ANN201 - click's Result
+    """``tg-edge translate -s en -t de ARGS`` in-process (click's CliRunner) with the demo model."""
+    from click.testing import CliRunner
+
+    from tg_edge.cli import main
+
+    return CliRunner().invoke(main, ["translate", "-s", "en", "-t", "de", "-m", str(model), "--threads", "2",
+                                     *args])
+
+
+# Segments the demo model answers with nothing (checked on it: before the kept-source rule each of these
+# was written as an empty slot, in every format).
+EMPTY_PRONE = ("Q:", "A:", "B)")
+
+
+def test_segments_the_model_returns_empty_keep_their_source_in_every_format(demo_model: Path, tmp_path: Path) -> None:
+    import docx
+
+    src = tmp_path / "in"
+    src.mkdir()
+    sentence = "The red house is on the hill."
+    (src / "faq.md").write_text("# Q:\n\nA:\n\n- B)\n\n" + sentence + "\n", encoding="utf-8")
+    (src / "faq.html").write_text("<h1>Q:</h1>\n<table><tr><td>A:</td><td>B)</td></tr></table>\n"
+                                  f"<p>{sentence}</p>\n", encoding="utf-8")
+    (src / "faq.srt").write_text("".join(f"{n}\n00:00:0{n},000 --> 00:00:0{n},500\n{text}\n\n"
+                                         for n, text in enumerate([*EMPTY_PRONE, sentence], start=1)),
+                                 encoding="utf-8")
+    (src / "faq.jsonl").write_text("".join(json.dumps({"q": text}) + "\n" for text in [*EMPTY_PRONE, sentence]),
+                                   encoding="utf-8")
+    word = docx.Document()
+    table = word.add_table(rows=1, cols=3)
+    for column, text in enumerate(EMPTY_PRONE):
+        table.cell(0, column).text = text
+    word.add_paragraph(sentence)
+    word.save(src / "faq.docx")
+    out = tmp_path / "out"
+    result = invoke("-i", str(src), "-o", str(out), "--fields", "q", model=demo_model)
+    assert result.exit_code == 0, result.output
+    for name in ("faq.md", "faq.html", "faq.srt", "faq.docx"):
+        kind = name.split(".")[1]
+        before = read((src / name).read_bytes() if kind == "docx" else (src / name).read_text(encoding="utf-8"),
+                      name, kind)
+        after = read((out / name).read_bytes() if kind == "docx" else (out / name).read_text(encoding="utf-8"),
+                     name, kind)
+        # A slot written empty would hold no segment: every slot is still there and holds text.
+        assert len(after.segments) == len(before.segments) == 4, (name, [s.text for s in after.segments])
+        assert all(s.text.strip() for s in after.segments), name
+        assert [s.text for s in after.segments][:3] == list(EMPTY_PRONE), name  # kept, not dropped
+    records = [json.loads(line)["q"] for line in (out / "faq.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert records[:3] == list(EMPTY_PRONE) and records[3].strip()
+    assert "came back empty; the source text was kept" in result.stderr

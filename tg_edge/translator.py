@@ -45,6 +45,7 @@ _PROBLEMS = {
     "loop": "stopped by the repetition guard (the model was looping)",
     "empty": "came back empty",
     "ratio": "has a length far outside the usual for this language pair (a part may be missing or repeated)",
+    "kept": "came back empty; the source text was kept",
 }
 
 
@@ -318,8 +319,15 @@ class Translator:
                     yield piece.text
                     continue
                 job = jobs[len(results)]
-                yield from _trimmed(job.pieces())
-                results.append(_segment_result(piece.text, job.result()))
+                streamed = False
+                for chunk in _trimmed(job.pieces()):
+                    streamed = True
+                    yield chunk
+                result = _segment_result(piece.text, job.result())
+                if not streamed:  # nothing came: the source text stands in (see guards.keep_source)
+                    result = guards.keep_source(piece.text, result)
+                    yield result.text
+                results.append(result)
         finally:
             for job in jobs:
                 job.cancel()  # a stream abandoned half-way frees its sequences

@@ -61,7 +61,11 @@ class Document:
     segments: list[Segment] = field(default_factory=list)
 
     def render(self, translations: Sequence[str]) -> str:
-        """The document with each segment replaced by its translation (an unchanged one keeps its bytes)."""
+        """The document with each segment replaced by its translation (an unchanged one keeps its bytes).
+
+        An empty translation also keeps the segment's bytes: a slot is never written emptier than it was
+        (the guards flag and replace empty outputs before; this holds for any caller).
+        """
         if len(translations) != len(self.segments):
             raise ValueError(f"{len(translations)} translations for {len(self.segments)} segments")
         out = []
@@ -70,7 +74,8 @@ class Document:
                 out.append(part)
             else:
                 translation = translations[part.index]
-                out.append(part.raw if translation == self.segments[part.index].text else part.fill(translation))
+                unchanged = translation == self.segments[part.index].text or not translation.strip()
+                out.append(part.raw if unchanged else part.fill(translation))
         return "".join(out)
 
     @property
