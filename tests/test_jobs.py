@@ -265,3 +265,50 @@ def test_segments_the_model_returns_empty_keep_their_source_in_every_format(demo
     records = [json.loads(line)["q"] for line in (out / "faq.jsonl").read_text(encoding="utf-8").splitlines()]
     assert records[:3] == list(EMPTY_PRONE) and records[3].strip()
     assert "came back empty; the source text was kept" in result.stderr
+
+
+def test_an_output_ending_in_a_slash_is_a_directory_and_a_file_name_is_not_made_one(tmp_path: Path) -> None:
+    """plan() on real files: -o newdir/ is a directory (made when needed), -o single.txt for a directory of
+    inputs or several inputs is an error, not a directory called single.txt."""
+    from tg_edge.errors import InputError
+    from tg_edge.jobs import plan
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("One.\n", encoding="utf-8")
+    (docs / "b.md").write_text("# Two\n", encoding="utf-8")
+    one = docs / "a.txt"
+    assert plan([one], f"{tmp_path / 'newdir'}/") == [(one, tmp_path / "newdir" / "a.txt")]
+    assert plan([one], str(tmp_path / "newdir")) == [(one, tmp_path / "newdir")]  # no slash: a file name
+    assert plan([one], tmp_path / "single.txt") == [(one, tmp_path / "single.txt")]
+    assert plan([docs], tmp_path / "out") == [(docs / "a.txt", tmp_path / "out/a.txt"),
+                                               (docs / "b.md", tmp_path / "out/b.md")]
+    assert plan([docs], f"{tmp_path / 'out.md'}/")[0][1] == tmp_path / "out.md/a.txt"  # said so: a directory
+    with pytest.raises(InputError, match=r"single\.txt looks like a file name, and a directory of inputs is "
+                                         r"written to a directory: write -o .*single\.txt/"):
+        plan([docs], tmp_path / "single.txt")
+    with pytest.raises(InputError, match=r"out\.md looks like a file name, and several inputs"):
+        plan([docs / "a.txt", docs / "b.md"], tmp_path / "out.md")
+    (tmp_path / "taken").write_text("a file\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"taken is a file, and several inputs"):
+        plan([docs / "a.txt", docs / "b.md"], tmp_path / "taken")
+    with pytest.raises(InputError, match=r"taken is a file, and -o ending in / names a directory"):
+        plan([one], f"{tmp_path / 'taken'}/")
+    assert not (tmp_path / "single.txt").exists() and not (tmp_path / "out.md").exists()
+
+
+def test_one_file_into_a_directory_written_with_a_slash_and_a_directory_into_a_file_name(
+        demo_model: Path, tmp_path: Path) -> None:
+    src = tmp_path / "file.txt"
+    src.write_text("Good morning.\n", encoding="utf-8")
+    made = invoke("-i", str(src), "-o", f"{tmp_path / 'newdir'}/", model=demo_model)
+    assert made.exit_code == 0, made.output
+    assert (tmp_path / "newdir").is_dir() and (tmp_path / "newdir/file.txt").read_text(encoding="utf-8").strip()
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("Good night.\n", encoding="utf-8")
+    refused = invoke("-i", str(docs), "-o", str(tmp_path / "single.txt"), model=demo_model)
+    assert refused.exit_code == 1 and "single.txt looks like a file name" in refused.stderr
+    assert "Traceback" not in refused.output and not (tmp_path / "single.txt").exists()
+    one_text = invoke("-o", f"{tmp_path / 'newdir'}/", "Good night.", model=demo_model)
+    assert one_text.exit_code == 1 and "is a directory, and one text is written to a file" in one_text.stderr

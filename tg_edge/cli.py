@@ -76,8 +76,9 @@ def main() -> None:
 @click.option("inputs", "-i", "--input", multiple=True, type=click.Path(path_type=Path),
               help="A file or directory to translate (UTF-8); repeat for several. Directories are "
                    "searched for files of a known format.")
-@click.option("output_path", "-o", "--output", type=click.Path(path_type=Path),
-              help="Output file, or directory for several inputs (written atomically) [default: stdout].")
+@click.option("output_path", "-o", "--output", type=click.Path(),
+              help="Output file, or directory for several inputs or one ending in / (written atomically) "
+                   "[default: stdout].")
 @click.option("format_", "-f", "--format", type=click.Choice(list(FORMATS)),
               help="Format of every input [default: by extension; unknown extensions are plain text].")
 @click.option("--fields", metavar="NAMES",
@@ -115,7 +116,7 @@ def translate(
     source: str,
     target: str,
     inputs: tuple[Path, ...],
-    output_path: Path | None,
+    output_path: str | None,  # a string: a trailing / (a directory) survives
     format_: str | None,
     fields: str | None,
     resume: bool,
@@ -166,6 +167,7 @@ def translate(
         return
     # a command-line argument gets a terminal-friendly newline
     content_end = "\n" if text is not None and not content.endswith("\n") and output_path is None else ""
+    _output_file(output_path)  # -o naming a directory is refused before a model loads
 
     from .translator import Translator
 
@@ -194,7 +196,7 @@ def translate(
                    err=True)
 
 
-def _emit_translation(result, translator, json_: bool, content_end: str, output_path: Path | None) -> None:  # noqa: ANN001
+def _emit_translation(result, translator, json_: bool, content_end: str, output_path: str | None) -> None:  # noqa: ANN001
     if json_:
         _emit(json.dumps(_result_json(result, translator), ensure_ascii=False, indent=2) + "\n", output_path)
     else:
@@ -212,7 +214,7 @@ def _names_a_file(text: str) -> bool:
         return False
 
 
-def _translate_files(inputs: tuple[Path, ...], output_path: Path | None, source: object, target: object, *,
+def _translate_files(inputs: tuple[Path, ...], output_path: str | None, source: object, target: object, *,
                      format_: str | None, fields: str | None, resume: bool, skip_bad: bool, batch: int | None,
                      progress: bool | None, options: object, translator_args: dict[str, object]) -> None:
     """Files (or stdin with --format) in their formats, through tg_edge.jobs; a summary on stderr."""
@@ -229,6 +231,7 @@ def _translate_files(inputs: tuple[Path, ...], output_path: Path | None, source:
     if not fields and (format_ == "jsonl" or any(format_for(path, format_) == "jsonl" for path, _ in pairs or [])):
         raise click.UsageError("a JSONL file needs --fields to say which string fields to translate, "
                                "e.g. --fields instruction,output")
+    stdin_out = None if inputs else _output_file(output_path)
     stdin_text = None if inputs else _read_input(None, None)
     sizes = {"chunk_segments": batch, "chunk_records": batch} if batch else {}
     job_options = JobOptions(source=source, target=target, format=format_, fields=fields, resume=resume,
@@ -239,7 +242,7 @@ def _translate_files(inputs: tuple[Path, ...], output_path: Path | None, source:
             if pairs is not None:
                 job.run(pairs)
             else:
-                rendered = job.translate_text(stdin_text, "<stdin>", output_path)
+                rendered = job.translate_text(stdin_text, "<stdin>", stdin_out)
                 if output_path is None:
                     sys.stdout.write(rendered)
                     sys.stdout.flush()
@@ -512,12 +515,25 @@ def _read_input(text: str | None, input_path: Path | None) -> str:
     return decode_utf8(sys.stdin.buffer.read(), "<stdin>")
 
 
-def _emit(text: str, output_path: Path | None) -> None:
-    if output_path is None:
+def _emit(text: str, output_path: str | None) -> None:
+    path = _output_file(output_path)
+    if path is None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    write_atomically(output_path, text)
+    write_atomically(path, text)
+
+
+def _output_file(output_path: str | None) -> Path | None:
+    """-o as the one file a single text is written to; a directory (existing, or written with a trailing /)
+    is refused rather than taken as a file name."""
+    from .jobs import names_directory
+
+    if output_path is None:
+        return None
+    if names_directory(output_path):
+        raise InputError(f"-o {output_path} is a directory, and one text is written to a file: give -o FILE")
+    return Path(output_path)
 
 
 def _result_json(result, translator) -> dict[str, object]:  # noqa: ANN001

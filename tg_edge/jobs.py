@@ -86,12 +86,15 @@ class JobReport:
     seconds: float = 0.0
 
 
-def plan(inputs: Sequence[Path], output: Path | None) -> list[tuple[Path, Path | None]]:
+def plan(inputs: Sequence[Path], output: Path | str | None) -> list[tuple[Path, Path | None]]:
     """Pairs of (input file, output file) for the given files and directories.
 
     A directory's files with a known extension are taken recursively and keep their relative
     paths under ``output``; a single input file with an ``output`` that is not a directory is
-    written to ``output`` itself; no ``output`` means stdout (one input file only).
+    written to ``output`` itself; no ``output`` means stdout (one input file only). An ``output``
+    given as a string ending in ``/`` is a directory, existing or not; several inputs (or a
+    directory) into an ``output`` that is a file, or that looks like one (a known file extension,
+    not an existing directory), is an error rather than a directory of that name.
     """
     if not inputs:
         raise InputError("no input files")
@@ -112,14 +115,33 @@ def plan(inputs: Sequence[Path], output: Path | None) -> list[tuple[Path, Path |
         if not single:
             raise InputError("several inputs need -o/--output DIRECTORY")
         return [(files[0][0], None)]
-    if single and not output.is_dir() and not str(output).endswith(os.sep):
-        pairs = [(files[0][0], output)]
+    directory = names_directory(output)
+    target = Path(output)
+    if single and not directory:
+        pairs = [(files[0][0], target)]
     else:
-        pairs = [(path, output / relative) for path, relative in files]
+        reason = ("-o ending in / names a directory" if single else "several inputs are written to a directory"
+                  if len(inputs) > 1 else "a directory of inputs is written to a directory")
+        _check_output_directory(target, directory, reason)
+        pairs = [(path, target / relative) for path, relative in files]
     for path, out in pairs:
         if out is not None and out.resolve() == path.resolve():
             raise InputError(f"the output {out} would overwrite its input; choose another -o")
     return pairs
+
+
+def names_directory(output: Path | str) -> bool:
+    """Whether ``output`` means a directory: an existing one, or a name written with a trailing ``/``."""
+    return str(output).endswith(("/", os.sep)) or Path(output).is_dir()
+
+
+def _check_output_directory(output: Path, said: bool, reason: str) -> None:
+    """Refuse to make a directory out of a path that is a file or reads as a file name."""
+    if output.exists() and not output.is_dir():
+        raise InputError(f"{output} is a file, and {reason}")
+    if not said and output.suffix.lower() in formats.known_suffixes():
+        raise InputError(f"{output} looks like a file name, and {reason}: write -o {output}/ "
+                         "to make a directory of that name")
 
 
 class FileJob:
