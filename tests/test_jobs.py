@@ -312,3 +312,17 @@ def test_one_file_into_a_directory_written_with_a_slash_and_a_directory_into_a_f
     assert "Traceback" not in refused.output and not (tmp_path / "single.txt").exists()
     one_text = invoke("-o", f"{tmp_path / 'newdir'}/", "Good night.", model=demo_model)
     assert one_text.exit_code == 1 and "is a directory, and one text is written to a file" in one_text.stderr
+
+
+def test_skip_bad_that_skipped_every_file_exits_1(demo_model: Path, tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "d.txt").write_bytes(b"fine\ncaf\xe9\n")
+    (src / "e.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    result = invoke("-i", str(src), "-o", str(tmp_path / "out"), "--skip-bad", model=demo_model)
+    assert result.exit_code == 1, result.output
+    assert f"Skipped: {src / 'd.txt'} is not valid UTF-8" in result.stderr
+    assert "Error: nothing was written: all 2 inputs were skipped (see above)" in result.stderr
+    assert "Traceback" not in result.output
+    one = invoke("-i", str(src / "d.txt"), "-o", str(tmp_path / "d.de.txt"), "--skip-bad", model=demo_model)
+    assert one.exit_code == 1 and "nothing was written: the input was skipped" in one.stderr

@@ -160,16 +160,23 @@ class FileJob:
         self._decoding = replace(options.translation or translator.options, strict=False)
 
     def run(self, pairs: Sequence[tuple[Path, Path | None]], *, stdout: TextIO | None = None) -> JobReport:
+        """Translate every (input, output) pair; with ``skip_bad`` a bad input is reported and passed over,
+        and :class:`InputError` comes at the end when every input was."""
         started = time.perf_counter()
+        finished = 0
         for path, out in pairs:
             try:
                 self.translate_file(path, out, stdout=stdout)
+                finished += 1
             except InputError as exc:
                 if not self.options.skip_bad:
                     raise
                 self.report.skipped.append(str(exc))
                 log.warning("skipped: %s", exc)
         self.report.seconds = time.perf_counter() - started
+        if pairs and not finished:  # --skip-bad skipped them all: that is no success
+            inputs = "the input was" if len(pairs) == 1 else f"all {len(pairs)} inputs were"
+            raise InputError(f"nothing was written: {inputs} skipped (see above)")
         self.check_strict()
         return self.report
 
