@@ -157,3 +157,13 @@ def test_a_line_the_model_answers_with_nothing_keeps_its_source(demo_model: Path
     assert result.exit_code == 0, result.output
     assert result.stdout == "```\nQ:\n"
     assert "came back empty; the source text was kept" in result.stderr
+
+
+def test_translate_help_names_every_file_format() -> None:
+    """--help lists DOCX among the formats a file keeps, and -i does not claim inputs are UTF-8 text only."""
+    result = invoke("translate", "--help")
+    assert result.exit_code == 0
+    help_text = " ".join(result.output.split())
+    assert "(text, Markdown, HTML, SRT, WebVTT, JSONL, DOCX)" in help_text
+    assert "[txt|md|html|srt|vtt|jsonl|docx]" in help_text
+    assert "(UTF-8 text, or DOCX)" in help_text

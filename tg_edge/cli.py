@@ -74,8 +74,8 @@ def main() -> None:
               help="Source language code, e.g. en, or auto to detect it from the text.")
 @click.option("target", "-t", "--target", required=True, help="Target language code, e.g. de.")
 @click.option("inputs", "-i", "--input", multiple=True, type=click.Path(path_type=Path),
-              help="A file or directory to translate (UTF-8); repeat for several. Directories are "
-                   "searched for files of a known format.")
+              help="A file or directory to translate (UTF-8 text, or DOCX); repeat for several. Directories "
+                   "are searched for files of a known format.")
 @click.option("output_path", "-o", "--output", type=click.Path(),
               help="Output file, or directory for several inputs or one ending in / (written atomically) "
                    "[default: stdout].")
