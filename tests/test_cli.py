@@ -167,3 +167,21 @@ def test_translate_help_names_every_file_format() -> None:
     assert "(text, Markdown, HTML, SRT, WebVTT, JSONL, DOCX)" in help_text
     assert "[txt|md|html|srt|vtt|jsonl|docx]" in help_text
     assert "(UTF-8 text, or DOCX)" in help_text
+
+
+MARKDOWN = "# Install\n\nRun these lines:\n\n```sh\n# install\npip install tg-edge\n```\n"
+
+
+@pytest.mark.integration
+def test_markdown_on_stdin_without_format_gets_a_note_and_loses_no_line(demo_model: Path) -> None:
+    base = ["translate", "-s", "en", "-t", "de", "-m", str(demo_model), "--threads", "2"]
+    plain = invoke(*base, input=MARKDOWN)
+    assert plain.exit_code == 0, plain.output
+    assert "stdin looks like Markdown" in plain.stderr and "--format md" in plain.stderr
+    lines = plain.stdout.split("\n")
+    assert len(lines) == len(MARKDOWN.split("\n")) and all(lines[n].strip() for n in (0, 2, 4, 5, 6, 7))
+    assert lines[7] == "```"  # the closing fence came back empty before: now it keeps its source
+    as_markdown = invoke(*base, "--format", "md", input=MARKDOWN)
+    assert as_markdown.exit_code == 0, as_markdown.output
+    assert as_markdown.stdout.endswith("```sh\n# install\npip install tg-edge\n```\n")
+    assert "looks like Markdown" not in as_markdown.stderr

@@ -168,6 +168,8 @@ def translate(
     # a command-line argument gets a terminal-friendly newline
     content_end = "\n" if text is not None and not content.endswith("\n") and output_path is None else ""
     _output_file(output_path)  # -o naming a directory is refused before a model loads
+    if text is None and not inputs:
+        _hint_markdown(content)
 
     from .translator import Translator
 
@@ -201,6 +203,16 @@ def _emit_translation(result, translator, json_: bool, content_end: str, output_
         _emit(json.dumps(_result_json(result, translator), ensure_ascii=False, indent=2) + "\n", output_path)
     else:
         _emit(result.text + content_end, output_path)
+
+
+def _hint_markdown(content: str) -> None:
+    """Plain-text stdin that looks like Markdown gets a note: code lines would be translated as prose."""
+    from .formats import looks_like_markdown
+
+    if looks_like_markdown(content):
+        click.echo("Note: stdin looks like Markdown (a code block, or headings with markup) and is translated "
+                   "as plain text, line by line; add --format md to keep code blocks and markup as they are.",
+                   err=True)
 
 
 def _names_a_file(text: str) -> bool:

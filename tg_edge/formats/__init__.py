@@ -234,6 +234,26 @@ def format_for(path: str | Path | None, explicit: str | None = None) -> str:
     return "txt"
 
 
+_FENCE = re.compile(r"^ {0,3}(?:`{3,}|~{3,})", re.MULTILINE)
+_ATX_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+\S", re.MULTILINE)
+_MARKDOWN_SIGNS = (
+    re.compile(r"^ {0,3}(?:[-*+]|\d{1,9}[.)])[ \t]+\S", re.MULTILINE),  # list item
+    re.compile(r"\[[^\]\n]+\]\([^)\s]+\)"),  # [link](url)
+    re.compile(r"\*\*[^*\n]+\*\*"),  # **bold**
+    re.compile(r"`[^`\n]+`"),  # `inline code`
+    re.compile(r"^ {0,3}\|?[ \t]*:?-{3,}:?[ \t]*\|", re.MULTILINE),  # table delimiter row
+)
+
+
+def looks_like_markdown(text: str) -> bool:
+    """Whether plain ``text`` is most likely Markdown: a fenced code block (an opening and a closing fence),
+    or an ATX heading (``# Title``) together with another sign (a list item, a link, bold, inline code, a
+    table). Conservative: a lone fence or a ``# comment`` line is not enough."""
+    if len(_FENCE.findall(text)) >= 2:
+        return True
+    return bool(_ATX_HEADING.search(text)) and any(sign.search(text) for sign in _MARKDOWN_SIGNS)
+
+
 def read(text: str | bytes, name: str, format_name: str, **options: object) -> Document:
     """Read ``text`` (from file ``name``, for messages) in format ``format_name`` into a :class:`Document`.
 
