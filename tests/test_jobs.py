@@ -326,3 +326,19 @@ def test_skip_bad_that_skipped_every_file_exits_1(demo_model: Path, tmp_path: Pa
     assert "Traceback" not in result.output
     one = invoke("-i", str(src / "d.txt"), "-o", str(tmp_path / "d.de.txt"), "--skip-bad", model=demo_model)
     assert one.exit_code == 1 and "nothing was written: the input was skipped" in one.stderr
+
+
+def test_warnings_for_a_repeated_segment_are_grouped_with_a_count(demo_model: Path, tmp_path: Path) -> None:
+    """40 records, 30 of them the three segments the demo model answers with nothing: one live warning for
+    the call, and one summary line per distinct segment with its count and lines."""
+    texts = [*EMPTY_PRONE, "The red house is on the hill."] * 10
+    data = tmp_path / "data.jsonl"
+    data.write_text("".join(json.dumps({"q": text}) + "\n" for text in texts), encoding="utf-8")
+    result = invoke("-i", str(data), "-o", str(tmp_path / "out.jsonl"), "--fields", "q", model=demo_model)
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("WARNING:")]
+    assert warnings == ["WARNING: 3 of 4 segments came back empty; the source text was kept (segments 1, 2, 3)"]
+    assert "30 segments need a look, 3 distinct (kept the best translation found):" in result.stderr
+    assert (f"  {data}: 'Q:' came back empty; the source text was kept (×10: lines 1, 5, 9, 13, 17, 21, 25, 29, …; "
+            "after 1 attempt)") in result.stderr.splitlines()
+    assert len([line for line in result.stderr.splitlines() if line.startswith(f"  {data}")]) == 3

@@ -273,16 +273,27 @@ def _print_summary(report) -> None:  # noqa: ANN001
                    f"({report.translated} translated, {report.cached} from the cache, "
                    f"{report.resumed} resumed) in {report.seconds:.1f} s.", err=True)
     if report.flagged:
-        click.echo(f"{len(report.flagged)} segments need a look (kept the best translation found):", err=True)
-        for flag in report.flagged[:50]:
-            preview = flag.source if len(flag.source) <= 60 else flag.source[:59] + "…"
-            place = "paragraph" if format_for(flag.path) in BINARY else "line"
-            click.echo(f"  {flag.path}, {place} {flag.line}: {preview!r} {flag.problem} "
-                       f"(after {flag.attempts} attempt{'s' if flag.attempts > 1 else ''})", err=True)
-        if len(report.flagged) > 50:
-            click.echo(f"  … and {len(report.flagged) - 50} more", err=True)
+        groups = report.flagged_groups()
+        distinct = f", {len(groups)} distinct" if len(groups) < len(report.flagged) else ""
+        click.echo(f"{len(report.flagged)} segments need a look{distinct} (kept the best translation found):",
+                   err=True)
+        for group in groups[:50]:
+            click.echo(f"  {_flag_line(group)}", err=True)
+        if len(groups) > 50:
+            click.echo(f"  … and {len(groups) - 50} more", err=True)
     for skipped in report.skipped:
         click.echo(f"Skipped: {skipped}", err=True)
+
+
+def _flag_line(group) -> str:  # noqa: ANN001 - a tg_edge.jobs.FlaggedGroup
+    """One summary line for a suspect segment, or for a repeated one with its count and places."""
+    preview = group.source if len(group.source) <= 60 else group.source[:59] + "…"
+    place = "paragraph" if format_for(group.path) in BINARY else "line"
+    attempts = f"after {group.attempts} attempt{'s' if group.attempts > 1 else ''}"
+    if len(group.lines) == 1:
+        return f"{group.path}, {place} {group.lines[0]}: {preview!r} {group.problem} ({attempts})"
+    shown = ", ".join(str(line) for line in group.lines[:8]) + (", …" if len(group.lines) > 8 else "")
+    return f"{group.path}: {preview!r} {group.problem} (×{len(group.lines)}: {place}s {shown}; {attempts})"
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True}, add_help_option=False)

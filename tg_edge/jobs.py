@@ -72,6 +72,17 @@ class Flagged:
     attempts: int
 
 
+@dataclass(frozen=True)
+class FlaggedGroup:
+    """The flags of one file that name the same text and problem (a repeated segment), with all their lines."""
+
+    path: str
+    source: str
+    problem: str
+    lines: tuple[int, ...]
+    attempts: int
+
+
 @dataclass
 class JobReport:
     """What a job did: files written, segments translated, what was flagged or skipped."""
@@ -84,6 +95,14 @@ class JobReport:
     flagged: list[Flagged] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     seconds: float = 0.0
+
+    def flagged_groups(self) -> list[FlaggedGroup]:
+        """:attr:`flagged` with identical flags of a file together, in order of first appearance."""
+        groups: dict[tuple[str, str, str], list[Flagged]] = {}
+        for flag in self.flagged:
+            groups.setdefault((flag.path, flag.source, flag.problem), []).append(flag)
+        return [FlaggedGroup(path, source, problem, tuple(f.line for f in flags), max(f.attempts for f in flags))
+                for (path, source, problem), flags in groups.items()]
 
 
 def plan(inputs: Sequence[Path], output: Path | str | None) -> list[tuple[Path, Path | None]]:
