@@ -63,9 +63,9 @@ def test_a_paragraph_the_model_garbles_is_split_into_sentences_and_retried_in_on
         calls: list[int] = []
         units = translator._translate_units  # noqa: SLF001 - watch the batches the guard sends
 
-        def watched(batch, source, target):  # noqa: ANN001, ANN202
+        def watched(batch, *args):  # noqa: ANN001, ANN002, ANN202
             calls.append(len(batch))
-            return units(batch, source, target)
+            return units(batch, *args)
 
         translator._translate_units = watched  # noqa: SLF001
         result = translator.translate(paragraph, source="en", target="de")
