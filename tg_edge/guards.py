@@ -15,12 +15,11 @@ back empty keeps its source text, marked ``kept``.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from types import MappingProxyType
 from typing import Protocol
-
-import re
 
 from .segment import Piece, join_pieces, split_finer
 
