@@ -137,3 +137,51 @@ def test_console_script_is_installed() -> None:
     script = Path(sys.executable).parent / "tg-edge"
     proc = subprocess.run([str(script), "--version"], capture_output=True, timeout=60)
     assert proc.returncode == 0 and proc.stdout.startswith(b"tg-edge, version ")
+
+
+def invoke(*args: str, input: str | None = None):  # noqa: ANN201 - click's Result
+    """``tg-edge ARGS`` in-process through click's CliRunner."""
+    from click.testing import CliRunner
+
+    from tg_edge.cli import main
+
+    return CliRunner().invoke(main, list(args), input=input)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_line_the_model_answers_with_nothing_keeps_its_source(demo_model: Path, stream: bool) -> None:
+    """The demo model answers a lone code fence and "Q:" with nothing: the output keeps the source, flagged."""
+    result = invoke("translate", "-s", "en", "-t", "de", "-m", str(demo_model), "--threads", "2",
+                    *(["--stream"] if stream else []), input="```\nQ:\n")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "```\nQ:\n"
+    assert "came back empty; the source text was kept" in result.stderr
+
+
+def test_translate_help_names_every_file_format() -> None:
+    """--help lists DOCX among the formats a file keeps, and -i does not claim inputs are UTF-8 text only."""
+    result = invoke("translate", "--help")
+    assert result.exit_code == 0
+    help_text = " ".join(result.output.split())
+    assert "(text, Markdown, HTML, SRT, WebVTT, JSONL, DOCX)" in help_text
+    assert "[txt|md|html|srt|vtt|jsonl|docx]" in help_text
+    assert "(UTF-8 text, or DOCX)" in help_text
+
+
+MARKDOWN = "# Install\n\nRun these lines:\n\n```sh\n# install\npip install tg-edge\n```\n"
+
+
+@pytest.mark.integration
+def test_markdown_on_stdin_without_format_gets_a_note_and_loses_no_line(demo_model: Path) -> None:
+    base = ["translate", "-s", "en", "-t", "de", "-m", str(demo_model), "--threads", "2"]
+    plain = invoke(*base, input=MARKDOWN)
+    assert plain.exit_code == 0, plain.output
+    assert "stdin looks like Markdown" in plain.stderr and "--format md" in plain.stderr
+    lines = plain.stdout.split("\n")
+    assert len(lines) == len(MARKDOWN.split("\n")) and all(lines[n].strip() for n in (0, 2, 4, 5, 6, 7))
+    assert lines[7] == "```"  # the closing fence came back empty before: now it keeps its source
+    as_markdown = invoke(*base, "--format", "md", input=MARKDOWN)
+    assert as_markdown.exit_code == 0, as_markdown.output
+    assert as_markdown.stdout.endswith("```sh\n# install\npip install tg-edge\n```\n")
+    assert "looks like Markdown" not in as_markdown.stderr

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tg_edge.errors import InputError
-from tg_edge.formats import format_for, read, reflow
+from tg_edge.formats import format_for, looks_like_markdown, read, reflow
 
 SAMPLES = {
     "txt": "  Hello world.  \n\n\tSecond line, indented.\r\nThird line.\n***\n\nno newline at the end",
@@ -205,3 +205,22 @@ def test_format_by_extension_or_explicit(path: str, explicit: str | None, expect
 def test_unknown_explicit_format_lists_the_known_ones() -> None:
     with pytest.raises(InputError, match="choose one of txt, md, html, srt, vtt, jsonl, docx"):
         format_for("x", "pdf")
+
+
+@pytest.mark.parametrize(
+    ("text", "markdown"),
+    [
+        (SAMPLES["md"], True),
+        ("Install it:\n\n```sh\npip install tg-edge\n```\n", True),  # a fenced code block
+        ("~~~\ncode\n~~~\n", True),
+        ("# Usage\n\nRun `tg-edge --help` first.\n", True),  # a heading and inline code
+        ("## Steps\n\n1. Open the box\n2. Plug it in\n", True),  # a heading and a list
+        (SAMPLES["txt"], False),
+        ("```\n", False),  # a lone fence is not a document
+        ("# install\nnpm install\n", False),  # a comment line is not enough
+        ("Our #1 priority is **safety**.\n- Alice\n", False),  # no heading, no fence
+        ("Dear Anna,\n\nthank you for the letter.\n", False),
+    ],
+)
+def test_looks_like_markdown_is_sure_before_it_says_so(text: str, markdown: bool) -> None:
+    assert looks_like_markdown(text) is markdown

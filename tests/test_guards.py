@@ -8,7 +8,8 @@ import pytest
 
 from tg_edge import TranslationOptions, Translator
 from tg_edge.bench.flores import load_flores
-from tg_edge.guards import RATIO_HIGH, RATIO_LOW, check, length_ratio, trim_repetition
+from tg_edge.guards import RATIO_HIGH, RATIO_LOW, check, is_empty, length_ratio, retry, trim_repetition
+from tg_edge.translator import SegmentResult
 
 SOURCE = "The committee said on Monday that the new bridge would open next spring."
 
@@ -62,9 +63,9 @@ def test_a_paragraph_the_model_garbles_is_split_into_sentences_and_retried_in_on
         calls: list[int] = []
         units = translator._translate_units  # noqa: SLF001 - watch the batches the guard sends
 
-        def watched(batch, source, target):  # noqa: ANN001, ANN202
+        def watched(batch, *args):  # noqa: ANN001, ANN002, ANN202
             calls.append(len(batch))
-            return units(batch, source, target)
+            return units(batch, *args)
 
         translator._translate_units = watched  # noqa: SLF001
         result = translator.translate(paragraph, source="en", target="de")
@@ -85,3 +86,54 @@ def test_a_paragraph_the_model_garbles_is_split_into_sentences_and_retried_in_on
 )
 def test_a_looping_output_keeps_one_copy_of_its_repeated_tail(looping: str, kept: str) -> None:
     assert trim_repetition(looping) == kept
+
+
+def _result(unit: str, text: str, stop: str = "newline") -> SegmentResult:
+    return SegmentResult(source=unit, text=text, stop=stop, prompt_tokens=1, new_tokens=1, reused_tokens=0,
+                         seconds=0.0)
+
+
+def _answers(table: dict[str, str]):  # noqa: ANN202
+    """A translate function that answers each unit from ``table`` (``""`` for any other), counting its calls."""
+    calls: list[list[str]] = []
+
+    def translate_units(units: list[str]) -> list[SegmentResult]:
+        calls.append(list(units))
+        return [_result(unit, table.get(unit, "")) for unit in units]
+
+    return translate_units, calls
+
+
+@pytest.mark.parametrize("output", ["", "   ", "…", "-- ?"])
+def test_an_output_without_a_word_of_a_worded_source_counts_as_empty(output: str) -> None:
+    assert is_empty("Name", output) and check("Name", output, "newline", source="en", target="de") == "empty"
+    assert not is_empty("Name", "Name") and not is_empty("---", "***") and not is_empty("", "")
+    assert is_empty("```", "")  # a source without words still must not vanish
+
+
+def test_a_unit_that_stays_empty_keeps_its_source_text_and_says_so() -> None:
+    """Every attempt empty: the result is the source, flagged ``kept``, never less than the user gave."""
+    translate_units, calls = _answers({})
+    units = ["Q:", "```", "Where is the station?"]
+    first = translate_units(units)
+    out = retry(units, first, translate_units, source="en", target="de")
+    assert [r.text for r in out] == units
+    assert [r.guard for r in out] == ["kept"] * 3
+    assert len(calls) == 1  # none of them can be cut finer: no retry batch
+    assert out[0].problem == "came back empty; the source text was kept"
+
+
+def test_a_piece_that_stays_empty_keeps_its_source_inside_the_mended_unit() -> None:
+    """A two-sentence unit comes back empty; retried sentence by sentence, one is translated and the other
+    stays empty: the mended unit holds the translation and the untranslated sentence's source."""
+    unit = "The shop opens at nine. Q: when does it close?"
+    translate_units, _ = _answers({"The shop opens at nine.": "Der Laden öffnet um neun."})
+    out = retry([unit], translate_units([unit]), translate_units, source="en", target="de")
+    assert out[0].text == "Der Laden öffnet um neun. Q: when does it close?"
+    assert out[0].guard == "kept" and out[0].attempts >= 2
+
+
+def test_a_real_translation_is_never_replaced_by_its_source() -> None:
+    translate_units, _ = _answers({"Good morning.": "Guten Morgen."})
+    out = retry(["Good morning."], translate_units(["Good morning."]), translate_units, source="en", target="de")
+    assert out[0].text == "Guten Morgen." and out[0].guard is None

@@ -212,3 +212,133 @@ def test_a_killed_document_job_resumes_from_its_journal(demo_model: Path, tmp_pa
     assert translated[0].startswith("# ") and translated[1] == "" and len(translated) == 2 + 24 + 1
     assert all(line.startswith("- ") and len(line) > 4 for line in translated[2:-1])
     assert not journal.exists()
+
+
+def invoke(*args: str, model: Path):  # noqa: ANN201 - click's Result
+    """``tg-edge translate -s en -t de ARGS`` in-process (click's CliRunner) with the demo model."""
+    from click.testing import CliRunner
+
+    from tg_edge.cli import main
+
+    return CliRunner().invoke(main, ["translate", "-s", "en", "-t", "de", "-m", str(model), "--threads", "2",
+                                     *args])
+
+
+# Segments the demo model answers with nothing (checked on it: before the kept-source rule each of these
+# was written as an empty slot, in every format).
+EMPTY_PRONE = ("Q:", "A:", "B)")
+
+
+def test_segments_the_model_returns_empty_keep_their_source_in_every_format(demo_model: Path, tmp_path: Path) -> None:
+    import docx
+
+    src = tmp_path / "in"
+    src.mkdir()
+    sentence = "The red house is on the hill."
+    (src / "faq.md").write_text("# Q:\n\nA:\n\n- B)\n\n" + sentence + "\n", encoding="utf-8")
+    (src / "faq.html").write_text("<h1>Q:</h1>\n<table><tr><td>A:</td><td>B)</td></tr></table>\n"
+                                  f"<p>{sentence}</p>\n", encoding="utf-8")
+    (src / "faq.srt").write_text("".join(f"{n}\n00:00:0{n},000 --> 00:00:0{n},500\n{text}\n\n"
+                                         for n, text in enumerate([*EMPTY_PRONE, sentence], start=1)),
+                                 encoding="utf-8")
+    (src / "faq.jsonl").write_text("".join(json.dumps({"q": text}) + "\n" for text in [*EMPTY_PRONE, sentence]),
+                                   encoding="utf-8")
+    word = docx.Document()
+    table = word.add_table(rows=1, cols=3)
+    for column, text in enumerate(EMPTY_PRONE):
+        table.cell(0, column).text = text
+    word.add_paragraph(sentence)
+    word.save(src / "faq.docx")
+    out = tmp_path / "out"
+    result = invoke("-i", str(src), "-o", str(out), "--fields", "q", model=demo_model)
+    assert result.exit_code == 0, result.output
+    for name in ("faq.md", "faq.html", "faq.srt", "faq.docx"):
+        kind = name.split(".")[1]
+        before = read((src / name).read_bytes() if kind == "docx" else (src / name).read_text(encoding="utf-8"),
+                      name, kind)
+        after = read((out / name).read_bytes() if kind == "docx" else (out / name).read_text(encoding="utf-8"),
+                     name, kind)
+        # A slot written empty would hold no segment: every slot is still there and holds text.
+        assert len(after.segments) == len(before.segments) == 4, (name, [s.text for s in after.segments])
+        assert all(s.text.strip() for s in after.segments), name
+        assert [s.text for s in after.segments][:3] == list(EMPTY_PRONE), name  # kept, not dropped
+    records = [json.loads(line)["q"] for line in (out / "faq.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert records[:3] == list(EMPTY_PRONE) and records[3].strip()
+    assert "came back empty; the source text was kept" in result.stderr
+
+
+def test_an_output_ending_in_a_slash_is_a_directory_and_a_file_name_is_not_made_one(tmp_path: Path) -> None:
+    """plan() on real files: -o newdir/ is a directory (made when needed), -o single.txt for a directory of
+    inputs or several inputs is an error, not a directory called single.txt."""
+    from tg_edge.errors import InputError
+    from tg_edge.jobs import plan
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("One.\n", encoding="utf-8")
+    (docs / "b.md").write_text("# Two\n", encoding="utf-8")
+    one = docs / "a.txt"
+    assert plan([one], f"{tmp_path / 'newdir'}/") == [(one, tmp_path / "newdir" / "a.txt")]
+    assert plan([one], str(tmp_path / "newdir")) == [(one, tmp_path / "newdir")]  # no slash: a file name
+    assert plan([one], tmp_path / "single.txt") == [(one, tmp_path / "single.txt")]
+    assert plan([docs], tmp_path / "out") == [(docs / "a.txt", tmp_path / "out/a.txt"),
+                                               (docs / "b.md", tmp_path / "out/b.md")]
+    assert plan([docs], f"{tmp_path / 'out.md'}/")[0][1] == tmp_path / "out.md/a.txt"  # said so: a directory
+    with pytest.raises(InputError, match=r"single\.txt looks like a file name, and a directory of inputs is "
+                                         r"written to a directory: write -o .*single\.txt/"):
+        plan([docs], tmp_path / "single.txt")
+    with pytest.raises(InputError, match=r"out\.md looks like a file name, and several inputs"):
+        plan([docs / "a.txt", docs / "b.md"], tmp_path / "out.md")
+    (tmp_path / "taken").write_text("a file\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"taken is a file, and several inputs"):
+        plan([docs / "a.txt", docs / "b.md"], tmp_path / "taken")
+    with pytest.raises(InputError, match=r"taken is a file, and -o ending in / names a directory"):
+        plan([one], f"{tmp_path / 'taken'}/")
+    assert not (tmp_path / "single.txt").exists() and not (tmp_path / "out.md").exists()
+
+
+def test_one_file_into_a_directory_written_with_a_slash_and_a_directory_into_a_file_name(
+        demo_model: Path, tmp_path: Path) -> None:
+    src = tmp_path / "file.txt"
+    src.write_text("Good morning.\n", encoding="utf-8")
+    made = invoke("-i", str(src), "-o", f"{tmp_path / 'newdir'}/", model=demo_model)
+    assert made.exit_code == 0, made.output
+    assert (tmp_path / "newdir").is_dir() and (tmp_path / "newdir/file.txt").read_text(encoding="utf-8").strip()
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("Good night.\n", encoding="utf-8")
+    refused = invoke("-i", str(docs), "-o", str(tmp_path / "single.txt"), model=demo_model)
+    assert refused.exit_code == 1 and "single.txt looks like a file name" in refused.stderr
+    assert "Traceback" not in refused.output and not (tmp_path / "single.txt").exists()
+    one_text = invoke("-o", f"{tmp_path / 'newdir'}/", "Good night.", model=demo_model)
+    assert one_text.exit_code == 1 and "is a directory, and one text is written to a file" in one_text.stderr
+
+
+def test_skip_bad_that_skipped_every_file_exits_1(demo_model: Path, tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "d.txt").write_bytes(b"fine\ncaf\xe9\n")
+    (src / "e.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    result = invoke("-i", str(src), "-o", str(tmp_path / "out"), "--skip-bad", model=demo_model)
+    assert result.exit_code == 1, result.output
+    assert f"Skipped: {src / 'd.txt'} is not valid UTF-8" in result.stderr
+    assert "Error: nothing was written: all 2 inputs were skipped (see above)" in result.stderr
+    assert "Traceback" not in result.output
+    one = invoke("-i", str(src / "d.txt"), "-o", str(tmp_path / "d.de.txt"), "--skip-bad", model=demo_model)
+    assert one.exit_code == 1 and "nothing was written: the input was skipped" in one.stderr
+
+
+def test_warnings_for_a_repeated_segment_are_grouped_with_a_count(demo_model: Path, tmp_path: Path) -> None:
+    """40 records, 30 of them the three segments the demo model answers with nothing: one live warning for
+    the call, and one summary line per distinct segment with its count and lines."""
+    texts = [*EMPTY_PRONE, "The red house is on the hill."] * 10
+    data = tmp_path / "data.jsonl"
+    data.write_text("".join(json.dumps({"q": text}) + "\n" for text in texts), encoding="utf-8")
+    result = invoke("-i", str(data), "-o", str(tmp_path / "out.jsonl"), "--fields", "q", model=demo_model)
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("WARNING:")]
+    assert warnings == ["WARNING: 3 of 4 segments came back empty; the source text was kept (segments 1, 2, 3)"]
+    assert "30 segments need a look, 3 distinct (kept the best translation found):" in result.stderr
+    assert (f"  {data}: 'Q:' came back empty; the source text was kept (×10: lines 1, 5, 9, 13, 17, 21, 25, 29, …; "
+            "after 1 attempt)") in result.stderr.splitlines()
+    assert len([line for line in result.stderr.splitlines() if line.startswith(f"  {data}")]) == 3

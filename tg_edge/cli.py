@@ -74,10 +74,11 @@ def main() -> None:
               help="Source language code, e.g. en, or auto to detect it from the text.")
 @click.option("target", "-t", "--target", required=True, help="Target language code, e.g. de.")
 @click.option("inputs", "-i", "--input", multiple=True, type=click.Path(path_type=Path),
-              help="A file or directory to translate (UTF-8); repeat for several. Directories are "
-                   "searched for files of a known format.")
-@click.option("output_path", "-o", "--output", type=click.Path(path_type=Path),
-              help="Output file, or directory for several inputs (written atomically) [default: stdout].")
+              help="A file or directory to translate (UTF-8 text, or DOCX); repeat for several. Directories "
+                   "are searched for files of a known format.")
+@click.option("output_path", "-o", "--output", type=click.Path(),
+              help="Output file, or directory for several inputs or one ending in / (written atomically) "
+                   "[default: stdout].")
 @click.option("format_", "-f", "--format", type=click.Choice(list(FORMATS)),
               help="Format of every input [default: by extension; unknown extensions are plain text].")
 @click.option("--fields", metavar="NAMES",
@@ -115,7 +116,7 @@ def translate(
     source: str,
     target: str,
     inputs: tuple[Path, ...],
-    output_path: Path | None,
+    output_path: str | None,  # a string: a trailing / (a directory) survives
     format_: str | None,
     fields: str | None,
     resume: bool,
@@ -166,6 +167,9 @@ def translate(
         return
     # a command-line argument gets a terminal-friendly newline
     content_end = "\n" if text is not None and not content.endswith("\n") and output_path is None else ""
+    _output_file(output_path)  # -o naming a directory is refused before a model loads
+    if text is None and not inputs:
+        _hint_markdown(content)
 
     from .translator import Translator
 
@@ -194,11 +198,21 @@ def translate(
                    err=True)
 
 
-def _emit_translation(result, translator, json_: bool, content_end: str, output_path: Path | None) -> None:  # noqa: ANN001
+def _emit_translation(result, translator, json_: bool, content_end: str, output_path: str | None) -> None:  # noqa: ANN001
     if json_:
         _emit(json.dumps(_result_json(result, translator), ensure_ascii=False, indent=2) + "\n", output_path)
     else:
         _emit(result.text + content_end, output_path)
+
+
+def _hint_markdown(content: str) -> None:
+    """Plain-text stdin that looks like Markdown gets a note: code lines would be translated as prose."""
+    from .formats import looks_like_markdown
+
+    if looks_like_markdown(content):
+        click.echo("Note: stdin looks like Markdown (a code block, or headings with markup) and is translated "
+                   "as plain text, line by line; add --format md to keep code blocks and markup as they are.",
+                   err=True)
 
 
 def _names_a_file(text: str) -> bool:
@@ -212,7 +226,7 @@ def _names_a_file(text: str) -> bool:
         return False
 
 
-def _translate_files(inputs: tuple[Path, ...], output_path: Path | None, source: object, target: object, *,
+def _translate_files(inputs: tuple[Path, ...], output_path: str | None, source: object, target: object, *,
                      format_: str | None, fields: str | None, resume: bool, skip_bad: bool, batch: int | None,
                      progress: bool | None, options: object, translator_args: dict[str, object]) -> None:
     """Files (or stdin with --format) in their formats, through tg_edge.jobs; a summary on stderr."""
@@ -229,6 +243,7 @@ def _translate_files(inputs: tuple[Path, ...], output_path: Path | None, source:
     if not fields and (format_ == "jsonl" or any(format_for(path, format_) == "jsonl" for path, _ in pairs or [])):
         raise click.UsageError("a JSONL file needs --fields to say which string fields to translate, "
                                "e.g. --fields instruction,output")
+    stdin_out = None if inputs else _output_file(output_path)
     stdin_text = None if inputs else _read_input(None, None)
     sizes = {"chunk_segments": batch, "chunk_records": batch} if batch else {}
     job_options = JobOptions(source=source, target=target, format=format_, fields=fields, resume=resume,
@@ -239,7 +254,7 @@ def _translate_files(inputs: tuple[Path, ...], output_path: Path | None, source:
             if pairs is not None:
                 job.run(pairs)
             else:
-                rendered = job.translate_text(stdin_text, "<stdin>", output_path)
+                rendered = job.translate_text(stdin_text, "<stdin>", stdin_out)
                 if output_path is None:
                     sys.stdout.write(rendered)
                     sys.stdout.flush()
@@ -258,16 +273,27 @@ def _print_summary(report) -> None:  # noqa: ANN001
                    f"({report.translated} translated, {report.cached} from the cache, "
                    f"{report.resumed} resumed) in {report.seconds:.1f} s.", err=True)
     if report.flagged:
-        click.echo(f"{len(report.flagged)} segments need a look (kept the best translation found):", err=True)
-        for flag in report.flagged[:50]:
-            preview = flag.source if len(flag.source) <= 60 else flag.source[:59] + "…"
-            place = "paragraph" if format_for(flag.path) in BINARY else "line"
-            click.echo(f"  {flag.path}, {place} {flag.line}: {preview!r} {flag.problem} "
-                       f"(after {flag.attempts} attempt{'s' if flag.attempts > 1 else ''})", err=True)
-        if len(report.flagged) > 50:
-            click.echo(f"  … and {len(report.flagged) - 50} more", err=True)
+        groups = report.flagged_groups()
+        distinct = f", {len(groups)} distinct" if len(groups) < len(report.flagged) else ""
+        click.echo(f"{len(report.flagged)} segments need a look{distinct} (kept the best translation found):",
+                   err=True)
+        for group in groups[:50]:
+            click.echo(f"  {_flag_line(group)}", err=True)
+        if len(groups) > 50:
+            click.echo(f"  … and {len(groups) - 50} more", err=True)
     for skipped in report.skipped:
         click.echo(f"Skipped: {skipped}", err=True)
+
+
+def _flag_line(group) -> str:  # noqa: ANN001 - a tg_edge.jobs.FlaggedGroup
+    """One summary line for a suspect segment, or for a repeated one with its count and places."""
+    preview = group.source if len(group.source) <= 60 else group.source[:59] + "…"
+    place = "paragraph" if format_for(group.path) in BINARY else "line"
+    attempts = f"after {group.attempts} attempt{'s' if group.attempts > 1 else ''}"
+    if len(group.lines) == 1:
+        return f"{group.path}, {place} {group.lines[0]}: {preview!r} {group.problem} ({attempts})"
+    shown = ", ".join(str(line) for line in group.lines[:8]) + (", …" if len(group.lines) > 8 else "")
+    return f"{group.path}: {preview!r} {group.problem} (×{len(group.lines)}: {place}s {shown}; {attempts})"
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True}, add_help_option=False)
@@ -514,12 +540,25 @@ def _read_input(text: str | None, input_path: Path | None) -> str:
     return decode_utf8(sys.stdin.buffer.read(), "<stdin>")
 
 
-def _emit(text: str, output_path: Path | None) -> None:
-    if output_path is None:
+def _emit(text: str, output_path: str | None) -> None:
+    path = _output_file(output_path)
+    if path is None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    write_atomically(output_path, text)
+    write_atomically(path, text)
+
+
+def _output_file(output_path: str | None) -> Path | None:
+    """-o as the one file a single text is written to; a directory (existing, or written with a trailing /)
+    is refused rather than taken as a file name."""
+    from .jobs import names_directory
+
+    if output_path is None:
+        return None
+    if names_directory(output_path):
+        raise InputError(f"-o {output_path} is a directory, and one text is written to a file: give -o FILE")
+    return Path(output_path)
 
 
 def _result_json(result, translator) -> dict[str, object]:  # noqa: ANN001

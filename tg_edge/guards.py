@@ -1,16 +1,21 @@
 """Guards on every segment's output, and the split-and-retry that tries to mend a bad one.
 
 A segment's output is suspect when decoding stopped at the token limit (``length``) or on a
-loop (``loop``), when it came back empty (``empty``), or when its length is far outside what
-the language pair usually gives (``ratio``: a part is probably missing or repeated). A suspect
-unit is cut finer (sentences, then clauses, then words) and its pieces are translated again,
-all suspect units of a call together in one batch per level; the better of the two outputs is
-kept, and one still suspect carries its finding so the caller can report it.
+loop (``loop``), when it came back empty or without a single word of the source's (``empty``),
+or when its length is far outside what the language pair usually gives (``ratio``: a part is
+probably missing or repeated). A suspect unit is cut finer (sentences, then clauses, then words)
+and its pieces are translated again, all suspect units of a call together in one batch per
+level; the better of the two outputs is kept, and one still suspect carries its finding so the
+caller can report it.
+
+Nothing is ever written shorter than the user gave: a unit (or piece) whose every attempt came
+back empty keeps its source text, marked ``kept``.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from types import MappingProxyType
@@ -35,9 +40,11 @@ RATIO_HIGH = 2.6
 MIN_RATIO_CHARS = 24
 MAX_DEPTH = 3
 
-PROBLEMS = ("empty", "length", "loop", "ratio")
+PROBLEMS = ("empty", "length", "loop", "ratio", "kept")
+"""``kept``: every attempt came back empty, so the output is the source text itself."""
 # Which finding is worse when two outputs of one unit must be compared (later is worse).
-_SEVERITY = {None: 0, "ratio": 1, "loop": 2, "length": 3, "empty": 4}
+_SEVERITY = {None: 0, "ratio": 1, "loop": 2, "length": 3, "kept": 4, "empty": 5}
+_WORD = re.compile(r"\w")
 
 
 class Result(Protocol):
@@ -69,7 +76,7 @@ def length_ratio(source_text: str, output: str, source: str, target: str) -> flo
 
 def check(source_text: str, output: str, stop: str, *, source: str, target: str) -> str | None:
     """The guard's finding for one segment's output (one of :data:`PROBLEMS`), or ``None`` when it looks whole."""
-    if source_text.strip() and not output.strip():
+    if is_empty(source_text, output):
         return "empty"
     if stop in ("length", "loop"):
         return stop
@@ -78,6 +85,21 @@ def check(source_text: str, output: str, stop: str, *, source: str, target: str)
         if not RATIO_LOW <= ratio <= RATIO_HIGH:
             return "ratio"
     return None
+
+
+def is_empty(source_text: str, output: str) -> bool:
+    """Whether ``output`` gives less than no translation: nothing for a non-empty source, or not one
+    word (letter or digit) where the source has some."""
+    if not source_text.strip():
+        return False
+    return not output.strip() or (_WORD.search(source_text) is not None and _WORD.search(output) is None)
+
+
+def keep_source(unit: str, result: Result) -> Result:
+    """``result``, or when its output is empty (see :func:`is_empty`) the unit's own text, marked ``kept``."""
+    if not is_empty(unit, result.text):
+        return result
+    return replace(result, text=unit.strip(), guard="kept")
 
 
 def retry(
@@ -94,7 +116,8 @@ def retry(
     ``translate_units`` is called once per level with the pieces of every suspect unit, so a
     batching engine decodes them together. Each returned result is the better of the first
     output and the mended one; a result still suspect has ``guard`` set to its finding and
-    ``attempts`` counting the tries.
+    ``attempts`` counting the tries. One whose every try came back empty keeps its unit's text
+    (``guard="kept"``): the caller never writes less than it was given.
     """
     out = list(results)
     findings = [check(u, r.text, r.stop, source=source, target=target) for u, r in zip(units, results)]
@@ -111,13 +134,13 @@ def retry(
         first = replace(out[i], guard=findings[i], text=trim_repetition(out[i].text) if findings[i] == "loop"
                         else out[i].text)
         if i not in plans:
-            out[i] = first
+            out[i] = keep_source(units[i], first)
             continue
         mine = [next(sub_results) for p in plans[i] if p.translate]
         mended = _combine(units[i], plans[i], mine, source=source, target=target)
         attempts = max(first.attempts, mended.attempts)
         best = mended if _better(mended, first, units[i], source, target) else first
-        out[i] = replace(best, attempts=attempts)
+        out[i] = keep_source(units[i], replace(best, attempts=attempts))
     return out
 
 

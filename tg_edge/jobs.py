@@ -72,6 +72,17 @@ class Flagged:
     attempts: int
 
 
+@dataclass(frozen=True)
+class FlaggedGroup:
+    """The flags of one file that name the same text and problem (a repeated segment), with all their lines."""
+
+    path: str
+    source: str
+    problem: str
+    lines: tuple[int, ...]
+    attempts: int
+
+
 @dataclass
 class JobReport:
     """What a job did: files written, segments translated, what was flagged or skipped."""
@@ -85,13 +96,24 @@ class JobReport:
     skipped: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
+    def flagged_groups(self) -> list[FlaggedGroup]:
+        """:attr:`flagged` with identical flags of a file together, in order of first appearance."""
+        groups: dict[tuple[str, str, str], list[Flagged]] = {}
+        for flag in self.flagged:
+            groups.setdefault((flag.path, flag.source, flag.problem), []).append(flag)
+        return [FlaggedGroup(path, source, problem, tuple(f.line for f in flags), max(f.attempts for f in flags))
+                for (path, source, problem), flags in groups.items()]
 
-def plan(inputs: Sequence[Path], output: Path | None) -> list[tuple[Path, Path | None]]:
+
+def plan(inputs: Sequence[Path], output: Path | str | None) -> list[tuple[Path, Path | None]]:
     """Pairs of (input file, output file) for the given files and directories.
 
     A directory's files with a known extension are taken recursively and keep their relative
     paths under ``output``; a single input file with an ``output`` that is not a directory is
-    written to ``output`` itself; no ``output`` means stdout (one input file only).
+    written to ``output`` itself; no ``output`` means stdout (one input file only). An ``output``
+    given as a string ending in ``/`` is a directory, existing or not; several inputs (or a
+    directory) into an ``output`` that is a file, or that looks like one (a known file extension,
+    not an existing directory), is an error rather than a directory of that name.
     """
     if not inputs:
         raise InputError("no input files")
@@ -112,14 +134,33 @@ def plan(inputs: Sequence[Path], output: Path | None) -> list[tuple[Path, Path |
         if not single:
             raise InputError("several inputs need -o/--output DIRECTORY")
         return [(files[0][0], None)]
-    if single and not output.is_dir() and not str(output).endswith(os.sep):
-        pairs = [(files[0][0], output)]
+    directory = names_directory(output)
+    target = Path(output)
+    if single and not directory:
+        pairs = [(files[0][0], target)]
     else:
-        pairs = [(path, output / relative) for path, relative in files]
+        reason = ("-o ending in / names a directory" if single else "several inputs are written to a directory"
+                  if len(inputs) > 1 else "a directory of inputs is written to a directory")
+        _check_output_directory(target, directory, reason)
+        pairs = [(path, target / relative) for path, relative in files]
     for path, out in pairs:
         if out is not None and out.resolve() == path.resolve():
             raise InputError(f"the output {out} would overwrite its input; choose another -o")
     return pairs
+
+
+def names_directory(output: Path | str) -> bool:
+    """Whether ``output`` means a directory: an existing one, or a name written with a trailing ``/``."""
+    return str(output).endswith(("/", os.sep)) or Path(output).is_dir()
+
+
+def _check_output_directory(output: Path, said: bool, reason: str) -> None:
+    """Refuse to make a directory out of a path that is a file or reads as a file name."""
+    if output.exists() and not output.is_dir():
+        raise InputError(f"{output} is a file, and {reason}")
+    if not said and output.suffix.lower() in formats.known_suffixes():
+        raise InputError(f"{output} looks like a file name, and {reason}: write -o {output}/ "
+                         "to make a directory of that name")
 
 
 class FileJob:
@@ -138,16 +179,23 @@ class FileJob:
         self._decoding = replace(options.translation or translator.options, strict=False)
 
     def run(self, pairs: Sequence[tuple[Path, Path | None]], *, stdout: TextIO | None = None) -> JobReport:
+        """Translate every (input, output) pair; with ``skip_bad`` a bad input is reported and passed over,
+        and :class:`InputError` comes at the end when every input was."""
         started = time.perf_counter()
+        finished = 0
         for path, out in pairs:
             try:
                 self.translate_file(path, out, stdout=stdout)
+                finished += 1
             except InputError as exc:
                 if not self.options.skip_bad:
                     raise
                 self.report.skipped.append(str(exc))
                 log.warning("skipped: %s", exc)
         self.report.seconds = time.perf_counter() - started
+        if pairs and not finished:  # --skip-bad skipped them all: that is no success
+            inputs = "the input was" if len(pairs) == 1 else f"all {len(pairs)} inputs were"
+            raise InputError(f"nothing was written: {inputs} skipped (see above)")
         self.check_strict()
         return self.report
 

@@ -45,6 +45,7 @@ _PROBLEMS = {
     "loop": "stopped by the repetition guard (the model was looping)",
     "empty": "came back empty",
     "ratio": "has a length far outside the usual for this language pair (a part may be missing or repeated)",
+    "kept": "came back empty; the source text was kept",
 }
 
 
@@ -222,6 +223,7 @@ class Translator:
         for pieces in split:
             mine = [next(results) for piece in pieces if piece.translate]
             translations.append(self._assemble(pieces, mine, src, tgt, options, seconds, detected))
+        _log_problems(translations)
         _check_strict(translations, options)
         return translations
 
@@ -318,13 +320,21 @@ class Translator:
                     yield piece.text
                     continue
                 job = jobs[len(results)]
-                yield from _trimmed(job.pieces())
-                results.append(_segment_result(piece.text, job.result()))
+                streamed = False
+                for chunk in _trimmed(job.pieces()):
+                    streamed = True
+                    yield chunk
+                result = _segment_result(piece.text, job.result())
+                if not streamed:  # nothing came: the source text stands in (see guards.keep_source)
+                    result = guards.keep_source(piece.text, result)
+                    yield result.text
+                results.append(result)
         finally:
             for job in jobs:
                 job.cancel()  # a stream abandoned half-way frees its sequences
         translation = self._assemble(pieces, results, source, target, options, time.perf_counter() - started,
                                      detected)
+        _log_problems([translation])
         _check_strict([translation], options)
         return translation
 
@@ -332,8 +342,8 @@ class Translator:
         self, pieces: list[Piece], results: list[SegmentResult], source: Language, target: Language,
         options: TranslationOptions, seconds: float, detected: Detection | None,
     ) -> Translation:
-        """Put the segments' translations back into the skeleton; log (never the text of) any problem."""
-        translation = Translation(
+        """Put the segments' translations back into the skeleton."""
+        return Translation(
             text=join_pieces(pieces, (r.text for r in results)),
             source=source,
             target=target,
@@ -343,10 +353,6 @@ class Translator:
             seconds=seconds,
             detected=detected,
         )
-        for number, segment in enumerate(translation.segments, start=1):
-            if segment.problem:  # user text stays out of the log: only where and what
-                log.warning("segment %d of %d %s", number, len(results), segment.problem)
-        return translation
 
     def _split(self, text: str, source: Language, options: TranslationOptions) -> list[Piece]:
         unit = options.unit
@@ -412,6 +418,22 @@ def accepted_language(language: LanguageLike, profile: str | None = None) -> Lan
     if isinstance(language, Language):
         return language
     return resolve_language(language)
+
+
+def _log_problems(translations: Sequence[Translation]) -> None:
+    """One warning per kind of problem in a call, however many segments share it: where and what, never
+    the text (segments are numbered across the call's texts)."""
+    found: dict[str, list[int]] = {}
+    segments = [segment for translation in translations for segment in translation.segments]
+    for number, segment in enumerate(segments, start=1):
+        if segment.problem:
+            found.setdefault(segment.problem, []).append(number)
+    for problem, numbers in found.items():
+        if len(numbers) == 1:
+            log.warning("segment %d of %d %s", numbers[0], len(segments), problem)
+        else:
+            shown = ", ".join(map(str, numbers[:8])) + (", …" if len(numbers) > 8 else "")
+            log.warning("%d of %d segments %s (segments %s)", len(numbers), len(segments), problem, shown)
 
 
 def _check_strict(translations: Sequence[Translation], options: TranslationOptions) -> None:

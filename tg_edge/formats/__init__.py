@@ -61,7 +61,11 @@ class Document:
     segments: list[Segment] = field(default_factory=list)
 
     def render(self, translations: Sequence[str]) -> str:
-        """The document with each segment replaced by its translation (an unchanged one keeps its bytes)."""
+        """The document with each segment replaced by its translation (an unchanged one keeps its bytes).
+
+        An empty translation also keeps the segment's bytes: a slot is never written emptier than it was
+        (the guards flag and replace empty outputs before; this holds for any caller).
+        """
         if len(translations) != len(self.segments):
             raise ValueError(f"{len(translations)} translations for {len(self.segments)} segments")
         out = []
@@ -70,7 +74,8 @@ class Document:
                 out.append(part)
             else:
                 translation = translations[part.index]
-                out.append(part.raw if translation == self.segments[part.index].text else part.fill(translation))
+                unchanged = translation == self.segments[part.index].text or not translation.strip()
+                out.append(part.raw if unchanged else part.fill(translation))
         return "".join(out)
 
     @property
@@ -227,6 +232,26 @@ def format_for(path: str | Path | None, explicit: str | None = None) -> str:
         if suffix in suffixes:
             return name
     return "txt"
+
+
+_FENCE = re.compile(r"^ {0,3}(?:`{3,}|~{3,})", re.MULTILINE)
+_ATX_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+\S", re.MULTILINE)
+_MARKDOWN_SIGNS = (
+    re.compile(r"^ {0,3}(?:[-*+]|\d{1,9}[.)])[ \t]+\S", re.MULTILINE),  # list item
+    re.compile(r"\[[^\]\n]+\]\([^)\s]+\)"),  # [link](url)
+    re.compile(r"\*\*[^*\n]+\*\*"),  # **bold**
+    re.compile(r"`[^`\n]+`"),  # `inline code`
+    re.compile(r"^ {0,3}\|?[ \t]*:?-{3,}:?[ \t]*\|", re.MULTILINE),  # table delimiter row
+)
+
+
+def looks_like_markdown(text: str) -> bool:
+    """Whether plain ``text`` is most likely Markdown: a fenced code block (an opening and a closing fence),
+    or an ATX heading (``# Title``) together with another sign (a list item, a link, bold, inline code, a
+    table). Conservative: a lone fence or a ``# comment`` line is not enough."""
+    if len(_FENCE.findall(text)) >= 2:
+        return True
+    return bool(_ATX_HEADING.search(text)) and any(sign.search(text) for sign in _MARKDOWN_SIGNS)
 
 
 def read(text: str | bytes, name: str, format_name: str, **options: object) -> Document:
