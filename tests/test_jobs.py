@@ -154,7 +154,7 @@ def test_jsonl_without_fields_and_several_inputs_without_a_directory_are_usage_e
     data = tmp_path / "d.jsonl"
     data.write_text('{"a": "b"}\n', encoding="utf-8")
     proc = translate("-i", str(data), "-o", str(tmp_path / "o.jsonl"), model=demo_model)
-    assert proc.returncode == 1 and b"needs --fields" in proc.stderr
+    assert proc.returncode == 2 and b"needs --fields" in proc.stderr
     proc = translate("-i", str(data), "-i", str(data), model=demo_model)
     assert proc.returncode == 1 and b"several inputs need -o/--output DIRECTORY" in proc.stderr
     proc = translate("-i", str(data), "-o", str(data), "--fields", "a", model=demo_model)

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tg_edge.translator import accepted_language
 from click.testing import CliRunner
 
 from tg_edge.cli import main
@@ -24,10 +26,15 @@ class Unreachable:
     """Stands where a translator would; the requests under test must never get that far."""
 
     model_path = Path("none.gguf")
-    profile = "none"
+    profile = "fewshot"
+
+    def language(self, language: object) -> object:
+        return accepted_language(language, self.profile)  # checking a language is no translation
 
     def translate_many(self, *args: object, **kwargs: object) -> list:
         raise AssertionError("the request reached the translator")
+
+    translate_documents = translate_many
 
 
 @pytest.fixture(scope="module")

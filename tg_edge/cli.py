@@ -140,7 +140,7 @@ def translate(
     (text, Markdown, HTML, SRT, WebVTT, JSONL, DOCX): only the text is translated, the markup,
     timestamps and untranslated fields stay byte for byte.
     """
-    from .translator import AUTO, TranslationOptions, accepted_language, is_auto
+    from .translator import AUTO, TranslationOptions, accepted_language, detect_source, is_auto
 
     # Every usage error and each language, resolved once here, before a model is loaded.
     src = AUTO if is_auto(source) else accepted_language(source)
@@ -170,6 +170,8 @@ def translate(
     _output_file(output_path)  # -o naming a directory is refused before a model loads
     if text is None and not inputs:
         _hint_markdown(content)
+    if src == AUTO:
+        detect_source([content])  # text whose language cannot be told is refused before a model loads
 
     from .translator import Translator
 

@@ -300,9 +300,7 @@ class Translator:
         tgt = self.language(target)
         if not is_auto(source):
             return self.language(source), tgt, None
-        from .detect import detect_language
-
-        detected = detect_language(detection_sample(texts))
+        detected = detect_source(texts)
         log.info("detected source language %s (%s), confidence %.2f",
                  detected.language.name, detected.language.code, detected.confidence)
         return self.language(detected.language), tgt, detected
@@ -410,6 +408,14 @@ def translate(text: str, *, source: LanguageLike, target: LanguageLike,
 def is_auto(source: LanguageLike) -> bool:
     """Whether ``source`` asks for detection."""
     return isinstance(source, str) and source.strip().lower() == AUTO
+
+
+def detect_source(texts: Sequence[str]) -> Detection:
+    """What ``source="auto"`` means for ``texts``: the language of their first few thousand characters
+    together; :class:`DetectionError` when it cannot be told."""
+    from .detect import detect_language
+
+    return detect_language(detection_sample(texts))
 
 
 def accepted_language(language: LanguageLike, profile: str | None = None) -> Language:

@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .. import formats
-from ..detect import Detection, detect_language, detect_languages, warm_up
-from ..languages import Language, resolve_language, supported_languages
+from ..detect import Detection, detect_languages, warm_up
+from ..languages import Language, supported_languages
+from ..translator import AUTO
 
 if TYPE_CHECKING:
     from ..translator import Translator
@@ -34,8 +35,9 @@ class TranslationService:
         return self._translator.profile
 
     def language(self, code: str) -> Language:
-        """The language ``code`` names; :class:`~tg_edge.errors.LanguageError` when none."""
-        return resolve_language(code)
+        """The language ``code`` names, as the loaded model's prompt profile accepts it;
+        :class:`~tg_edge.errors.LanguageError` when none."""
+        return self._translator.language(code)
 
     def languages(self) -> list[Language]:
         """Every language the translator takes, each able to translate into every other."""
@@ -48,25 +50,13 @@ class TranslationService:
     def translate_texts(self, texts: Sequence[str], *, source: Language | None,
                         target: Language) -> tuple[list[str], Detection | None]:
         """The translations of ``texts`` in one batch, and the detected source language when ``source`` is None."""
-        language, detected = _source(source, texts)
-        results = self._translator.translate_many(texts, source=language.code, target=target.code)
-        return [result.text for result in results], detected
+        results = self._translator.translate_many(texts, source=source or AUTO, target=target)
+        return [result.text for result in results], results[0].detected if results else None
 
     def translate_documents(self, documents: Sequence[formats.Document], *, source: Language | None,
                             target: Language) -> tuple[list[str | bytes], Detection | None]:
         """Each document rendered back translated (their segments in one batch), and the detected source."""
-        segments = [segment.text for document in documents for segment in document.segments]
-        language, detected = _source(source, segments)
-        translated = self._translator.translate_many(segments, source=language.code, target=target.code) \
-            if segments else []
-        results = iter(translated)
-        rendered = [document.render([next(results).text for _ in document.segments]) for document in documents]
-        return rendered, detected
-
-
-def _source(source: Language | None, texts: Sequence[str]) -> tuple[Language, Detection | None]:
-    """``source``, or the language detected in all ``texts`` together."""
-    if source is not None:
-        return source, None
-    detected = detect_language("\n".join(texts))
-    return detected.language, detected
+        if not any(document.segments for document in documents):
+            return [document.render([]) for document in documents], None
+        results = self._translator.translate_documents(documents, source=source or AUTO, target=target)
+        return [result.rendered for result in results], results[0].detected
