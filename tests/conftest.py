@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -74,8 +75,31 @@ def modules_after_help(args: list[str], watch: tuple[str, ...]) -> list[str]:
     return out.stdout.split()
 
 
+@dataclass(frozen=True)
+class CliRun:
+    """What a command run left: its exit status and its two output streams, as a shell sees them."""
+
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+
+
 def run_cli(*args: str, input: bytes | None = None, env: dict[str, str] | None = None,
-            timeout: float = 300) -> subprocess.CompletedProcess[bytes]:
+            translator: object | None = None, timeout: float = 300) -> CliRun:
+    """Run ``tg-edge ARGS`` in this process with click's CliRunner: stdin, stdout, stderr and the environment
+    as a shell gives them. ``translator``: a loaded model the command uses instead of loading its own."""
+    from click.testing import CliRunner
+
+    from tg_edge.cli import main
+
+    result = CliRunner(env=env).invoke(main, list(args), input=input if input is not None else b"", obj=translator)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception  # a traceback the user would see: the test shows it
+    return CliRun(result.exit_code, result.stdout_bytes, result.stderr_bytes or b"")
+
+
+def spawn_cli(*args: str, input: bytes | None = None, env: dict[str, str] | None = None,
+              timeout: float = 300) -> subprocess.CompletedProcess[bytes]:
     """Run ``python -m tg_edge`` as a real subprocess, the way a user's shell would."""
     full_env = dict(os.environ)
     full_env.update(env or {})

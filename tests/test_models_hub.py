@@ -15,7 +15,7 @@ import pytest
 from tg_edge.errors import ModelError
 from tg_edge.models import find_pulled, resolve_model, split_quant
 
-from .conftest import run_cli
+from .conftest import spawn_cli
 from .hub import HubFile, LocalHub, tiny_gguf
 
 CATALOG_REPO = "mradermacher/translategemma-4b-it-GGUF"  # what the catalog name translategemma-4b pulls from
@@ -50,7 +50,7 @@ def test_pull_resumes_verifies_lists_translates_and_removes(hub: LocalHub, demo_
     hub.drop_after = 64 << 20  # the first download breaks off after 64 MiB
     env = hub_env(hub, isolated_home)
 
-    pulled = run_cli("models", "pull", "translategemma-4b", env=env)
+    pulled = spawn_cli("models", "pull", "translategemma-4b", env=env)
     assert pulled.returncode == 0, pulled.stderr.decode()
     path = Path(pulled.stdout.decode().strip())
     assert path.name == "translategemma-4b-it.Q4_K_M.gguf" and path.is_relative_to(isolated_home / "hf" / "hub")
@@ -61,29 +61,29 @@ def test_pull_resumes_verifies_lists_translates_and_removes(hub: LocalHub, demo_
     stderr = pulled.stderr.decode()
     assert "Verifying the checksum" in stderr and "sha256 verified" in stderr and "100%" in stderr  # progress bar
 
-    listed = json.loads(run_cli("models", "list", "--json", env=env).stdout)
+    listed = json.loads(spawn_cli("models", "list", "--json", env=env).stdout)
     mine = [m for m in listed["installed"] if m["repo"] == CATALOG_REPO]
     assert [(m["name"], m["quant"], m["profile"]) for m in mine] == [("translategemma-4b:Q4_K_M", "Q4_K_M", "fewshot")]
     assert mine[0]["size"] == demo_model.stat().st_size
     assert "translategemma-4b" in [c["name"] for c in listed["catalog"]]
 
     offline = {**env, "HF_HUB_OFFLINE": "1"}
-    translated = run_cli("translate", "-s", "en", "-t", "de", "--model", "translategemma-4b",
+    translated = spawn_cli("translate", "-s", "en", "-t", "de", "--model", "translategemma-4b",
                          "Where is the train station?", env=offline)
     assert translated.returncode == 0, translated.stderr.decode()
     assert "Bahnhof" in translated.stdout.decode()
 
-    removed = run_cli("models", "rm", "translategemma-4b", env=env)
+    removed = spawn_cli("models", "rm", "translategemma-4b", env=env)
     assert removed.returncode == 0 and b"Removed translategemma-4b:Q4_K_M" in removed.stderr
     assert not (isolated_home / "hf" / "hub" / "models--mradermacher--translategemma-4b-it-GGUF").exists()
-    again = run_cli("translate", "-s", "en", "-t", "de", "--model", "translategemma-4b", "Hi", env=offline)
+    again = spawn_cli("translate", "-s", "en", "-t", "de", "--model", "translategemma-4b", "Hi", env=offline)
     assert again.returncode == 1 and b"not pulled yet: `tg-edge models pull translategemma-4b`" in again.stderr
 
 
 def test_pull_by_repo_and_quant_then_resolve_it_by_name(hub: LocalHub, isolated_home: Path) -> None:
     hub.repos["someone/tiny-GGUF"] = {"tiny.Q8_0.gguf": HubFile(data=tiny_gguf()),
                                       "tiny.Q4_0.gguf": HubFile(data=tiny_gguf(2))}
-    proc = run_cli("models", "pull", "--quiet", "someone/tiny-GGUF:q8_0", env=hub_env(hub, isolated_home))
+    proc = spawn_cli("models", "pull", "--quiet", "someone/tiny-GGUF:q8_0", env=hub_env(hub, isolated_home))
     assert proc.returncode == 0, proc.stderr.decode()
     assert Path(proc.stdout.decode().strip()).name == "tiny.Q8_0.gguf"
     assert b"%|" not in proc.stderr  # --quiet: no progress bar
@@ -93,7 +93,7 @@ def test_pull_by_repo_and_quant_then_resolve_it_by_name(hub: LocalHub, isolated_
 
 def test_a_corrupt_download_is_deleted_and_reported(hub: LocalHub, isolated_home: Path) -> None:
     hub.repos["someone/tiny-GGUF"] = {"tiny.Q8_0.gguf": HubFile(data=tiny_gguf(), sha256="0" * 64)}
-    proc = run_cli("models", "pull", "someone/tiny-GGUF", env=hub_env(hub, isolated_home))
+    proc = spawn_cli("models", "pull", "someone/tiny-GGUF", env=hub_env(hub, isolated_home))
     assert proc.returncode == 1 and proc.stdout == b""
     assert b"checksum mismatch for tiny.Q8_0.gguf" in proc.stderr and b"the file was deleted" in proc.stderr
     assert b"Traceback" not in proc.stderr
@@ -112,12 +112,12 @@ def test_a_corrupt_download_is_deleted_and_reported(hub: LocalHub, isolated_home
 def test_pull_errors_are_one_clear_line(hub: LocalHub, isolated_home: Path, spec: str, message: bytes) -> None:
     hub.repos["someone/tiny-GGUF"] = {"tiny.Q8_0.gguf": HubFile(data=tiny_gguf()),
                                       "tiny.Q4_0.gguf": HubFile(data=tiny_gguf(2))}
-    proc = run_cli("models", "pull", spec, env=hub_env(hub, isolated_home))
+    proc = spawn_cli("models", "pull", spec, env=hub_env(hub, isolated_home))
     assert proc.returncode == 1 and message in proc.stderr and b"Traceback" not in proc.stderr
 
 
 def test_offline_mode_and_no_network_are_clear_messages(isolated_home: Path) -> None:
-    offline = run_cli("models", "pull", "translategemma-4b", env={"HF_HUB_OFFLINE": "1"})
+    offline = spawn_cli("models", "pull", "translategemma-4b", env={"HF_HUB_OFFLINE": "1"})
     assert offline.returncode == 1
     assert b"offline mode is on (HF_HUB_OFFLINE=1)" in offline.stderr and b"Traceback" not in offline.stderr
     import socket
@@ -125,16 +125,16 @@ def test_offline_mode_and_no_network_are_clear_messages(isolated_home: Path) -> 
     with socket.socket() as closed:  # a port nothing listens on
         closed.bind(("127.0.0.1", 0))
         endpoint = f"http://127.0.0.1:{closed.getsockname()[1]}"
-    unreachable = run_cli("models", "pull", "translategemma-4b",
+    unreachable = spawn_cli("models", "pull", "translategemma-4b",
                           env={"HF_HUB_OFFLINE": "0", "HF_ENDPOINT": endpoint, "NO_PROXY": "127.0.0.1"})
     assert unreachable.returncode == 1 and b"Traceback" not in unreachable.stderr
     assert f"cannot reach the Hugging Face Hub at {endpoint}".encode() in unreachable.stderr
 
 
 def test_models_list_and_rm_without_anything_pulled() -> None:
-    listed = run_cli("models", "list")
+    listed = spawn_cli("models", "list")
     assert listed.returncode == 0 and b"translategemma-12b" in listed.stdout and b"mradermacher/" in listed.stdout
-    removed = run_cli("models", "rm", "translategemma-27b")
+    removed = spawn_cli("models", "rm", "translategemma-27b")
     assert removed.returncode == 1 and b"no installed model matches 'translategemma-27b'" in removed.stderr
 
 

@@ -10,7 +10,7 @@ from huggingface_hub import scan_cache_dir
 
 from tg_edge.models import home_dir, hub_cache_dir, installed_models, remove_models, resolve_model
 
-from .conftest import run_cli
+from .conftest import spawn_cli
 from .hub import tiny_gguf
 
 REPO = "mradermacher/translategemma-4b-it-GGUF"  # the catalog's translategemma-4b
@@ -79,7 +79,7 @@ def test_a_repository_left_without_revisions_goes_whole(isolated_home: Path) -> 
 
 @pytest.mark.parametrize("value", ["1", "true", "YES", "on"])
 def test_offline_mode_is_read_as_huggingface_hub_reads_it(value: str) -> None:
-    proc = run_cli("models", "pull", "translategemma-4b", env={"HF_HUB_OFFLINE": value, "HF_ENDPOINT": "http://0.0.0.0:9"})
+    proc = spawn_cli("models", "pull", "translategemma-4b", env={"HF_HUB_OFFLINE": value, "HF_ENDPOINT": "http://0.0.0.0:9"})
     assert proc.returncode == 1 and b"offline mode is on (HF_HUB_OFFLINE=1)" in proc.stderr
     assert b"Traceback" not in proc.stderr
 

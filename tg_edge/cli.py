@@ -5,18 +5,22 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from . import __version__
 from .errors import InputError, TgEdgeError, TranslationIncomplete
 from .fileio import decode_utf8, write_atomically
-from .languages import resolve_language, supported_languages
 from .formats import BINARY, FORMATS, format_for
+from .languages import resolve_language, supported_languages
 from .prompts import PROFILES
+
+if TYPE_CHECKING:
+    from .translator import Translator
 
 log = logging.getLogger("tg_edge")
 F = TypeVar("F")
@@ -173,9 +177,7 @@ def translate(
     if src == AUTO:
         detect_source([content])  # text whose language cannot be told is refused before a model loads
 
-    from .translator import Translator
-
-    with Translator(**translator_args) as translator:
+    with _loaded_translator(translator_args) as translator:
         if show_prompt:
             first = next(line.strip("\ufeff \t") for line in content.splitlines() if line.strip("\ufeff \t"))
             _emit(translator.render_prompt(first, source=src, target=tgt), output_path)
@@ -198,6 +200,20 @@ def translate(
     if result.problems:
         click.echo(f"{len(result.problems)} of {len(result.segments)} segments need a look (see warnings above).",
                    err=True)
+
+
+@contextmanager
+def _loaded_translator(args: dict[str, object]) -> Iterator[Translator]:
+    """The model the command line names, loaded for this command and closed after it; or the translator an
+    embedding program (or a test) handed over as the context object (``main(obj=translator)``), left open."""
+    from .translator import Translator
+
+    given = click.get_current_context().find_root().obj
+    if isinstance(given, Translator):
+        yield given
+        return
+    with Translator(**args) as translator:
+        yield translator
 
 
 def _emit_translation(result, translator, json_: bool, content_end: str, output_path: str | None) -> None:  # noqa: ANN001
@@ -233,7 +249,6 @@ def _translate_files(inputs: tuple[Path, ...], output_path: str | None, source: 
                      progress: bool | None, options: object, translator_args: dict[str, object]) -> None:
     """Files (or stdin with --format) in their formats, through tg_edge.jobs; a summary on stderr."""
     from .jobs import FileJob, JobOptions, plan
-    from .translator import Translator
 
     if resume and output_path is None:
         raise click.UsageError("--resume needs -o/--output (the interrupted job's output)")
@@ -250,7 +265,7 @@ def _translate_files(inputs: tuple[Path, ...], output_path: str | None, source: 
     sizes = {"chunk_segments": batch, "chunk_records": batch} if batch else {}
     job_options = JobOptions(source=source, target=target, format=format_, fields=fields, resume=resume,
                              skip_bad=skip_bad, progress=progress, translation=options, **sizes)
-    with Translator(**translator_args) as translator:
+    with _loaded_translator(translator_args) as translator:
         job = FileJob(translator, job_options)
         try:
             if pairs is not None:
