@@ -8,7 +8,7 @@ import pytest
 from tg_edge.bench.flores import load_flores
 from tg_edge.engine import Engine
 from tg_edge.errors import TgEdgeError
-from tg_edge.scheduler import STOP_CANCELLED, STOP_LENGTH, STOP_NEWLINE, Scheduler, repeating_tail
+from tg_edge.scheduler import Scheduler, Stop, repeating_tail
 
 
 @pytest.mark.parametrize(
@@ -60,7 +60,7 @@ def test_greedy_decoding_is_deterministic_and_stream_matches_result(engine, sche
     scheduler.clear_cache()
     again = scheduler.generate(prompt, max_tokens=20, stop_at_newline=True)
     assert streamed == first.text == again.text
-    assert first.stop == STOP_NEWLINE and "\n" not in first.text and first.text.strip()
+    assert first.stop == Stop.NEWLINE and "\n" not in first.text and first.text.strip()
 
 
 @pytest.mark.integration
@@ -91,7 +91,7 @@ def test_a_call_on_an_idle_engine_gives_the_same_output_whatever_ran_before(engi
 def test_token_bound_is_reported_not_hidden(engine, scheduler) -> None:
     prompt = engine.tokenize("Once upon a time", add_bos=True)
     gen = scheduler.generate(prompt, max_tokens=3)
-    assert gen.stop == STOP_LENGTH and gen.n_new == 3
+    assert gen.stop == Stop.LENGTH and gen.n_new == 3
 
 
 @pytest.mark.integration
@@ -114,7 +114,7 @@ def test_cancelled_job_stops_and_frees_its_sequence(engine, scheduler) -> None:
     job = scheduler.submit(engine.tokenize("Once upon a time", add_bos=True), max_tokens=1000, stream=True)
     next(iter(job.pieces()))
     job.cancel()
-    assert job.result(timeout=60).stop == STOP_CANCELLED
+    assert job.result(timeout=60).stop == Stop.CANCELLED
     after = scheduler.generate(engine.tokenize("Hello", add_bos=True), max_tokens=2)
     assert after.n_new == 2
 

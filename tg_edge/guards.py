@@ -18,6 +18,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from enum import Enum
 from types import MappingProxyType
 from typing import Protocol
 
@@ -40,10 +41,36 @@ RATIO_HIGH = 2.6
 MIN_RATIO_CHARS = 24
 MAX_DEPTH = 3
 
-PROBLEMS = ("empty", "length", "loop", "ratio", "kept")
-"""``kept``: every attempt came back empty, so the output is the source text itself."""
-# Which finding is worse when two outputs of one unit must be compared (later is worse).
-_SEVERITY = {None: 0, "ratio": 1, "loop": 2, "length": 3, "kept": 4, "empty": 5}
+
+
+class Problem(str, Enum):
+    """What a guard found wrong with an output (a ``str``: compares and serialises as its value)."""
+
+    RATIO = "ratio"
+    LOOP = "loop"
+    LENGTH = "length"
+    KEPT = "kept"
+    """Every attempt came back empty, so the output is the source text itself."""
+    EMPTY = "empty"
+
+    @property
+    def message(self) -> str:
+        """How a report says it: "<segment> came back empty"."""
+        return _MESSAGES[self]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_MESSAGES = {
+    Problem.LENGTH: "hit the token limit (the translation may be cut)",
+    Problem.LOOP: "stopped by the repetition guard (the model was looping)",
+    Problem.EMPTY: "came back empty",
+    Problem.RATIO: "has a length far outside the usual for this language pair (a part may be missing or repeated)",
+    Problem.KEPT: "came back empty; the source text was kept",
+}
+# Which finding is worse when two outputs of one unit must be compared: the enum's order, worst last.
+_SEVERITY = {None: 0, **{problem: rank for rank, problem in enumerate(Problem, start=1)}}
 _WORD = re.compile(r"\w")
 
 
@@ -57,7 +84,7 @@ class Result(Protocol):
     new_tokens: int
     reused_tokens: int
     seconds: float
-    guard: str | None
+    guard: Problem | None
     attempts: int
 
 
@@ -74,16 +101,16 @@ def length_ratio(source_text: str, output: str, source: str, target: str) -> flo
     return len(output.strip()) / expected
 
 
-def check(source_text: str, output: str, stop: str, *, source: str, target: str) -> str | None:
-    """The guard's finding for one segment's output (one of :data:`PROBLEMS`), or ``None`` when it looks whole."""
+def check(source_text: str, output: str, stop: str, *, source: str, target: str) -> Problem | None:
+    """The guard's finding for one segment's output, or ``None`` when it looks whole."""
     if is_empty(source_text, output):
-        return "empty"
-    if stop in ("length", "loop"):
-        return stop
+        return Problem.EMPTY
+    if stop in (Problem.LENGTH, Problem.LOOP):
+        return Problem(stop)
     if len(source_text.strip()) >= MIN_RATIO_CHARS:
         ratio = length_ratio(source_text, output, source, target)
         if not RATIO_LOW <= ratio <= RATIO_HIGH:
-            return "ratio"
+            return Problem.RATIO
     return None
 
 
@@ -99,7 +126,7 @@ def keep_source(unit: str, result: Result) -> Result:
     """``result``, or when its output is empty (see :func:`is_empty`) the unit's own text, marked ``kept``."""
     if not is_empty(unit, result.text):
         return result
-    return replace(result, text=unit.strip(), guard="kept")
+    return replace(result, text=unit.strip(), guard=Problem.KEPT)
 
 
 def retry(
@@ -160,8 +187,8 @@ def trim_repetition(text: str, *, min_repeats: int = 3) -> str:
 def _combine(unit: str, pieces: list[Piece], results: list[Result], *, source: str, target: str) -> Result:
     """One result for ``unit`` from the results of its pieces, with the whitespace between them kept."""
     text = join_pieces(pieces, (r.text for r in results)).strip()
-    stops = [r.stop for r in results if r.stop in ("length", "loop")]
-    stop = max(stops, key=_SEVERITY.__getitem__) if stops else results[-1].stop
+    stops = [r.stop for r in results if r.stop in (Problem.LENGTH, Problem.LOOP)]
+    stop = max(stops, key=lambda s: _SEVERITY[Problem(s)]) if stops else results[-1].stop
     finding = check(unit, text, stop, source=source, target=target)
     if finding is None:
         finding = max((r.guard for r in results), key=_SEVERITY.__getitem__)

@@ -19,17 +19,24 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from enum import Enum
 
 from .engine import BatchToken, Engine
 from .errors import TgEdgeError
 
 log = logging.getLogger(__name__)
 
-STOP_EOS = "eos"  # the model ended its turn (EOS, <end_of_turn>, ...)
-STOP_NEWLINE = "newline"  # a one-line prompt reached the end of its line
-STOP_LENGTH = "length"  # the max_tokens bound was hit: the output may be cut
-STOP_LOOP = "loop"  # the repetition guard stopped a looping output
-STOP_CANCELLED = "cancelled"  # the caller gave up on it
+class Stop(str, Enum):
+    """Why a generation stopped (a ``str``: compares and serialises as its value)."""
+
+    EOS = "eos"  # the model ended its turn (EOS, <end_of_turn>, ...)
+    NEWLINE = "newline"  # a one-line prompt reached the end of its line
+    LENGTH = "length"  # the max_tokens bound was hit: the output may be cut
+    LOOP = "loop"  # the repetition guard stopped a looping output
+    CANCELLED = "cancelled"  # the caller gave up on it
+
+    def __str__(self) -> str:
+        return self.value
 
 
 @dataclass(frozen=True)
@@ -43,7 +50,7 @@ class Generation:
     n_new: int
     n_reused: int
     """Prompt tokens taken from the cache instead of evaluated."""
-    stop: str
+    stop: Stop
     first_token_s: float
     """Seconds from submission to the first new token."""
     prompt_s: float
@@ -287,7 +294,7 @@ class Scheduler:
                 continue
             if item._cancelled:  # noqa: SLF001
                 self._waiting.popleft()
-                self._finish(item, STOP_CANCELLED)
+                self._finish(item, Stop.CANCELLED)
                 continue
             if not self._free:
                 return
@@ -368,7 +375,7 @@ class Scheduler:
     def _step(self) -> None:
         """One ``llama_decode``: the next token of every decoding job, then prompt tokens while room is left."""
         for job in [j for j in self._active if j._cancelled]:  # noqa: SLF001
-            self._finish(job, STOP_CANCELLED)
+            self._finish(job, Stop.CANCELLED)
         batch: list[BatchToken] = []
         readers: list[Job] = []  # the jobs whose logits rows the batch produces, in batch order
         for job in self._active:
@@ -421,24 +428,24 @@ class Scheduler:
             job.first_token_at = time.perf_counter()
         job.next_token = None
         if self.engine.is_end_of_generation(token):
-            self._finish(job, STOP_EOS)
+            self._finish(job, Stop.EOS)
             return
         job.out.append(token)
         piece = job.decoder.decode(self.engine.token_bytes(token))
         if job.stop_at_newline and "\n" in piece:
             job._emit(piece.split("\n", 1)[0])  # noqa: SLF001
-            self._finish(job, STOP_NEWLINE)
+            self._finish(job, Stop.NEWLINE)
             return
         job._emit(piece)  # noqa: SLF001
         if repeating_tail(job.out):
-            self._finish(job, STOP_LOOP)
+            self._finish(job, Stop.LOOP)
         elif len(job.out) >= job.max_tokens:
-            self._finish(job, STOP_LENGTH)
+            self._finish(job, Stop.LENGTH)
         else:
             job.next_token = token
 
-    def _finish(self, job: Job, stop: str) -> None:
-        if stop not in (STOP_NEWLINE, STOP_CANCELLED):
+    def _finish(self, job: Job, stop: Stop) -> None:
+        if stop not in (Stop.NEWLINE, Stop.CANCELLED):
             job._emit(job.decoder.decode(b"", final=True))  # noqa: SLF001
         self._release(job)
         now = time.perf_counter()

@@ -23,6 +23,7 @@ from .documents import (
     translate_segments,
 )
 from .errors import TgEdgeError, TranslationIncomplete
+from .guards import Problem
 from .languages import Language, resolve_language
 from .models import resolve_model
 from .prompts import FEWSHOT, Prompt, detect_profile, make_profile
@@ -31,7 +32,7 @@ from .segment import Piece, join_pieces, split_text
 if TYPE_CHECKING:
     from .detect import Detection
     from .formats import Document
-    from .scheduler import Generation
+    from .scheduler import Generation, Stop
 
 AUTO = "auto"
 """The source language that means: detect it from the text."""
@@ -39,15 +40,6 @@ AUTO = "auto"
 LanguageLike = Language | str
 
 log = logging.getLogger("tg_edge")
-
-_PROBLEMS = {
-    "length": "hit the token limit (the translation may be cut)",
-    "loop": "stopped by the repetition guard (the model was looping)",
-    "empty": "came back empty",
-    "ratio": "has a length far outside the usual for this language pair (a part may be missing or repeated)",
-    "kept": "came back empty; the source text was kept",
-}
-
 
 @dataclass(frozen=True)
 class TranslationOptions:
@@ -79,7 +71,7 @@ class SegmentResult:
 
     source: str
     text: str
-    stop: str
+    stop: Stop
     prompt_tokens: int
     new_tokens: int
     reused_tokens: int
@@ -88,21 +80,27 @@ class SegmentResult:
     prompt_seconds: float = 0.0
     """Time llama.cpp spent on batches carrying this segment's own prompt tokens."""
     first_token_seconds: float = 0.0
-    guard: str | None = None
+    guard: Problem | None = None
     """The guards' finding on the output kept after retrying (see tg_edge.guards), or ``None``."""
     attempts: int = 1
     """How many times the unit (or its pieces, split finer) was translated."""
 
     @property
-    def problem(self) -> str | None:
-        """Why this segment's output is suspect, or ``None``."""
-        if self.guard in _PROBLEMS:
-            return _PROBLEMS[self.guard]
-        if self.stop in _PROBLEMS:
-            return _PROBLEMS[self.stop]
+    def finding(self) -> Problem | None:
+        """What is suspect about this segment's output, or ``None``."""
+        if self.guard is not None:
+            return Problem(self.guard)
+        if self.stop in (Problem.LENGTH, Problem.LOOP):
+            return Problem(self.stop)
         if not self.text.strip():
-            return _PROBLEMS["empty"]
+            return Problem.EMPTY
         return None
+
+    @property
+    def problem(self) -> str | None:
+        """Why this segment's output is suspect, in words, or ``None``."""
+        finding = self.finding
+        return finding.message if finding else None
 
 
 @dataclass(frozen=True)
