@@ -15,7 +15,7 @@ import pytest
 
 from tg_edge.formats import read
 
-from .conftest import run_cli
+from .conftest import CliRun, run_cli
 from .test_formats import SAMPLES
 
 pytestmark = pytest.mark.integration
@@ -25,8 +25,12 @@ def env(model: Path) -> dict[str, str]:
     return {"TG_EDGE_MODEL": str(model)}
 
 
-def translate(*args: str, model: Path, timeout: float = 600) -> subprocess.CompletedProcess[bytes]:
-    return run_cli("translate", "-s", "en", "-t", "de", "--threads", "2", *args, env=env(model), timeout=timeout)
+def translate(*args: str, model: object) -> CliRun:
+    """``tg-edge translate -s en -t de ARGS`` in-process: ``model`` a loaded Translator (the session's, reused)
+    or a model path the command loads itself."""
+    if isinstance(model, Path):
+        return run_cli("translate", "-s", "en", "-t", "de", "--threads", "2", *args, env=env(model))
+    return run_cli("translate", "-s", "en", "-t", "de", *args, translator=model)
 
 
 def skeleton(path: Path, name: str, **options: object) -> list[str]:
@@ -34,7 +38,7 @@ def skeleton(path: Path, name: str, **options: object) -> list[str]:
     return [part for part in document.parts if isinstance(part, str)]
 
 
-def test_a_directory_of_formats_keeps_every_skeleton_byte_for_byte(demo_model: Path, tmp_path: Path) -> None:
+def test_a_directory_of_formats_keeps_every_skeleton_byte_for_byte(translator: object, tmp_path: Path) -> None:
     src = tmp_path / "in"
     (src / "sub").mkdir(parents=True)
     names = {"md": "guide.md", "html": "page.html", "srt": "sub/film.srt", "vtt": "talk.vtt",
@@ -44,7 +48,7 @@ def test_a_directory_of_formats_keeps_every_skeleton_byte_for_byte(demo_model: P
     before = {p: p.read_bytes() for p in src.rglob("*") if p.is_file()}
     out = tmp_path / "out"
     proc = translate("-i", str(src), "-o", str(out), "--fields", "instruction,output,messages.*.content",
-                     model=demo_model)
+                     model=translator)
     assert proc.returncode == 0, proc.stderr.decode()
     assert proc.stdout == b""
     assert {p: p.read_bytes() for p in src.rglob("*") if p.is_file()} == before  # the input is never modified
@@ -67,19 +71,19 @@ def test_a_directory_of_formats_keeps_every_skeleton_byte_for_byte(demo_model: P
     assert "6 files written" in proc.stderr.decode()
 
 
-def test_identical_segments_are_translated_once(demo_model: Path, tmp_path: Path) -> None:
+def test_identical_segments_are_translated_once(translator: object, tmp_path: Path) -> None:
     cues = "".join(f"{n}\n00:00:0{n},000 --> 00:00:0{n},500\n{'Thank you.' if n % 2 else 'Where?'}\n\n"
                    for n in range(1, 9))
     (tmp_path / "a.srt").write_text(cues, encoding="utf-8")
     (tmp_path / "b.srt").write_text(cues, encoding="utf-8")
     proc = translate("-i", str(tmp_path / "a.srt"), "-i", str(tmp_path / "b.srt"), "-o", str(tmp_path / "out"),
-                     model=demo_model)
+                     model=translator)
     assert proc.returncode == 0, proc.stderr.decode()
     assert "16 segments (2 translated, 14 from the cache" in proc.stderr.decode()
     assert (tmp_path / "out/a.srt").read_bytes() == (tmp_path / "out/b.srt").read_bytes()
 
 
-def test_a_killed_jsonl_job_resumes_to_exactly_every_record_once(demo_model: Path, tmp_path: Path) -> None:
+def test_a_killed_jsonl_job_resumes_to_exactly_every_record_once(demo_model: Path, translator: object, tmp_path: Path) -> None:
     source = tmp_path / "data.jsonl"
     # 60 distinct sentences over 300 records: the cache keeps the test short, while each batch of 16
     # records up to record 60 still needs the model, so the kill lands while batches are left to do.
@@ -101,7 +105,7 @@ def test_a_killed_jsonl_job_resumes_to_exactly_every_record_once(demo_model: Pat
     job.wait()
     assert not out.exists()  # an unfinished job leaves no output file, only its partial and journal
     resumed = translate("-i", str(source), "-o", str(out), "--fields", "instruction", "--batch", "16", "--resume",
-                        model=demo_model)
+                        model=translator)
     assert resumed.returncode == 0, resumed.stderr.decode()
     done = int(re.search(r"(\d+) resumed", resumed.stderr.decode()).group(1))
     assert 16 <= done < 300 and done % 16 == 0  # finished batches were not translated again
@@ -114,7 +118,7 @@ def test_a_killed_jsonl_job_resumes_to_exactly_every_record_once(demo_model: Pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.jsonl", "out.jsonl"]
 
 
-def test_bad_files_name_the_file_and_line_and_skip_bad_goes_on(demo_model: Path, tmp_path: Path) -> None:
+def test_bad_files_name_the_file_and_line_and_skip_bad_goes_on(translator: object, tmp_path: Path) -> None:
     src = tmp_path / "in"
     src.mkdir()
     (src / "a.txt").write_text("Good morning.\n", encoding="utf-8")
@@ -123,12 +127,12 @@ def test_bad_files_name_the_file_and_line_and_skip_bad_goes_on(demo_model: Path,
     (src / "d.txt").write_bytes(b"fine\ncaf\xe9\n")
     (src / "e.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     out = tmp_path / "out"
-    stop = translate("-i", str(src), "-o", str(out), "--fields", "q", model=demo_model)
+    stop = translate("-i", str(src), "-o", str(out), "--fields", "q", model=translator)
     assert stop.returncode == 1 and b"Traceback" not in stop.stderr
     assert f"{src / 'b.jsonl'}, line 2: not valid JSON".encode() in stop.stderr
     assert (out / "a.txt").read_text(encoding="utf-8").strip()  # what was finished before stays
 
-    going = translate("-i", str(src), "-o", str(out), "--fields", "q", "--skip-bad", model=demo_model)
+    going = translate("-i", str(src), "-o", str(out), "--fields", "q", "--skip-bad", model=translator)
     err = going.stderr.decode()
     assert going.returncode == 0, err
     assert f"Skipped: {src / 'b.jsonl'}, line 2: not valid JSON" in err
@@ -140,29 +144,28 @@ def test_bad_files_name_the_file_and_line_and_skip_bad_goes_on(demo_model: Path,
     assert sorted(p.name for p in out.iterdir()) == ["a.txt", "b.jsonl"]
 
 
-def test_format_option_reads_stdin_and_writes_stdout(demo_model: Path) -> None:
+def test_format_option_reads_stdin_and_writes_stdout(translator: object) -> None:
     srt = b"1\n00:00:01,000 --> 00:00:02,000\nWhere is the train station?\n"
-    proc = run_cli("translate", "-s", "en", "-t", "de", "--threads", "2", "--format", "srt", input=srt,
-                   env=env(demo_model))
+    proc = run_cli("translate", "-s", "en", "-t", "de", "--format", "srt", input=srt, translator=translator)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith(b"1\n00:00:01,000 --> 00:00:02,000\n") and b"Bahnhof" in proc.stdout
     assert proc.stderr == b""
 
 
 def test_jsonl_without_fields_and_several_inputs_without_a_directory_are_usage_errors(
-        demo_model: Path, tmp_path: Path) -> None:
+        translator: object, tmp_path: Path) -> None:
     data = tmp_path / "d.jsonl"
     data.write_text('{"a": "b"}\n', encoding="utf-8")
-    proc = translate("-i", str(data), "-o", str(tmp_path / "o.jsonl"), model=demo_model)
+    proc = translate("-i", str(data), "-o", str(tmp_path / "o.jsonl"), model=translator)
     assert proc.returncode == 2 and b"needs --fields" in proc.stderr
-    proc = translate("-i", str(data), "-i", str(data), model=demo_model)
+    proc = translate("-i", str(data), "-i", str(data), model=translator)
     assert proc.returncode == 1 and b"several inputs need -o/--output DIRECTORY" in proc.stderr
-    proc = translate("-i", str(data), "-o", str(data), "--fields", "a", model=demo_model)
+    proc = translate("-i", str(data), "-o", str(data), "--fields", "a", model=translator)
     assert proc.returncode == 1 and b"would overwrite its input" in proc.stderr
 
 
 def test_suspect_segments_are_summarised_by_place_and_strict_exits_3(
-        demo_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        translator: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A token budget far too small cuts every translation (the real model, decoding for real): the
     file is still written, each cut segment is listed with its file and line, and --strict exits 3."""
     from functools import partial
@@ -177,16 +180,16 @@ def test_suspect_segments_are_summarised_by_place_and_strict_exits_3(
     src = tmp_path / "in.md"
     src.write_text("# Title\n\nThe weather is very nice in the summer.\n", encoding="utf-8")
     out = tmp_path / "out.md"
-    args = ["translate", "-s", "en", "-t", "de", "-m", str(demo_model), "--threads", "2", "-i", str(src), "-o", str(out)]
-    plain = CliRunner().invoke(main, args)
+    args = ["translate", "-s", "en", "-t", "de", "-i", str(src), "-o", str(out)]
+    plain = CliRunner().invoke(main, args, obj=translator)
     assert plain.exit_code == 0, plain.output
     assert f"{src}, line 3: 'The weather is very nice in the summer.' hit the token limit" in plain.stderr
     assert out.read_text(encoding="utf-8").startswith("# ")
-    strict = CliRunner().invoke(main, [*args, "--strict"])
+    strict = CliRunner().invoke(main, [*args, "--strict"], obj=translator)
     assert strict.exit_code == 3 and "still suspect after retrying" in strict.stderr
 
 
-def test_a_killed_document_job_resumes_from_its_journal(demo_model: Path, tmp_path: Path) -> None:
+def test_a_killed_document_job_resumes_from_its_journal(demo_model: Path, translator: object, tmp_path: Path) -> None:
     source = tmp_path / "notes.md"
     lines = [f"- Item {n}: the shop opens at {n % 12 + 1} o'clock." for n in range(24)]
     source.write_text("# Opening hours\n\n" + "\n".join(lines) + "\n", encoding="utf-8")
@@ -205,23 +208,25 @@ def test_a_killed_document_job_resumes_from_its_journal(demo_model: Path, tmp_pa
     job.send_signal(signal.SIGKILL)
     job.wait()
     assert not out.exists()
-    resumed = translate("-i", str(source), "-o", str(out), "--batch", "4", "--resume", model=demo_model)
+    resumed = translate("-i", str(source), "-o", str(out), "--batch", "4", "--resume", model=translator)
     assert resumed.returncode == 0, resumed.stderr.decode()
     assert int(re.search(r"(\d+) resumed", resumed.stderr.decode()).group(1)) >= 4
     translated = out.read_text(encoding="utf-8").split("\n")
     assert translated[0].startswith("# ") and translated[1] == "" and len(translated) == 2 + 24 + 1
     assert all(line.startswith("- ") and len(line) > 4 for line in translated[2:-1])
     assert not journal.exists()
+    whole = tmp_path / "whole.md"
+    assert translate("-i", str(source), "-o", str(whole), "--batch", "4", model=translator).returncode == 0
+    assert out.read_bytes() == whole.read_bytes()  # a resumed job gives what an uninterrupted one gives
 
 
-def invoke(*args: str, model: Path):  # noqa: ANN201 - click's Result
-    """``tg-edge translate -s en -t de ARGS`` in-process (click's CliRunner) with the demo model."""
+def invoke(*args: str, model: object):  # noqa: ANN201 - click's Result
+    """``tg-edge translate -s en -t de ARGS`` in-process (click's CliRunner) with the session's demo model."""
     from click.testing import CliRunner
 
     from tg_edge.cli import main
 
-    return CliRunner().invoke(main, ["translate", "-s", "en", "-t", "de", "-m", str(model), "--threads", "2",
-                                     *args])
+    return CliRunner().invoke(main, ["translate", "-s", "en", "-t", "de", *args], obj=model)
 
 
 # Segments the demo model answers with nothing (checked on it: before the kept-source rule each of these
@@ -229,7 +234,7 @@ def invoke(*args: str, model: Path):  # noqa: ANN201 - click's Result
 EMPTY_PRONE = ("Q:", "A:", "B)")
 
 
-def test_segments_the_model_returns_empty_keep_their_source_in_every_format(demo_model: Path, tmp_path: Path) -> None:
+def test_segments_the_model_returns_empty_keep_their_source_in_every_format(translator: object, tmp_path: Path) -> None:
     import docx
 
     src = tmp_path / "in"
@@ -250,7 +255,7 @@ def test_segments_the_model_returns_empty_keep_their_source_in_every_format(demo
     word.add_paragraph(sentence)
     word.save(src / "faq.docx")
     out = tmp_path / "out"
-    result = invoke("-i", str(src), "-o", str(out), "--fields", "q", model=demo_model)
+    result = invoke("-i", str(src), "-o", str(out), "--fields", "q", model=translator)
     assert result.exit_code == 0, result.output
     for name in ("faq.md", "faq.html", "faq.srt", "faq.docx"):
         kind = name.split(".")[1]
@@ -298,43 +303,43 @@ def test_an_output_ending_in_a_slash_is_a_directory_and_a_file_name_is_not_made_
 
 
 def test_one_file_into_a_directory_written_with_a_slash_and_a_directory_into_a_file_name(
-        demo_model: Path, tmp_path: Path) -> None:
+        translator: object, tmp_path: Path) -> None:
     src = tmp_path / "file.txt"
     src.write_text("Good morning.\n", encoding="utf-8")
-    made = invoke("-i", str(src), "-o", f"{tmp_path / 'newdir'}/", model=demo_model)
+    made = invoke("-i", str(src), "-o", f"{tmp_path / 'newdir'}/", model=translator)
     assert made.exit_code == 0, made.output
     assert (tmp_path / "newdir").is_dir() and (tmp_path / "newdir/file.txt").read_text(encoding="utf-8").strip()
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "a.txt").write_text("Good night.\n", encoding="utf-8")
-    refused = invoke("-i", str(docs), "-o", str(tmp_path / "single.txt"), model=demo_model)
+    refused = invoke("-i", str(docs), "-o", str(tmp_path / "single.txt"), model=translator)
     assert refused.exit_code == 1 and "single.txt looks like a file name" in refused.stderr
     assert "Traceback" not in refused.output and not (tmp_path / "single.txt").exists()
-    one_text = invoke("-o", f"{tmp_path / 'newdir'}/", "Good night.", model=demo_model)
+    one_text = invoke("-o", f"{tmp_path / 'newdir'}/", "Good night.", model=translator)
     assert one_text.exit_code == 1 and "is a directory, and one text is written to a file" in one_text.stderr
 
 
-def test_skip_bad_that_skipped_every_file_exits_1(demo_model: Path, tmp_path: Path) -> None:
+def test_skip_bad_that_skipped_every_file_exits_1(translator: object, tmp_path: Path) -> None:
     src = tmp_path / "in"
     src.mkdir()
     (src / "d.txt").write_bytes(b"fine\ncaf\xe9\n")
     (src / "e.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
-    result = invoke("-i", str(src), "-o", str(tmp_path / "out"), "--skip-bad", model=demo_model)
+    result = invoke("-i", str(src), "-o", str(tmp_path / "out"), "--skip-bad", model=translator)
     assert result.exit_code == 1, result.output
     assert f"Skipped: {src / 'd.txt'} is not valid UTF-8" in result.stderr
     assert "Error: nothing was written: all 2 inputs were skipped (see above)" in result.stderr
     assert "Traceback" not in result.output
-    one = invoke("-i", str(src / "d.txt"), "-o", str(tmp_path / "d.de.txt"), "--skip-bad", model=demo_model)
+    one = invoke("-i", str(src / "d.txt"), "-o", str(tmp_path / "d.de.txt"), "--skip-bad", model=translator)
     assert one.exit_code == 1 and "nothing was written: the input was skipped" in one.stderr
 
 
-def test_warnings_for_a_repeated_segment_are_grouped_with_a_count(demo_model: Path, tmp_path: Path) -> None:
+def test_warnings_for_a_repeated_segment_are_grouped_with_a_count(translator: object, tmp_path: Path) -> None:
     """40 records, 30 of them the three segments the demo model answers with nothing: one live warning for
     the call, and one summary line per distinct segment with its count and lines."""
     texts = [*EMPTY_PRONE, "The red house is on the hill."] * 10
     data = tmp_path / "data.jsonl"
     data.write_text("".join(json.dumps({"q": text}) + "\n" for text in texts), encoding="utf-8")
-    result = invoke("-i", str(data), "-o", str(tmp_path / "out.jsonl"), "--fields", "q", model=demo_model)
+    result = invoke("-i", str(data), "-o", str(tmp_path / "out.jsonl"), "--fields", "q", model=translator)
     assert result.exit_code == 0, result.output
     warnings = [line for line in result.stderr.splitlines() if line.startswith("WARNING:")]
     assert warnings == ["WARNING: 3 of 4 segments came back empty; the source text was kept (segments 1, 2, 3)"]

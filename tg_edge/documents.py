@@ -109,6 +109,8 @@ def translate_segments(
     for index, outcome in (done or {}).items():
         if 0 <= index < len(texts):
             outcomes[index] = outcome
+            if cache is not None:  # as an uninterrupted run would have them: a resumed job gives the same bytes
+                cache.put((*key, texts[index]), outcome)
     pending = [i for i, o in enumerate(outcomes) if o is None]
     for chunk in _pack(pending, [len(texts[i]) for i in pending], chunk_segments, chunk_chars):
         known: dict[str, SegmentOutcome] = {}
