@@ -172,8 +172,10 @@ class Engine:
         ``n_head_kv(layer) * key_length`` by ``n_ctx`` cells and a V tensor of ``n_head_kv(layer) *
         value_length`` by ``n_ctx``, f16. That holds for the context this engine creates: one stream
         (``kv_unified``), full-size sliding-window layers (``swa_full``), f16 K and V. Layers without
-        attention (the recurrent layers of hybrid models such as LFM2) have ``n_head_kv = 0``.
-        tests/test_engine.py checks the figure against llama.cpp's own log line.
+        attention (the recurrent layers of hybrid models such as LFM2) have ``n_head_kv = 0``. Caches
+        shaped otherwise (DeepSeek's MLA, Gemma 3n's shared-KV layers) are not counted right; tg-edge's
+        model families (Gemma 3, Llama, LFM2) have none. tests/test_engine.py and tests/test_convert.py
+        check the figure against llama.cpp's own log line.
         """
         arch = self.metadata.get("general.architecture", "")
         n_layer = llama_cpp.llama_model_n_layer(self._model)
@@ -364,7 +366,7 @@ class Engine:
 
 
 def _read_metadata(model: object) -> dict[str, str]:
-    """The GGUF's key/value metadata as strings (arrays are summarised by llama.cpp)."""
+    """The GGUF's key/value metadata as strings (llama.cpp leaves arrays out)."""
     out: dict[str, str] = {}
     size = 4096
     buffer = ctypes.create_string_buffer(size)
