@@ -105,11 +105,12 @@ def test_translategemma_table_entries_resolve_alike_for_every_profile(typed: str
 @pytest.mark.parametrize(
     ("typed", "message"),
     [
-        ("bar", r"Bavarian \('bar'\) is not in TranslateGemma's language table"),
-        ("gsw", r"Swiss German \('gsw'\) is not in TranslateGemma's language table"),
-        ("Bavarian", r"Bavarian \('bar'\) is not in TranslateGemma's language table.*profile keeps to \("),
-        ("nds-NL", r"Low German \(Netherlands\) \('nds-NL'\) is not in TranslateGemma's language table.*keeps to \("),
-        ("dee", r"Dewoin \('dee'\) is not in TranslateGemma's language table.*; did you mean 'de'\?"),  # a slip?
+        ("bar", r"^unknown language 'bar' for the translategemma prompt profile: Bavarian \('bar'\) is not in "
+                r"TranslateGemma's language table \("),
+        ("gsw", r"Swiss German \('gsw'\) is not in TranslateGemma's language table \("),
+        ("Bavarian", r"^unknown language 'Bavarian' .*: Bavarian \('bar'\) is not in TranslateGemma's language table \("),
+        ("nds-NL", r"Low German \(Netherlands\) \('nds-NL'\) is not in TranslateGemma's language table \("),
+        ("dee", r"Dewoin \('dee'\) is not in TranslateGemma's language table; did you mean 'de'\?"),  # a slip?
     ],
 )
 def test_a_language_outside_translategemmas_table_is_refused_saying_who_accepts_it(typed: str, message: str) -> None:

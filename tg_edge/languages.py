@@ -113,9 +113,9 @@ def resolve_language(code: Language | str, *, any_language: bool = False) -> Lan
         return wider
     if wider is not None:
         raise LanguageError(
-            f"{wider.name} ({wider.code!r}) is not in TranslateGemma's language table, which this model's "
-            f"translategemma prompt profile keeps to{_slip_suggestion(code)} (models with the chat or fewshot "
-            "profile accept any BCP-47 language; `tg-edge languages` lists TranslateGemma's)"
+            f"unknown language {code!r} for the translategemma prompt profile: {wider.name} ({wider.code!r}) "
+            f"is not in TranslateGemma's language table{_slip_suggestion(code, wider)} (models with the chat or "
+            "fewshot profile accept any BCP-47 language; `tg-edge languages` lists TranslateGemma's)"
         )
     raise LanguageError(
         f"unknown language {code!r}{suggestion(code, any_language=any_language)} "
@@ -124,13 +124,18 @@ def resolve_language(code: Language | str, *, any_language: bool = False) -> Lan
     )
 
 
-def _slip_suggestion(code: str) -> str:
+def _slip_suggestion(code: str, language: Language) -> str:
     """A suggestion for a real language missing from TranslateGemma's table, when it may be a slip.
 
-    Only bare short codes (``dee`` for ``de``): a name or a regional code meant that language.
+    Only for a bare short code of a language few locales have a name for (``dee``, Dewoin, next to
+    ``de``): a well-known one (``bar``, ``gsw``), a name or a regional code meant that language.
     """
+    from language_data.name_data import CODE_TO_NAMES
+
     typed = code.strip()
-    return suggestion(typed) if typed.isalpha() and len(typed) <= 3 else ""
+    if not (typed.isalpha() and len(typed) <= 3) or len(CODE_TO_NAMES.get(language.base, {})) >= 10:
+        return ""
+    return suggestion(typed)
 
 
 def _from_translategemma(code: str) -> Language | None:
