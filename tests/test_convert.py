@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import re
 import shutil
 from pathlib import Path
 
@@ -91,13 +93,19 @@ def test_existing_outputs_are_kept_unless_forced(gemma_out: Path, checkpoints: P
     [("tiny-llama", "llama-bpe", CHAT), ("tiny-lfm2", "lfm2", CHAT)],
 )
 def test_llama_and_lfm2_checkpoints_convert_and_load(
-    checkpoints: Path, tmp_path: Path, name: str, pre_tokenizer: str, profile: str
+    checkpoints: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, name: str, pre_tokenizer: str, profile: str
 ) -> None:
     proc = convert(str(checkpoints / name), "-q", "q8_0", "-o", str(tmp_path), "--pre-tokenizer", pre_tokenizer)
     assert proc.returncode == 0, proc.stderr.decode()[-3000:]
     assert manifest(tmp_path)["reference_check"]["verdict"] == "passed"
+    caplog.set_level(logging.DEBUG, logger="tg_edge.llama")
     with Translator(tmp_path / f"{name}-Q8_0.gguf", threads=2) as translator:
         assert translator.profile == profile
+        # The engine's KV size is llama.cpp's: LFM2's conv layers (KV head count 0 in a per-layer array) hold none.
+        logged = [float(m.group(1)) for r in caplog.records
+                  if (m := re.search(r"llama_kv_cache: size = +([0-9.]+) MiB", r.getMessage()))]
+        assert len(logged) == 1
+        assert translator.engine.kv_cache_bytes == pytest.approx(logged[0] * 2**20, abs=0.01 * 2**20)
         result = translator.translate("Good morning.", source="en", target="de")
         assert result.segments[0].stop in {"eos", "length", "loop"}  # random weights: it runs, and stops
 

@@ -1,13 +1,21 @@
 """The llama.cpp engine and its scheduler on the real demo model: greedy, bounded, prefix-sharing, parallel."""
 
+import ctypes
+import gc
+import logging
+import re
+import sys
 import threading
+from pathlib import Path
 
+import llama_cpp
 import numpy as np
 import pytest
 
+from tg_edge import engine as engine_module
 from tg_edge.bench.flores import load_flores
-from tg_edge.engine import Engine
-from tg_edge.errors import TgEdgeError
+from tg_edge.engine import Engine, route_llama_logs
+from tg_edge.errors import ModelError, TgEdgeError
 from tg_edge.scheduler import Scheduler, Stop, repeating_tail
 
 
@@ -176,3 +184,62 @@ def test_metadata_and_special_tokens_come_from_the_gguf(engine) -> None:
     assert engine.token_text(engine.bos_token) == "<bos>"
     assert engine.tokenize("<start_of_turn>", special=True) != engine.tokenize("<start_of_turn>", special=False)
     assert engine.can_share_prefix
+
+
+_KV_LOG_LINE = re.compile(r"llama_kv_cache: size = +([0-9.]+) MiB")
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(("n_ctx", "n_seq_max", "cells"), [(2048, 9, 2048), (1000, 3, 1024), (4096, 1, 4096)])
+def test_kv_cache_bytes_is_what_llama_cpp_allocates(
+    demo_model, caplog: pytest.LogCaptureFixture, n_ctx: int, n_seq_max: int, cells: int
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="tg_edge.llama")
+    with Engine(demo_model, n_ctx=n_ctx, threads=2, n_seq_max=n_seq_max) as engine:
+        logged = [float(m.group(1)) for r in caplog.records if (m := _KV_LOG_LINE.search(r.getMessage()))]
+        assert engine.n_ctx == cells  # llama.cpp pads the context to a multiple of 256 cells
+    # One cache for the 15 sliding-window layers, one for the 3 global ones, both of n_ctx cells:
+    # 18 layers x 1 KV head x (256 + 256) f16 values per cell.
+    assert len(logged) == 2
+    assert engine.kv_cache_bytes == cells * 18 * 512 * 2
+    assert engine.kv_cache_bytes == pytest.approx(sum(logged) * 2**20, abs=0.01 * 2**20)  # the log rounds
+
+
+def _current_llama_log_callback() -> int | None:
+    callback, user_data = llama_cpp.llama_log_callback(), ctypes.c_void_p()
+    llama_cpp.llama_log_get(ctypes.byref(callback), ctypes.byref(user_data))
+    return ctypes.cast(callback, ctypes.c_void_p).value
+
+
+def test_llama_log_routing_is_installed_once_per_process() -> None:
+    route_llama_logs()
+    ours = ctypes.cast(engine_module._route_llama_log, ctypes.c_void_p).value
+    assert _current_llama_log_callback() == ours
+    application = llama_cpp.llama_log_callback(lambda level, text, user_data: None)
+    llama_cpp.llama_log_set(application, ctypes.c_void_p(0))
+    try:
+        callers = [threading.Thread(target=route_llama_logs) for _ in range(8)]
+        for caller in callers:
+            caller.start()
+        for caller in callers:
+            caller.join()
+        # A callback the application set after tg-edge's is left in place.
+        assert _current_llama_log_callback() == ctypes.cast(application, ctypes.c_void_p).value
+    finally:
+        llama_cpp.llama_log_set(engine_module._route_llama_log, ctypes.c_void_p(0))
+
+
+def test_an_engine_that_fails_to_load_is_collected_quietly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    unraisable: list[object] = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    corrupt = tmp_path / "corrupt.gguf"
+    corrupt.write_bytes(b"GGUF" + bytes(64))
+    for kwargs, error in (({"n_seq_max": 0}, TgEdgeError), ({}, ModelError)):
+        try:
+            Engine(corrupt, threads=1, **kwargs)
+        except error:
+            pass
+        else:
+            pytest.fail(f"Engine({kwargs}) loaded a corrupt file")
+        gc.collect()
+    assert unraisable == []  # no exception in __del__ / close of a half-built engine

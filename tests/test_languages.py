@@ -1,4 +1,4 @@
-"""Language codes: TranslateGemma's table, normalization, aliases and helpful errors."""
+"""Language codes: TranslateGemma's table, any BCP-47 language, normalization, aliases and helpful errors."""
 
 import re
 from pathlib import Path
@@ -7,7 +7,8 @@ import pytest
 
 from tg_edge import LanguageError, resolve_language, supported_languages
 from tg_edge.language_table import LANGUAGE_NAMES, WMT24PP_CODES
-from tg_edge.languages import ALIASES, normalize_code
+from tg_edge.languages import ALIASES, BCP47_TABLE, TRANSLATEGEMMA_TABLE, Language, base_code, normalize_code
+from tg_edge.prompts import ChatProfile, FewShotProfile, TranslateGemmaProfile
 
 TEMPLATE = Path(__file__).parent / "data" / "translategemma_chat_template.jinja"
 
@@ -49,17 +50,127 @@ def test_codes_resolve_to_codes_the_template_accepts(typed: str, code: str, name
 
 @pytest.mark.parametrize(
     ("typed", "suggestion"),
-    [("dee", "'de'"), ("germn", "'de'"), ("q", "'qu'"), ("frr", "'fr'")],
+    [("germn", "'de'"), ("q", "'qu'"), ("frnch", "'fr'"), ("spansh", "'es'")],
 )
-def test_unknown_code_names_close_matches(typed: str, suggestion: str) -> None:
+@pytest.mark.parametrize("any_language", [False, True])
+def test_unknown_code_names_close_matches(typed: str, suggestion: str, any_language: bool) -> None:
     with pytest.raises(LanguageError, match=rf"unknown language '{typed}'; did you mean {suggestion}\?"):
-        resolve_language(typed)
+        resolve_language(typed, any_language=any_language)
 
 
-@pytest.mark.parametrize("typed", ["", "   ", "xx", "123", "klingon-XX"])
-def test_nonsense_is_a_language_error(typed: str) -> None:
+@pytest.mark.parametrize("typed", ["", "   ", "xx", "123", "klingon-XX", "und", "zxx", "mul", "qaa", "x-private", "gem"])
+@pytest.mark.parametrize("any_language", [False, True])
+def test_nonsense_is_a_language_error(typed: str, any_language: bool) -> None:
+    # und/zxx/mul name no language, qaa is private use, gem (Germanic languages) a collection.
     with pytest.raises(LanguageError):
+        resolve_language(typed, any_language=any_language)
+
+
+# (typed, code, name, table) with any_language=True, as the chat and fewshot profiles resolve.
+ANY_LANGUAGE = [
+    ("bar", "bar", "Bavarian", BCP47_TABLE),
+    ("gsw", "gsw", "Swiss German", BCP47_TABLE),
+    ("nds", "nds", "Low German", BCP47_TABLE),
+    ("frr", "frr", "Northern Frisian", BCP47_TABLE),
+    ("BAR_at", "bar-AT", "Bavarian (Austria)", BCP47_TABLE),
+    ("gsw-CH", "gsw-CH", "Swiss German (Switzerland)", BCP47_TABLE),
+    ("bar-XY", "bar", "Bavarian", BCP47_TABLE),  # a private-use region falls back to the language
+    ("Bavarian", "bar", "Bavarian", BCP47_TABLE),
+    ("Bairisch", "bar", "Bavarian", BCP47_TABLE),  # names in other languages too
+    ("swiss german", "gsw", "Swiss German", BCP47_TABLE),
+    ("yue", "yue", "Cantonese", BCP47_TABLE),
+    # TranslateGemma's table comes first, aliases and region fallback included.
+    ("de-AT", "de-AT", "German", TRANSLATEGEMMA_TABLE),
+    ("zh-CN", "zh-Hans", "Chinese", TRANSLATEGEMMA_TABLE),
+    ("pt-BR", "pt-BR", "Portuguese", TRANSLATEGEMMA_TABLE),
+    ("en-US", "en", "English", TRANSLATEGEMMA_TABLE),
+    ("de-XX", "de", "German", TRANSLATEGEMMA_TABLE),
+    ("German", "de", "German", TRANSLATEGEMMA_TABLE),
+    # Deprecated codes langcodes replaces land in TranslateGemma's table, for every profile.
+    ("mo", "ro", "Romanian", TRANSLATEGEMMA_TABLE),
+    ("sh", "sr-Latn", "Serbian", TRANSLATEGEMMA_TABLE),
+]
+
+
+@pytest.mark.parametrize(("typed", "code", "name", "table"), ANY_LANGUAGE)
+def test_any_language_takes_every_bcp47_language_with_a_name(typed: str, code: str, name: str, table: str) -> None:
+    assert resolve_language(typed, any_language=True) == Language(code, name, table)
+
+
+@pytest.mark.parametrize(("typed", "code", "name", "table"), [row for row in ANY_LANGUAGE if row[3] == TRANSLATEGEMMA_TABLE])
+def test_translategemma_table_entries_resolve_alike_for_every_profile(typed: str, code: str, name: str, table: str) -> None:
+    assert resolve_language(typed) == resolve_language(typed, any_language=True) == Language(code, name)
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("bar", r"^unknown language 'bar' for the translategemma prompt profile: Bavarian \('bar'\) is not in "
+                r"TranslateGemma's language table \("),
+        ("gsw", r"Swiss German \('gsw'\) is not in TranslateGemma's language table \("),
+        ("Bavarian", r"^unknown language 'Bavarian' .*: Bavarian \('bar'\) is not in TranslateGemma's language table \("),
+        ("nds-NL", r"Low German \(Netherlands\) \('nds-NL'\) is not in TranslateGemma's language table \("),
+        ("dee", r"Dewoin \('dee'\) is not in TranslateGemma's language table; did you mean 'de'\?"),  # a slip?
+    ],
+)
+def test_a_language_outside_translategemmas_table_is_refused_saying_who_accepts_it(typed: str, message: str) -> None:
+    with pytest.raises(LanguageError, match=message) as info:
         resolve_language(typed)
+    assert "chat or fewshot profile accept any BCP-47 language" in str(info.value)
+
+
+def test_a_misspelt_name_suggests_languages_of_the_wider_table() -> None:
+    with pytest.raises(LanguageError, match=r"unknown language 'bavarain'; did you mean .*'bar' \(Bavarian\)\?"):
+        resolve_language("bavarain", any_language=True)
+    with pytest.raises(LanguageError) as info:
+        resolve_language("bavarain")
+    assert "'bar'" not in str(info.value)  # TranslateGemma's table lacks it: not a suggestion there
+
+
+def test_a_language_object_passes_through_when_its_table_is_accepted() -> None:
+    bavarian = resolve_language("bar", any_language=True)
+    assert resolve_language(bavarian, any_language=True) is bavarian
+    german = resolve_language("de")
+    assert resolve_language(german) is german
+    with pytest.raises(LanguageError, match="not in TranslateGemma's language table"):
+        resolve_language(bavarian)
+
+
+def test_language_keeps_its_two_field_constructor() -> None:
+    assert Language("de", "German") == Language("de", "German", TRANSLATEGEMMA_TABLE)
+
+
+@pytest.mark.parametrize(
+    ("code", "base"),
+    [("zh-Hant-HK", "zh"), ("pt-BR", "pt"), ("en", "en"), ("fil-PH", "fil"), ("bar-AT", "bar"), ("PT_br", "pt")],
+)
+def test_base_is_the_lower_case_language_subtag(code: str, base: str) -> None:
+    assert Language(code, "x").base == base == base_code(code) == base_code(Language(code, "x"))
+
+
+def test_only_the_translategemma_profile_keeps_to_its_table() -> None:
+    assert TranslateGemmaProfile.any_language is False
+    assert ChatProfile.any_language is FewShotProfile.any_language is True
+
+
+def test_the_collection_filter_covers_every_collection_in_the_iana_registry() -> None:
+    # Scope "collection" and "special" subtags (Germanic languages, Chinese (family), No linguistic
+    # content ...) are no language to translate into; the filter works from their English names.
+    from language_data.registry_parser import parse_registry
+
+    refused = [
+        entry["Subtag"] for entry in parse_registry()
+        if entry.get("Type") == "language" and entry.get("Scope") in ("collection", "special")
+    ]
+    assert len(refused) > 100
+    accepted = []
+    for code in refused:
+        try:
+            accepted.append(resolve_language(code, any_language=True))
+        except LanguageError:
+            pass
+    # Only codes TranslateGemma's table itself lists (or aliases into it) get through.
+    assert all(language.table == TRANSLATEGEMMA_TABLE for language in accepted), accepted
 
 
 def test_language_errors_exit_with_status_2() -> None:

@@ -133,6 +133,14 @@ def test_fewshot_without_examples_still_asks_for_the_translation() -> None:
     assert prompt.text == "Translate from English to Zulu.\n\nEnglish: Hi\nZulu:"
 
 
+def test_chat_and_fewshot_prompts_name_a_language_beyond_translategemmas_table() -> None:
+    bavarian = resolve_language("bar", any_language=True)
+    fewshot = FewShotProfile().render("Hi", EN, bavarian)
+    assert fewshot.text == "Translate from English to Bavarian.\n\nEnglish: Hi\nBavarian:"
+    chat = ChatProfile(CHATML_TEMPLATE, bos_token="<s>", eos_token="</s>").render("Hi", EN, bavarian)
+    assert "Translate the following English text into Bavarian. Reply with the Bavarian translation only" in chat.text
+
+
 @pytest.mark.parametrize(
     ("metadata", "profile"),
     [

@@ -6,7 +6,6 @@ import ctypes
 import functools
 import logging
 import os
-import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ import llama_cpp
 import numpy as np
 
 from .errors import ModelError, TgEdgeError
+from .gguf_header import read_header
 
 log = logging.getLogger("tg_edge")
 _llama_log = logging.getLogger("tg_edge.llama")
@@ -26,22 +26,28 @@ _llama_log = logging.getLogger("tg_edge.llama")
 _LEVELS = {1: logging.DEBUG, 2: logging.DEBUG, 3: logging.INFO, 4: logging.WARNING}
 
 
-_KV_SIZE = re.compile(r"llama_kv_cache: size = +([0-9.]+) MiB")
-_kv_sizes: list[float] | None = None  # set while a context is created, to read the KV cache's size
-
-
 @llama_cpp.llama_log_callback
 def _route_llama_log(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
     message = text.decode("utf-8", errors="replace").rstrip()
-    if _kv_sizes is not None and (match := _KV_SIZE.search(message)):
-        _kv_sizes.append(float(match.group(1)))
     if message:
         _llama_log.log(_LEVELS.get(level, logging.DEBUG), "%s", message)
 
 
+_log_routing_lock = threading.Lock()
+_log_routing_installed = False  # llama.cpp's log callback is process-wide: tg-edge sets it once
+
+
 def route_llama_logs() -> None:
-    """Send llama.cpp's own log lines to the ``tg_edge.llama`` logger instead of stderr."""
-    llama_cpp.llama_log_set(_route_llama_log, ctypes.c_void_p(0))
+    """Send llama.cpp's own log lines to the ``tg_edge.llama`` logger instead of stderr.
+
+    Installs the callback the first time it is called in a process and does nothing after, so a
+    callback the application sets later is left alone. Thread-safe.
+    """
+    global _log_routing_installed
+    with _log_routing_lock:
+        if not _log_routing_installed:
+            llama_cpp.llama_log_set(_route_llama_log, ctypes.c_void_p(0))
+            _log_routing_installed = True
 
 
 def default_threads() -> int:
@@ -107,6 +113,8 @@ class Engine:
         n_batch: int = 512,
         n_seq_max: int = 1,
     ) -> None:
+        # Set first, so that close() (and __del__) works on an engine whose loading failed midway.
+        self._model = self._ctx = self._batch = None
         route_llama_logs()
         llama_cpp.llama_backend_init()
         self.threads = threads or default_threads()
@@ -116,33 +124,73 @@ class Engine:
         self.path = Path(model_path)
         if not 1 <= n_seq_max <= llama_cpp.llama_max_parallel_sequences():
             raise TgEdgeError(f"n_seq_max must be 1..{llama_cpp.llama_max_parallel_sequences()}, not {n_seq_max}")
-        self._batch = None
-        self._model = llama_cpp.llama_model_load_from_file(str(self.path).encode(), model_params(gpu_layers))
+        try:
+            self._load(n_ctx, n_batch, n_seq_max)
+        except BaseException:
+            self.close()
+            raise
+
+    def _load(self, n_ctx: int, n_batch: int, n_seq_max: int) -> None:
+        self._model = llama_cpp.llama_model_load_from_file(str(self.path).encode(), model_params(self.gpu_layers))
         if not self._model:
+            self._model = None
             raise ModelError(
                 f"llama.cpp could not load {self.path}: the file is corrupt, truncated, or of an "
                 "architecture this llama.cpp build does not support (run with -vv for llama.cpp's log)"
             )
+        self.metadata: Mapping[str, str] = MappingProxyType(_read_metadata(self._model))
         params = llama_cpp.llama_context_default_params()
         params.n_ctx = n_ctx
         params.n_batch = params.n_ubatch = n_batch
         params.n_seq_max = n_seq_max
         params.kv_unified = True  # one pool of cells: shared prefixes are stored once
+        # Sliding-window layers keep every cell too (llama.cpp's default, pinned here): a smaller
+        # SWA cache could not take the prefix copies and partial removals the scheduler makes.
+        params.swa_full = True
+        params.type_k = params.type_v = llama_cpp.GGML_TYPE_F16
         params.n_threads = params.n_threads_batch = self.threads
         params.no_perf = True
-        self._ctx, self.kv_cache_bytes = _create_context(self._model, params)
+        self._ctx = llama_cpp.llama_init_from_model(self._model, params)
         if not self._ctx:
-            llama_cpp.llama_model_free(self._model)
+            self._ctx = None
             raise ModelError(f"llama.cpp could not create a context of {n_ctx} tokens for {self.path}")
         self.n_ctx = llama_cpp.llama_n_ctx(self._ctx)
         self.n_batch = n_batch
         self.n_seq_max = n_seq_max
+        self.kv_cache_bytes = self._kv_cache_bytes()
         self._vocab = llama_cpp.llama_model_get_vocab(self._model)
         self._n_vocab = llama_cpp.llama_vocab_n_tokens(self._vocab)
         self._memory = llama_cpp.llama_get_memory(self._ctx)
         self._batch = llama_cpp.llama_batch_init(n_batch, 0, n_seq_max)
         self._piece_buffer = ctypes.create_string_buffer(64)
-        self.metadata: Mapping[str, str] = MappingProxyType(_read_metadata(self._model))
+
+    def _kv_cache_bytes(self) -> int:
+        """Bytes of the attention KV cache llama.cpp allocated for this context (recurrent state not included).
+
+        llama.cpp's C API does not tell this (only its log does, and the C++-only memory breakdown), so
+        it is computed from the shapes llama.cpp gives its cache tensors: for every layer, a K tensor of
+        ``n_head_kv(layer) * key_length`` by ``n_ctx`` cells and a V tensor of ``n_head_kv(layer) *
+        value_length`` by ``n_ctx``, f16. That holds for the context this engine creates: one stream
+        (``kv_unified``), full-size sliding-window layers (``swa_full``), f16 K and V. Layers without
+        attention (the recurrent layers of hybrid models such as LFM2) have ``n_head_kv = 0``. Caches
+        shaped otherwise (DeepSeek's MLA, Gemma 3n's shared-KV layers) are not counted right; tg-edge's
+        model families (Gemma 3, Llama, LFM2) have none. tests/test_engine.py and tests/test_convert.py
+        check the figure against llama.cpp's own log line.
+        """
+        arch = self.metadata.get("general.architecture", "")
+        n_layer = llama_cpp.llama_model_n_layer(self._model)
+        n_head = llama_cpp.llama_model_n_head(self._model)
+        default_head_dim = llama_cpp.llama_model_n_embd(self._model) // max(n_head, 1)
+        key_length = int(self.metadata.get(f"{arch}.attention.key_length", default_head_dim))
+        value_length = int(self.metadata.get(f"{arch}.attention.value_length", default_head_dim))
+        heads_kv: Sequence[int] = [llama_cpp.llama_model_n_head_kv(self._model)] * n_layer
+        if f"{arch}.attention.head_count_kv" not in self.metadata:
+            # An array (one count per layer) or absent: llama.cpp's metadata strings leave arrays out.
+            per_layer = read_header(self.path).metadata.get(f"{arch}.attention.head_count_kv")
+            if isinstance(per_layer, tuple) and len(per_layer) == n_layer:
+                heads_kv = [int(n) for n in per_layer]
+        f16_bytes = 2
+        return self.n_ctx * f16_bytes * sum(n * (key_length + value_length) for n in heads_kv)
 
     # -- tokens ---------------------------------------------------------------------------
 
@@ -292,12 +340,15 @@ class Engine:
         llama_cpp.llama_memory_clear(self._memory, True)
 
     def close(self) -> None:
-        """Free the context and model now instead of at garbage collection."""
-        if self._batch is not None:
-            llama_cpp.llama_batch_free(self._batch)
-            self._batch = None
-            llama_cpp.llama_free(self._ctx)
-            llama_cpp.llama_model_free(self._model)
+        """Free the context and model now instead of at garbage collection (safe to call twice)."""
+        batch, ctx, model = (getattr(self, name, None) for name in ("_batch", "_ctx", "_model"))
+        self._batch = self._ctx = self._model = None
+        if batch is not None:
+            llama_cpp.llama_batch_free(batch)
+        if ctx is not None:
+            llama_cpp.llama_free(ctx)
+        if model is not None:
+            llama_cpp.llama_model_free(model)
 
     def _check_open(self) -> None:
         # llama.cpp would read freed memory (a segfault), so a closed engine refuses work.
@@ -314,23 +365,8 @@ class Engine:
         self.close()
 
 
-_context_lock = threading.Lock()
-
-
-def _create_context(model: object, params: object) -> tuple[object, int]:
-    """A llama.cpp context, and the bytes of its KV cache (which llama.cpp tells only in its log)."""
-    global _kv_sizes
-    with _context_lock:
-        _kv_sizes = []
-        try:
-            ctx = llama_cpp.llama_init_from_model(model, params)
-            return ctx, int(sum(_kv_sizes) * 2**20)
-        finally:
-            _kv_sizes = None
-
-
 def _read_metadata(model: object) -> dict[str, str]:
-    """The GGUF's key/value metadata as strings (arrays are summarised by llama.cpp)."""
+    """The GGUF's key/value metadata as strings (llama.cpp leaves arrays out)."""
     out: dict[str, str] = {}
     size = 4096
     buffer = ctypes.create_string_buffer(size)

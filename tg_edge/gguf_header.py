@@ -41,11 +41,16 @@ _SCALARS = {
     GGUFValueType.FLOAT32: "<f", GGUFValueType.BOOL: "<?", GGUFValueType.UINT64: "<Q",
     GGUFValueType.INT64: "<q", GGUFValueType.FLOAT64: "<d",
 }
+_MAX_ARRAY = 4096
 
 
 @dataclass(frozen=True)
 class GGUFHeader:
-    """What a GGUF header says: metadata (arrays left out, as ``None``), tensor offsets, file size."""
+    """What a GGUF header says: metadata, tensor offsets, file size.
+
+    Numeric arrays of up to 4096 items (per-layer values) are tuples; string arrays and longer ones
+    (the vocabulary) are left out, as ``None``.
+    """
 
     metadata: dict[str, object]
     tensor_offsets: dict[str, int]
@@ -120,12 +125,14 @@ def _parse(data: mmap.mmap) -> tuple[dict[str, object], dict[str, int], int]:
             return string()
         if kind == GGUFValueType.ARRAY:
             item, count = int(take("<I")), int(take("<Q"))
-            if item in _SCALARS:
-                pos += count * struct.calcsize(_SCALARS[GGUFValueType(item)])
-            else:
+            if item not in _SCALARS:
                 for _ in range(count):
                     value(item)
-            return None
+                return None
+            fmt = _SCALARS[GGUFValueType(item)]
+            start, pos = pos, pos + count * struct.calcsize(fmt)
+            # Per-layer values (head counts ...) are kept; vocabulary-sized ones are skipped.
+            return struct.unpack_from(f"<{count}{fmt[1:]}", data, start) if count <= _MAX_ARRAY else None
         return take(_SCALARS[GGUFValueType(kind)])
 
     version = take("<I")

@@ -22,6 +22,7 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Protocol
 
+from .languages import Language, base_code, language_code
 from .segment import Piece, join_pieces, split_finer
 
 # Characters of a translation per character of English, measured on FLORES-200 devtest
@@ -88,11 +89,12 @@ class Result(Protocol):
     attempts: int
 
 
-def length_factor(language: str) -> float:
-    return LENGTH_FACTORS.get(language) or LENGTH_FACTORS.get(language.split("-")[0], 1.0)
+def length_factor(language: Language | str) -> float:
+    """Characters of ``language`` per character of English (1.0 for languages not measured)."""
+    return LENGTH_FACTORS.get(language_code(language)) or LENGTH_FACTORS.get(base_code(language), 1.0)
 
 
-def length_ratio(source_text: str, output: str, source: str, target: str) -> float:
+def length_ratio(source_text: str, output: str, source: Language | str, target: Language | str) -> float:
     """How long ``output`` is relative to what the pair usually gives for ``source_text`` (1.0 = usual)."""
     src = len(source_text.strip())
     if src == 0:
@@ -101,7 +103,9 @@ def length_ratio(source_text: str, output: str, source: str, target: str) -> flo
     return len(output.strip()) / expected
 
 
-def check(source_text: str, output: str, stop: str, *, source: str, target: str) -> Problem | None:
+def check(
+    source_text: str, output: str, stop: str, *, source: Language | str, target: Language | str
+) -> Problem | None:
     """The guard's finding for one segment's output, or ``None`` when it looks whole."""
     if is_empty(source_text, output):
         return Problem.EMPTY
@@ -134,8 +138,8 @@ def retry(
     results: Sequence[Result],
     translate_units: Callable[[list[str]], Sequence[Result]],
     *,
-    source: str,
-    target: str,
+    source: Language | str,
+    target: Language | str,
     depth: int = 0,
 ) -> list[Result]:
     """Check each unit's result; split the suspect ones finer and translate the pieces again.
@@ -184,7 +188,9 @@ def trim_repetition(text: str, *, min_repeats: int = 3) -> str:
     return text
 
 
-def _combine(unit: str, pieces: list[Piece], results: list[Result], *, source: str, target: str) -> Result:
+def _combine(
+    unit: str, pieces: list[Piece], results: list[Result], *, source: Language | str, target: Language | str
+) -> Result:
     """One result for ``unit`` from the results of its pieces, with the whitespace between them kept."""
     text = join_pieces(pieces, (r.text for r in results)).strip()
     stops = [r.stop for r in results if r.stop in (Problem.LENGTH, Problem.LOOP)]
@@ -206,7 +212,7 @@ def _combine(unit: str, pieces: list[Piece], results: list[Result], *, source: s
     )
 
 
-def _better(mended: Result, first: Result, unit: str, source: str, target: str) -> bool:
+def _better(mended: Result, first: Result, unit: str, source: Language | str, target: Language | str) -> bool:
     """Whether the mended output should replace the first one: a lesser finding, or a length nearer the usual."""
     severity = _SEVERITY[mended.guard], _SEVERITY[first.guard]
     if severity[0] != severity[1]:
@@ -214,5 +220,5 @@ def _better(mended: Result, first: Result, unit: str, source: str, target: str) 
     return _distance(unit, mended.text, source, target) < _distance(unit, first.text, source, target)
 
 
-def _distance(unit: str, text: str, source: str, target: str) -> float:
+def _distance(unit: str, text: str, source: Language | str, target: Language | str) -> float:
     return abs(math.log(max(length_ratio(unit, text, source, target), 1e-6)))

@@ -20,7 +20,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from . import gguf_keys
 from .errors import PromptError
 from .fewshot_examples import EXAMPLES
-from .languages import Language
+from .languages import Language, base_code
 
 log = logging.getLogger("tg_edge")
 
@@ -77,6 +77,8 @@ class PromptProfile:
     """Renders a unit of text to translate into a prompt."""
 
     name: str
+    any_language = True
+    """Whether any BCP-47 language may be asked for (``resolve_language(any_language=...)``), not only TranslateGemma's table."""
 
     def render(self, text: str, source: Language, target: Language) -> Prompt:
         raise NotImplementedError
@@ -122,6 +124,7 @@ class TranslateGemmaProfile(_TemplateProfile):
     """TranslateGemma's own chat template: one user turn whose content carries the language codes."""
 
     name = TRANSLATEGEMMA
+    any_language = False  # the template refuses codes outside its own table
 
     def render(self, text: str, source: Language, target: Language) -> Prompt:
         if self.template_source is None:
@@ -187,4 +190,4 @@ def _examples_for(language: Language) -> tuple[str, ...]:
         code = "zh-Hant" if code.startswith("zh-Hant") or code in ("zh-TW",) else "zh-Hans"
     elif code in ("nb", "nn"):
         code = "no"
-    return EXAMPLES.get(code) or EXAMPLES.get(code.split("-")[0], ())
+    return EXAMPLES.get(code) or EXAMPLES.get(base_code(code), ())

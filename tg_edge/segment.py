@@ -15,6 +15,8 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from .languages import Language, base_code
+
 # Used only when the sentence splitter library cannot be imported or gives pieces that do not
 # add up to its input: ., !, ? (optionally followed by closing quotes/brackets) and whitespace,
 # or right after a CJK full stop.
@@ -38,11 +40,11 @@ class Piece:
     translate: bool
 
 
-def split_sentences(text: str, language: str | None = None) -> list[str]:
+def split_sentences(text: str, language: Language | str | None = None) -> list[str]:
     """Cut ``text`` into sentences whose concatenation is ``text`` exactly.
 
     The one place tg-edge finds sentence boundaries: sentencex (rules for ~300 languages,
-    abbreviations included) for ``language`` (a code such as ``en`` or ``zh-Hans``); whitespace
+    abbreviations included) for ``language`` (a :class:`Language` or a code such as ``en``); whitespace
     after a sentence stays at the end of that sentence.
     """
     if not text:
@@ -51,8 +53,7 @@ def split_sentences(text: str, language: str | None = None) -> list[str]:
         from sentencex import segment
     except ImportError:  # pragma: no cover - a core dependency; the regex keeps tg-edge usable without it
         return _regex_sentences(text)
-    code = (language or "en").split("-")[0].lower()
-    parts = [part for part in segment(code, text) if part]
+    parts = [part for part in segment(base_code(language or "en"), text) if part]
     if "".join(parts) != text:  # never lose or invent a character, whatever the library does
         return _regex_sentences(text)
     return parts
@@ -63,7 +64,7 @@ def split_text(
     count_tokens: CountTokens,
     max_tokens: int,
     *,
-    language: str | None = None,
+    language: Language | str | None = None,
     sentences: bool = False,
 ) -> list[Piece]:
     """Cut ``text`` into pieces: each non-empty line is translated, whitespace is kept.
@@ -85,7 +86,7 @@ def split_text(
     return pieces
 
 
-def split_finer(text: str, language: str | None = None) -> list[Piece]:
+def split_finer(text: str, language: Language | str | None = None) -> list[Piece]:
     """Cut one unit at the next finer level that gives more than one piece: sentences, clauses, words.
 
     Used to retry a unit whose translation failed a guard. The last level halves a clause of at least
@@ -123,7 +124,9 @@ def _add(pieces: list[Piece], text: str, translate: bool) -> None:
         pieces.append(Piece(text, translate))
 
 
-def _fit(body: str, count_tokens: CountTokens, max_tokens: int, language: str | None, sentences: bool) -> list[Piece]:
+def _fit(
+    body: str, count_tokens: CountTokens, max_tokens: int, language: Language | str | None, sentences: bool
+) -> list[Piece]:
     if not body:
         return []
     if not sentences and count_tokens(body) <= max_tokens:

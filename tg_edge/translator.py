@@ -26,7 +26,7 @@ from .errors import TgEdgeError, TranslationIncomplete
 from .guards import Problem
 from .languages import Language, resolve_language
 from .models import resolve_model
-from .prompts import FEWSHOT, Prompt, detect_profile, make_profile
+from .prompts import FEWSHOT, TRANSLATEGEMMA, Prompt, detect_profile, make_profile
 from .segment import Piece, join_pieces, split_text
 
 if TYPE_CHECKING:
@@ -195,7 +195,7 @@ class Translator:
     def language(self, language: LanguageLike) -> Language:
         """``language`` as this model accepts it: a code resolved once, a :class:`Language` checked against
         the table of this model's prompt profile. Raises :class:`LanguageError` naming close matches."""
-        return accepted_language(language, self.profile)
+        return resolve_language(language, any_language=self._prompts.any_language)
 
     def translate(self, text: str, *, source: LanguageLike, target: LanguageLike,
                   options: TranslationOptions | None = None) -> Translation:
@@ -419,9 +419,7 @@ def detect_source(texts: Sequence[str]) -> Detection:
 def accepted_language(language: LanguageLike, profile: str | None = None) -> Language:
     """``language`` resolved (a code) or checked (a :class:`Language`) for a prompt ``profile``; ``None``: any
     language some profile accepts (for checking a command line before a model is loaded)."""
-    if isinstance(language, Language):
-        return language
-    return resolve_language(language)
+    return resolve_language(language, any_language=profile is None or profile != TRANSLATEGEMMA)
 
 
 def _log_problems(translations: Sequence[Translation]) -> None:
