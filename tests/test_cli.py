@@ -185,3 +185,11 @@ def test_markdown_on_stdin_without_format_gets_a_note_and_loses_no_line(demo_mod
     assert as_markdown.exit_code == 0, as_markdown.output
     assert as_markdown.stdout.endswith("```sh\n# install\npip install tg-edge\n```\n")
     assert "looks like Markdown" not in as_markdown.stderr
+
+
+def test_languages_resolves_a_code_or_name_and_names_its_table() -> None:
+    bavarian = run_cli("languages", "bar", "--json")
+    assert json.loads(bavarian.stdout) == [{"code": "bar", "name": "Bavarian", "table": "bcp47"}]
+    assert json.loads(run_cli("languages", "German", "--json").stdout)[0]["table"] == "translategemma"
+    slip = run_cli("languages", "dee")
+    assert slip.returncode == 2 and b"did you mean 'de'" in slip.stderr and slip.stdout == b""

@@ -329,16 +329,27 @@ def convert(ctx: click.Context) -> None:
 
 @main.command()
 @verbose_option
+@click.argument("query", required=False)
 @click.option("json_", "--json", is_flag=True, help="Print JSON instead of a table.")
-def languages(json_: bool) -> None:
-    """List the language codes tg-edge accepts."""
-    langs = supported_languages()
+def languages(query: str | None, json_: bool) -> None:
+    """List TranslateGemma's language codes, or show what QUERY (a code or a name) resolves to.
+
+    Models with the chat or fewshot prompt profile also accept any other BCP-47 / ISO 639 language
+    with a known name (bar: Bavarian, gsw: Swiss German).
+    """
+    from .translator import accepted_language
+
+    langs = [accepted_language(query)] if query else supported_languages()
     if json_:
-        click.echo(json.dumps([{"code": lang.code, "name": lang.name} for lang in langs], ensure_ascii=False, indent=2))
+        click.echo(json.dumps([{"code": lang.code, "name": lang.name, "table": lang.table} for lang in langs],
+                              ensure_ascii=False, indent=2))
         return
     width = max(len(lang.code) for lang in langs)
     for lang in langs:
-        click.echo(f"{lang.code:<{width}}  {lang.name}")
+        click.echo(f"{lang.code:<{width}}  {lang.name}" + (f"  ({lang.table})" if query else ""))
+    if not query:
+        click.echo("Models with the chat or fewshot prompt profile accept any other BCP-47 language too "
+                   "(`tg-edge languages bar` shows one).", err=True)
 
 
 @main.command()
