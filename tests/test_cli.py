@@ -82,7 +82,7 @@ def test_languages_lists_codes_and_names_as_text_and_json() -> None:
     assert text.returncode == 0
     assert any(line.split() == ["de", "German"] for line in text.stdout.decode().splitlines())
     listed = json.loads(run_cli("languages", "--json").stdout)
-    assert {"code": "pt-BR", "name": "Portuguese"} in listed and len(listed) == 581
+    assert {"code": "pt-BR", "name": "Portuguese", "table": "translategemma"} in listed and len(listed) == 581
 
 
 @pytest.mark.integration
