@@ -25,6 +25,8 @@ ALIASES = MappingProxyType({
     "in": "id",
     "ji": "yi",
     "jw": "jv",
+    "zt": "zh-Hant",  # LibreTranslate's code for Traditional Chinese
+    "pb": "pt-BR",  # LibreTranslate's code for Brazilian Portuguese
 })
 
 

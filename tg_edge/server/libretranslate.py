@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .. import formats
+from ..coverage import display_name
 from ..detect import Detection
 from ..errors import DetectionError, InputError, LanguageError, TgEdgeError
 from ..languages import Language, suggestion
@@ -39,17 +40,21 @@ from .service import Service
 
 @dataclass(frozen=True)
 class LibreTranslate:
-    """The API's state on ``app.state.libretranslate``: the shared service, files awaiting download, the listing."""
+    """The API's state on ``app.state.libretranslate``: the shared service, files awaiting download, the listings."""
 
     service: Service
     files: FileStore
     languages_json: bytes
+    """``GET /languages``: the languages the loaded model is made for (a few tens of KB)."""
+    all_languages_json: bytes
+    """``GET /languages?all=true``: every code the server accepts (megabytes: each lists all as targets)."""
 
 
 def add_routes(app: FastAPI, service: Service, errors: ErrorShapes) -> None:
     """Serve LibreTranslate's endpoints from ``app``; errors anywhere not claimed by another API take its shape."""
     errors.add("/", error_body)
-    app.state.libretranslate = LibreTranslate(service, FileStore(), _languages_json(service))
+    app.state.libretranslate = LibreTranslate(service, FileStore(), _languages_json(service.translation.languages()),
+                                              _languages_json(service.translation.languages(every=True)))
     post = {"methods": ["POST"], "tags": ["translate"], "responses": openapi.LIBRETRANSLATE_ERRORS}
     app.add_api_route("/translate", translate, summary="Translate text from a language to another",
                       openapi_extra=openapi.request_body(openapi.LIBRETRANSLATE_TRANSLATE), **post)
@@ -173,8 +178,11 @@ async def download_file(request: Request, token: str, filename: str) -> Response
 
 
 async def languages(request: Request) -> Response:
-    """``GET /languages``: every language, each with the languages it translates into."""
-    return Response(_api(request).languages_json, media_type="application/json")
+    """``GET /languages``: the languages the loaded model is made for, each with the languages it translates
+    into; ``?all=true``: every code the server accepts. Codes not listed still work (``zh-CN``, ``zt``, ``nb``)."""
+    api = _api(request)
+    every = request.query_params.get("all", "").strip().lower() in ("1", "true", "yes")
+    return Response(api.all_languages_json if every else api.languages_json, media_type="application/json")
 
 
 async def frontend_settings(request: Request) -> Response:
@@ -251,11 +259,10 @@ def _detection_json(detection: Detection) -> dict[str, Any]:
     return {"confidence": round(detection.confidence * 100, 1), "language": detection.language.code}
 
 
-def _languages_json(service: Service) -> bytes:
-    """``GET /languages``'s answer, made once: every language, each able to translate into every other."""
-    known = service.translation.languages()
+def _languages_json(known: list[Language]) -> bytes:
+    """A ``GET /languages`` answer, made once: these languages, each able to translate into every other."""
     codes = [language.code for language in known]
-    listing = [{"code": lang.code, "name": lang.name, "targets": [c for c in codes if c != lang.code]}
+    listing = [{"code": lang.code, "name": display_name(lang), "targets": [c for c in codes if c != lang.code]}
                for lang in known]
     return json.dumps(listing, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
