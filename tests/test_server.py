@@ -87,7 +87,7 @@ def test_languages_lists_the_models_languages_and_all_on_request(url: str) -> No
     assert len(every) == 581 and len(every["pt-BR"]["targets"]) == 580
 
 
-@pytest.mark.parametrize("code", ["zh", "zh-CN", "zt", "pt-BR", "pb", "nb", "Bavarian"])
+@pytest.mark.parametrize("code", ["zh-CN", "zt", "pb", "nb", "ku"])
 def test_codes_clients_send_work_whether_listed_or_not(url: str, code: str) -> None:
     reply = call("POST", f"{url}/translate", {"q": "Thank you.", "source": "en", "target": code})
     assert reply.status == 200, reply.body
