@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import deepl
 import pytest
@@ -16,7 +17,7 @@ from libretranslatepy import LibreTranslateAPI
 from tg_edge.server import ServerSettings
 from tg_edge.server.settings import key_digest
 
-from .servers import call, running_server
+from .servers import call, multipart, running_server
 from .test_server_fast import Unreachable
 
 KEY = "tg-edge-test-key"
@@ -96,6 +97,19 @@ def test_usage_counts_what_was_translated(client: deepl.Translator) -> None:
 
 
 @pytest.mark.integration
+def test_translate_document_uploads_polls_and_downloads(client: deepl.Translator, tmp_path: Path) -> None:
+    source = tmp_path / "talk.srt"
+    source.write_text("1\n00:00:01,000 --> 00:00:02,500\nGood morning.\n\n2\n00:00:03,000 --> 00:00:04,000\n"
+                      "Thank you.\n", encoding="utf-8")
+    translated = tmp_path / "talk.de.srt"
+    status = client.translate_document_from_filepath(source, translated, target_lang="DE")
+    assert status.done and status.billed_characters == len("Good morning.") + len("Thank you.")
+    lines = translated.read_text(encoding="utf-8").splitlines()
+    assert lines[:2] == ["1", "00:00:01,000 --> 00:00:02,500"] and lines[4:6] == ["2", "00:00:03,000 --> 00:00:04,000"]
+    assert lines[2].strip() and lines[6].strip()
+
+
+@pytest.mark.integration
 def test_form_bodies_repeat_text(url: str) -> None:
     reply = call("POST", f"{url}/v2/translate", b"text=Thank+you.&text=Good+night.&target_lang=DE&source_lang=EN",
                  headers={**AUTH, "Content-Type": "application/x-www-form-urlencoded"})
@@ -136,8 +150,11 @@ def test_bad_requests_get_deepls_status_and_shape(refusing_url: str, body: objec
 
 
 def test_other_v2_paths_answer_in_deepls_shape(refusing_url: str) -> None:
-    reply = call("POST", f"{refusing_url}/v2/document", b"", headers=AUTH)
-    assert reply.status == 501 and "/translate_file" in reply.json()["message"]
+    reply = call("POST", f"{refusing_url}/v2/document/abc", {"document_key": "nope"}, headers=AUTH)
+    assert reply.status == 404 and "Document not found" in reply.json()["message"]
+    body, headers = multipart({"target_lang": "DE"}, "file", "slides.pptx", b"PK")
+    reply = call("POST", f"{refusing_url}/v2/document", body, headers={**AUTH, **headers})
+    assert reply.status == 400 and "File type not supported: .pptx" in reply.json()["message"]
     reply = call("GET", f"{refusing_url}/v2/glossaries", headers=AUTH)
     assert reply.status == 404 and set(reply.json()) == {"message"}
     reply = call("GET", f"{refusing_url}/v2/languages?type=both", headers=AUTH)

@@ -1,19 +1,27 @@
-"""A subset of DeepL's API v2: ``/v2/translate``, ``/v2/languages``, ``/v2/usage``; DeepL's statuses and
-``{"message": ...}`` error bodies.
+"""A subset of DeepL's API v2: ``/v2/translate``, ``/v2/languages``, ``/v2/usage``, ``/v2/document``;
+DeepL's statuses and ``{"message": ...}`` error bodies.
 
 Apps that let users set a DeepL server URL (and the official ``deepl`` clients with ``server_url``)
 work against tg-edge unchanged. Languages in DeepL's spelling (``EN-US``, ``PT-BR``, ``ZH-HANT``) are
 resolved like any other code; without ``source_lang`` the language is always guessed, never refused.
-Admission, parsing, limits and the translator are the ones LibreTranslate's API uses.
+Admission, parsing, limits and the translator are the ones LibreTranslate's API uses. A document
+is translated while its upload waits for the answer (as ``/translate_file`` does), so its status is
+``done`` at once and the result is kept for an hour.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -21,8 +29,9 @@ from .. import formats
 from ..coverage import display_name
 from ..errors import InputError, LanguageError, TgEdgeError
 from ..languages import Language
-from . import openapi
+from . import files, openapi
 from .errors import ErrorShapes, RequestError
+from .files import FileStore, StoredFile
 from .parsing import check_limits, optional_string, read_fields
 from .service import Service
 
@@ -46,9 +55,15 @@ _TARGET_CODES: dict[str, tuple[tuple[str, str], ...]] = {
 
 @dataclass(frozen=True)
 class DeepL:
-    """The API's state on ``app.state.deepl``: the shared service."""
+    """The API's state on ``app.state.deepl``: the shared service, translated documents awaiting download."""
 
     service: Service
+    documents: FileStore = field(default_factory=FileStore)
+    secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    """Signs document keys: a document's key is an HMAC of its id, so only its uploader can fetch it."""
+
+    def document_key(self, document_id: str) -> str:
+        return hmac.new(self.secret, document_id.encode(), hashlib.sha256).hexdigest()
 
 
 def add_routes(app: FastAPI, service: Service, errors: ErrorShapes) -> None:
@@ -62,8 +77,12 @@ def add_routes(app: FastAPI, service: Service, errors: ErrorShapes) -> None:
                       summary="Source or target languages (DeepL API v2)", **common)
     app.add_api_route("/v2/usage", usage, methods=["GET", "POST"],
                       summary="Characters translated since the server started (DeepL API v2)", **common)
-    app.add_api_route("/v2/document", document, methods=["POST"],
-                      summary="Document translation (not served: use /translate_file)", **common)
+    app.add_api_route("/v2/document", document_upload, methods=["POST"], summary="Translate a document",
+                      openapi_extra=openapi.request_body(openapi.DEEPL_DOCUMENT, multipart_only=True), **common)
+    app.add_api_route("/v2/document/{document_id}", document_status, methods=["POST"],
+                      summary="A document translation's status", **common)
+    app.add_api_route("/v2/document/{document_id}/result", document_result, methods=["POST"],
+                      summary="Download a translated document", **common)
 
 
 def error_body(message: str) -> dict[str, str]:
@@ -136,11 +155,53 @@ async def usage(request: Request) -> Response:
     return JSONResponse({"character_count": api.service.translation.characters, "character_limit": USAGE_LIMIT})
 
 
-async def document(request: Request) -> Response:
-    """``POST /v2/document``: refused; documents go through LibreTranslate's ``/translate_file``."""
-    await _authorized_fields(_api(request), request)
-    raise RequestError(501, "Document translation through the DeepL API is not served by tg-edge; "
-                            "POST the file to /translate_file (LibreTranslate's API) instead.")
+async def document_upload(request: Request) -> Response:
+    """``POST /v2/document``: a file in any format tg-edge reads, translated before the answer comes."""
+    api = _api(request)
+    fields = await _authorized_fields(api, request)
+    upload = fields.get("file")
+    if not isinstance(upload, UploadFile):
+        raise RequestError(400, "Parameter 'file' not specified.")
+    filename = PurePath(optional_string(fields, "filename") or upload.filename or "").name
+    file_format = files.file_format(filename)
+    if file_format is None or file_format == "jsonl":  # a JSONL file needs tg-edge's own fields parameter
+        raise RequestError(400, f"File type not supported: {PurePath(filename).suffix or 'no extension'} "
+                                f"(this server reads {', '.join(files.document_extensions())}; .jsonl through "
+                                "/translate_file).")
+    output_format = optional_string(fields, "output_format")
+    if output_format and output_format.lower().lstrip(".") != PurePath(filename).suffix.lower().lstrip("."):
+        raise RequestError(400, "Value for 'output_format' not supported: the translation keeps the file's format.")
+    target_code = optional_string(fields, "target_lang")
+    if not target_code:
+        raise RequestError(400, "Parameter 'target_lang' not specified.")
+    source_code = optional_string(fields, "source_lang")
+    _check_options(fields)
+    target = _language(api, target_code, "target_lang")
+    source = _language(api, source_code, "source_lang") if source_code else None
+    data = await upload.read()
+    await upload.close()
+
+    def work() -> tuple[bytes, int]:
+        return files.translate_upload(api.service, data, filename, file_format, source=source, target=target,
+                                      options={}, guess=True, limit_status=413)
+
+    translated, characters = await _run(api, request, work)
+    document_id = api.documents.put(StoredFile(filename, translated, upload.content_type or
+                                               "application/octet-stream", characters))
+    return JSONResponse({"document_id": document_id, "document_key": api.document_key(document_id)})
+
+
+async def document_status(request: Request, document_id: str) -> Response:
+    """``POST /v2/document/{document_id}``: always ``done`` (documents are translated during their upload)."""
+    stored = await _document(request, document_id)
+    return JSONResponse({"document_id": document_id, "status": "done", "billed_characters": stored.characters})
+
+
+async def document_result(request: Request, document_id: str) -> Response:
+    """``POST /v2/document/{document_id}/result``: the translated file."""
+    stored = await _document(request, document_id)
+    disposition = f"attachment; filename*=UTF-8''{quote(stored.filename)}"
+    return Response(stored.data, media_type=stored.media_type, headers={"Content-Disposition": disposition})
 
 
 # -- languages in DeepL's spelling ----------------------------------------------------------------------
@@ -177,6 +238,17 @@ async def _authorized_fields(api: DeepL, request: Request) -> dict[str, Any]:
             raise RequestError(403, "Authorization failure: send an accepted key as "
                                     "'Authorization: DeepL-Auth-Key KEY'.")
     return fields
+
+
+async def _document(request: Request, document_id: str) -> StoredFile:
+    """The translated document ``document_id``, once the request shows its ``document_key``."""
+    api = _api(request)
+    fields = await _authorized_fields(api, request)
+    key = optional_string(fields, "document_key") or ""
+    stored = api.documents.get(document_id)
+    if stored is None or not hmac.compare_digest(key, api.document_key(document_id)):
+        raise RequestError(404, "Document not found (translated documents are kept for an hour).")
+    return stored
 
 
 def _texts(fields: dict[str, Any]) -> list[str]:

@@ -23,7 +23,7 @@ from ..coverage import display_name
 from ..detect import Detection
 from ..errors import DetectionError, InputError, LanguageError, TgEdgeError
 from ..languages import Language, suggestion
-from . import openapi
+from . import files, openapi
 from .errors import ErrorShapes, RequestError
 from .files import FileStore, StoredFile
 from .parsing import (
@@ -33,7 +33,6 @@ from .parsing import (
     optional_string,
     read_fields,
     required_string,
-    upload_text,
 )
 from .service import Service
 
@@ -144,23 +143,19 @@ async def translate_file(request: Request) -> Response:
     filename = PurePath(upload.filename or "").name
     if not filename:
         raise RequestError(400, "Invalid request: empty file")
-    file_format = _file_format(filename)
+    file_format = files.file_format(filename)
     if file_format is None:
         extension = PurePath(filename).suffix.lower() or "no extension"
         raise RequestError(400, f"Invalid request: file format not supported ({extension}; this server reads "
-                                f"{', '.join(_document_extensions())})")
+                                f"{', '.join(files.document_extensions())})")
     options = {"fields": jsonl_fields(fields)} if file_format == "jsonl" else {}
     data = await upload.read()
     await upload.close()
     source, target = _languages(api, source_code, target_code)
-    settings, translation = api.service.settings, api.service.translation
 
     def work() -> bytes:
-        content = data if file_format in formats.BINARY else upload_text(data, filename)
-        document = formats.read(content, filename, file_format, **options)
-        check_limits([segment.text for segment in document.segments], settings)
-        rendered = translation.translate_documents([document], source=source, target=target)[0][0]
-        return rendered if isinstance(rendered, bytes) else rendered.encode("utf-8")
+        return files.translate_upload(api.service, data, filename, file_format, source=source, target=target,
+                                      options=options)[0]
 
     translated = await _run(api, request, work)
     token = api.files.put(StoredFile(filename, translated, upload.content_type or "application/octet-stream"))
@@ -195,7 +190,7 @@ async def frontend_settings(request: Request) -> Response:
         "keyRequired": settings.keys_required,
         "suggestions": False,
         "filesTranslation": True,
-        "supportedFilesFormat": _document_extensions(),
+        "supportedFilesFormat": files.document_extensions(),
         "language": {"source": {"code": "auto", "name": "Auto Detect"},
                      "target": {"code": "en", "name": "English"}},
     })
@@ -265,12 +260,3 @@ def _languages_json(known: list[Language]) -> bytes:
     listing = [{"code": lang.code, "name": display_name(lang), "targets": [c for c in codes if c != lang.code]}
                for lang in known]
     return json.dumps(listing, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def _file_format(filename: str) -> str | None:
-    """The tg-edge format of an uploaded file by its extension, or None when tg-edge cannot read it."""
-    return formats.format_for(filename) if PurePath(filename).suffix.lower() in formats.known_suffixes() else None
-
-
-def _document_extensions() -> list[str]:
-    return sorted(formats.known_suffixes())

@@ -81,8 +81,18 @@ DEEPL_TRANSLATE = {
         "context": {"type": "string", "description": "Accepted and not translated"},
     },
 }
+DEEPL_DOCUMENT = {
+    "type": "object",
+    "required": ["file", "target_lang"],
+    "properties": {
+        "file": {"type": "string", "format": "binary"},
+        "target_lang": {"type": "string", "example": "DE"},
+        "source_lang": {"type": "string", "example": "EN", "description": "Absent: detected"},
+        "filename": {"type": "string", "description": "The file's name, when the upload has none"},
+    },
+}
 DEEPL_ERRORS = error_responses(
     {"type": "object", "properties": {"message": {"type": "string"}}},
     {400: "Bad request", 403: "Authorization failure", 413: "Request too large",
-     429: "Too many requests", 500: "Translation error", 501: "Not served"},
+     429: "Too many requests", 500: "Translation error"},
 )
