@@ -237,6 +237,7 @@ def test_browser_pages_may_call_it_as_they_may_call_libretranslate(url: str) -> 
 def test_openapi_spec_and_docs_are_served(url: str) -> None:
     spec = call("GET", f"{url}/openapi.json").json()
     assert {"/translate", "/detect", "/languages", "/translate_file", "/health"} <= set(spec["paths"])
+    assert {"/v2/translate", "/v2/languages", "/v2/usage", "/v2/document"} <= set(spec["paths"])
     assert "requestBody" in spec["paths"]["/translate"]["post"]
     assert call("GET", f"{url}/spec").json()["paths"] == spec["paths"]
     assert call("GET", f"{url}/docs").status == 200

@@ -185,3 +185,23 @@ def test_language_listings_stay_small_for_every_profile(profile: str) -> None:
         assert len(codes) == (29 if profile == "fewshot" else 55)
         assert len(call("GET", f"{base}/languages?all=true").body) > 1_000_000
         assert call("GET", f"{base}/v2/languages?type=target").status == 200
+
+
+@pytest.mark.parametrize(("texts", "expected"), [
+    (["Wo ist der Bahnhof?", "Ich möchte eine Tasse Kaffee."], "de"),
+    (["12345", "!!"], "en"),  # nothing to tell by: English, with confidence 0
+])
+def test_the_best_guess_never_refuses(texts: list[str], expected: str) -> None:
+    from tg_edge.server.translation import TranslationService
+
+    guess = TranslationService(Unreachable()).guess_source(texts)  # type: ignore[arg-type]
+    assert guess.language.code == expected
+
+
+def test_a_short_ambiguous_text_is_guessed_among_the_models_languages() -> None:
+    from tg_edge.server.translation import TranslationService
+
+    service = TranslationService(Unreachable())  # type: ignore[arg-type]
+    own = {language.code.split("-")[0] for language in service.languages()}
+    for text in ("Hallo", "ok", "Danke"):
+        assert service.guess_source([text]).language.code.split("-")[0] in own

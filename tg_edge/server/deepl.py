@@ -73,10 +73,11 @@ def add_routes(app: FastAPI, service: Service, errors: ErrorShapes) -> None:
     common = {"tags": ["deepl"], "responses": openapi.DEEPL_ERRORS}
     app.add_api_route("/v2/translate", translate, methods=["POST"], summary="Translate text (DeepL API v2)",
                       openapi_extra=openapi.request_body(openapi.DEEPL_TRANSLATE), **common)
-    app.add_api_route("/v2/languages", languages, methods=["GET", "POST"],
-                      summary="Source or target languages (DeepL API v2)", **common)
-    app.add_api_route("/v2/usage", usage, methods=["GET", "POST"],
-                      summary="Characters translated since the server started (DeepL API v2)", **common)
+    for method in ("GET", "POST"):  # one route each: an operation id per method
+        app.add_api_route("/v2/languages", languages, methods=[method], operation_id=f"deepl_languages_{method}",
+                          summary="Source or target languages (DeepL API v2)", **common)
+        app.add_api_route("/v2/usage", usage, methods=[method], operation_id=f"deepl_usage_{method}",
+                          summary="Characters translated since the server started (DeepL API v2)", **common)
     app.add_api_route("/v2/document", document_upload, methods=["POST"], summary="Translate a document",
                       openapi_extra=openapi.request_body(openapi.DEEPL_DOCUMENT, multipart_only=True), **common)
     app.add_api_route("/v2/document/{document_id}", document_status, methods=["POST"],
@@ -119,7 +120,7 @@ async def translate(request: Request) -> Response:
             rendered, _ = translation.translate_documents(documents, source=src, target=target)
         else:
             rendered, _ = translation.translate_texts(texts, source=src, target=target)
-        return rendered, source_code.upper() if source_code else source_code_of(src)
+        return rendered, source_code_of(src)
 
     rendered, detected = await _run(api, request, work)
     return JSONResponse({"translations": [

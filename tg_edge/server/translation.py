@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from .. import formats
 from ..coverage import profile_languages
-from ..detect import Detection, detect_languages, warm_up
+from ..detect import MIN_CONFIDENCE, Detection, detect_languages, warm_up
 from ..documents import detection_sample
 from ..errors import DetectionError
 from ..languages import Language, resolve_language, supported_languages
@@ -62,15 +62,17 @@ class TranslationService:
     def guess_source(self, texts: Sequence[str]) -> Detection:
         """The most likely language of ``texts`` together, never a refusal (DeepL's clients expect none).
 
-        The model's own languages count double, so a short, ambiguous text goes to one of them; a
-        text without letters is taken as English, with confidence 0.
+        Below LibreTranslate's confidence floor the likeliest of the model's own languages wins, so a short,
+        ambiguous text goes to one of them; a text without letters is taken as English, with confidence 0.
         """
         try:
-            candidates = detect_languages(detection_sample(texts), limit=8)
+            candidates = detect_languages(detection_sample(texts), limit=12)
         except DetectionError:
             return Detection(resolve_language("en"), 0.0)
+        if candidates[0].confidence >= MIN_CONFIDENCE:
+            return candidates[0]
         own = {language.code.split("-")[0] for language in self.languages()}
-        return max(candidates, key=lambda c: c.confidence * (2 if c.language.code.split("-")[0] in own else 1))
+        return next((c for c in candidates if c.language.code.split("-")[0] in own), candidates[0])
 
     def translate_texts(self, texts: Sequence[str], *, source: Language | None,
                         target: Language) -> tuple[list[str], Detection | None]:
