@@ -42,7 +42,7 @@ _FORMALITIES = ("default", "prefer_more", "prefer_less")  # "more"/"less" demand
 _SPLIT_SENTENCES = ("0", "1", "nonewlines")
 
 # DeepL's spelling of the codes that differ from upper-casing tg-edge's, per direction.
-_SOURCE_CODES = {"no": "NB", "nb": "NB", "fil": "FIL"}
+_SOURCE_CODES = {"no": "NB"}
 _TARGET_CODES: dict[str, tuple[tuple[str, str], ...]] = {
     "en": (("EN-GB", "English (British)"), ("EN-US", "English (American)")),
     "pt": (("PT-BR", "Portuguese (Brazilian)"), ("PT-PT", "Portuguese (European)")),
@@ -271,7 +271,7 @@ def _check_options(fields: dict[str, Any]) -> None:
                                 "(tg-edge accepts default, prefer_more and prefer_less).")
     if str(fields.get("split_sentences", "1")) not in _SPLIT_SENTENCES:
         raise RequestError(400, "Value for 'split_sentences' not supported (0, 1 or nonewlines).")
-    if fields.get("glossary_id"):
+    if fields.get("glossary_id") or fields.get("glossary_ids"):
         raise RequestError(400, "Glossaries are not supported by this server.")
 
 
