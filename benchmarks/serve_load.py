@@ -3,11 +3,12 @@
     python benchmarks/serve_load.py                       # the demo model, 8 clients x 25 requests
     python benchmarks/serve_load.py --clients 8 --requests 4 --threads 2 --json serve-load.json
     python benchmarks/serve_load.py --url http://127.0.0.1:5000   # a server that is already running
+    python benchmarks/serve_load.py --api deepl           # the same load through DeepL's /v2/translate
 
 Starts `tg-edge serve` on a free loopback port (unless --url is given), sends a warm-up round, then
-the same single-sentence /translate requests one at a time and from --clients threads, alternating in
-rounds of --clients requests (so drifting machine load slows both alike), and prints both side by
-side with the ratio of their throughputs. Needs the server extra.
+the same single-sentence /translate (--api deepl: /v2/translate) requests one at a time and from
+--clients threads, alternating in rounds of --clients requests (so drifting machine load slows both
+alike), and prints both side by side with the ratio of their throughputs. Needs the server extra.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import click
 
-from tg_edge.bench.serve_load import compare, make_requests
+from tg_edge.bench.serve_load import APIS, compare, make_requests
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -37,21 +38,23 @@ from tg_edge.bench.serve_load import compare, make_requests
 @click.option("--workers", type=click.IntRange(min=1), default=8, show_default=True,
               help="The server's --workers (requests handed to the model at once).")
 @click.option("--target", default="de", show_default=True, help="Target language.")
+@click.option("--api", type=click.Choice(sorted(APIS)), default="libretranslate", show_default=True,
+              help="The route the requests take: LibreTranslate's /translate or DeepL's /v2/translate.")
 @click.option("request_timeout", "--request-timeout", type=float, default=300.0, show_default=True,
               help="Seconds one request may take.")
 @click.option("deadline", "--deadline", type=float, default=900.0, show_default=True,
               help="Seconds each phase may run; requests not sent by then are counted as unsent.")
 @click.option("json_path", "--json", type=click.Path(dir_okay=False, path_type=Path), help="Also write JSON here.")
 def main(model: str | None, url: str | None, clients: int, per_client: int, threads: int | None, workers: int,
-         target: str, request_timeout: float, deadline: float, json_path: Path | None) -> None:
-    requests = make_requests(clients * per_client, target=target)
+         target: str, api: str, request_timeout: float, deadline: float, json_path: Path | None) -> None:
+    requests = make_requests(clients * per_client, target=target, api=api)
     server = None
     if url is None:
         server, url = _start_server(model, threads, workers)
     try:
         started = time.perf_counter()
         sequential, concurrent = compare(url, requests, clients=clients, request_timeout=request_timeout,
-                                         deadline_s=deadline)
+                                         deadline_s=deadline, api=api)
         total = time.perf_counter() - started
     finally:
         if server is not None:
@@ -66,13 +69,13 @@ def main(model: str | None, url: str | None, clients: int, per_client: int, thre
     width = [max(len(r[i]) for r in rows) for i in range(3)]
     for row in rows:
         click.echo(f"{row[0]:<{width[0]}}  {row[1]:>{width[1]}}  {row[2]:>{width[2]}}")
-    click.echo(f"throughput ratio (concurrent / sequential): {ratio:.2f}x   (total {total:.0f} s)")
+    click.echo(f"throughput ratio (concurrent / sequential, {api}): {ratio:.2f}x   (total {total:.0f} s)")
     for error in (sequential.errors + concurrent.errors)[:5]:
         click.echo(f"error: {error}", err=True)
     if json_path is not None:
         json_path.write_text(json.dumps({
             "sequential": sequential.as_json(), "concurrent": concurrent.as_json(), "ratio": round(ratio, 3),
-            "clients": clients, "requests_per_client": per_client, "workers": workers, "threads": threads,
+            "api": api, "clients": clients, "requests_per_client": per_client, "workers": workers, "threads": threads,
             "model": model or "demo", "machine": platform.platform(), "processor": platform.processor(),
         }, indent=2) + "\n", encoding="utf-8")
     if sequential.errors or concurrent.errors:

@@ -205,3 +205,15 @@ def test_aliases_point_into_the_table_and_only_cover_codes_it_lacks() -> None:
 def test_supported_languages_lists_the_whole_table_in_order() -> None:
     languages = supported_languages()
     assert [lang.code for lang in languages] == list(LANGUAGE_NAMES)
+
+
+@pytest.mark.parametrize(("profile", "count"), [("translategemma", 55), ("chat", 55), ("fewshot", 29)])
+def test_each_profile_lists_the_languages_its_models_are_made_for(profile: str, count: int) -> None:
+    from tg_edge.coverage import display_name, profile_languages
+
+    languages = profile_languages(profile)
+    codes = [language.code for language in languages]
+    assert len(codes) == count == len(set(codes)) and codes == sorted(codes)
+    assert {"en", "de", "pt", "zh-Hans", "zh-Hant"} <= set(codes)
+    assert all(resolve_language(code).code == code for code in codes)  # each listed code is accepted as listed
+    assert len({display_name(language) for language in languages}) == count  # no two entries look alike

@@ -1,4 +1,5 @@
-"""Load on the server: 8 concurrent clients against the same requests sent one at a time (bounded, loopback).
+"""Load on the server: 8 concurrent clients against the same requests sent one at a time (bounded, loopback),
+through LibreTranslate's /translate and DeepL's /v2/translate.
 
 The test checks behaviour: every request answered, and concurrent requests decoded together as
 parallel sequences. The throughput ratio (a timing, noisy on shared machines) is measured side by side
@@ -22,13 +23,14 @@ CLIENTS = 8
 PER_CLIENT = 2
 
 
-@pytest.fixture(scope="module")
-def load(translator: object) -> Iterator[tuple[LoadResult, LoadResult, int]]:
+@pytest.fixture(scope="module", params=["libretranslate", "deepl"])
+def load(translator: object, request: pytest.FixtureRequest) -> Iterator[tuple[LoadResult, LoadResult, int]]:
+    api = request.param
     scheduler = translator._scheduler  # noqa: SLF001
     with running_server(translator, ServerSettings(workers=CLIENTS, max_queue=4 * CLIENTS)) as (url, _):
         scheduler.peak_active = 0
-        sequential, concurrent = compare(url, make_requests(CLIENTS * PER_CLIENT), clients=CLIENTS,
-                                         request_timeout=180, deadline_s=240)
+        sequential, concurrent = compare(url, make_requests(CLIENTS * PER_CLIENT, api=api), clients=CLIENTS,
+                                         request_timeout=180, deadline_s=240, api=api)
         yield sequential, concurrent, scheduler.peak_active
 
 

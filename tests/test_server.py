@@ -71,14 +71,26 @@ def test_form_fields_and_alternatives(url: str) -> None:
     assert reply.json()["translatedText"].strip() and reply.json()["alternatives"] == []
 
 
-def test_languages_lists_the_translategemma_table_compressed(url: str) -> None:
-    reply = call("GET", f"{url}/languages", headers={"Accept-Encoding": "gzip"})
+def test_languages_lists_the_models_languages_and_all_on_request(url: str) -> None:
+    reply = call("GET", f"{url}/languages")
+    assert reply.status == 200 and len(reply.body) <= 50_000
+    languages = reply.json()
+    assert set(languages[0]) == {"code", "name", "targets"}
+    by_code = {lang["code"]: lang for lang in languages}  # the demo model is few-shot: its example languages
+    assert len(by_code) == 29 and by_code["de"]["name"] == "German"
+    assert by_code["zh-Hant"]["name"] == "Chinese (Traditional)" and "zh-Hant" in by_code["de"]["targets"]
+    assert "de" not in by_code["de"]["targets"] and len(by_code["pt"]["targets"]) == 28
+
+    reply = call("GET", f"{url}/languages?all=true", headers={"Accept-Encoding": "gzip"})
     assert reply.status == 200 and reply.headers.get("content-encoding") == "gzip"
-    languages = json.loads(gzip.decompress(reply.body))
-    assert len(languages) == 581 and set(languages[0]) == {"code", "name", "targets"}
-    by_code = {lang["code"]: lang for lang in languages}
-    assert by_code["de"]["name"] == "German" and "zh-Hant" in by_code["de"]["targets"]
-    assert "de" not in by_code["de"]["targets"] and len(by_code["pt-BR"]["targets"]) == 580
+    every = {lang["code"]: lang for lang in json.loads(gzip.decompress(reply.body))}
+    assert len(every) == 581 and len(every["pt-BR"]["targets"]) == 580
+
+
+@pytest.mark.parametrize("code", ["zh-CN", "zt", "pb", "nb", "ku"])
+def test_codes_clients_send_work_whether_listed_or_not(url: str, code: str) -> None:
+    reply = call("POST", f"{url}/translate", {"q": "Thank you.", "source": "en", "target": code})
+    assert reply.status == 200, reply.body
 
 
 def test_detect_ranks_candidates_like_libretranslate(url: str) -> None:
@@ -225,6 +237,7 @@ def test_browser_pages_may_call_it_as_they_may_call_libretranslate(url: str) -> 
 def test_openapi_spec_and_docs_are_served(url: str) -> None:
     spec = call("GET", f"{url}/openapi.json").json()
     assert {"/translate", "/detect", "/languages", "/translate_file", "/health"} <= set(spec["paths"])
+    assert {"/v2/translate", "/v2/languages", "/v2/usage", "/v2/document"} <= set(spec["paths"])
     assert "requestBody" in spec["paths"]["/translate"]["post"]
     assert call("GET", f"{url}/spec").json()["paths"] == spec["paths"]
     assert call("GET", f"{url}/docs").status == 200

@@ -437,10 +437,11 @@ def bench(models: tuple[str, ...], quants: tuple[str, ...], quick: bool, out_dir
 def serve(host: str, port: int, model: str | None, api_keys: Path | None, char_limit: int, batch_limit: int,
           max_queue: int, workers: int, timeout: float, max_body: float, cors_origins: tuple[str, ...],
           threads: int | None, gpu_layers: int | None, n_ctx: int) -> None:
-    """Serve a LibreTranslate-compatible HTTP API (needs the server extra).
+    """Serve LibreTranslate- and DeepL-compatible HTTP APIs (needs the server extra).
 
     POST /translate, /detect and /translate_file, GET /languages and /health, with LibreTranslate's
-    field names, status codes and errors, so its clients and plugins work unchanged. The API
+    field names, status codes and errors, so its clients and plugins work unchanged; DeepL's API v2
+    (/v2/translate, /v2/languages, /v2/usage) for apps that take a DeepL server URL. The API
     description is at /docs. Stop with Ctrl-C.
     """
     from importlib.util import find_spec

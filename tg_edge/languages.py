@@ -32,6 +32,8 @@ ALIASES = MappingProxyType({
     "in": "id",
     "ji": "yi",
     "jw": "jv",
+    "zt": "zh-Hant",  # LibreTranslate's code for Traditional Chinese
+    "pb": "pt-BR",  # LibreTranslate's code for Brazilian Portuguese
 })
 
 

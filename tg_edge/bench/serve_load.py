@@ -1,7 +1,8 @@
 """Load on a running tg-edge server: the same translation requests sent one at a time, then by many clients.
 
-Used by ``benchmarks/serve_load.py`` and the server's load test. Requests go over loopback HTTP with
-one keep-alive connection per client; every request and the whole run are bounded in time.
+Used by ``benchmarks/serve_load.py`` and the server's load tests. Requests go over loopback HTTP with
+one keep-alive connection per client; every request and the whole run are bounded in time. ``api``
+picks the route: LibreTranslate's ``/translate`` or DeepL's ``/v2/translate``.
 """
 
 from __future__ import annotations
@@ -43,9 +44,17 @@ SENTENCES = (
 )
 
 
-def make_requests(count: int, *, source: str = "en", target: str = "de") -> list[dict[str, str]]:
-    """``count`` single-sentence /translate requests, cycling through :data:`SENTENCES`."""
-    return [{"q": SENTENCES[i % len(SENTENCES)], "source": source, "target": target} for i in range(count)]
+APIS = {"libretranslate": ("/translate", "translatedText"), "deepl": ("/v2/translate", "translations")}
+"""Each API's translation path and the key a successful answer carries."""
+
+
+def make_requests(count: int, *, source: str = "en", target: str = "de",
+                  api: str = "libretranslate") -> list[dict[str, object]]:
+    """``count`` single-sentence translation requests for ``api``, cycling through :data:`SENTENCES`."""
+    sentences = [SENTENCES[i % len(SENTENCES)] for i in range(count)]
+    if api == "deepl":
+        return [{"text": [s], "source_lang": source.upper(), "target_lang": target.upper()} for s in sentences]
+    return [{"q": s, "source": source, "target": target} for s in sentences]
 
 
 @dataclass
@@ -83,18 +92,19 @@ class LoadResult:
         }
 
 
-def run_load(url: str, requests: list[dict[str, str]], *, clients: int, request_timeout: float = 120.0,
-             deadline_s: float = 600.0) -> LoadResult:
-    """Send ``requests`` to ``url``/translate from ``clients`` threads (request i goes to client i % clients).
+def run_load(url: str, requests: list[dict[str, object]], *, clients: int, request_timeout: float = 120.0,
+             deadline_s: float = 600.0, api: str = "libretranslate") -> LoadResult:
+    """Send ``requests`` to ``api``'s path on ``url`` from ``clients`` threads (request i goes to client i % clients).
 
     A client stops taking new requests once ``deadline_s`` has passed; those count as unsent.
     """
     parts = urlsplit(url)
+    path, answer_key = APIS[api]
     result = LoadResult(clients=clients, sent=0, seconds=0.0)
     lock = threading.Lock()
     started = time.perf_counter()
 
-    def client(mine: list[dict[str, str]]) -> None:
+    def client(mine: list[dict[str, object]]) -> None:
         connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=request_timeout)
         try:
             for index, payload in enumerate(mine):
@@ -105,10 +115,10 @@ def run_load(url: str, requests: list[dict[str, str]], *, clients: int, request_
                 body = json.dumps(payload).encode()
                 sent_at = time.perf_counter()
                 try:
-                    connection.request("POST", "/translate", body, {"Content-Type": "application/json"})
+                    connection.request("POST", path, body, {"Content-Type": "application/json"})
                     response = connection.getresponse()
                     data = response.read()
-                    error = None if response.status == 200 and "translatedText" in json.loads(data) else \
+                    error = None if response.status == 200 and answer_key in json.loads(data) else \
                         f"HTTP {response.status}: {data[:200]!r}"
                 except (OSError, http.client.HTTPException, ValueError) as exc:
                     error = f"{type(exc).__name__}: {exc}"
@@ -132,15 +142,15 @@ def run_load(url: str, requests: list[dict[str, str]], *, clients: int, request_
     return result
 
 
-def compare(url: str, requests: list[dict[str, str]], *, clients: int, request_timeout: float = 120.0,
-            deadline_s: float = 600.0) -> tuple[LoadResult, LoadResult]:
+def compare(url: str, requests: list[dict[str, object]], *, clients: int, request_timeout: float = 120.0,
+            deadline_s: float = 600.0, api: str = "libretranslate") -> tuple[LoadResult, LoadResult]:
     """The same requests one at a time and from ``clients`` concurrent clients.
 
     A warm-up round (``clients`` requests at once, not counted) brings the model's pages into memory.
     Then the two phases alternate in rounds of ``clients`` requests, each round in the opposite order
     to the one before, so a machine whose load drifts during the run slows both alike.
     """
-    run_load(url, requests[:clients], clients=clients, request_timeout=request_timeout)
+    run_load(url, requests[:clients], clients=clients, request_timeout=request_timeout, api=api)
     sequential = LoadResult(clients=1, sent=0, seconds=0.0)
     concurrent = LoadResult(clients=clients, sent=0, seconds=0.0)
     started = time.perf_counter()
@@ -149,7 +159,8 @@ def compare(url: str, requests: list[dict[str, str]], *, clients: int, request_t
         phases = [(sequential, 1), (concurrent, clients)]
         for total, n_clients in phases if round_index % 2 == 0 else phases[::-1]:
             left = max(0.0, deadline_s - (time.perf_counter() - started))
-            phase = run_load(url, batch, clients=n_clients, request_timeout=request_timeout, deadline_s=left)
+            phase = run_load(url, batch, clients=n_clients, request_timeout=request_timeout, deadline_s=left,
+                             api=api)
             total.sent += phase.sent
             total.seconds += phase.seconds
             total.latencies += phase.latencies

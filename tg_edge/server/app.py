@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 
 from .. import __version__
 from ..errors import TgEdgeError
-from . import libretranslate
+from . import deepl, libretranslate
 from .admission import Admission
 from .errors import ErrorShapes
 from .middleware import AccessLog, BodyLimit, add_error_handlers
@@ -34,7 +34,7 @@ def create_app(translator: Translator, settings: ServerSettings | None = None) -
     app = FastAPI(
         title="tg-edge",
         version=__version__,
-        description="Offline machine translation with a LibreTranslate-compatible API.",
+        description="Offline machine translation with LibreTranslate- and DeepL-compatible APIs.",
         openapi_url="/openapi.json",
     )
     app.state.service = service
@@ -47,6 +47,7 @@ def create_app(translator: Translator, settings: ServerSettings | None = None) -
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, errors=errors)  # the outermost: added last
     add_error_handlers(app, errors)
     libretranslate.add_routes(app, service, errors)
+    deepl.add_routes(app, service, errors)
     app.add_api_route("/health", health, methods=["GET"], tags=["service"],
                       summary="Whether the server is up, and its load")
     return app

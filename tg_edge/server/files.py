@@ -1,4 +1,5 @@
-"""Translated files kept in memory until their client downloads them (bounded in count, bytes and age)."""
+"""Uploaded files: translated (:func:`translate_upload`, for every API) and kept in memory until their
+client downloads them (bounded in count, bytes and age)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,13 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Any
 
+from .. import formats
+from ..languages import Language
+from .parsing import check_limits, upload_text
+from .service import Service
 from .settings import MIB
 
 
@@ -18,6 +25,8 @@ class StoredFile:
     filename: str
     data: bytes
     media_type: str
+    characters: int = 0
+    """Characters of source text translated into it."""
 
 
 class FileStore:
@@ -54,3 +63,28 @@ class FileStore:
             or now - next(iter(self._files.values()))[1] > self.keep_seconds
         ):
             self._files.popitem(last=False)
+
+
+def file_format(filename: str) -> str | None:
+    """The tg-edge format of an uploaded file by its extension, or None when tg-edge cannot read it."""
+    return formats.format_for(filename) if PurePath(filename).suffix.lower() in formats.known_suffixes() else None
+
+
+def document_extensions() -> list[str]:
+    """The file extensions tg-edge reads, sorted."""
+    return sorted(formats.known_suffixes())
+
+
+def translate_upload(service: Service, data: bytes, filename: str, file_format: str, *, source: Language | None,
+                     target: Language, options: dict[str, Any], guess: bool = False,
+                     limit_status: int = 400) -> tuple[bytes, int]:
+    """An uploaded file translated into the same format, and its characters of source text (blocks: run it on
+    a worker). ``source`` None: detected (``guess``: the best guess, never a refusal)."""
+    content = data if file_format in formats.BINARY else upload_text(data, filename)
+    document = formats.read(content, filename, file_format, **options)
+    texts = [segment.text for segment in document.segments]
+    check_limits(texts, service.settings, status=limit_status)
+    if source is None and guess and texts:
+        source = service.translation.guess_source(texts).language
+    rendered = service.translation.translate_documents([document], source=source, target=target)[0][0]
+    return rendered if isinstance(rendered, bytes) else rendered.encode("utf-8"), sum(len(t) for t in texts)

@@ -19,10 +19,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .. import formats
+from ..coverage import display_name
 from ..detect import Detection
 from ..errors import DetectionError, InputError, LanguageError, TgEdgeError
 from ..languages import Language, suggestion
-from . import openapi
+from . import files, openapi
 from .errors import ErrorShapes, RequestError
 from .files import FileStore, StoredFile
 from .parsing import (
@@ -32,24 +33,27 @@ from .parsing import (
     optional_string,
     read_fields,
     required_string,
-    upload_text,
 )
 from .service import Service
 
 
 @dataclass(frozen=True)
 class LibreTranslate:
-    """The API's state on ``app.state.libretranslate``: the shared service, files awaiting download, the listing."""
+    """The API's state on ``app.state.libretranslate``: the shared service, files awaiting download, the listings."""
 
     service: Service
     files: FileStore
     languages_json: bytes
+    """``GET /languages``: the languages the loaded model is made for (a few tens of KB)."""
+    all_languages_json: bytes
+    """``GET /languages?all=true``: every code the server accepts (megabytes: each lists all as targets)."""
 
 
 def add_routes(app: FastAPI, service: Service, errors: ErrorShapes) -> None:
     """Serve LibreTranslate's endpoints from ``app``; errors anywhere not claimed by another API take its shape."""
     errors.add("/", error_body)
-    app.state.libretranslate = LibreTranslate(service, FileStore(), _languages_json(service))
+    app.state.libretranslate = LibreTranslate(service, FileStore(), _languages_json(service.translation.languages()),
+                                              _languages_json(service.translation.languages(every=True)))
     post = {"methods": ["POST"], "tags": ["translate"], "responses": openapi.LIBRETRANSLATE_ERRORS}
     app.add_api_route("/translate", translate, summary="Translate text from a language to another",
                       openapi_extra=openapi.request_body(openapi.LIBRETRANSLATE_TRANSLATE), **post)
@@ -139,23 +143,19 @@ async def translate_file(request: Request) -> Response:
     filename = PurePath(upload.filename or "").name
     if not filename:
         raise RequestError(400, "Invalid request: empty file")
-    file_format = _file_format(filename)
+    file_format = files.file_format(filename)
     if file_format is None:
         extension = PurePath(filename).suffix.lower() or "no extension"
         raise RequestError(400, f"Invalid request: file format not supported ({extension}; this server reads "
-                                f"{', '.join(_document_extensions())})")
+                                f"{', '.join(files.document_extensions())})")
     options = {"fields": jsonl_fields(fields)} if file_format == "jsonl" else {}
     data = await upload.read()
     await upload.close()
     source, target = _languages(api, source_code, target_code)
-    settings, translation = api.service.settings, api.service.translation
 
     def work() -> bytes:
-        content = data if file_format in formats.BINARY else upload_text(data, filename)
-        document = formats.read(content, filename, file_format, **options)
-        check_limits([segment.text for segment in document.segments], settings)
-        rendered = translation.translate_documents([document], source=source, target=target)[0][0]
-        return rendered if isinstance(rendered, bytes) else rendered.encode("utf-8")
+        return files.translate_upload(api.service, data, filename, file_format, source=source, target=target,
+                                      options=options)[0]
 
     translated = await _run(api, request, work)
     token = api.files.put(StoredFile(filename, translated, upload.content_type or "application/octet-stream"))
@@ -173,8 +173,11 @@ async def download_file(request: Request, token: str, filename: str) -> Response
 
 
 async def languages(request: Request) -> Response:
-    """``GET /languages``: every language, each with the languages it translates into."""
-    return Response(_api(request).languages_json, media_type="application/json")
+    """``GET /languages``: the languages the loaded model is made for, each with the languages it translates
+    into; ``?all=true``: every code the server accepts. Codes not listed still work (``zh-CN``, ``zt``, ``nb``)."""
+    api = _api(request)
+    every = request.query_params.get("all", "").strip().lower() in ("1", "true", "yes")
+    return Response(api.all_languages_json if every else api.languages_json, media_type="application/json")
 
 
 async def frontend_settings(request: Request) -> Response:
@@ -187,7 +190,7 @@ async def frontend_settings(request: Request) -> Response:
         "keyRequired": settings.keys_required,
         "suggestions": False,
         "filesTranslation": True,
-        "supportedFilesFormat": _document_extensions(),
+        "supportedFilesFormat": files.document_extensions(),
         "language": {"source": {"code": "auto", "name": "Auto Detect"},
                      "target": {"code": "en", "name": "English"}},
     })
@@ -251,19 +254,9 @@ def _detection_json(detection: Detection) -> dict[str, Any]:
     return {"confidence": round(detection.confidence * 100, 1), "language": detection.language.code}
 
 
-def _languages_json(service: Service) -> bytes:
-    """``GET /languages``'s answer, made once: every language, each able to translate into every other."""
-    known = service.translation.languages()
+def _languages_json(known: list[Language]) -> bytes:
+    """A ``GET /languages`` answer, made once: these languages, each able to translate into every other."""
     codes = [language.code for language in known]
-    listing = [{"code": lang.code, "name": lang.name, "targets": [c for c in codes if c != lang.code]}
+    listing = [{"code": lang.code, "name": display_name(lang), "targets": [c for c in codes if c != lang.code]}
                for lang in known]
     return json.dumps(listing, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def _file_format(filename: str) -> str | None:
-    """The tg-edge format of an uploaded file by its extension, or None when tg-edge cannot read it."""
-    return formats.format_for(filename) if PurePath(filename).suffix.lower() in formats.known_suffixes() else None
-
-
-def _document_extensions() -> list[str]:
-    return sorted(formats.known_suffixes())

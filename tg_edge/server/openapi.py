@@ -62,3 +62,37 @@ LIBRETRANSLATE_ERRORS = error_responses(
     {400: "Invalid request", 403: "Invalid API key", 413: "Request body too large",
      429: "Slow down: too many requests queued", 500: "Translation error"},
 )
+
+
+# -- DeepL API v2 ----------------------------------------------------------------------------------------
+
+DEEPL_TRANSLATE = {
+    "type": "object",
+    "required": ["text", "target_lang"],
+    "properties": {
+        "text": {"type": "array", "items": {"type": "string"}, "example": ["Hello world!"],
+                 "description": "Text(s) to translate (a form field may repeat)"},
+        "target_lang": {"type": "string", "example": "DE", "description": "Target language (EN-US, PT-BR, ZH-HANT, ...)"},
+        "source_lang": {"type": "string", "example": "EN", "description": "Source language; absent: detected"},
+        "tag_handling": {"type": "string", "enum": ["html", "xml"], "description": "Keep markup, translate text"},
+        "split_sentences": {"type": "string", "enum": ["0", "1", "nonewlines"], "description": "Accepted"},
+        "preserve_formatting": {"type": "boolean", "description": "Accepted (formatting is always kept)"},
+        "formality": {"type": "string", "enum": ["default", "prefer_more", "prefer_less"]},
+        "context": {"type": "string", "description": "Accepted and not translated"},
+    },
+}
+DEEPL_DOCUMENT = {
+    "type": "object",
+    "required": ["file", "target_lang"],
+    "properties": {
+        "file": {"type": "string", "format": "binary"},
+        "target_lang": {"type": "string", "example": "DE"},
+        "source_lang": {"type": "string", "example": "EN", "description": "Absent: detected"},
+        "filename": {"type": "string", "description": "The file's name, when the upload has none"},
+    },
+}
+DEEPL_ERRORS = error_responses(
+    {"type": "object", "properties": {"message": {"type": "string"}}},
+    {400: "Bad request", 403: "Authorization failure", 413: "Request too large",
+     429: "Too many requests", 500: "Translation error"},
+)

@@ -93,14 +93,14 @@ def optional_count(fields: dict[str, Any], name: str) -> int:
         raise RequestError(400, f"Invalid request: {name} parameter is not a number") from None
 
 
-def check_limits(texts: Sequence[str], settings: ServerSettings) -> None:
-    """Refuse more texts than ``batch_limit`` or more characters than ``char_limit``."""
+def check_limits(texts: Sequence[str], settings: ServerSettings, *, status: int = 400) -> None:
+    """Refuse (with ``status``) more texts than ``batch_limit`` or more characters than ``char_limit``."""
     if settings.batch_limit != -1 and len(texts) > settings.batch_limit:
-        raise RequestError(400, f"Invalid request: request ({len(texts)}) exceeds text limit "
+        raise RequestError(status, f"Invalid request: request ({len(texts)}) exceeds text limit "
                                 f"({settings.batch_limit})")
     size = sum(len(t) for t in texts)
     if settings.char_limit != -1 and size > settings.char_limit:
-        raise RequestError(400, f"Invalid request: request ({size}) exceeds text limit ({settings.char_limit})")
+        raise RequestError(status, f"Invalid request: request ({size}) exceeds text limit ({settings.char_limit})")
 
 
 def jsonl_fields(fields: dict[str, Any], name: str = "fields") -> str:

@@ -1,18 +1,22 @@
 """The server's one door to the :class:`~tg_edge.Translator`: languages, detection, texts, documents.
 
-Every API module (LibreTranslate's, later DeepL's) calls the translator only through
+Every API module (LibreTranslate's, DeepL's) calls the translator only through
 :class:`TranslationService`, so a change of the Translator's API is adapted here alone. The
 ``translate_*`` methods block; they run on the admission's worker threads.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .. import formats
-from ..detect import Detection, detect_languages, warm_up
-from ..languages import Language, supported_languages
+from ..coverage import profile_languages
+from ..detect import MIN_CONFIDENCE, Detection, detect_languages, warm_up
+from ..documents import detection_sample
+from ..errors import DetectionError
+from ..languages import Language, resolve_language, supported_languages
 from ..translator import AUTO
 
 if TYPE_CHECKING:
@@ -24,6 +28,8 @@ class TranslationService:
 
     def __init__(self, translator: Translator) -> None:
         self._translator = translator
+        self._characters = 0
+        self._lock = threading.Lock()
         warm_up()  # load the language-ID model now, not on the first source=auto request
 
     @property
@@ -39,18 +45,40 @@ class TranslationService:
         :class:`~tg_edge.errors.LanguageError` when none."""
         return self._translator.language(code)
 
-    def languages(self) -> list[Language]:
-        """Every language the translator takes, each able to translate into every other."""
-        return supported_languages()
+    def languages(self, *, every: bool = False) -> list[Language]:
+        """The languages the loaded model is made for (see :mod:`tg_edge.coverage`), or ``every`` one it
+        accepts; each translates into every other."""
+        return supported_languages() if every else profile_languages(self.profile)
+
+    @property
+    def characters(self) -> int:
+        """Characters of source text translated since the server started (all APIs together)."""
+        return self._characters
 
     def detect(self, text: str, *, limit: int = 3) -> list[Detection]:
         """Up to ``limit`` candidate languages of ``text``, most likely first."""
         return detect_languages(text, limit=limit)
 
+    def guess_source(self, texts: Sequence[str]) -> Detection:
+        """The most likely language of ``texts`` together, never a refusal (DeepL's clients expect none).
+
+        Below LibreTranslate's confidence floor the likeliest of the model's own languages wins, so a short,
+        ambiguous text goes to one of them; a text without letters is taken as English, with confidence 0.
+        """
+        try:
+            candidates = detect_languages(detection_sample(texts), limit=12)
+        except DetectionError:
+            return Detection(resolve_language("en"), 0.0)
+        if candidates[0].confidence >= MIN_CONFIDENCE:
+            return candidates[0]
+        own = {language.code.split("-")[0] for language in self.languages()}
+        return next((c for c in candidates if c.language.code.split("-")[0] in own), candidates[0])
+
     def translate_texts(self, texts: Sequence[str], *, source: Language | None,
                         target: Language) -> tuple[list[str], Detection | None]:
         """The translations of ``texts`` in one batch, and the detected source language when ``source`` is None."""
         results = self._translator.translate_many(texts, source=source or AUTO, target=target)
+        self._count(texts)
         return [result.text for result in results], results[0].detected if results else None
 
     def translate_documents(self, documents: Sequence[formats.Document], *, source: Language | None,
@@ -59,4 +87,9 @@ class TranslationService:
         if not any(document.segments for document in documents):
             return [document.render([]) for document in documents], None
         results = self._translator.translate_documents(documents, source=source or AUTO, target=target)
+        self._count([segment.text for document in documents for segment in document.segments])
         return [result.rendered for result in results], results[0].detected
+
+    def _count(self, texts: Sequence[str]) -> None:
+        with self._lock:
+            self._characters += sum(len(text) for text in texts)
