@@ -88,7 +88,9 @@ def translate_dataset(
     report.written.append(out)
     report.seconds = time.perf_counter() - started
     if options.translation is not None and options.translation.strict and report.flagged:
-        raise TranslationIncomplete(f"{len(report.flagged)} segments are still suspect after retrying (strict)")
+        error = TranslationIncomplete(f"{len(report.flagged)} segments are still suspect after retrying (strict)")
+        error.report = report  # the output is written; the report says what is suspect
+        raise error
     return report
 
 
