@@ -14,7 +14,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
@@ -108,8 +108,10 @@ def _run(ray, dataset, pending: list[Block], store: ShardStore, report: DatasetR
     log.info("translating %d blocks on %d replicas (%d threads%s each)", len(pending), replicas, threads,
              f", {cluster.gpus_per_replica:g} GPU" if cluster.gpus_per_replica else "")
     context = DataContext.get_current()
-    shown = context.enable_progress_bars
+    shown, ray_log = context.enable_progress_bars, logging.getLogger("ray.data")
+    level = ray_log.level
     context.enable_progress_bars = False  # the job's own bar counts records
+    ray_log.setLevel(logging.ERROR)  # Ray Data's execution notes would interleave with it
     try:
         source = BlockSource(dataset, pending)
         # Each read task's rows are split into one Ray block per row (per dataset block): an actor task then
@@ -121,8 +123,9 @@ def _run(ray, dataset, pending: list[Block], store: ShardStore, report: DatasetR
                                                     "cache_size": options.cache_size},
                              compute=ActorPoolStrategy(size=replicas, max_tasks_in_flight_per_actor=2),
                              num_cpus=threads, num_gpus=cluster.gpus_per_replica or None))
-        with _bar(report, options, settings.name, stderr) as bar:
-            for batch in _batches(ray, data):
+        # closing(): an interrupted job stops Ray Data's execution (and frees the actors) at once
+        with _bar(report, options, settings.name, stderr) as bar, closing(_batches(ray, data)) as batches:
+            for batch in batches:
                 for row in batch.to_pylist():
                     if row["error"] is not None:
                         raise getattr(errors, row["kind"] or "", TgEdgeError)(row["error"])
@@ -133,6 +136,7 @@ def _run(ray, dataset, pending: list[Block], store: ShardStore, report: DatasetR
                             on_block(BlockDone(row["block"], row["records"], row["replica"]))
     finally:
         context.enable_progress_bars = shown
+        ray_log.setLevel(level)
 
 
 def _batches(ray, data) -> Iterator[object]:  # noqa: ANN001
