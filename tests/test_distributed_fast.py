@@ -118,6 +118,14 @@ def test_replicas_follow_the_clusters_resources(resources, options, blocks, expe
     assert plan_replicas(resources, options, blocks=blocks) == expected
 
 
+def test_an_actor_never_needs_more_cpus_than_a_node_has() -> None:
+    assert plan_replicas({"CPU": 4}, RayOptions(), node_cpus=[2, 2]) == (2, 2)
+    assert plan_replicas({"CPU": 40}, RayOptions(), node_cpus=[16, 16, 8]) == (10, 4)
+    assert plan_replicas({"CPU": 4}, RayOptions(replicas=2), node_cpus=[1, 3]) == (2, 1)
+    with pytest.raises(TgEdgeError, match="nodes of 2, 2 CPUs"):
+        plan_replicas({"CPU": 4}, RayOptions(threads=3), node_cpus=[2, 2])
+
+
 @pytest.mark.parametrize(("resources", "options", "message"), [
     ({"CPU": 4}, RayOptions(replicas=3, threads=2), "3 replicas × 2 threads do not fit in the Ray cluster's 4 CPUs"),
     ({"CPU": 4}, RayOptions(gpus_per_replica=1), "the Ray cluster has 0 GPUs"),

@@ -102,7 +102,8 @@ def _run(ray, dataset, pending: list[Block], store: ShardStore, report: DatasetR
     from .replica import TranslatorReplica
     from .source import BlockSource
 
-    replicas, threads = plan_replicas(ray.cluster_resources(), cluster, blocks=len(pending))
+    nodes = [int(node["Resources"].get("CPU", 0)) for node in ray.nodes() if node.get("Alive")]
+    replicas, threads = plan_replicas(ray.cluster_resources(), cluster, blocks=len(pending), node_cpus=nodes)
     report.replica_count = replicas
     translator_args["threads"] = threads
     log.info("translating %d blocks on %d replicas (%d threads%s each)", len(pending), replicas, threads,
