@@ -43,7 +43,7 @@ def main() -> None:
     sentences = load_flores("en", args.records)
     source.write_text("".join(json.dumps({"id": i, "text": s}, ensure_ascii=False) + "\n"
                               for i, s in enumerate(sentences)), encoding="utf-8")
-    ray.init(num_cpus=args.cpus, include_dashboard=False, logging_level="WARNING",
+    ray.init(address="local", num_cpus=args.cpus, include_dashboard=False, logging_level="WARNING",
              runtime_env={"py_modules": [str(Path(tg_edge.__file__).parent)]})
     results, outputs = {}, {}
     try:

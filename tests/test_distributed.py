@@ -53,7 +53,7 @@ def local_ray(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     home = tmp_path_factory.mktemp("ray-home")
     env = {"TG_EDGE_HOME": str(home / "tg-edge"), "HF_HOME": str(home / "hf"), "HF_HUB_OFFLINE": "1",
            "XDG_CACHE_HOME": str(home / "cache")}
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING",
+    ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level="WARNING",
              runtime_env={"py_modules": [str(Path(tg_edge.__file__).parent)], "env_vars": env})
     yield ray
     ray.shutdown()

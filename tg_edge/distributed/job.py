@@ -172,8 +172,8 @@ def _ray_session(ray, address: str | None) -> Iterator[None]:  # noqa: ANN001
     import tg_edge
 
     runtime_env = {"py_modules": [str(Path(tg_edge.__file__).parent)]}
-    if address is None:
-        ray.init(include_dashboard=False, logging_level=logging.WARNING, runtime_env=runtime_env)
+    if address is None:  # "local": a new Ray on this machine, even where `ray start` runs one (that is --ray auto)
+        ray.init(address="local", include_dashboard=False, logging_level=logging.WARNING, runtime_env=runtime_env)
     else:
         ray.init(address=address, logging_level=logging.WARNING, runtime_env=runtime_env)
     try:
