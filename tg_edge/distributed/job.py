@@ -61,6 +61,9 @@ def translate_dataset(
     if isinstance(dataset, ParquetDataset):
         dataset.check()
     started = time.perf_counter()
+    for language in (options.target, options.source):  # an unknown language fails here, before Ray starts
+        if not is_auto(language):
+            _code(language)
     blocks = dataset.plan(options.chunk_records, options.chunk_chars)
     local = cluster.address is None and not ray.is_initialized()
     if local:  # this machine is every node: a missing model fails now, not in each actor
@@ -199,12 +202,16 @@ def _source(dataset: JsonlDataset | ParquetDataset, blocks: list[Block], options
 
 
 def _code(language: object) -> str:
-    return str(getattr(language, "code", language))
+    """A language's code, checked here (an unknown one fails before Ray starts, naming close matches)."""
+    from ..translator import accepted_language
+
+    return accepted_language(language).code
 
 
 def _fingerprint(dataset: JsonlDataset | ParquetDataset, path: Path, options: JobOptions, model: str | None) -> str:
     stat = path.stat()
-    settings = [_code(options.source), _code(options.target), options.fields or "", str(model), dataset.name,
+    source = "auto" if is_auto(options.source) else _code(options.source)
+    settings = [source, _code(options.target), options.fields or "", str(model), dataset.name,
                 str(path.resolve()), str(stat.st_size), str(stat.st_mtime_ns), str(options.chunk_records),
                 str(options.chunk_chars)]
     return hashlib.sha256("\0".join(settings).encode()).hexdigest()
