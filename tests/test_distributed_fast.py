@@ -170,3 +170,16 @@ def test_help_imports_neither_ray_nor_pyarrow() -> None:
     from tests.conftest import modules_after_help
 
     assert modules_after_help(["translate", "--help"], ("ray", "pyarrow", "tg_edge.distributed")) == []
+
+
+def test_an_unknown_language_fails_before_ray_starts(tmp_path: Path) -> None:
+    ray = pytest.importorskip("ray")
+    from tg_edge.distributed import translate_dataset
+    from tg_edge.errors import LanguageError
+    from tg_edge.jobs import JobOptions
+
+    path = _jsonl(tmp_path / "data.jsonl", 3)
+    with pytest.raises(LanguageError, match="unknown language 'xx-bogus'"):
+        translate_dataset(path, tmp_path / "out.jsonl", JobOptions(source="auto", target="xx-bogus", fields="text"))
+    assert not ray.is_initialized()
+    assert not (tmp_path / ".out.jsonl.tg-edge-shards").exists()
