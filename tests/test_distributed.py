@@ -69,9 +69,9 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def single_process(dataset: Path, demo_model: Path, tmp_path_factory: pytest.TempPathFactory) -> list[bytes]:
     """The same file through the single-process FileJob, same chunk size and threads as an actor: the reference
-    output's lines. (Its own 1-thread Translator rather than the session's 2-thread one: on a machine shared
-    with other jobs, llama.cpp's threads wait on each other at every step, and the 2-thread run took 7× as
-    long; the outputs are the same either way.)"""
+    output's lines. (Its own 1-thread Translator rather than the session's 2-thread one: on a 2-core machine
+    shared with other jobs the 2-thread run took 705 s, the 1-thread one 72 s, most likely llama.cpp's threads
+    waiting on each other at every step; the outputs are the same either way.)"""
     from tg_edge import Translator
 
     out = tmp_path_factory.mktemp("reference") / "out.jsonl"
