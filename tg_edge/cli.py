@@ -115,6 +115,14 @@ def main() -> None:
 @click.option("json_", "--json", is_flag=True, help="Print a JSON object with the translation and its details.")
 @click.option("show_prompt", "--show-prompt", is_flag=True,
               help="Print the prompt the model would get for the first line, and exit.")
+@click.option("ray_address", "--ray", is_flag=False, flag_value="local", metavar="[ADDRESS]",
+              help="Translate a JSONL or Parquet dataset on Ray: --ray alone starts a local Ray, --ray ADDRESS "
+                   "(auto, HOST:6379, ray://HOST:10001) joins a cluster. Needs the ray extra.")
+@click.option("--replicas", type=click.IntRange(min=1), metavar="N",
+              help="With --ray: Translator actors [default: what the cluster's CPUs or GPUs allow]; --threads "
+                   "is per replica.")
+@click.option("gpus_per_replica", "--gpus-per-replica", type=click.FloatRange(min=0), default=0.0, metavar="G",
+              help="With --ray: GPUs each replica holds [default: 0, CPU only].")
 def translate(
     text: str | None,
     source: str,
@@ -137,6 +145,9 @@ def translate(
     strict: bool,
     json_: bool,
     show_prompt: bool,
+    ray_address: str | None,
+    replicas: int | None,
+    gpus_per_replica: float,
 ) -> None:
     """Translate TEXT (or -i FILES/DIRS, or stdin) from -s SOURCE to -t TARGET.
 
@@ -158,6 +169,16 @@ def translate(
     options = TranslationOptions(strict=strict)
     translator_args = dict(model=model, threads=threads, gpu_layers=gpu_layers, n_ctx=n_ctx, parallel=parallel,
                            prompt_profile=prompt_profile)
+    if ray_address is not None or replicas is not None or gpus_per_replica:
+        if ray_address is None:
+            raise click.UsageError("--replicas and --gpus-per-replica go with --ray")
+        if text is not None or stream or json_ or show_prompt:
+            raise click.UsageError("--ray translates a dataset file (-i FILE -o FILE), without TEXT, --stream, "
+                                   "--json or --show-prompt")
+        _translate_dataset(inputs, output_path, src, tgt, format_=format_, fields=fields, resume=resume,
+                           skip_bad=skip_bad, batch=batch, progress=progress, options=options,
+                           translator_args=translator_args, ray=(ray_address, replicas, gpus_per_replica))
+        return
     if (inputs or format_) and not (stream or json_ or show_prompt):
         _translate_files(inputs, output_path, src, tgt, format_=format_, fields=fields, resume=resume,
                          skip_bad=skip_bad, batch=batch, progress=progress, options=options,
@@ -281,6 +302,45 @@ def _translate_files(inputs: tuple[Path, ...], output_path: str | None, source: 
             sys.exit(130)
         finally:
             _print_summary(job.report)
+
+
+def _translate_dataset(inputs: tuple[Path, ...], output_path: str | None, source: object, target: object, *,
+                       format_: str | None, fields: str | None, resume: bool, skip_bad: bool, batch: int | None,
+                       progress: bool | None, options: object, translator_args: dict[str, object],
+                       ray: tuple[str, int | None, float]) -> None:
+    """One JSONL or Parquet dataset on Ray (tg_edge.distributed), exactly once per record; a summary on stderr."""
+    from .distributed import RayOptions, require_ray, translate_dataset
+    from .jobs import JobOptions
+
+    require_ray()  # before any other check: without the extra, --ray says how to install it
+    if len(inputs) != 1 or output_path is None or inputs[0].is_dir() or output_path.endswith(("/", "\\")):
+        raise click.UsageError("--ray translates one dataset file: give -i FILE and -o FILE")
+    if format_ not in (None, "jsonl"):
+        raise click.UsageError("--ray translates JSONL or Parquet datasets (--format jsonl, or by extension)")
+    if not fields:
+        raise click.UsageError("a dataset needs --fields to say which string fields to translate, "
+                               "e.g. --fields instruction,output")
+    args = dict(translator_args)
+    model, threads = args.pop("model"), args.pop("threads")
+    address, replicas, gpus = ray
+    cluster = RayOptions(None if address == "local" else address, replicas, gpus, threads)
+    sizes = {"chunk_records": batch} if batch else {}
+    job_options = JobOptions(source=source, target=target, format=format_, fields=fields, resume=resume,
+                             skip_bad=skip_bad, progress=progress, translation=options, **sizes)
+    try:
+        report = translate_dataset(inputs[0], output_path, job_options, model=model, cluster=cluster,
+                                   translator_args=args)
+    except KeyboardInterrupt:
+        click.echo("Interrupted. Finished blocks are kept: run the same command with --resume to go on.", err=True)
+        sys.exit(130)
+    except TranslationIncomplete as exc:  # --strict: the dataset is written all the same
+        _print_summary(exc.report)
+        raise
+    per_actor = ", ".join(f"{name} {count}" for name, count in sorted(report.replicas.items()))
+    click.echo(f"{report.records} records in {report.blocks} blocks ({report.resumed} resumed) on "
+               f"{report.replica_count} replicas in {report.seconds:.1f} s"
+               + (f"; blocks per actor: {per_actor}" if per_actor else "") + ".", err=True)
+    _print_summary(report)
 
 
 def _print_summary(report) -> None:  # noqa: ANN001

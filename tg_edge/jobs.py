@@ -301,16 +301,22 @@ class FileJob:
             sink.seek(bytes_done)
             self.report.resumed += lines_done
             for first, raws in _chunks(path, lines_done, self.options.chunk_records, self.options.chunk_chars):
-                records = self._records(path, first, raws)
-                documents = [document for _, document in records]
-                self.report.segments += sum(len(document.segments) for document in documents)
-                results = self._translate(documents, source=source, on_chunk=lambda i, o, new: self._count(len(i), new))
-                if results:
-                    source = results[0].source
-                for (number, _), result in zip(records, results):
-                    for _, flag in result.flags:
-                        self._flag(str(path), number, flag)
-                    sink.write(result.rendered.encode("utf-8"))
+                batch = translate_records(
+                    self.translator, raws, first=first, name=str(path), fields=paths, source=source,
+                    target=self.options.target, options=self._decoding, cache=self._cache,
+                    skip_bad=self.options.skip_bad, chunk_segments=self.options.chunk_segments,
+                    chunk_chars=self.options.chunk_chars,
+                )
+                source = batch.source or source
+                self.report.segments += batch.segments
+                self._count(batch.segments, batch.translated)
+                for record in batch.records:
+                    if record.error is not None:
+                        self.report.skipped.append(f"{record.error} (record left out)")
+                        continue
+                    for flag in record.flags:
+                        self._flag(str(path), record.line, flag)
+                    sink.write(record.rendered.encode("utf-8"))
                 sink.flush()
                 os.fsync(sink.fileno())
                 log_file.write([{"lines": first - 1 + len(raws), "bytes": sink.tell()}])
@@ -318,25 +324,6 @@ class FileJob:
         os.replace(partial, out)
         journal.unlink(missing_ok=True)
         self.report.written.append(out)
-
-    def _records(self, path: Path, first: int, raws: list[bytes]) -> list[tuple[int, formats.Document]]:
-        """The chunk's records as one-line documents; a bad one raises, or with skip_bad is reported and left out."""
-        paths = jsonl.parse_fields(self.options.fields)
-        documents = []
-        for number, raw in enumerate(raws, start=first):
-            try:
-                check_not_binary(raw, f"{path}, line {number},")
-                line = decode_utf8(raw, str(path), first_line=number)
-                builder = formats.Builder(first_line=number)
-                jsonl.add_line(builder, line, str(path), number, paths)
-            except InputError as exc:
-                if not self.options.skip_bad:
-                    raise
-                self.report.skipped.append(f"{exc} (record left out)")
-                log.warning("skipped: %s", exc)
-                continue
-            documents.append((number, builder.finish()))
-        return documents
 
     # -- shared -------------------------------------------------------------------------------
 
@@ -370,6 +357,76 @@ class FileJob:
         disable = None if self.options.progress is None else not self.options.progress
         return tqdm(total=total, initial=initial, desc=name, unit=unit, file=self._stderr, disable=disable,
                     dynamic_ncols=True, smoothing=0.1)
+
+
+@dataclass(frozen=True)
+class RecordOutcome:
+    """One JSON Lines record after translation: its rendered line, or why it was left out (``skip_bad``)."""
+
+    line: int
+    rendered: str | None
+    flags: tuple[Flag, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class TranslatedRecords:
+    """A chunk of JSON Lines records translated together."""
+
+    records: list[RecordOutcome]
+    source: Language | None
+    """The source language used (the detected one with ``auto``); ``None`` when nothing was translated."""
+    segments: int
+    translated: int
+    """Segments that went to the model (the rest came from the cache)."""
+
+
+def translate_records(
+    translator, raws: Sequence[bytes], *, first: int, name: str, fields: tuple[tuple[str, ...], ...],  # noqa: ANN001
+    source: Language | str, target: Language | str, options: TranslationOptions | None = None,
+    cache: OutcomeCache | None = None, skip_bad: bool = False, chunk_segments: int = CHUNK_SEGMENTS,
+    chunk_chars: int = CHUNK_CHARS,
+) -> TranslatedRecords:
+    """Raw JSON Lines records (``first``: the line number of the first) translated at ``fields`` as one chunk of
+    one-line documents: each rendered line keeps everything else byte for byte. The one record path of file jobs
+    and of the Ray dataset job. A malformed record raises :class:`InputError`, or with ``skip_bad`` comes back
+    with its ``error`` and no rendered line."""
+    records: list[tuple[int, formats.Document | str]] = []
+    for number, raw in enumerate(raws, start=first):
+        try:
+            check_not_binary(raw, f"{name}, line {number},")
+            line = decode_utf8(raw, name, first_line=number)
+            builder = formats.Builder(first_line=number)
+            jsonl.add_line(builder, line, name, number, fields)
+        except InputError as exc:
+            if not skip_bad:
+                raise
+            log.warning("skipped: %s", exc)
+            records.append((number, str(exc)))
+            continue
+        records.append((number, builder.finish()))
+    documents = [document for _, document in records if not isinstance(document, str)]
+    segments = sum(len(document.segments) for document in documents)
+    if not segments and is_auto(source):
+        source = "en"  # nothing to detect from, nothing to translate: any language renders the skeleton
+    counted = [0]
+
+    def count(indices: list[int], outcomes: list[SegmentOutcome], new: int) -> None:
+        counted[0] += new
+
+    results = iter(translator.translate_documents(
+        documents, source=source, target=target, options=options, cache=cache, on_chunk=count,
+        chunk_segments=chunk_segments, chunk_chars=chunk_chars,
+    ))
+    out, used = [], None
+    for number, document in records:
+        if isinstance(document, str):
+            out.append(RecordOutcome(number, None, error=document))
+            continue
+        result = next(results)
+        used = result.source if segments else None  # a chunk with nothing to translate detected nothing
+        out.append(RecordOutcome(number, result.rendered, tuple(flag for _, flag in result.flags)))
+    return TranslatedRecords(out, used, segments, counted[0])
 
 
 class _Appender:
