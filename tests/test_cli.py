@@ -193,3 +193,40 @@ def test_languages_resolves_a_code_or_name_and_names_its_table() -> None:
     assert json.loads(run_cli("languages", "German", "--json").stdout)[0]["table"] == "translategemma"
     slip = run_cli("languages", "dee")
     assert slip.returncode == 2 and b"did you mean 'de'" in slip.stderr and slip.stdout == b""
+
+
+def test_a_text_argument_that_names_a_file_is_refused_with_a_hint(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "file.txt").write_text("Good night.\n", encoding="utf-8")
+    proc = run_cli("translate", "-s", "en", "-t", "de", "file.txt", env={"TG_EDGE_MODEL": "/nonexistent.gguf"})
+    assert proc.returncode == 2 and proc.stdout == b""
+    assert b"'file.txt' is a file: translate it with -i file.txt" in proc.stderr
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_verbose_is_accepted_before_and_after_the_command_name(where: str) -> None:
+    import logging
+
+    args = ["-v", "models", "list"] if where == "before" else ["models", "list", "-v"]
+    proc = run_cli(*args)
+    assert proc.returncode == 0, proc.stderr
+    assert logging.getLogger("tg_edge").level == logging.INFO
+
+
+@pytest.mark.integration
+def test_a_byte_order_mark_on_stdin_stays_out_of_the_prompt_and_comes_back(translator: object) -> None:
+    proc = run_cli("translate", "-s", "en", "-t", "de", "--json", input="\ufeffGood night.\n".encode(),
+                   translator=translator)
+    data = json.loads(proc.stdout)
+    assert [s["source"] for s in data["segments"]] == ["Good night."]
+    assert data["translation"].startswith("\ufeff") and data["translation"].strip("\ufeff\n")
+    plain = run_cli("translate", "-s", "en", "-t", "de", input="\ufeffGood night.\n".encode(), translator=translator)
+    assert plain.stdout.startswith("\ufeff".encode()) and plain.stdout.decode().strip("\ufeff\n")
+
+
+@pytest.mark.integration
+def test_strict_still_prints_the_translation_then_exits_3(translator: object) -> None:
+    # The demo model answers "Q:" with nothing: the source is kept and flagged.
+    proc = run_cli("translate", "-s", "en", "-t", "de", "--strict", input=b"Q:\n", translator=translator)
+    assert proc.returncode == 3 and proc.stdout == b"Q:\n"
+    assert b"came back empty; the source text was kept" in proc.stderr
