@@ -157,14 +157,19 @@ class Fit:
     fits: bool
     budget: Budget
 
-    def describe(self) -> str:
-        """One line: how it runs, or why it does not fit."""
+    @property
+    def need(self) -> str:
+        """What it takes: ``3.4 GiB RAM + 2.1 GiB GPU memory``."""
         need = f"{gib(self.placement.ram_bytes)} RAM"
         if self.placement.vram_bytes:
             need += f" + {gib(self.placement.vram_bytes)} GPU memory"
+        return need
+
+    def describe(self) -> str:
+        """One line: how it runs, or why it does not fit."""
         if self.fits:
-            return f"fits: {self.placement.describe()} ({need})"
-        return f"does not fit: needs {need}, {gib(self.budget.usable_ram)} RAM usable"
+            return f"fits: {self.placement.describe()} ({self.need})"
+        return f"does not fit: needs {self.need}, {gib(self.budget.usable_ram)} RAM usable"
 
 
 def gib(size: int) -> str:
