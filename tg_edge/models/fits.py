@@ -51,14 +51,33 @@ def catalog_fits(budget: Budget, ctx: Context, *, installed: Sequence[InstalledM
     return out
 
 
+def installed_fits(installed: Sequence[InstalledModel], budget: Budget, ctx: Context) -> list[tuple[str, str, ModelSize, Fit]]:
+    """Name, quant, sizes and fit of each installed file outside the catalog (the demo model, hand-placed files)."""
+    from ..gguf_header import read_header
+    from .catalog import catalog_entry_for_repo
+
+    out = []
+    for model in installed:
+        if model.repo is not None and catalog_entry_for_repo(model.repo) is not None:
+            continue  # the catalog rows show it
+        try:
+            size = size_from_header(read_header(model.path))
+        except ModelError:
+            continue
+        out.append((model.name, model.quant, size, fit(size, ctx, budget)))
+    return out
+
+
 def fit_marks(fits: Sequence[CatalogFit]) -> dict[str, str]:
-    """For each catalog name, the quants that fit (``Q4_K_M,Q8_0``), ``no`` when none does."""
+    """For each catalog name, the quants that fit (``Q4_K_M,Q5_K_M``), ``all`` or ``no``."""
     marks: dict[str, list[str]] = {}
+    offered: dict[str, int] = {}
     for item in fits:
         marks.setdefault(item.entry.name, [])
+        offered[item.entry.name] = offered.get(item.entry.name, 0) + 1
         if item.fit.fits:
             marks[item.entry.name].append(item.quant)
-    return {name: ",".join(quants) or "no" for name, quants in marks.items()}
+    return {name: "all" if len(quants) == offered[name] else ",".join(quants) or "no" for name, quants in marks.items()}
 
 
 def pick_largest(name: str, quant: str | None, budget: Budget, ctx: Context, *,
