@@ -128,6 +128,8 @@ class Placement:
             return "CPU only"
         if self.how == "gpu":
             return "all layers on the GPU"
+        if self.gpu_layers == self.n_layer:
+            return f"all {self.n_layer} layers on the GPU, the output layer on the CPU"
         return f"{self.gpu_layers} of {self.n_layer} layers on the GPU"
 
 
@@ -139,6 +141,8 @@ class Budget:
     vram_bytes: int = 0
     ram_headroom: int = RAM_HEADROOM
     vram_headroom: int = VRAM_HEADROOM
+    unified: bool = False
+    """The GPU's memory is the RAM (Apple silicon, integrated GPUs): both placements draw on one pool."""
 
     @property
     def usable_ram(self) -> int:
@@ -300,7 +304,8 @@ def fit(size: ModelSize, ctx: Context, budget: Budget) -> Fit:
     """The placement with the most GPU layers the budget's GPU memory holds, and whether RAM holds the rest."""
     k = gpu_layers_that_fit(size, ctx, budget.usable_vram) if budget.usable_vram else 0
     chosen = placement(size, ctx, k)
-    return Fit(chosen, chosen.ram_bytes <= budget.usable_ram, budget)
+    ram = chosen.ram_bytes + (chosen.vram_bytes if budget.unified else 0)
+    return Fit(chosen, ram <= budget.usable_ram, budget)
 
 
 def _pad(value: int, multiple: int) -> int:

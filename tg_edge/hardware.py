@@ -25,6 +25,13 @@ class Gpu:
     backend: str
     free_bytes: int
     total_bytes: int
+    kind: str = "GPU"
+    """``GPU``, or ``iGPU`` for an integrated one that shares the RAM."""
+
+    @property
+    def unified(self) -> bool:
+        """Its memory is the RAM: an integrated GPU, or Apple silicon's (Metal)."""
+        return self.kind == "iGPU" or self.backend == "Metal"
 
 
 @dataclass(frozen=True)
@@ -46,7 +53,7 @@ class Machine:
     def budget(self) -> Budget:
         """The memory a model may take now: available RAM and the GPUs' free memory, 1 GiB of each GPU kept free."""
         return Budget(self.ram_available, sum(gpu.free_bytes for gpu in self.gpus),
-                      vram_headroom=GIB * max(1, len(self.gpus)))
+                      vram_headroom=GIB * max(1, len(self.gpus)), unified=any(gpu.unified for gpu in self.gpus))
 
 
 def ram() -> tuple[int, int]:
@@ -95,5 +102,6 @@ def machine(*, probe_gpus: bool | None = None) -> Machine:
         return Machine(total, available, backends)
     from .engine import devices  # loads llama.cpp
 
-    gpus = tuple(Gpu(d.name, d.description, d.backend, d.free_bytes, d.total_bytes) for d in devices() if d.is_gpu)
+    gpus = tuple(Gpu(d.name, d.description, d.backend, d.free_bytes, d.total_bytes, d.kind)
+                 for d in devices() if d.is_gpu)
     return Machine(total, available, backends, gpus, True)
