@@ -199,7 +199,8 @@ class Engine:
     The engine offers the primitives (tokenize, decode a batch, greedy tokens, KV-cache sequence
     operations); :class:`tg_edge.scheduler.Scheduler` decodes many prompts with them. All sequences
     share one unified KV cache of ``n_ctx`` cells, so copying a prompt prefix between sequences is
-    free: copied cells are shared, not duplicated.
+    free: copied cells are shared, not duplicated. ``gpu_layers``: see :func:`resolve_gpu_layers`
+    (``None`` is ``"auto"``); :attr:`gpu_layers` holds the number llama.cpp got.
     """
 
     def __init__(
