@@ -491,18 +491,19 @@ def models_list(json_: bool) -> None:
     quants of each that fit this machine (`tg-edge doctor` tells how)."""
     from .hardware import machine
     from .models import CATALOG, installed_models
-    from .models.fits import catalog_fits, default_context, fit_marks
+    from .models.fits import catalog_fits, default_context, fit_marks, fitting_quants
 
     installed = installed_models()
     here = machine()
-    marks = fit_marks(catalog_fits(here.budget, default_context(gpu=bool(here.gpus)), installed=installed))
+    fits = catalog_fits(here.budget, default_context(gpu=bool(here.gpus)), installed=installed)
+    marks, fitting = fit_marks(fits), fitting_quants(fits)
     if json_:
         click.echo(json.dumps({
             "installed": [{"name": m.name, "path": str(m.path), "size": m.size, "quant": m.quant,
                            "profile": m.profile, "repo": m.repo, "revision": m.revision} for m in installed],
             "catalog": [{"name": e.name, "repo": e.repo, "profile": e.profile, "default_quant": e.default_quant,
                          "quants": list(e.quants), "size_gb": e.size_gb, "description": e.description,
-                         "fits": _fitting_quants(marks.get(e.name, "no"), e.quants)}
+                         "fits": fitting.get(e.name, [])}
                         for e in CATALOG],
         }, indent=2))
         return
@@ -516,10 +517,6 @@ def models_list(json_: bool) -> None:
     _table([("NAME", "PROFILE", "SIZE", "QUANTS", "FITS HERE", "REPOSITORY", "DESCRIPTION")]
            + [(e.name, e.profile, f"{e.size_gb:g} GB", ",".join(e.quants), marks.get(e.name, "?"), e.repo,
                e.description) for e in CATALOG])
-
-
-def _fitting_quants(mark: str, quants: tuple[str, ...]) -> list[str]:
-    return list(quants) if mark == "all" else [] if mark in ("no", "?") else mark.split(",")
 
 
 @models.command("pull")

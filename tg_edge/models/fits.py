@@ -68,16 +68,23 @@ def installed_fits(installed: Sequence[InstalledModel], budget: Budget, ctx: Con
     return out
 
 
+def fitting_quants(fits: Sequence[CatalogFit]) -> dict[str, list[str]]:
+    """For each catalog name, the quants of ``fits`` that fit."""
+    quants: dict[str, list[str]] = {}
+    for item in fits:
+        quants.setdefault(item.entry.name, [])
+        if item.fit.fits:
+            quants[item.entry.name].append(item.quant)
+    return quants
+
+
 def fit_marks(fits: Sequence[CatalogFit]) -> dict[str, str]:
     """For each catalog name, the quants that fit (``Q4_K_M,Q5_K_M``), ``all`` or ``no``."""
-    marks: dict[str, list[str]] = {}
     offered: dict[str, int] = {}
     for item in fits:
-        marks.setdefault(item.entry.name, [])
         offered[item.entry.name] = offered.get(item.entry.name, 0) + 1
-        if item.fit.fits:
-            marks[item.entry.name].append(item.quant)
-    return {name: "all" if len(quants) == offered[name] else ",".join(quants) or "no" for name, quants in marks.items()}
+    return {name: "all" if len(quants) == offered[name] else ",".join(quants) or "no"
+            for name, quants in fitting_quants(fits).items()}
 
 
 def pick_largest(name: str, quant: str | None, budget: Budget, ctx: Context, *,
