@@ -126,6 +126,9 @@ def _llama_build() -> dict[str, object]:
     except (ImportError, OSError) as exc:  # a broken or missing llama-cpp-python: doctor still reports the rest
         return {"loaded": False, "error": str(exc), "backends": backends}
     info = engine.system_info()
+    devices = engine.devices()
+    # A build that links its backends statically has no library file per backend: its devices name them.
+    backends += [name for name in dict.fromkeys(d.backend for d in devices) if name and name not in backends]
     return {
         "loaded": True,
         "backends": backends,
@@ -133,7 +136,7 @@ def _llama_build() -> dict[str, object]:
         "system_info": info,
         "cpu_features": cpu_features(info),
         "devices": [{"name": d.name, "description": d.description, "kind": d.kind, "backend": d.backend,
-                     "free": d.free_bytes, "total": d.total_bytes} for d in engine.devices()],
+                     "free": d.free_bytes, "total": d.total_bytes} for d in devices],
         "threads": engine.default_threads(),
     }
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from .fit import GIB, Budget
 
 # ggml's GPU backend libraries (libggml-cuda.so, libggml-metal.dylib, ggml-vulkan.dll ...) and their names.
-GPU_BACKENDS = {"cuda": "CUDA", "metal": "Metal", "vulkan": "Vulkan", "hip": "ROCm (HIP)", "sycl": "SYCL",
+GPU_BACKENDS = {"cuda": "CUDA", "metal": "Metal", "vulkan": "Vulkan", "hip": "ROCm", "sycl": "SYCL",
                 "opencl": "OpenCL", "musa": "MUSA", "cann": "CANN"}
 _BACKEND_LIBRARY = re.compile(r"(?:lib)?ggml-([a-z]+)\.(?:so|dylib|dll)", re.IGNORECASE)
 
