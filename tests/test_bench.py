@@ -15,7 +15,7 @@ from tg_edge.bench.modelfile import find_models, read_model_file
 from tg_edge.bench.runner import BenchSettings
 from tg_edge.engine import BatchToken
 
-from .conftest import modules_after_help, run_cli
+from .conftest import modules_after_help, run_cli, spawn_cli
 
 SECTIONS = {"tool", "started", "seconds", "settings", "machine", "bandwidth", "models"}
 REFERENCE_FIGURES = {
@@ -74,7 +74,7 @@ def test_bad_input_is_a_clean_error(args: list[str], env: dict[str, str], code: 
 @pytest.mark.integration
 def test_tiny_run_writes_json_markdown_and_chart(demo_model: Path, tmp_path: Path) -> None:
     out = tmp_path / "results"
-    proc = run_cli(
+    proc = spawn_cli(  # a process of its own: the bench's worker processes write their progress to its stderr
         "bench", "-m", str(demo_model), "--sentences", "2", "--document", "3", "--repeats", "1",
         "--tokens", "8", "--threads", "1", "--out", str(out),  # 1 thread: robust on a busy CPU
     )

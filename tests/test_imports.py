@@ -15,7 +15,7 @@ from .conftest import modules_after_help
 from .hub import tiny_gguf
 
 
-@pytest.mark.parametrize("args", [["--help"], ["translate", "--help"], ["models", "--help"]])
+@pytest.mark.parametrize("args", [["--help"], ["translate", "--help"], ["models", "--help"], ["doctor", "--help"]])
 def test_help_imports_no_llama_cpp(args: list[str]) -> None:
     assert modules_after_help(args, ("llama_cpp",)) == []
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, TypeVar
 import click
 
 from . import __version__
+from .cli_params import GPU_LAYERS, GPU_LAYERS_HELP
 from .errors import InputError, TgEdgeError, TranslationIncomplete
 from .fileio import decode_utf8, write_atomically
 from .formats import BINARY, FORMATS, format_for
@@ -103,8 +104,7 @@ def main() -> None:
               help="Force a prompt profile instead of detecting it from the GGUF.")
 @click.option("--stream", is_flag=True, help="Print tokens as they are generated.")
 @click.option("--threads", type=click.IntRange(min=1), help="CPU threads [default: all usable CPUs].")
-@click.option("gpu_layers", "--gpu-layers", type=int,
-              help="Layers to offload to the GPU, -1 for all [default: all if a GPU backend is present].")
+@click.option("gpu_layers", "--gpu-layers", type=GPU_LAYERS, help=GPU_LAYERS_HELP)
 @click.option("n_ctx", "--ctx", type=click.IntRange(min=256), default=4096, show_default=True,
               help="Context size in tokens.")
 @click.option("--parallel", type=click.IntRange(min=1, max=255),
@@ -139,7 +139,7 @@ def translate(
     prompt_profile: str | None,
     stream: bool,
     threads: int | None,
-    gpu_layers: int | None,
+    gpu_layers: int | str | None,
     n_ctx: int,
     parallel: int | None,
     strict: bool,
@@ -429,8 +429,7 @@ def languages(query: str | None, json_: bool) -> None:
 @click.option("decode_tokens", "--tokens", type=click.IntRange(min=1),
               help="Most tokens decoded by the decode-speed loops [default: 128].")
 @click.option("--threads", type=click.IntRange(min=1), help="CPU threads [default: all usable CPUs].")
-@click.option("gpu_layers", "--gpu-layers", type=int,
-              help="Layers to offload to the GPU, -1 for all [default: all if a GPU backend is present].")
+@click.option("gpu_layers", "--gpu-layers", type=GPU_LAYERS, help=GPU_LAYERS_HELP)
 @click.option("n_ctx", "--ctx", type=click.IntRange(min=256), default=4096, show_default=True,
               help="Context size in tokens.")
 @click.option("--parallel", type=click.IntRange(min=1, max=255),
@@ -490,13 +489,12 @@ def bench(models: tuple[str, ...], quants: tuple[str, ...], quick: bool, out_dir
 @click.option("cors_origins", "--cors-origin", multiple=True, default=("*",), show_default=True,
               help="Web origin whose pages may call the API from a browser; repeatable; '' for none.")
 @click.option("--threads", type=click.IntRange(min=1), help="CPU threads [default: all usable CPUs].")
-@click.option("gpu_layers", "--gpu-layers", type=int,
-              help="Layers to offload to the GPU, -1 for all [default: all if a GPU backend is present].")
+@click.option("gpu_layers", "--gpu-layers", type=GPU_LAYERS, help=GPU_LAYERS_HELP)
 @click.option("n_ctx", "--ctx", type=click.IntRange(min=256), default=4096, show_default=True,
               help="Context size in tokens.")
 def serve(host: str, port: int, model: str | None, api_keys: Path | None, char_limit: int, batch_limit: int,
           max_queue: int, workers: int, timeout: float, max_body: float, cors_origins: tuple[str, ...],
-          threads: int | None, gpu_layers: int | None, n_ctx: int) -> None:
+          threads: int | None, gpu_layers: int | str | None, n_ctx: int) -> None:
     """Serve LibreTranslate- and DeepL-compatible HTTP APIs (needs the server extra).
 
     POST /translate, /detect and /translate_file, GET /languages and /health, with LibreTranslate's
@@ -537,6 +535,21 @@ def serve(host: str, port: int, model: str | None, api_keys: Path | None, char_l
             click.echo("tg-edge serve stopped", err=True)
 
 
+@main.command()
+@verbose_option
+@click.option("json_", "--json", is_flag=True, help="Print JSON instead of text.")
+@click.option("n_ctx", "--ctx", type=click.IntRange(min=256), default=4096, show_default=True,
+              help="Context size the models are fitted with.")
+def doctor(json_: bool, n_ctx: int) -> None:
+    """Check this machine: the llama.cpp build (backends, CPU features, GPU offload), the CPU threads tg-edge
+    uses, RAM and GPU memory, the model store, and which catalog model fits at which quant, and how (every
+    layer on the GPU, partly, CPU only), from the file sizes, the KV cache and llama.cpp's compute buffers."""
+    from .doctor import diagnose, render
+
+    report = diagnose(n_ctx=n_ctx)
+    click.echo(json.dumps(report, indent=2) if json_ else render(report), nl=json_)
+
+
 @main.group()
 def models() -> None:
     """List, download and remove models."""
@@ -546,16 +559,23 @@ def models() -> None:
 @verbose_option
 @click.option("json_", "--json", is_flag=True, help="Print JSON instead of tables.")
 def models_list(json_: bool) -> None:
-    """Installed model files (name, quant, prompt profile, size) and the catalog of known models."""
+    """Installed model files (name, quant, prompt profile, size) and the catalog of known models, with the
+    quants of each that fit this machine (`tg-edge doctor` tells how)."""
+    from .hardware import machine
     from .models import CATALOG, installed_models
+    from .models.fits import catalog_fits, default_context, fit_marks, fitting_quants
 
     installed = installed_models()
+    here = machine()
+    fits = catalog_fits(here.budget, default_context(gpu=bool(here.gpus)), installed=installed)
+    marks, fitting = fit_marks(fits), fitting_quants(fits)
     if json_:
         click.echo(json.dumps({
             "installed": [{"name": m.name, "path": str(m.path), "size": m.size, "quant": m.quant,
                            "profile": m.profile, "repo": m.repo, "revision": m.revision} for m in installed],
             "catalog": [{"name": e.name, "repo": e.repo, "profile": e.profile, "default_quant": e.default_quant,
-                         "quants": list(e.quants), "size_gb": e.size_gb, "description": e.description}
+                         "quants": list(e.quants), "size_gb": e.size_gb, "description": e.description,
+                         "fits": fitting.get(e.name, [])}
                         for e in CATALOG],
         }, indent=2))
         return
@@ -565,9 +585,10 @@ def models_list(json_: bool) -> None:
                + [(m.name, m.quant, m.profile, _size(m.size), str(m.path)) for m in installed])
     else:
         click.echo("  (none: `tg-edge models pull NAME` downloads one)")
-    click.echo("\nCatalog (tg-edge models pull NAME[:QUANT]):")
-    _table([("NAME", "PROFILE", "SIZE", "QUANTS", "REPOSITORY", "DESCRIPTION")]
-           + [(e.name, e.profile, f"{e.size_gb:g} GB", ",".join(e.quants), e.repo, e.description) for e in CATALOG])
+    click.echo("\nCatalog (tg-edge models pull NAME[:QUANT]; FITS HERE: the quants this machine runs):")
+    _table([("NAME", "PROFILE", "SIZE", "QUANTS", "FITS HERE", "REPOSITORY", "DESCRIPTION")]
+           + [(e.name, e.profile, f"{e.size_gb:g} GB", ",".join(e.quants), marks.get(e.name, "?"), e.repo,
+               e.description) for e in CATALOG])
 
 
 @models.command("pull")
@@ -577,8 +598,9 @@ def models_list(json_: bool) -> None:
 def models_pull(spec: str, quiet: bool) -> None:
     """Download a model into the Hugging Face cache and verify its checksum.
 
-    NAME is a catalog name (`tg-edge models list`) or a hub repository OWNER/NAME; QUANT picks the
-    file (Q4_K_M by default). Prints the file's path on stdout.
+    NAME is a catalog name (`tg-edge models list`), a family (`translategemma`: the largest of its
+    models that fits this machine) or a hub repository OWNER/NAME; QUANT picks the file (Q4_K_M by
+    default). Prints the file's path on stdout.
     """
     from .models import pull_model
 

@@ -16,6 +16,7 @@ import llama_cpp
 import numpy as np
 
 from .errors import ModelError, TgEdgeError
+from .fit import GIB, VRAM_HEADROOM, Context, gpu_layers_that_fit, size_from_header
 from .gguf_header import read_header
 
 log = logging.getLogger("tg_edge")
@@ -63,6 +64,109 @@ def gpu_available() -> bool:
     return bool(llama_cpp.llama_supports_gpu_offload())
 
 
+def system_info() -> str:
+    """llama.cpp's own summary of its build: each backend and the CPU features it uses (``AVX2 = 1 | ...``)."""
+    return llama_cpp.llama_print_system_info().decode("utf-8", "replace").strip()
+
+
+@dataclass(frozen=True)
+class Device:
+    """A device llama.cpp's ggml can compute on, with its memory as the backend reports it."""
+
+    name: str
+    description: str
+    kind: str
+    """``CPU``, ``GPU``, ``iGPU`` (integrated, sharing RAM) or ``accelerator`` (BLAS, AMX ...)."""
+    backend: str
+    free_bytes: int
+    total_bytes: int
+
+    @property
+    def is_gpu(self) -> bool:
+        return self.kind in ("GPU", "iGPU")
+
+
+_DEVICE_KINDS = ("CPU", "GPU", "iGPU", "accelerator")  # enum ggml_backend_dev_type
+
+
+def devices() -> list[Device]:
+    """The devices of this llama.cpp build (ggml's backend device API: llama-cpp-python 0.3.36 does not bind
+    it, so it is called in the ggml library llama_cpp loaded); ``[]`` where that library lacks it."""
+    lib = _ggml_device_api()
+    if lib is None:
+        return []
+    out = []
+    for index in range(lib.ggml_backend_dev_count()):
+        device = lib.ggml_backend_dev_get(index)
+        free, total = ctypes.c_size_t(0), ctypes.c_size_t(0)
+        lib.ggml_backend_dev_memory(device, ctypes.byref(free), ctypes.byref(total))
+        kind = lib.ggml_backend_dev_type(device)
+        out.append(Device(
+            name=(lib.ggml_backend_dev_name(device) or b"").decode("utf-8", "replace"),
+            description=(lib.ggml_backend_dev_description(device) or b"").decode("utf-8", "replace"),
+            kind=_DEVICE_KINDS[kind] if 0 <= kind < len(_DEVICE_KINDS) else f"type {kind}",
+            backend=(lib.ggml_backend_reg_name(lib.ggml_backend_dev_backend_reg(device)) or b"").decode(),
+            free_bytes=free.value,
+            total_bytes=total.value,
+        ))
+    return out
+
+
+@functools.cache
+def _ggml_device_api() -> ctypes.CDLL | None:
+    try:
+        from llama_cpp._ggml import libggml as lib
+    except (ImportError, OSError):
+        return None
+    pointer, text = ctypes.c_void_p, ctypes.c_char_p
+    signatures = {
+        "ggml_backend_dev_count": ([], ctypes.c_size_t),
+        "ggml_backend_dev_get": ([ctypes.c_size_t], pointer),
+        "ggml_backend_dev_name": ([pointer], text),
+        "ggml_backend_dev_description": ([pointer], text),
+        "ggml_backend_dev_type": ([pointer], ctypes.c_int),
+        "ggml_backend_dev_memory": ([pointer, ctypes.POINTER(ctypes.c_size_t), ctypes.POINTER(ctypes.c_size_t)], None),
+        "ggml_backend_dev_backend_reg": ([pointer], pointer),
+        "ggml_backend_reg_name": ([pointer], text),
+    }
+    try:
+        for name, (argtypes, restype) in signatures.items():
+            function = getattr(lib, name)
+            function.argtypes, function.restype = argtypes, restype
+    except AttributeError:
+        return None
+    return lib
+
+
+def resolve_gpu_layers(gpu_layers: int | str | None, model_path: str | os.PathLike[str], *, n_ctx: int = 4096,
+                       n_batch: int = 512, n_seq_max: int = 1) -> int:
+    """llama.cpp's ``n_gpu_layers`` for ``gpu_layers``: a number as given; ``"auto"`` or ``None``: as many layers
+    as fit the GPUs' free memory with their KV cache and compute buffer (-1 when all do), 0 without a GPU backend.
+    """
+    if gpu_layers is not None and gpu_layers != "auto":
+        return int(gpu_layers)
+    if not gpu_available():
+        return 0
+    gpus = [device for device in devices() if device.is_gpu]
+    if not gpus:
+        return -1  # a GPU backend that does not tell its devices: offload everything, as before
+    try:
+        size = size_from_header(read_header(Path(model_path)))
+    except ModelError as exc:
+        log.info("offloading every layer: %s", exc)
+        return -1
+    free = sum(device.free_bytes for device in gpus)
+    usable = max(0, free - VRAM_HEADROOM * len(gpus))
+    layers = gpu_layers_that_fit(size, Context(n_ctx=n_ctx, n_seq=n_seq_max, n_ubatch=n_batch), usable)
+    if layers == 0:
+        log.warning("%s does not fit the GPU (%.1f GiB free, 1 GiB of it kept free): running on the CPU",
+                    Path(model_path).name, free / GIB)
+    elif layers <= size.n_layer:
+        log.warning("%d of %d layers of %s fit the GPU (%.1f GiB free); the others run on the CPU",
+                    layers, size.n_layer, Path(model_path).name, free / GIB)
+    return -1 if layers > size.n_layer else layers
+
+
 def model_params(gpu_layers: int) -> llama_cpp.llama_model_params:
     """llama.cpp's model parameters as tg-edge loads every model: weights mmap'd, ``gpu_layers`` offloaded.
 
@@ -100,7 +204,8 @@ class Engine:
     The engine offers the primitives (tokenize, decode a batch, greedy tokens, KV-cache sequence
     operations); :class:`tg_edge.scheduler.Scheduler` decodes many prompts with them. All sequences
     share one unified KV cache of ``n_ctx`` cells, so copying a prompt prefix between sequences is
-    free: copied cells are shared, not duplicated.
+    free: copied cells are shared, not duplicated. ``gpu_layers``: see :func:`resolve_gpu_layers`
+    (``None`` is ``"auto"``); :attr:`gpu_layers` holds the number llama.cpp got.
     """
 
     def __init__(
@@ -109,7 +214,7 @@ class Engine:
         *,
         n_ctx: int = 4096,
         threads: int | None = None,
-        gpu_layers: int | None = None,
+        gpu_layers: int | str | None = None,
         n_batch: int = 512,
         n_seq_max: int = 1,
     ) -> None:
@@ -118,12 +223,11 @@ class Engine:
         route_llama_logs()
         llama_cpp.llama_backend_init()
         self.threads = threads or default_threads()
-        if gpu_layers is None:
-            gpu_layers = -1 if gpu_available() else 0
-        self.gpu_layers = gpu_layers
         self.path = Path(model_path)
         if not 1 <= n_seq_max <= llama_cpp.llama_max_parallel_sequences():
             raise TgEdgeError(f"n_seq_max must be 1..{llama_cpp.llama_max_parallel_sequences()}, not {n_seq_max}")
+        self.gpu_layers = resolve_gpu_layers(gpu_layers, self.path, n_ctx=n_ctx, n_batch=n_batch,
+                                             n_seq_max=n_seq_max)
         try:
             self._load(n_ctx, n_batch, n_seq_max)
         except BaseException:
@@ -134,9 +238,11 @@ class Engine:
         self._model = llama_cpp.llama_model_load_from_file(str(self.path).encode(), model_params(self.gpu_layers))
         if not self._model:
             self._model = None
+            memory = (f"; with {self.gpu_layers} GPU layers the GPU may lack the memory: try --gpu-layers auto or "
+                      "fewer" if self.gpu_layers and gpu_available() else "")
             raise ModelError(
                 f"llama.cpp could not load {self.path}: the file is corrupt, truncated, or of an "
-                "architecture this llama.cpp build does not support (run with -vv for llama.cpp's log)"
+                f"architecture this llama.cpp build does not support{memory} (run with -vv for llama.cpp's log)"
             )
         self.metadata: Mapping[str, str] = MappingProxyType(_read_metadata(self._model))
         params = llama_cpp.llama_context_default_params()

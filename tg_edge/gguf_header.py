@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import mmap
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
 from types import MappingProxyType
@@ -57,11 +57,20 @@ class GGUFHeader:
     """Where each tensor's data starts, relative to :attr:`data_start`."""
     data_start: int
     file_bytes: int
+    tensor_dims: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    """Each tensor's dimensions, innermost first (``token_embd.weight``: embedding length, vocabulary)."""
 
     @property
     def quant(self) -> str:
         """llama.cpp's name for the file type (``Q4_K_M``, ``Q8_0``, ``BF16`` ...), or ``unknown``."""
         return quant_name(self.metadata.get("general.file_type"))
+
+    @property
+    def tensor_sizes(self) -> dict[str, int]:
+        """Bytes each tensor takes in the file, its alignment padding included, in file order."""
+        ordered = sorted(self.tensor_offsets.items(), key=lambda item: item[1])
+        ends = [start for _, start in ordered[1:]] + [self.file_bytes - self.data_start]
+        return {name: end - start for (name, start), end in zip(ordered, ends)}
 
     def string(self, key: str) -> str:
         value = self.metadata.get(key)
@@ -74,8 +83,8 @@ def read_header(path: Path) -> GGUFHeader:
         with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
             if data[:4] != b"GGUF":
                 raise ValueError("it does not start with the GGUF magic")
-            metadata, tensors, data_start = _parse(data)
-            return GGUFHeader(metadata, tensors, data_start, len(data))
+            metadata, tensors, dims, data_start = _parse(data)
+            return GGUFHeader(metadata, tensors, data_start, len(data), dims)
     except (OSError, ValueError, struct.error) as exc:
         raise ModelError(f"cannot read the GGUF header of {path}: {exc}") from exc
 
@@ -103,8 +112,8 @@ def quant_name(file_type: object, path: Path | None = None) -> str:
     return max((n for n in FILE_TYPES.values() if f"_{n}_" in stem), key=len, default="unknown")
 
 
-def _parse(data: mmap.mmap) -> tuple[dict[str, object], dict[str, int], int]:
-    """Scalar and string metadata, tensor data offsets by name, and where the tensor data starts."""
+def _parse(data: mmap.mmap) -> tuple[dict[str, object], dict[str, int], dict[str, tuple[int, ...]], int]:
+    """Scalar and string metadata, tensor data offsets and dimensions by name, and where the tensor data starts."""
     pos = 4  # after the GGUF magic
 
     def take(fmt: str) -> int | float | bool:
@@ -144,11 +153,12 @@ def _parse(data: mmap.mmap) -> tuple[dict[str, object], dict[str, int], int]:
         key = string()
         metadata[key] = value(int(take("<I")))
     tensors: dict[str, int] = {}
+    dims: dict[str, tuple[int, ...]] = {}
     for _ in range(n_tensors):
         name = string()
         n_dims = int(take("<I"))
-        pos += 8 * n_dims
+        dims[name] = tuple(int(take("<Q")) for _ in range(n_dims))
         take("<I")  # tensor type
         tensors[name] = int(take("<Q"))
     alignment = int(metadata.get("general.alignment") or 32)
-    return metadata, tensors, -(-pos // alignment) * alignment
+    return metadata, tensors, dims, -(-pos // alignment) * alignment

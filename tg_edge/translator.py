@@ -147,6 +147,9 @@ class Translator:
     Languages are a :class:`Language` or a code (``en``, ``pt-BR``, ``Bavarian``); the source may be
     ``"auto"`` to detect it from the text. The TranslateGemma profile accepts its model's 55+ language
     table; the chat and few-shot profiles any language with a known BCP-47 / ISO 639 code.
+
+    ``gpu_layers``: layers offloaded to the GPU; ``None`` or ``"auto"`` offloads as many as fit its free
+    memory (none without a GPU backend), -1 all of them.
     """
 
     def __init__(
@@ -154,7 +157,7 @@ class Translator:
         model: str | os.PathLike[str] | None = None,
         *,
         threads: int | None = None,
-        gpu_layers: int | None = None,
+        gpu_layers: int | str | None = None,
         n_ctx: int = 4096,
         parallel: int | None = None,
         prompt_profile: str | None = None,

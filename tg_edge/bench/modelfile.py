@@ -63,9 +63,7 @@ def find_models(specs: Sequence[str], quants: Sequence[str] = ()) -> list[ModelF
 def read_model_file(path: Path) -> ModelFile:
     """Describe one GGUF file from its header."""
     header = read_header(path)
-    ordered = sorted(header.tensor_offsets.items(), key=lambda item: item[1])
-    ends = [start for _, start in ordered[1:]] + [header.file_bytes - header.data_start]
-    sizes = {name: end - start for (name, start), end in zip(ordered, ends)}  # data plus alignment padding
+    sizes = header.tensor_sizes  # data plus alignment padding
     tensor_bytes = sum(sizes.values())
     per_token = tensor_bytes - (sizes.get("token_embd.weight", 0) if "output.weight" in sizes else 0)
     quant = quant_name(header.metadata.get("general.file_type"), path)

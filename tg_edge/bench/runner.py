@@ -42,7 +42,8 @@ class BenchSettings:
     repeats: int = 3
     decode_tokens: int = 128
     threads: int | None = None
-    gpu_layers: int | None = None
+    gpu_layers: int | str | None = None
+    """llama.cpp's GPU layers, or ``"auto"``: as many as fit, resolved for each model."""
     n_ctx: int = 4096
     n_batch: int = 512
     naive_max_tokens: int = 256
@@ -80,7 +81,7 @@ def run_bench(
         source=source,
         target=target,
         threads=settings.threads or default_threads(),
-        gpu_layers=settings.gpu_layers if settings.gpu_layers is not None else (-1 if gpu_available() else 0),
+        gpu_layers=settings.gpu_layers if settings.gpu_layers is not None else ("auto" if gpu_available() else 0),
     )
     texts = {
         "speed": " ".join(load_flores(source, SPEED_SENTENCES)),
@@ -114,8 +115,13 @@ def _bench_model(
     bandwidth: dict[str, object],
     progress: Progress,
 ) -> dict[str, object]:
+    from ..engine import resolve_gpu_layers
+
     _read_through(model.path)  # every process then loads from the page cache: load times compare
-    common = {"model_path": str(model.path), "threads": settings.threads, "gpu_layers": settings.gpu_layers}
+    # "auto" is resolved once here, so that tg-edge and the reference loops offload the same layers.
+    gpu_layers = resolve_gpu_layers(settings.gpu_layers, model.path, n_ctx=settings.n_ctx, n_batch=settings.n_batch,
+                                    n_seq_max=(settings.parallel or 16) + 1)
+    common = {"model_path": str(model.path), "threads": settings.threads, "gpu_layers": gpu_layers}
     pair = {"speed_text": texts["speed"], "source": settings.source, "target": settings.target,
             "n_ctx": settings.n_ctx, "parallel": settings.parallel}
     tg = spawn("tg_edge", "tg-edge", progress, **common, **pair, sentences=sentences,

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import ModelError
-from .catalog import CATALOG, DEFAULT_QUANT, CatalogEntry, catalog_entry
+from .catalog import CATALOG, DEFAULT_QUANT, CatalogEntry, catalog_entry, family
 from .hfcache import delete_cached, hub_cache_dir, offline_mode
 from .spec import REPO_ID, is_projector, is_split_part, pulled_name, quant_of_filename, split_quant
 from .store import InstalledModel, describe
@@ -22,10 +22,14 @@ def pull_model(spec: str, *, progress: bool = False, report: Callable[[str], Non
     The file is chosen by quant from the repository's listing (the catalog's default quant, or
     Q4_K_M, when none is named), downloaded by huggingface-hub (which resumes an interrupted
     transfer), and its sha256 checked against the hub's LFS metadata; a mismatch deletes it.
+    A family name (``translategemma``) pulls the largest of its models that fits this machine.
     """
     say = report or (lambda message: None)
     base, quant = split_quant(spec)
     entry = catalog_entry(base)
+    if entry is None and family(base):
+        chosen = _largest_that_fits(base, quant, say)
+        entry, quant = chosen.entry, chosen.quant
     if entry is None and not REPO_ID.fullmatch(base):
         names = ", ".join(e.name for e in CATALOG)
         raise ModelError(f"unknown model {base!r}: name one of the catalog ({names}) or a hub repository OWNER/NAME")
@@ -54,6 +58,16 @@ def pull_model(spec: str, *, progress: bool = False, report: Callable[[str], Non
         raise ModelError(f"{repo}/{sibling.rfilename} is not a readable GGUF model file; it was deleted")
     name = pulled_name(entry.name if entry else repo, quant_of_filename(sibling.rfilename) or "unknown")
     return InstalledModel(name, path, path.stat().st_size, *described, repo, info.sha)
+
+
+def _largest_that_fits(name: str, quant: str | None, say: Callable[[str], None]):  # noqa: ANN202 - a CatalogFit
+    from ..hardware import machine
+    from .fits import default_context, pick_largest
+    from .store import installed_models
+
+    here = machine()
+    return pick_largest(name, quant, here.budget, default_context(gpu=here.gpu_backend),
+                        installed=installed_models(), say=say)
 
 
 def _choose_file(siblings: list, quant: str | None, entry: CatalogEntry | None, repo: str):  # noqa: ANN202
