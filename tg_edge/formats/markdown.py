@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 
-from . import Builder, Document
+from . import Builder, Document, Limits
 
 log = logging.getLogger("tg_edge")
 
@@ -37,7 +37,7 @@ _INLINE_KEEP = re.compile(
 )
 
 
-def read(text: str, name: str) -> Document:
+def read(text: str, name: str, *, limits: Limits | None = None) -> Document:
     from markdown_it import MarkdownIt
 
     lines = _LINES.findall(text)
@@ -59,7 +59,7 @@ def read(text: str, name: str) -> Document:
                         token.map[0] + 1)
             continue
         regions.append(spans)
-    builder = Builder()
+    builder = Builder(limits=limits, name=name)
     pos = 0
     for spans in sorted(regions, key=lambda s: s[0][0]):
         if spans[0][0] < pos:  # overlapping regions (should not happen): keep the later one as is
