@@ -23,10 +23,12 @@ from ..detect import Detection
 from ..errors import DetectionError, InputError, LanguageError, TgEdgeError
 from ..languages import Language, suggestion
 from . import openapi
+from .admission import current_cancellation
 from .errors import ErrorShapes, RequestError
 from .files import FileStore, StoredFile
 from .parsing import (
     check_limits,
+    document_limits,
     jsonl_fields,
     optional_count,
     optional_string,
@@ -96,7 +98,8 @@ async def translate(request: Request) -> Response:
 
     def work() -> tuple[list[Any], Detection | None]:
         if text_format == "html":
-            documents = [formats.read(t, f"q[{i}]", "html") for i, t in enumerate(texts)]
+            limits = document_limits(api.service.settings, current_cancellation())
+            documents = [formats.read(t, f"q[{i}]", "html", limits=limits) for i, t in enumerate(texts)]
             return translation.translate_documents(documents, source=source, target=target)
         return translation.translate_texts(texts, source=source, target=target)
 
@@ -152,8 +155,9 @@ async def translate_file(request: Request) -> Response:
 
     def work() -> bytes:
         content = data if file_format in formats.BINARY else upload_text(data, filename)
-        document = formats.read(content, filename, file_format, **options)
-        check_limits([segment.text for segment in document.segments], settings)
+        # Read within the limits: a file over them stops being read where it passes one (400 or 413).
+        document = formats.read(content, filename, file_format, limits=document_limits(settings, current_cancellation()),
+                                **options)
         rendered = translation.translate_documents([document], source=source, target=target)[0][0]
         return rendered if isinstance(rendered, bytes) else rendered.encode("utf-8")
 
