@@ -171,15 +171,15 @@ def _check_sizes(archive: zipfile.ZipFile, name: str, limits: Limits) -> None:
     if len(infos) > _MAX_ENTRIES:
         raise InputTooLarge(f"{name} is a ZIP archive of {len(infos)} entries; a DOCX file has far fewer "
                             f"(at most {_MAX_ENTRIES} are read)")
-    total = sum(info.file_size for info in infos)
-    if total > limits.max_unpacked:
-        raise InputTooLarge(f"{name} unpacks to {total} bytes, more than the {limits.max_unpacked} bytes "
-                            "allowed; refusing to read it")
     for info in infos:
         if info.file_size > _RATIO_FROM and info.file_size > _MAX_RATIO * max(info.compress_size, 1):
             raise InputTooLarge(f"{name}: its entry {info.filename} would inflate {info.compress_size} bytes to "
                                 f"{info.file_size} (more than {_MAX_RATIO} times); refusing a file built to "
                                 "exhaust memory (a ZIP bomb)")
+    total = sum(info.file_size for info in infos)
+    if total > limits.max_unpacked:
+        raise InputTooLarge(f"{name} unpacks to {total} bytes, more than the {limits.max_unpacked} bytes "
+                            "allowed; refusing to read it")
 
 
 class _Inflated:

@@ -55,7 +55,7 @@ class Cors(CORSMiddleware):
     def __init__(self, app: ASGIApp, policy: OriginPolicy, errors: ErrorShapes) -> None:
         allow = {"allow_origins": ["*"]} if policy.allow_all else {"allow_origin_regex": policy.regex}
         super().__init__(app, allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"],
-                         max_age=86400, **allow)
+                         allow_private_network=True, max_age=86400, **allow)
         self.policy = policy
         self.errors = errors
 
@@ -72,7 +72,6 @@ class Cors(CORSMiddleware):
 
     def preflight_response(self, request_headers: Headers) -> Response:
         response = super().preflight_response(request_headers)
-        private = request_headers.get("access-control-request-private-network", "").lower() == "true"
-        if private and response.status_code == 200 and self.policy.allows(request_headers.get("origin", "")):
-            response.headers["Access-Control-Allow-Private-Network"] = "true"
+        if response.status_code != 200 and "access-control-allow-private-network" in response.headers:
+            del response.headers["access-control-allow-private-network"]  # starlette grants it to any origin
         return response
