@@ -32,7 +32,8 @@ def parse_fields(spec: str | Sequence[str] | None) -> tuple[tuple[str, ...], ...
     return fields
 
 
-def read(text: str, name: str, fields: str | Sequence[str] | None = None, *, limits: Limits | None = None) -> Document:
+def read(text: str, name: str, fields: str | Sequence[str] | None = None, *,
+         limits: Limits | None = None) -> Document:
     paths = _require(fields)
     builder = Builder(limits=limits, name=name)
     for number, line in enumerate(_LINES.findall(text), start=1):

@@ -75,6 +75,8 @@ class Admission:
         except asyncio.CancelledError:  # the server stopped waiting for this request
             cancel.cancel(_STOPPING)
             future.cancel()
+            if self._stopping:  # shutting down past its grace period: still a clean answer, not a traceback
+                raise RequestError(503, f"Service unavailable: {_STOPPING}; retry shortly") from None
             raise
         finally:
             watcher.cancel()

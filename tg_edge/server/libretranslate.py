@@ -156,8 +156,8 @@ async def translate_file(request: Request) -> Response:
     def work() -> bytes:
         content = data if file_format in formats.BINARY else upload_text(data, filename)
         # Read within the limits: a file over them stops being read where it passes one (400 or 413).
-        document = formats.read(content, filename, file_format, limits=document_limits(settings, current_cancellation()),
-                                **options)
+        limits = document_limits(settings, current_cancellation())
+        document = formats.read(content, filename, file_format, limits=limits, **options)
         rendered = translation.translate_documents([document], source=source, target=target)[0][0]
         return rendered if isinstance(rendered, bytes) else rendered.encode("utf-8")
 
