@@ -24,6 +24,7 @@ import io
 import re
 import struct
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -48,6 +49,9 @@ _MAX_ENTRIES = 10_000  # a Word document has tens of parts; hundreds with many i
 _MAX_RATIO = 100  # inflated / compressed; Word's XML rarely passes 20, Apache POI refuses past 100 too
 _RATIO_FROM = 1 << 20  # entries that inflate to less than this are never refused for their ratio
 _PIECE = 1 << 16  # bytes inflated at a time
+# What zipfile raises on a damaged archive (found by fuzzing: a bad header seeks to -3, a bad stream is zlib's).
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, NotImplementedError, OSError, EOFError, ValueError,
+               OverflowError, RuntimeError, zlib.error, struct.error)
 
 
 def _w(name: str) -> str:
@@ -100,7 +104,8 @@ class DocxDocument:
         out = io.BytesIO()
         with zipfile.ZipFile(io.BytesIO(self.data)) as archive, zipfile.ZipFile(out, "w") as written:
             for info in archive.infolist():
-                data = _serialize(self._roots[info.filename]) if info.filename in changed else archive.read(info)
+                changed_part = info.filename in changed
+                data = _serialize(self._roots[info.filename]) if changed_part else _copy(archive, info, self.name)
                 written.writestr(info, data)
         return out.getvalue()
 
@@ -133,12 +138,23 @@ def read(data: bytes, name: str, *, limits: Limits | None = None) -> DocxDocumen
                     raise InputError(f"{name}: its part {part} is not in the WordprocessingML namespace tg-edge "
                                      f"reads ({etree.QName(root).namespace}); save it as a standard Word document")
                 document._roots[part] = root
-    except zipfile.BadZipFile:
-        raise InputError(f"{name} is not a DOCX file: not a ZIP archive (an old .doc or a password-protected "
-                         "file? save it as .docx first)") from None
-    except (KeyError, zipfile.LargeZipFile, NotImplementedError, OSError) as exc:
-        raise InputError(f"{name} is not a readable DOCX file: {exc}") from None
+    except InputError:
+        raise
+    except _ZIP_ERRORS as exc:
+        if isinstance(exc, zipfile.BadZipFile) and not document._roots and "CRC" not in str(exc):
+            raise InputError(f"{name} is not a DOCX file: not a ZIP archive (an old .doc or a password-protected "
+                             "file? save it as .docx first)") from None
+        raise InputError(f"{name} is not a readable DOCX file: {exc or type(exc).__name__}") from None
     return document
+
+
+def _copy(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> bytes:
+    """An entry kept as it is (its size was checked when the file was read); a damaged one is an InputError."""
+    try:
+        return archive.read(info)
+    except _ZIP_ERRORS as exc:
+        raise InputError(f"{name}: its entry {info.filename} is damaged ({exc}); the file cannot be written "
+                         "back") from None
 
 
 def _read_paragraphs(parser: etree.XMLPullParser, document: DocxDocument, part: str, paragraphs: list[int],
