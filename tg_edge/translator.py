@@ -6,6 +6,7 @@ import logging
 import os
 import time
 from collections.abc import Generator, Iterator, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -266,7 +267,8 @@ class Translator:
         src, tgt, detected = self._languages(source, target, texts)
         unstrict = replace(options, strict=False)
         outcomes = translate_segments(
-            texts, lambda todo: self.translate_many(todo, source=src, target=tgt, options=unstrict, cancel=cancel),
+            texts,
+            lambda todo: self.translate_many(todo, source=src, target=tgt, options=unstrict, cancel=cancel),
             key=(src.code, tgt.code), done=done, cache=cache, on_chunk=on_chunk,
             chunk_segments=chunk_segments, chunk_chars=chunk_chars,
         )
@@ -371,7 +373,8 @@ class Translator:
     ) -> list[SegmentResult]:
         """Units whose output looks cut, looped, empty or of the wrong length are split finer and
         translated again (all of them in one batch per level); the better output is kept and marked."""
-        return guards.retry(units, results, lambda subs: self._translate_units(subs, source, target, options, cancel),
+        return guards.retry(units, results,
+                            lambda subs: self._translate_units(subs, source, target, options, cancel),
                             source=source.code, target=target.code)
 
     def _translate_units(self, units: Sequence[str], source: Language, target: Language,
@@ -380,11 +383,9 @@ class Translator:
         check(cancel)
         jobs = self._submit(units, source, target, options)
         try:
-            if cancel is None:
-                return [_segment_result(unit, job.result()) for unit, job in zip(units, jobs, strict=True)]
-            with cancel.watch(jobs):
+            with cancel.watch(jobs) if cancel is not None else nullcontext():
                 generations = [job.result() for job in jobs]
-            cancel.check()  # a cancelled job comes back cut short: not a translation
+            check(cancel)  # a cancelled job comes back cut short: not a translation
             return [_segment_result(unit, generation) for unit, generation in zip(units, generations, strict=True)]
         finally:
             for job in jobs:

@@ -47,7 +47,9 @@ def read(text: str, name: str, *, limits: Limits | None = None) -> Document:
     for line in lines:
         starts.append(starts[-1] + len(line))
     parse_text = _blank_front_matter(text, lines)
-    tokens = MarkdownIt("commonmark").enable(["table", "strikethrough"]).parse(parse_text)
+    # Blocks only: the reader needs each inline token's content and lines, not its parsed children, and
+    # inline parsing is where markdown-it's time grows with the square of a hostile line ("[[[[...").
+    tokens = MarkdownIt("commonmark").enable("table").disable("inline").parse(parse_text)
     regions = []
     cursors: dict[int, int] = {}  # line → column after the last text found on it (table cells share lines)
     for before, token in zip([None, *tokens], tokens):
