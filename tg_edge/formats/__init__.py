@@ -141,6 +141,7 @@ class Builder:
     def __init__(self, first_line: int = 1, *, limits: Limits | None = None, name: str = "the input") -> None:
         self.document = Document()
         self.tally = Tally(limits, name)
+        self._kept: list[str] = []  # skeleton since the last slot, joined once (not copied on every append)
         self._run: list[tuple[bool, str]] = []  # (is_break, raw)
         self._pos_line = first_line
         self._escape: Callable[[str], str] = _identity
@@ -174,21 +175,24 @@ class Builder:
 
     def finish(self) -> Document:
         self._flush()
+        self._close_kept()
         return self.document
 
     def _append(self, raw: str) -> None:
-        parts = self.document.parts
-        if parts and isinstance(parts[-1], str):
-            parts[-1] += raw
-        else:
-            parts.append(raw)
+        self._kept.append(raw)
         self._pos_line += raw.count("\n")
+
+    def _close_kept(self) -> None:
+        if self._kept:
+            self.document.parts.append("".join(self._kept))
+            self._kept = []
 
     def _add_segment(self, raw: str, text: str, fill: Callable[[str], str]) -> None:
         if not _HAS_WORD.search(text):  # punctuation, symbols or nothing: not worth a translation
             self._append(raw)
             return
         self.tally.add(text)
+        self._close_kept()
         index = len(self.document.segments)
         self.document.segments.append(Segment(text, self._pos_line))
         self.document.parts.append(Slot(index, raw, fill))

@@ -34,7 +34,9 @@ class _Events(HTMLParser):
     def __init__(self, cancel: Cancellation | None = None) -> None:
         super().__init__(convert_charrefs=True)
         self.events: list[tuple[int, int, str, bool]] = []  # (line, column, kind, translatable)
-        self._stack: list[tuple[str, bool]] = []
+        self._stack: list[tuple[str, bool]] = []  # open elements: (tag, whether its text is not translated)
+        self._skips = 0  # entries of the stack whose text is not translated
+        self._open: dict[str, list[int]] = {}  # tag → where it is open in the stack (no scans: "<b>" * 10**5)
         self._cancel = cancel
         self._count = 0
 
@@ -46,23 +48,28 @@ class _Events(HTMLParser):
             self._cancel.check()
 
     def _skipping(self) -> bool:
-        return any(skip for _, skip in self._stack)
+        return self._skips > 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self._record("tag", not self._skipping())
         if tag not in _VOID:
             skip = tag in _NO_TRANSLATE or any(k == "translate" and (v or "").lower() == "no" for k, v in attrs)
+            self._open.setdefault(tag, []).append(len(self._stack))
             self._stack.append((tag, skip))
+            self._skips += skip
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self._record("tag", not self._skipping())
 
     def handle_endtag(self, tag: str) -> None:
         self._record("end")
-        for n in range(len(self._stack) - 1, -1, -1):
-            if self._stack[n][0] == tag:
-                del self._stack[n:]
-                break
+        where = self._open.get(tag)
+        if where:  # close it and everything opened inside it
+            start = where[-1]
+            for inner, skip in reversed(self._stack[start:]):
+                self._open[inner].pop()
+                self._skips -= skip
+            del self._stack[start:]
 
     def handle_data(self, data: str) -> None:
         self._record("data", not self._skipping())
