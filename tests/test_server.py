@@ -295,13 +295,17 @@ def test_a_client_that_disconnects_does_not_wedge_the_server(translator: object)
     with running_server(counting, ServerSettings(workers=1, max_queue=4)) as (url, state):
         port = int(url.rsplit(":", 1)[1])
         body = json.dumps({"q": LONG_TEXT, "source": "en", "target": "de"}).encode()
-        for _ in range(2):  # the first starts translating, the second waits in the queue; both hang up
+        clients = []
+        for _ in range(2):  # the first starts translating, the second waits in the queue; then both hang up
             gone = socket.create_connection(("127.0.0.1", port))
             gone.sendall(b"POST /translate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                          b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
             wait_for(lambda n=_ + 1: state.admitted == n)
-            gone.close()
-        wait_for(lambda: state.admitted == 0)  # the queued one is dropped, the running one stops at its next step
+            clients.append(gone)
+        clients[1].close()
+        wait_for(lambda: state.admitted == 1)  # the queued request of the client that left is dropped
+        clients[0].close()
+        wait_for(lambda: state.admitted == 0)  # the running one stops at its next decoding step
         reply = call("POST", f"{url}/translate", {"q": "Good night.", "source": "en", "target": "fr"})
         assert reply.status == 200
         wait_for(lambda: state.admitted == 0)
