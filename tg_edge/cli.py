@@ -486,21 +486,28 @@ def bench(models: tuple[str, ...], quants: tuple[str, ...], quick: bool, out_dir
               help="Seconds a request may wait and translate before it fails.")
 @click.option("max_body", "--max-body-mb", type=click.FloatRange(min=0, min_open=True), default=16.0,
               show_default=True, help="Largest request body in MiB (files included); larger gets HTTP 413.")
-@click.option("cors_origins", "--cors-origin", multiple=True, default=("*",), show_default=True,
-              help="Web origin whose pages may call the API from a browser; repeatable; '' for none.")
+@click.option("segment_limit", "--segment-limit", type=click.IntRange(min=-1), default=2_000, show_default=True,
+              help="Most segments one file request may hold (-1: no limit).")
+@click.option("cors_origins", "--cors-origin", multiple=True,
+              help="Web origin whose pages may call the API from a browser, beyond this machine's own pages "
+                   "and apps/extensions (e.g. https://app.example.org, https://*.example.org); repeatable; "
+                   "'*' allows every web page.")
 @click.option("--threads", type=click.IntRange(min=1), help="CPU threads [default: all usable CPUs].")
 @click.option("gpu_layers", "--gpu-layers", type=GPU_LAYERS, help=GPU_LAYERS_HELP)
 @click.option("n_ctx", "--ctx", type=click.IntRange(min=256), default=4096, show_default=True,
               help="Context size in tokens.")
 def serve(host: str, port: int, model: str | None, api_keys: Path | None, char_limit: int, batch_limit: int,
-          max_queue: int, workers: int, timeout: float, max_body: float, cors_origins: tuple[str, ...],
+          max_queue: int, workers: int, timeout: float, max_body: float, segment_limit: int,
+          cors_origins: tuple[str, ...],
           threads: int | None, gpu_layers: int | str | None, n_ctx: int) -> None:
     """Serve LibreTranslate- and DeepL-compatible HTTP APIs (needs the server extra).
 
     POST /translate, /detect and /translate_file, GET /languages and /health, with LibreTranslate's
     field names, status codes and errors, so its clients and plugins work unchanged; DeepL's API v2
     (/v2/translate, /v2/languages, /v2/usage) for apps that take a DeepL server URL. The API
-    description is at /docs. Stop with Ctrl-C.
+    description is at /docs. Web pages may call it only from this machine (localhost) or from apps and
+    browser extensions unless --cors-origin allows more. Stop with Ctrl-C or SIGTERM: queued requests
+    get 503 and running ones stop at once.
     """
     from importlib.util import find_spec
 
@@ -514,6 +521,7 @@ def serve(host: str, port: int, model: str | None, api_keys: Path | None, char_l
     settings = ServerSettings(
         char_limit=char_limit,
         batch_limit=batch_limit,
+        segment_limit=segment_limit,
         max_queue=max_queue,
         workers=workers,
         timeout=timeout,

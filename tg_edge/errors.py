@@ -27,6 +27,18 @@ class InputError(TgEdgeError, ValueError):
     """Input text or a file that cannot be read (e.g. invalid UTF-8)."""
 
 
+class InputTooLarge(InputError):
+    """A file that would unpack to far more than it holds (a "ZIP bomb"), refused before it is inflated."""
+
+
+class TextLimitExceeded(InputError):
+    """More translatable text (characters or segments) than the caller allows; found while reading."""
+
+
+class Cancelled(TgEdgeError):
+    """Work stopped because its caller gave up on it (a client that left, a timeout, a server stopping)."""
+
+
 class PromptError(TgEdgeError):
     """A prompt that cannot be rendered (a broken chat template, an unknown profile)."""
 

@@ -326,8 +326,14 @@ class Scheduler:
         for other in prompts[1:]:
             common = min(common, _common_length(prompts[0], other))
         if self.engine.can_share_prefix and common > 0:
+            jobs = [job for job in self._waiting if isinstance(job, Job) and job.group == group]
+            step = self.engine.n_batch
             try:
-                self.engine.evaluate(prompts[0][:common], seq=self._prefix_seq)
+                for start in range(0, common, step):  # a batch at a time: a long prefix is no wall for cancel()
+                    if all(job._cancelled for job in jobs):  # noqa: SLF001 - nobody waits for it any more
+                        self.engine.reset()
+                        return
+                    self.engine.evaluate(prompts[0][start:min(start + step, common)], seq=self._prefix_seq, pos=start)
             except TgEdgeError:  # the jobs evaluate their prompts whole instead
                 self.engine.reset()
                 return

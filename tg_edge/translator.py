@@ -6,6 +6,7 @@ import logging
 import os
 import time
 from collections.abc import Generator, Iterator, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +23,7 @@ from .documents import (
     render_documents,
     translate_segments,
 )
+from .cancel import Cancellation, check
 from .errors import TgEdgeError, TranslationIncomplete
 from .guards import Problem
 from .languages import Language, resolve_language
@@ -206,19 +208,24 @@ class Translator:
         return self.translate_many([text], source=source, target=target, options=options)[0]
 
     def translate_many(self, texts: Sequence[str], *, source: LanguageLike, target: LanguageLike,
-                       options: TranslationOptions | None = None) -> list[Translation]:
+                       options: TranslationOptions | None = None,
+                       cancel: Cancellation | None = None) -> list[Translation]:
         """Translate several texts at once, results in input order.
 
         Their segments are decoded together as parallel sequences; concurrent calls from
         several threads share the model and are batched together (this is the server's path).
-        With ``source="auto"`` the language is detected from all texts together.
+        With ``source="auto"`` the language is detected from all texts together. Once ``cancel``
+        is cancelled (from any thread), decoding stops at the next step and
+        :class:`~tg_edge.errors.Cancelled` is raised.
         """
         options = options or self.options
+        check(cancel)
         src, tgt, detected = self._languages(source, target, texts)
         started = time.perf_counter()
         split = [self._split(text, src, options) for text in texts]
         units = [piece.text for pieces in split for piece in pieces if piece.translate]
-        results = iter(self._guarded(units, self._translate_units(units, src, tgt, options), src, tgt, options))
+        results = iter(self._guarded(units, self._translate_units(units, src, tgt, options, cancel), src, tgt,
+                                     options, cancel))
         seconds = time.perf_counter() - started
         translations = []
         for pieces in split:
@@ -247,12 +254,14 @@ class Translator:
         on_chunk: ChunkCallback | None = None,
         chunk_segments: int = CHUNK_SEGMENTS,
         chunk_chars: int = CHUNK_CHARS,
+        cancel: Cancellation | None = None,
     ) -> list[DocumentTranslation]:
         """Translate documents read by :mod:`tg_edge.formats` and render each back into its format.
 
         Segments go to the model a chunk at a time. ``done`` holds outcomes already known by flat segment
         index (all documents' segments in order: a resumed job), ``cache`` remembers identical segments
-        across calls, ``on_chunk`` sees every finished chunk. With ``options.strict`` a suspect segment
+        across calls, ``on_chunk`` sees every finished chunk, ``cancel`` stops the work (see
+        :meth:`translate_many`). With ``options.strict`` a suspect segment
         raises :class:`TranslationIncomplete` after all documents are translated; the error's
         ``documents`` hold them.
         """
@@ -261,10 +270,12 @@ class Translator:
         src, tgt, detected = self._languages(source, target, texts)
         unstrict = replace(options, strict=False)
         outcomes = translate_segments(
-            texts, lambda todo: self.translate_many(todo, source=src, target=tgt, options=unstrict),
+            texts,
+            lambda todo: self.translate_many(todo, source=src, target=tgt, options=unstrict, cancel=cancel),
             key=(src.code, tgt.code), done=done, cache=cache, on_chunk=on_chunk,
             chunk_segments=chunk_segments, chunk_chars=chunk_chars,
         )
+        check(cancel)
         results = render_documents(documents, outcomes, source=src, target=tgt, detected=detected)
         flags = [flag for result in results for _, flag in result.flags]
         if options.strict and flags:
@@ -361,19 +372,24 @@ class Translator:
 
     def _guarded(
         self, units: Sequence[str], results: Sequence[SegmentResult], source: Language, target: Language,
-        options: TranslationOptions,
+        options: TranslationOptions, cancel: Cancellation | None = None,
     ) -> list[SegmentResult]:
         """Units whose output looks cut, looped, empty or of the wrong length are split finer and
         translated again (all of them in one batch per level); the better output is kept and marked."""
-        return guards.retry(units, results, lambda subs: self._translate_units(subs, source, target, options),
+        return guards.retry(units, results,
+                            lambda subs: self._translate_units(subs, source, target, options, cancel),
                             source=source.code, target=target.code)
 
     def _translate_units(self, units: Sequence[str], source: Language, target: Language,
-                         options: TranslationOptions) -> list[SegmentResult]:
+                         options: TranslationOptions, cancel: Cancellation | None = None) -> list[SegmentResult]:
         """Translate units of text (each within the segment budget) together, results in order."""
+        check(cancel)
         jobs = self._submit(units, source, target, options)
         try:
-            return [_segment_result(unit, job.result()) for unit, job in zip(units, jobs, strict=True)]
+            with cancel.watch(jobs) if cancel is not None else nullcontext():
+                generations = [job.result() for job in jobs]
+            check(cancel)  # a cancelled job comes back cut short: not a translation
+            return [_segment_result(unit, generation) for unit, generation in zip(units, generations, strict=True)]
         finally:
             for job in jobs:
                 job.cancel()  # after an error or Ctrl-C, do not leave work queued

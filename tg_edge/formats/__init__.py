@@ -5,7 +5,9 @@ Every format module has the same two verbs::
     document = read(text, name)          # Document: segments to translate + the skeleton around them
     output = document.render(translations)  # the same format, translations in place
 
-Binary formats (:data:`BINARY`: DOCX) read and render ``bytes`` instead of ``str``.
+Binary formats (:data:`BINARY`: DOCX) read and render ``bytes`` instead of ``str``. Every reader
+takes :class:`Limits` and stops as soon as one is passed (the server's character limit, a ZIP
+entry that would inflate absurdly, a cancelled request), before the rest of the file is read.
 
 The skeleton is everything that is not translated (markup, timestamps, JSON fields, whitespace),
 kept byte for byte. A segment whose translation equals its text gets its original bytes back, so
@@ -20,7 +22,8 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
 
-from ..errors import InputError
+from ..cancel import Cancellation
+from ..errors import InputError, TextLimitExceeded
 
 # name → (module, file extensions)
 FORMATS = {
@@ -34,6 +37,49 @@ FORMATS = {
 }
 BINARY = frozenset({"docx"})
 _HAS_WORD = re.compile(r"\w")
+_CHECK_EVERY = 256  # segments between two checks of the cancellation
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What reading one file may produce; a reader stops at the first one passed.
+
+    The CLI reads with the defaults (no text limit: a user's own big file is translated whole); the
+    server passes its character and segment limits and its request's :class:`~tg_edge.cancel.Cancellation`.
+    """
+
+    max_chars: int | None = None
+    """Most characters of translatable text (all segments together); None: no limit."""
+    max_segments: int | None = None
+    """Most segments; None: no limit."""
+    max_unpacked: int = 1 << 30
+    """Archives (DOCX): most bytes all entries may unpack to, declared and actually inflated."""
+    cancel: Cancellation | None = None
+    """Checked while reading: a request whose client left or whose time ran out stops reading."""
+
+
+class Tally:
+    """Counts a reader's segments and characters against its :class:`Limits`."""
+
+    def __init__(self, limits: Limits | None, name: str) -> None:
+        self.limits = limits or Limits()
+        self.name = name
+        self.chars = 0
+        self.segments = 0
+
+    def add(self, text: str) -> None:
+        """One more segment of ``text``: raises :class:`TextLimitExceeded` past a limit."""
+        limits = self.limits
+        self.chars += len(text)
+        self.segments += 1
+        if limits.max_chars is not None and self.chars > limits.max_chars:
+            raise TextLimitExceeded(f"{self.name} holds more than {limits.max_chars} characters to translate "
+                                    "(the limit)")
+        if limits.max_segments is not None and self.segments > limits.max_segments:
+            raise TextLimitExceeded(f"{self.name} holds more than {limits.max_segments} segments to translate "
+                                    "(the limit)")
+        if limits.cancel is not None and self.segments % _CHECK_EVERY == 0:
+            limits.cancel.check()
 
 
 @dataclass(frozen=True)
@@ -92,8 +138,10 @@ class Builder:
     when the translation is written: see :func:`reflow`). Skeleton between two runs ends a segment.
     """
 
-    def __init__(self, first_line: int = 1) -> None:
+    def __init__(self, first_line: int = 1, *, limits: Limits | None = None, name: str = "the input") -> None:
         self.document = Document()
+        self.tally = Tally(limits, name)
+        self._kept: list[str] = []  # skeleton since the last slot, joined once (not copied on every append)
         self._run: list[tuple[bool, str]] = []  # (is_break, raw)
         self._pos_line = first_line
         self._escape: Callable[[str], str] = _identity
@@ -127,20 +175,24 @@ class Builder:
 
     def finish(self) -> Document:
         self._flush()
+        self._close_kept()
         return self.document
 
     def _append(self, raw: str) -> None:
-        parts = self.document.parts
-        if parts and isinstance(parts[-1], str):
-            parts[-1] += raw
-        else:
-            parts.append(raw)
+        self._kept.append(raw)
         self._pos_line += raw.count("\n")
+
+    def _close_kept(self) -> None:
+        if self._kept:
+            self.document.parts.append("".join(self._kept))
+            self._kept = []
 
     def _add_segment(self, raw: str, text: str, fill: Callable[[str], str]) -> None:
         if not _HAS_WORD.search(text):  # punctuation, symbols or nothing: not worth a translation
             self._append(raw)
             return
+        self.tally.add(text)
+        self._close_kept()
         index = len(self.document.segments)
         self.document.segments.append(Segment(text, self._pos_line))
         self.document.parts.append(Slot(index, raw, fill))
@@ -254,13 +306,18 @@ def looks_like_markdown(text: str) -> bool:
     return bool(_ATX_HEADING.search(text)) and any(sign.search(text) for sign in _MARKDOWN_SIGNS)
 
 
-def read(text: str | bytes, name: str, format_name: str, **options: object) -> Document:
+def read(text: str | bytes, name: str, format_name: str, *, limits: Limits | None = None,
+         **options: object) -> Document:
     """Read ``text`` (from file ``name``, for messages) in format ``format_name`` into a :class:`Document`.
 
     Formats in :data:`BINARY` take the file's bytes and give a document whose ``render`` returns bytes.
+    Reading stops at the first of ``limits`` passed: :class:`~tg_edge.errors.TextLimitExceeded`,
+    :class:`~tg_edge.errors.InputTooLarge` (an archive), :class:`~tg_edge.errors.Cancelled`.
     """
     module = import_module(f".{FORMATS[format_name][0]}", __name__)
-    return module.read(text, name, **options)
+    if limits is not None and limits.cancel is not None:
+        limits.cancel.check()
+    return module.read(text, name, limits=limits, **options)
 
 
 def known_suffixes() -> tuple[str, ...]:

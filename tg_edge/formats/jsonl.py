@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from json.decoder import scanstring
 
 from ..errors import InputError
-from . import Builder, Document
+from . import Builder, Document, Limits
 
 _LINES = re.compile(r"[^\n]*\n|[^\n]+")
 _WS = re.compile(r"[ \t\n\r]*")
@@ -32,9 +32,10 @@ def parse_fields(spec: str | Sequence[str] | None) -> tuple[tuple[str, ...], ...
     return fields
 
 
-def read(text: str, name: str, fields: str | Sequence[str] | None = None) -> Document:
+def read(text: str, name: str, fields: str | Sequence[str] | None = None, *,
+         limits: Limits | None = None) -> Document:
     paths = _require(fields)
-    builder = Builder()
+    builder = Builder(limits=limits, name=name)
     for number, line in enumerate(_LINES.findall(text), start=1):
         add_line(builder, line, name, number, paths)
     return builder.finish()

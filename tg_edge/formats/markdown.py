@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 
-from . import Builder, Document
+from . import Builder, Document, Limits
 
 log = logging.getLogger("tg_edge")
 
@@ -37,7 +37,7 @@ _INLINE_KEEP = re.compile(
 )
 
 
-def read(text: str, name: str) -> Document:
+def read(text: str, name: str, *, limits: Limits | None = None) -> Document:
     from markdown_it import MarkdownIt
 
     lines = _LINES.findall(text)
@@ -47,7 +47,9 @@ def read(text: str, name: str) -> Document:
     for line in lines:
         starts.append(starts[-1] + len(line))
     parse_text = _blank_front_matter(text, lines)
-    tokens = MarkdownIt("commonmark").enable(["table", "strikethrough"]).parse(parse_text)
+    # Blocks only: the reader needs each inline token's content and lines, not its parsed children, and
+    # inline parsing is where markdown-it's time grows with the square of a hostile line ("[[[[...").
+    tokens = MarkdownIt("commonmark").enable("table").disable("inline").parse(parse_text)
     regions = []
     cursors: dict[int, int] = {}  # line → column after the last text found on it (table cells share lines)
     for before, token in zip([None, *tokens], tokens):
@@ -59,7 +61,7 @@ def read(text: str, name: str) -> Document:
                         token.map[0] + 1)
             continue
         regions.append(spans)
-    builder = Builder()
+    builder = Builder(limits=limits, name=name)
     pos = 0
     for spans in sorted(regions, key=lambda s: s[0][0]):
         if spans[0][0] < pos:  # overlapping regions (should not happen): keep the later one as is

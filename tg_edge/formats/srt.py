@@ -10,14 +10,14 @@ from __future__ import annotations
 import re
 
 from ..errors import InputError
-from . import Builder, Document
+from . import Builder, Document, Limits
 from .cues import add_cue_text, split_lines
 
 _TIMING = re.compile(r"^\s*\d+:\d{1,2}:\d{1,2}[,.]\d{1,3}\s*-->\s*\d+:\d{1,2}:\d{1,2}[,.]\d{1,3}")
 
 
-def read(text: str, name: str) -> Document:
-    builder = Builder()
+def read(text: str, name: str, *, limits: Limits | None = None) -> Document:
+    builder = Builder(limits=limits, name=name)
     lines = split_lines(text)
     i = 0
     while i < len(lines):

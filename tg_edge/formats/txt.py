@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 
-from . import Builder, Document
+from . import Builder, Document, Limits
 
 _LINE = re.compile(r"([ \t\f\v\ufeff]*)([^\r\n]*?)([ \t\f\v]*)(\r\n|\r|\n|$)")
 
 
-def read(text: str, name: str) -> Document:
-    builder = Builder()
+def read(text: str, name: str, *, limits: Limits | None = None) -> Document:
+    builder = Builder(limits=limits, name=name)
     for lead, body, trail, end in _LINE.findall(text):
         builder.keep(lead)
         if body:

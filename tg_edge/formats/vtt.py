@@ -4,12 +4,12 @@ settings stay byte for byte; cue text is translated like SubRip's (tags and enti
 from __future__ import annotations
 
 from ..errors import InputError
-from . import Builder, Document
+from . import Builder, Document, Limits
 from .cues import add_cue_text, split_lines
 
 
-def read(text: str, name: str) -> Document:
-    builder = Builder()
+def read(text: str, name: str, *, limits: Limits | None = None) -> Document:
+    builder = Builder(limits=limits, name=name)
     lines = split_lines(text)
     if not lines or not lines[0][0].lstrip("\ufeff").startswith("WEBVTT"):
         raise InputError(f"{name}, line 1: a WebVTT file starts with 'WEBVTT'")

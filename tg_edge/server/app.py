@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import signal
 import socket
+import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
-from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -17,6 +18,7 @@ from .. import __version__
 from ..errors import TgEdgeError
 from . import deepl, libretranslate
 from .admission import Admission
+from .cors import Cors, OriginPolicy
 from .errors import ErrorShapes
 from .middleware import AccessLog, BodyLimit, add_error_handlers
 from .service import Service
@@ -40,9 +42,7 @@ def create_app(translator: Translator, settings: ServerSettings | None = None) -
     app.state.service = service
     errors = ErrorShapes()
     app.add_middleware(GZipMiddleware, minimum_size=4096)
-    if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
-                           allow_headers=["Authorization", "Content-Type"], max_age=86400)
+    app.add_middleware(Cors, policy=OriginPolicy(settings.cors_origins), errors=errors)
     app.add_middleware(AccessLog)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, errors=errors)  # the outermost: added last
     add_error_handlers(app, errors)
@@ -78,16 +78,28 @@ def serve(
     """Serve on ``sock`` (from :func:`listen`; the caller closes it) until interrupted (Ctrl-C or SIGTERM).
 
     ``ready`` gets the base URL once clients can connect; those that came earlier wait in the
-    socket's backlog. The caller closes ``translator`` afterwards: by then no worker thread uses it.
+    socket's backlog. On Ctrl-C or SIGTERM the server stops accepting, answers queued requests
+    with 503, cancels running work at its next step, and then raises :class:`KeyboardInterrupt`
+    (SIGTERM too, so the caller cleans up alike). The caller closes ``translator`` afterwards: by
+    then no worker thread uses it.
     """
     app = create_app(translator, settings)
     server = make_server(app)
     if ready is not None:
         ready(base_url(sock))
+    main = threading.current_thread() is threading.main_thread()
+    # uvicorn takes SIGTERM during run() and sends it again afterwards: then it ends like Ctrl-C.
+    previous = signal.signal(signal.SIGTERM, _interrupt) if main else None
     try:
         server.run(sockets=[sock])
     finally:
         app.state.service.close()
+        if main:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -111,9 +123,18 @@ def base_url(sock: socket.socket) -> str:
 
 
 def make_server(app: FastAPI) -> Any:  # noqa: ANN401 - uvicorn.Server; uvicorn loads only when serving
-    """A uvicorn server for ``app``: no access log of its own (ours never shows query strings or bodies)."""
+    """A uvicorn server for ``app``: no access log of its own (ours never shows query strings or bodies).
+
+    Its shutdown first stops the admission (queued requests get 503, running work is cancelled), so
+    the requests in flight are answered within moments rather than when their translations end.
+    """
     import uvicorn
 
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            app.state.service.admission.stop()
+            await super().shutdown(sockets)
+
     config = uvicorn.Config(app, log_config=None, access_log=False, timeout_keep_alive=5,
-                            timeout_graceful_shutdown=10, server_header=False, lifespan="off")
-    return uvicorn.Server(config)
+                            timeout_graceful_shutdown=3, server_header=False, lifespan="off")
+    return Server(config)

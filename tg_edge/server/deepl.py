@@ -32,7 +32,8 @@ from ..languages import Language
 from . import files, openapi
 from .errors import ErrorShapes, RequestError
 from .files import FileStore, StoredFile
-from .parsing import check_limits, optional_string, read_fields
+from .admission import current_cancellation
+from .parsing import check_limits, document_limits, optional_string, read_fields
 from .service import Service
 
 USAGE_LIMIT = 10**12
@@ -113,7 +114,9 @@ async def translate(request: Request) -> Response:
     translation = api.service.translation
 
     def work() -> tuple[list[Any], str]:
-        documents = [formats.read(t, f"text[{i}]", "html") for i, t in enumerate(texts)] if tag_handling else None
+        limits = document_limits(api.service.settings, current_cancellation())
+        documents = ([formats.read(t, f"text[{i}]", "html", limits=limits) for i, t in enumerate(texts)]
+                     if tag_handling else None)
         sample = [s.text for d in documents for s in d.segments] if documents is not None else texts
         src = source or translation.guess_source(sample).language
         if documents is not None:

@@ -13,7 +13,8 @@ from typing import Any
 
 from .. import formats
 from ..languages import Language
-from .parsing import check_limits, upload_text
+from .admission import current_cancellation
+from .parsing import check_limits, document_limits, upload_text
 from .service import Service
 from .settings import MIB
 
@@ -81,7 +82,9 @@ def translate_upload(service: Service, data: bytes, filename: str, file_format: 
     """An uploaded file translated into the same format, and its characters of source text (blocks: run it on
     a worker). ``source`` None: detected (``guess``: the best guess, never a refusal)."""
     content = data if file_format in formats.BINARY else upload_text(data, filename)
-    document = formats.read(content, filename, file_format, **options)
+    # Read within the limits: a file over them stops being read where it passes one (400 or 413).
+    limits = document_limits(service.settings, current_cancellation())
+    document = formats.read(content, filename, file_format, limits=limits, **options)
     texts = [segment.text for segment in document.segments]
     check_limits(texts, service.settings, status=limit_status)
     if source is None and guess and texts:

@@ -24,10 +24,12 @@ from ..detect import Detection
 from ..errors import DetectionError, InputError, LanguageError, TgEdgeError
 from ..languages import Language, suggestion
 from . import files, openapi
+from .admission import current_cancellation
 from .errors import ErrorShapes, RequestError
 from .files import FileStore, StoredFile
 from .parsing import (
     check_limits,
+    document_limits,
     jsonl_fields,
     optional_count,
     optional_string,
@@ -100,7 +102,8 @@ async def translate(request: Request) -> Response:
 
     def work() -> tuple[list[Any], Detection | None]:
         if text_format == "html":
-            documents = [formats.read(t, f"q[{i}]", "html") for i, t in enumerate(texts)]
+            limits = document_limits(api.service.settings, current_cancellation())
+            documents = [formats.read(t, f"q[{i}]", "html", limits=limits) for i, t in enumerate(texts)]
             return translation.translate_documents(documents, source=source, target=target)
         return translation.translate_texts(texts, source=source, target=target)
 

@@ -17,7 +17,8 @@ from starlette.requests import Request
 
 from ..errors import InputError
 from ..fileio import decode_utf8
-from ..formats import jsonl
+from ..cancel import Cancellation
+from ..formats import Limits, jsonl
 from .errors import RequestError
 from .settings import ServerSettings
 
@@ -101,6 +102,16 @@ def check_limits(texts: Sequence[str], settings: ServerSettings, *, status: int 
     size = sum(len(t) for t in texts)
     if settings.char_limit != -1 and size > settings.char_limit:
         raise RequestError(status, f"Invalid request: request ({size}) exceeds text limit ({settings.char_limit})")
+
+
+def document_limits(settings: ServerSettings, cancel: Cancellation | None) -> Limits:
+    """What reading one request's document may produce: the server's limits, checked while it is read."""
+    return Limits(
+        max_chars=None if settings.char_limit == -1 else settings.char_limit,
+        max_segments=None if settings.segment_limit == -1 else settings.segment_limit,
+        max_unpacked=settings.max_unpacked_bytes,
+        cancel=cancel,
+    )
 
 
 def jsonl_fields(fields: dict[str, Any], name: str = "fields") -> str:

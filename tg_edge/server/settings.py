@@ -20,6 +20,10 @@ class ServerSettings:
     """Most characters of text one request may ask to translate (all ``q`` items together); -1: no limit."""
     batch_limit: int = 128
     """Most ``q`` items in one request; -1: no limit."""
+    segment_limit: int = 2_000
+    """Most segments one document request may hold (counted while the file is read); -1: no limit."""
+    max_unpacked_bytes: int = 64 * MIB
+    """Most bytes an uploaded archive (DOCX) may unpack to, declared and actually inflated; more gets 413."""
     max_queue: int = 64
     """Requests admitted at once, translating or waiting for a worker; one more gets 429."""
     workers: int = 8
@@ -30,14 +34,15 @@ class ServerSettings:
     """Largest request body (files included); a larger one gets 413."""
     api_key_digests: frozenset[bytes] = frozenset()
     """sha256 digests of the accepted API keys; empty: no key needed."""
-    cors_origins: tuple[str, ...] = ("*",)
-    """Web origins whose pages may call the API from a browser (LibreTranslate allows all); empty: none."""
+    cors_origins: tuple[str, ...] = ()
+    """Web origins allowed beyond the default loopback and app/extension ones (see :mod:`.cors`);
+    ``"*"``: every origin (LibreTranslate's default)."""
 
     def __post_init__(self) -> None:
         if self.workers < 1 or self.max_queue < 1:
             raise ValueError("workers and max_queue must be at least 1")
-        if self.timeout <= 0 or self.max_body_bytes < 1:
-            raise ValueError("timeout and max_body_bytes must be positive")
+        if self.timeout <= 0 or self.max_body_bytes < 1 or self.max_unpacked_bytes < 1:
+            raise ValueError("timeout, max_body_bytes and max_unpacked_bytes must be positive")
 
     @property
     def keys_required(self) -> bool:

@@ -2,7 +2,9 @@
 
 Every API module (LibreTranslate's, DeepL's) calls the translator only through
 :class:`TranslationService`, so a change of the Translator's API is adapted here alone. The
-``translate_*`` methods block; they run on the admission's worker threads.
+``translate_*`` methods block; they run on the admission's worker threads, and stop at the next
+decoding step once the request's :class:`~tg_edge.cancel.Cancellation` is cancelled (its client
+left, its time ran out, the server is stopping).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from ..documents import detection_sample
 from ..errors import DetectionError
 from ..languages import Language, resolve_language, supported_languages
 from ..translator import AUTO
+from .admission import current_cancellation
 
 if TYPE_CHECKING:
     from ..translator import Translator
@@ -77,7 +80,8 @@ class TranslationService:
     def translate_texts(self, texts: Sequence[str], *, source: Language | None,
                         target: Language) -> tuple[list[str], Detection | None]:
         """The translations of ``texts`` in one batch, and the detected source language when ``source`` is None."""
-        results = self._translator.translate_many(texts, source=source or AUTO, target=target)
+        results = self._translator.translate_many(texts, source=source or AUTO, target=target,
+                                                  cancel=current_cancellation())
         self._count(texts)
         return [result.text for result in results], results[0].detected if results else None
 
@@ -86,7 +90,8 @@ class TranslationService:
         """Each document rendered back translated (their segments in one batch), and the detected source."""
         if not any(document.segments for document in documents):
             return [document.render([]) for document in documents], None
-        results = self._translator.translate_documents(documents, source=source or AUTO, target=target)
+        results = self._translator.translate_documents(documents, source=source or AUTO, target=target,
+                                                       cancel=current_cancellation())
         self._count([segment.text for document in documents for segment in document.segments])
         return [result.rendered for result in results], results[0].detected
 
