@@ -22,7 +22,8 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Protocol
 
-from .segment import Piece, join_pieces, split_finer
+from .langcheck import in_wrong_language
+from .segment import Piece, join_pieces, split_finer, split_sentences
 
 # Characters of a translation per character of English, measured on FLORES-200 devtest
 # (total characters of each language's 1012 sentences over English's). Languages not listed
@@ -49,6 +50,8 @@ class Problem(str, Enum):
     RATIO = "ratio"
     LOOP = "loop"
     LENGTH = "length"
+    WRONG_LANGUAGE = "wrong-language"
+    """A sentence of the output is in another language than the target, or it copies the source."""
     KEPT = "kept"
     """Every attempt came back empty, so the output is the source text itself."""
     EMPTY = "empty"
@@ -67,6 +70,7 @@ _MESSAGES = {
     Problem.LOOP: "stopped by the repetition guard (the model was looping)",
     Problem.EMPTY: "came back empty",
     Problem.RATIO: "has a length far outside the usual for this language pair (a part may be missing or repeated)",
+    Problem.WRONG_LANGUAGE: "is not in the target language",
     Problem.KEPT: "came back empty; the source text was kept",
 }
 # Which finding is worse when two outputs of one unit must be compared: the enum's order, worst last.
@@ -107,6 +111,8 @@ def check(source_text: str, output: str, stop: str, *, source: str, target: str)
         return Problem.EMPTY
     if stop in (Problem.LENGTH, Problem.LOOP):
         return Problem(stop)
+    if in_wrong_language(source_text, output, source=source, target=target):
+        return Problem.WRONG_LANGUAGE
     if len(source_text.strip()) >= MIN_RATIO_CHARS:
         ratio = length_ratio(source_text, output, source, target)
         if not RATIO_LOW <= ratio <= RATIO_HIGH:
@@ -132,11 +138,12 @@ def keep_source(unit: str, result: Result) -> Result:
 def retry(
     units: Sequence[str],
     results: Sequence[Result],
-    translate_units: Callable[[list[str]], Sequence[Result]],
+    translate_units: Callable[..., Sequence[Result]],
     *,
     source: str,
     target: str,
     depth: int = 0,
+    alternate: bool = False,
 ) -> list[Result]:
     """Check each unit's result; split the suspect ones finer and translate the pieces again.
 
@@ -145,30 +152,57 @@ def retry(
     output and the mended one; a result still suspect has ``guard`` set to its finding and
     ``attempts`` counting the tries. One whose every try came back empty keeps its unit's text
     (``guard="kept"``): the caller never writes less than it was given.
+
+    Output in the wrong language (most often a copy of the source) would come back the same from the
+    same prompt. With ``alternate`` such a unit of one sentence is translated again whole with the
+    profile's retry prompt, in the same batch: ``translate_units(texts, again)`` then gets a flag per
+    text (``True``: use the retry prompt). A unit of several sentences is split into them first.
     """
     out = list(results)
     findings = [check(u, r.text, r.stop, source=source, target=target) for u, r in zip(units, results)]
     bad = [i for i, finding in enumerate(findings) if finding]
     plans = {}
+    again = []
     for i in bad:
+        if findings[i] is Problem.WRONG_LANGUAGE and alternate and len(split_sentences(units[i].strip(), source)) < 2:
+            again.append(i)
+            continue
         pieces = split_finer(units[i], source) if depth < MAX_DEPTH else []
         if sum(p.translate for p in pieces) > 1:
             plans[i] = pieces
     subs = [p.text for i in plans for p in plans[i] if p.translate]
-    sub_results = iter(retry(subs, translate_units(subs), translate_units, source=source, target=target,
-                             depth=depth + 1) if subs else [])
+    requests = subs + [units[i] for i in again]
+    if not requests:
+        fresh: list[Result] = []
+    elif again:
+        fresh = list(translate_units(requests, [False] * len(subs) + [True] * len(again)))
+    else:
+        fresh = list(translate_units(requests))
+    sub_results = iter(retry(subs, fresh[:len(subs)], translate_units, source=source, target=target,
+                             depth=depth + 1, alternate=alternate) if subs else [])
+    retried = dict(zip(again, fresh[len(subs):]))
     for i in bad:
         first = replace(out[i], guard=findings[i], text=trim_repetition(out[i].text) if findings[i] == "loop"
                         else out[i].text)
-        if i not in plans:
+        if i in retried:
+            mended = _checked(units[i], retried[i], source=source, target=target)
+        elif i in plans:
+            mine = [next(sub_results) for p in plans[i] if p.translate]
+            mended = _combine(units[i], plans[i], mine, source=source, target=target)
+        else:
             out[i] = keep_source(units[i], first)
             continue
-        mine = [next(sub_results) for p in plans[i] if p.translate]
-        mended = _combine(units[i], plans[i], mine, source=source, target=target)
-        attempts = max(first.attempts, mended.attempts)
+        attempts = max(first.attempts + (i in retried), mended.attempts)
         best = mended if _better(mended, first, units[i], source, target) else first
         out[i] = keep_source(units[i], replace(best, attempts=attempts))
     return out
+
+
+def _checked(unit: str, result: Result, *, source: str, target: str) -> Result:
+    """``result`` (a unit translated again whole) with the guard's finding on it."""
+    finding = check(unit, result.text, result.stop, source=source, target=target)
+    text = trim_repetition(result.text) if finding == "loop" else result.text
+    return replace(result, text=text, guard=finding, attempts=result.attempts + 1)
 
 
 def trim_repetition(text: str, *, min_repeats: int = 3) -> str:

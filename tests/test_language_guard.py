@@ -1,0 +1,142 @@
+"""The language guard: output not in the target language (a copy of the source, a third language, an
+untranslated sentence inside a paragraph) is found, retried with a prompt that differs, and flagged if it stays."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from tg_edge.bench.flores import FLORES_CODES, load_flores
+from tg_edge.guards import Problem, check, retry
+from tg_edge.langcheck import copied_share, in_wrong_language, judged_letters, same_language
+from tg_edge.translator import SegmentResult
+
+GERMAN = {
+    "The committee said on Monday that the new bridge would open next spring.":
+        "Der Ausschuss sagte am Montag, die neue Brücke werde im nächsten Frühjahr eröffnet.",
+    "Thousands of people gathered in the square to watch the fireworks.":
+        "Tausende Menschen versammelten sich auf dem Platz, um das Feuerwerk zu sehen.",
+    "The museum will be closed for renovation until the end of the year.":
+        "Das Museum bleibt bis zum Ende des Jahres wegen Renovierung geschlossen.",
+}
+FRENCH = {
+    "The committee said on Monday that the new bridge would open next spring.":
+        "Le comité a déclaré lundi que le nouveau pont ouvrirait au printemps prochain.",
+}
+SOURCE = next(iter(GERMAN))
+
+
+def result(unit: str, text: str) -> SegmentResult:
+    return SegmentResult(source=unit, text=text, stop="newline", prompt_tokens=10, new_tokens=10,
+                         reused_tokens=0, seconds=0.01)
+
+
+class FakeEngine:
+    """Translates by table; ``first`` says what a first prompt gives back, ``again`` what the retry prompt gives."""
+
+    def __init__(self, first: str, again: str) -> None:
+        self.behaviour = {False: first, True: again}
+        self.calls: list[list[tuple[str, bool]]] = []
+
+    def answer(self, unit: str, behaviour: str) -> str:
+        if behaviour == "copy":
+            return unit
+        if behaviour == "french":
+            return FRENCH.get(unit, unit)
+        if behaviour == "paragraph":  # the middle sentence stays English
+            parts = list(GERMAN)
+            return " ".join([GERMAN[parts[0]], parts[1], GERMAN[parts[2]]])
+        return " ".join(GERMAN.get(s, s) for s in _sentences(unit))
+
+    def __call__(self, units: Sequence[str], again: Sequence[bool] | None = None) -> list[SegmentResult]:
+        flags = list(again or [False] * len(units))
+        self.calls.append(list(zip(units, flags)))
+        return [result(u, self.answer(u, self.behaviour[flag])) for u, flag in zip(units, flags)]
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in GERMAN if s in text] or [text]
+
+
+@pytest.mark.parametrize("behaviour", ["copy", "french"])
+def test_a_copy_or_a_third_language_is_found(behaviour: str) -> None:
+    output = FakeEngine(behaviour, behaviour).answer(SOURCE, behaviour)
+    assert check(SOURCE, output, "newline", source="en", target="de") is Problem.WRONG_LANGUAGE
+    assert check(SOURCE, GERMAN[SOURCE], "newline", source="en", target="de") is None
+
+
+@pytest.mark.parametrize("behaviour", ["copy", "french"])
+def test_the_retry_prompts_differently_and_keeps_the_translation(behaviour: str) -> None:
+    engine = FakeEngine(first=behaviour, again="translate")
+    out = retry([SOURCE], engine([SOURCE]), engine, source="en", target="de", alternate=True)
+    assert out[0].text == GERMAN[SOURCE] and out[0].guard is None and out[0].attempts == 2
+    assert engine.calls[1] == [(SOURCE, True)]  # the same unit, with the retry prompt
+
+
+def test_a_unit_that_stays_untranslated_is_flagged() -> None:
+    engine = FakeEngine(first="copy", again="copy")
+    out = retry([SOURCE], engine([SOURCE]), engine, source="en", target="de", alternate=True)
+    assert out[0].guard is Problem.WRONG_LANGUAGE and out[0].problem == "is not in the target language"
+    assert out[0].attempts == 2
+
+
+def test_without_a_retry_prompt_a_copied_sentence_is_still_flagged() -> None:
+    engine = FakeEngine(first="copy", again="copy")
+    out = retry([SOURCE], engine([SOURCE]), engine, source="en", target="de")
+    assert out[0].guard is Problem.WRONG_LANGUAGE
+
+
+def test_an_english_sentence_inside_a_paragraph_sends_the_paragraph_back_as_sentences() -> None:
+    paragraph = " ".join(GERMAN)
+    engine = FakeEngine(first="paragraph", again="translate")
+    first = engine([paragraph])
+    assert check(paragraph, first[0].text, "newline", source="en", target="de") is Problem.WRONG_LANGUAGE
+    engine.behaviour[False] = "translate"  # sentence by sentence, the model gets each one right
+    out = retry([paragraph], first, engine, source="en", target="de", alternate=True)
+    assert out[0].text == " ".join(GERMAN.values()) and out[0].guard is None
+    assert [len(call) for call in engine.calls] == [1, 3]  # the paragraph, then its sentences in one batch
+
+
+def test_retries_of_many_units_share_one_batch() -> None:
+    units = list(GERMAN)
+    engine = FakeEngine(first="copy", again="translate")
+    out = retry(units, engine(units), engine, source="en", target="de", alternate=True)
+    assert [r.text for r in out] == list(GERMAN.values())
+    assert len(engine.calls) == 2 and all(flag for _, flag in engine.calls[1])
+
+
+@pytest.mark.parametrize(
+    ("source_text", "output", "source", "target"),
+    [
+        ("Barack Obama met Angela Merkel in Berlin.", "Barack Obama traf Angela Merkel in Berlin.", "en", "de"),
+        ("See https://example.com/docs/install for details.", "Siehe https://example.com/docs/install.", "en", "de"),
+        ("Call `pip install tg-edge` first.", "Zuerst `pip install tg-edge` aufrufen.", "en", "de"),
+        ("Hokuriku Electric Power Co.", "Hokuriku Electric Power Co.", "en", "fr"),
+        ("OK, thanks!", "OK, thanks!", "en", "de"),  # too short to judge
+        ("The colour of the sky is blue today.", "The color of the sky is blue today.", "en", "en-GB"),
+        ("Sutra ćemo otići na more i kupati se.", "Sutra ćemo otići na more i kupati se.", "hr", "sr"),
+        ("The 2024 budget: 1,234,567 EUR (+12.5%).", "The 2024 budget: 1,234,567 EUR (+12.5%).", "en", "de"),
+    ],
+)
+def test_what_legitimately_stays_is_left_alone(source_text: str, output: str, source: str, target: str) -> None:
+    assert not in_wrong_language(source_text, output, source=source, target=target)
+
+
+def test_names_numbers_and_code_do_not_count_as_letters() -> None:
+    assert judged_letters("Apia is the capital of Samoa (1850, https://x.org).") < 20
+    assert same_language("no", "da") and same_language("zh-Hant", "zh-Hans") and not same_language("en", "de")
+    assert copied_share(SOURCE, SOURCE) == 1.0 and copied_share(SOURCE, GERMAN[SOURCE]) == 0.0
+
+
+def test_severity_puts_wrong_language_above_a_cut_output_and_below_an_empty_one() -> None:
+    order = list(Problem)
+    assert order.index(Problem.LENGTH) < order.index(Problem.WRONG_LANGUAGE) < order.index(Problem.EMPTY)
+
+
+@pytest.mark.parametrize("target", [code for code in FLORES_CODES if code != "en"])
+def test_human_translations_are_almost_never_flagged(target: str) -> None:
+    """No false alarms: FLORES-200's references (all 1012 lines) pass the guard, at most 1 % flagged."""
+    english, other = load_flores("en"), load_flores(target)
+    flagged = [e for e, o in zip(english, other) if in_wrong_language(e, o, source="en", target=target)]
+    assert len(flagged) <= len(english) // 100, flagged[:3]
