@@ -20,11 +20,19 @@ GERMAN = {
     "The museum will be closed for renovation until the end of the year.":
         "Das Museum bleibt bis zum Ende des Jahres wegen Renovierung geschlossen.",
 }
+# The halves the guard cuts the first sentence into (it has no clause punctuation), and a sentence too
+# short to cut.
+PIECES = {
+    "The committee said on Monday that the": "Der Ausschuss sagte am Montag, dass die",
+    "new bridge would open next spring.": "neue Brücke im nächsten Frühjahr eröffnet werde.",
+    "Where is the old railway station?": "Wo ist der alte Bahnhof?",
+}
 FRENCH = {
     "The committee said on Monday that the new bridge would open next spring.":
         "Le comité a déclaré lundi que le nouveau pont ouvrirait au printemps prochain.",
 }
 SOURCE = next(iter(GERMAN))
+SHORT = "Where is the old railway station?"
 
 
 def result(unit: str, text: str) -> SegmentResult:
@@ -33,30 +41,31 @@ def result(unit: str, text: str) -> SegmentResult:
 
 
 class FakeEngine:
-    """Translates by table; ``first`` says what a first prompt gives back, ``again`` what the retry prompt gives."""
+    """A translate function for :func:`retry` that answers by table: ``first`` says what the usual prompt
+    gives back, ``again`` what the retry prompt gives: ``copy`` (the source), ``french``, ``paragraph``
+    (the middle sentence left in English), ``translate``, or ``copy-whole`` (copies a whole sentence,
+    translates its pieces)."""
 
     def __init__(self, first: str, again: str) -> None:
         self.behaviour = {False: first, True: again}
         self.calls: list[list[tuple[str, bool]]] = []
 
     def answer(self, unit: str, behaviour: str) -> str:
-        if behaviour == "copy":
+        if behaviour == "copy" or (behaviour == "copy-whole" and unit in GERMAN):
             return unit
         if behaviour == "french":
             return FRENCH.get(unit, unit)
-        if behaviour == "paragraph":  # the middle sentence stays English
-            parts = list(GERMAN)
-            return " ".join([GERMAN[parts[0]], parts[1], GERMAN[parts[2]]])
-        return " ".join(GERMAN.get(s, s) for s in _sentences(unit))
+        if behaviour == "paragraph":
+            first, middle, last = GERMAN
+            return " ".join([GERMAN[first], middle, GERMAN[last]])
+        if unit in PIECES:
+            return PIECES[unit]
+        return " ".join(GERMAN[s] for s in GERMAN if s in unit) or unit
 
     def __call__(self, units: Sequence[str], again: Sequence[bool] | None = None) -> list[SegmentResult]:
         flags = list(again or [False] * len(units))
         self.calls.append(list(zip(units, flags)))
         return [result(u, self.answer(u, self.behaviour[flag])) for u, flag in zip(units, flags)]
-
-
-def _sentences(text: str) -> list[str]:
-    return [s for s in GERMAN if s in text] or [text]
 
 
 @pytest.mark.parametrize("behaviour", ["copy", "french"])
@@ -66,25 +75,41 @@ def test_a_copy_or_a_third_language_is_found(behaviour: str) -> None:
     assert check(SOURCE, GERMAN[SOURCE], "newline", source="en", target="de") is None
 
 
+def test_a_copied_sentence_is_cut_and_its_pieces_translated() -> None:
+    engine = FakeEngine(first="copy-whole", again="copy")
+    out = retry([SOURCE], engine([SOURCE]), engine, source="en", target="de", alternate=True)
+    assert out[0].text == " ".join(PIECES[p] for p in list(PIECES)[:2]) and out[0].guard is None
+    assert out[0].attempts == 2 and engine.calls[1] == [(p, False) for p in list(PIECES)[:2]]
+
+
 @pytest.mark.parametrize("behaviour", ["copy", "french"])
-def test_the_retry_prompts_differently_and_keeps_the_translation(behaviour: str) -> None:
+def test_pieces_still_untranslated_get_the_retry_prompt(behaviour: str) -> None:
     engine = FakeEngine(first=behaviour, again="translate")
     out = retry([SOURCE], engine([SOURCE]), engine, source="en", target="de", alternate=True)
-    assert out[0].text == GERMAN[SOURCE] and out[0].guard is None and out[0].attempts == 2
-    assert engine.calls[1] == [(SOURCE, True)]  # the same unit, with the retry prompt
+    assert out[0].text == " ".join(PIECES[p] for p in list(PIECES)[:2]) and out[0].guard is None
+    assert [flag for call in engine.calls for _, flag in call] == [False, False, False, True, True]
+
+
+def test_a_sentence_too_short_to_cut_gets_the_retry_prompt_at_once() -> None:
+    engine = FakeEngine(first="copy", again="translate")
+    out = retry([SHORT], engine([SHORT]), engine, source="en", target="de", alternate=True)
+    assert out[0].text == PIECES[SHORT] and out[0].guard is None and out[0].attempts == 2
+    assert engine.calls[1] == [(SHORT, True)]
 
 
 def test_a_unit_that_stays_untranslated_is_flagged() -> None:
     engine = FakeEngine(first="copy", again="copy")
-    out = retry([SOURCE], engine([SOURCE]), engine, source="en", target="de", alternate=True)
-    assert out[0].guard is Problem.WRONG_LANGUAGE and out[0].problem == "is not in the target language"
-    assert out[0].attempts == 2
+    for unit in (SOURCE, SHORT):
+        out = retry([unit], engine([unit]), engine, source="en", target="de", alternate=True)
+        assert out[0].guard is Problem.WRONG_LANGUAGE and out[0].problem == "is not in the target language"
+        assert out[0].attempts >= 2
 
 
 def test_without_a_retry_prompt_a_copied_sentence_is_still_flagged() -> None:
     engine = FakeEngine(first="copy", again="copy")
     out = retry([SOURCE], engine([SOURCE]), engine, source="en", target="de")
     assert out[0].guard is Problem.WRONG_LANGUAGE
+    assert not any(flag for call in engine.calls for _, flag in call)
 
 
 def test_an_english_sentence_inside_a_paragraph_sends_the_paragraph_back_as_sentences() -> None:
@@ -98,12 +123,20 @@ def test_an_english_sentence_inside_a_paragraph_sends_the_paragraph_back_as_sent
     assert [len(call) for call in engine.calls] == [1, 3]  # the paragraph, then its sentences in one batch
 
 
-def test_retries_of_many_units_share_one_batch() -> None:
-    units = list(GERMAN)
+def test_retries_of_many_units_share_one_batch_per_level() -> None:
+    units = [SOURCE, SHORT]
     engine = FakeEngine(first="copy", again="translate")
     out = retry(units, engine(units), engine, source="en", target="de", alternate=True)
-    assert [r.text for r in out] == list(GERMAN.values())
-    assert len(engine.calls) == 2 and all(flag for _, flag in engine.calls[1])
+    assert all(r.guard is None for r in out), [r.text for r in out]
+    assert [len(call) for call in engine.calls] == [2, 3, 2]  # the units; SOURCE's halves + SHORT again; halves again
+    assert engine.calls[1][-1] == (SHORT, True)
+
+
+def test_the_check_can_be_turned_off() -> None:
+    assert check(SOURCE, SOURCE, "newline", source="en", target="de", language=False) is None
+    engine = FakeEngine(first="copy", again="translate")
+    out = retry([SOURCE], engine([SOURCE]), engine, source="en", target="de", alternate=True, language=False)
+    assert out[0].text == SOURCE and out[0].guard is None and len(engine.calls) == 1
 
 
 @pytest.mark.parametrize(

@@ -2,11 +2,14 @@
 
 A segment's output is suspect when decoding stopped at the token limit (``length``) or on a
 loop (``loop``), when it came back empty or without a single word of the source's (``empty``),
+when a sentence of it is not in the target language or it copies the source (``wrong-language``),
 or when its length is far outside what the language pair usually gives (``ratio``: a part is
 probably missing or repeated). A suspect unit is cut finer (sentences, then clauses, then words)
 and its pieces are translated again, all suspect units of a call together in one batch per
 level; the better of the two outputs is kept, and one still suspect carries its finding so the
-caller can report it.
+caller can report it. Output not in the target language (``wrong-language``: see
+:mod:`tg_edge.langcheck`) that stays so when cut finer is prompted again with the profile's retry
+prompt, since the same prompt would give the same copy back.
 
 Nothing is ever written shorter than the user gave: a unit (or piece) whose every attempt came
 back empty keeps its source text, marked ``kept``.
@@ -23,7 +26,7 @@ from types import MappingProxyType
 from typing import Protocol
 
 from .langcheck import in_wrong_language
-from .segment import Piece, join_pieces, split_finer, split_sentences
+from .segment import Piece, join_pieces, split_finer
 
 # Characters of a translation per character of English, measured on FLORES-200 devtest
 # (total characters of each language's 1012 sentences over English's). Languages not listed
@@ -105,13 +108,15 @@ def length_ratio(source_text: str, output: str, source: str, target: str) -> flo
     return len(output.strip()) / expected
 
 
-def check(source_text: str, output: str, stop: str, *, source: str, target: str) -> Problem | None:
-    """The guard's finding for one segment's output, or ``None`` when it looks whole."""
+def check(source_text: str, output: str, stop: str, *, source: str, target: str,
+          language: bool = True) -> Problem | None:
+    """The guard's finding for one segment's output, or ``None`` when it looks whole (``language=False``:
+    whatever language it is in)."""
     if is_empty(source_text, output):
         return Problem.EMPTY
     if stop in (Problem.LENGTH, Problem.LOOP):
         return Problem(stop)
-    if in_wrong_language(source_text, output, source=source, target=target):
+    if language and in_wrong_language(source_text, output, source=source, target=target):
         return Problem.WRONG_LANGUAGE
     if len(source_text.strip()) >= MIN_RATIO_CHARS:
         ratio = length_ratio(source_text, output, source, target)
@@ -144,6 +149,7 @@ def retry(
     target: str,
     depth: int = 0,
     alternate: bool = False,
+    language: bool = True,
 ) -> list[Result]:
     """Check each unit's result; split the suspect ones finer and translate the pieces again.
 
@@ -153,22 +159,25 @@ def retry(
     ``attempts`` counting the tries. One whose every try came back empty keeps its unit's text
     (``guard="kept"``): the caller never writes less than it was given.
 
-    Output in the wrong language (most often a copy of the source) would come back the same from the
-    same prompt. With ``alternate`` such a unit of one sentence is translated again whole with the
-    profile's retry prompt, in the same batch: ``translate_units(texts, again)`` then gets a flag per
-    text (``True``: use the retry prompt). A unit of several sentences is split into them first.
+    Output in the wrong language (most often a copy of the source) is split finer too: the demo model
+    translates the clauses of a sentence it copied whole (25 of 33 such FLORES sentences into German).
+    With ``alternate``, a piece still in the wrong language, or a unit that cannot be split, is translated
+    again whole with the profile's retry prompt (the same prompt would give the same copy back), in the
+    same batch as the level's other pieces: ``translate_units(texts, again)`` then gets a flag per text
+    (``True``: use the retry prompt).
     """
     out = list(results)
-    findings = [check(u, r.text, r.stop, source=source, target=target) for u, r in zip(units, results)]
+    findings = [check(u, r.text, r.stop, source=source, target=target, language=language)
+                for u, r in zip(units, results)]
     bad = [i for i, finding in enumerate(findings) if finding]
     plans = {}
     again = []
     for i in bad:
-        if findings[i] is Problem.WRONG_LANGUAGE and alternate and len(split_sentences(units[i].strip(), source)) < 2:
-            again.append(i)
-            continue
         pieces = split_finer(units[i], source) if depth < MAX_DEPTH else []
-        if sum(p.translate for p in pieces) > 1:
+        splits = sum(p.translate for p in pieces) > 1
+        if findings[i] is Problem.WRONG_LANGUAGE and alternate and (depth > 0 or not splits):
+            again.append(i)
+        elif splits:
             plans[i] = pieces
     subs = [p.text for i in plans for p in plans[i] if p.translate]
     requests = subs + [units[i] for i in again]
@@ -179,16 +188,16 @@ def retry(
     else:
         fresh = list(translate_units(requests))
     sub_results = iter(retry(subs, fresh[:len(subs)], translate_units, source=source, target=target,
-                             depth=depth + 1, alternate=alternate) if subs else [])
+                             depth=depth + 1, alternate=alternate, language=language) if subs else [])
     retried = dict(zip(again, fresh[len(subs):]))
     for i in bad:
         first = replace(out[i], guard=findings[i], text=trim_repetition(out[i].text) if findings[i] == "loop"
                         else out[i].text)
         if i in retried:
-            mended = _checked(units[i], retried[i], source=source, target=target)
+            mended = _checked(units[i], retried[i], source=source, target=target)  # only language findings get here
         elif i in plans:
             mine = [next(sub_results) for p in plans[i] if p.translate]
-            mended = _combine(units[i], plans[i], mine, source=source, target=target)
+            mended = _combine(units[i], plans[i], mine, source=source, target=target, language=language)
         else:
             out[i] = keep_source(units[i], first)
             continue
@@ -218,12 +227,13 @@ def trim_repetition(text: str, *, min_repeats: int = 3) -> str:
     return text
 
 
-def _combine(unit: str, pieces: list[Piece], results: list[Result], *, source: str, target: str) -> Result:
+def _combine(unit: str, pieces: list[Piece], results: list[Result], *, source: str, target: str,
+             language: bool = True) -> Result:
     """One result for ``unit`` from the results of its pieces, with the whitespace between them kept."""
     text = join_pieces(pieces, (r.text for r in results)).strip()
     stops = [r.stop for r in results if r.stop in (Problem.LENGTH, Problem.LOOP)]
     stop = max(stops, key=lambda s: _SEVERITY[Problem(s)]) if stops else results[-1].stop
-    finding = check(unit, text, stop, source=source, target=target)
+    finding = check(unit, text, stop, source=source, target=target, language=language)
     if finding is None:
         finding = max((r.guard for r in results), key=_SEVERITY.__getitem__)
     return replace(

@@ -53,6 +53,9 @@ class TranslationOptions:
     unit: str = "auto"
     """What one unit is: ``paragraph`` (a line, cut only when over budget), ``sentence``, or ``auto``
     (sentences for the few-shot profile, whose base models translate one sentence at a time)."""
+    check_language: bool = True
+    """Check that every output sentence is in the target language (retry and flag it when not); off for
+    text meant to stay mixed."""
     strict: bool = False
     """Raise :class:`TranslationIncomplete` when a segment was cut, looped or came back empty."""
 
@@ -326,7 +329,8 @@ class Translator:
                     yield result.text
                 elif result.guard is None:  # printed already: too late to retry, never too late to flag
                     result = replace(result, guard=guards.check(piece.text, result.text, result.stop,
-                                                                source=source.code, target=target.code))
+                                                                source=source.code, target=target.code,
+                                                                language=options.check_language))
                 results.append(result)
         finally:
             for job in jobs:
@@ -368,6 +372,7 @@ class Translator:
         return guards.retry(
             units, results, lambda subs, again=None: self._translate_units(subs, source, target, options, again),
             source=source.code, target=target.code, alternate=self._prompts.alternates,
+            language=options.check_language,
         )
 
     def _translate_units(self, units: Sequence[str], source: Language, target: Language,
