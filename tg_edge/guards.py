@@ -51,10 +51,10 @@ class Problem(str, Enum):
     """What a guard found wrong with an output (a ``str``: compares and serialises as its value)."""
 
     RATIO = "ratio"
-    LOOP = "loop"
-    LENGTH = "length"
     WRONG_LANGUAGE = "wrong-language"
     """A sentence of the output is in another language than the target, or it copies the source."""
+    LOOP = "loop"
+    LENGTH = "length"
     KEPT = "kept"
     """Every attempt came back empty, so the output is the source text itself."""
     EMPTY = "empty"
@@ -77,7 +77,10 @@ _MESSAGES = {
     Problem.KEPT: "came back empty; the source text was kept",
 }
 # Which finding is worse when two outputs of one unit must be compared: the enum's order, worst last.
+# A wrong-language output ranks with a far-off length: between a copy of the source and a translation
+# with a part missing neither is plainly better, so the length nearer the usual decides (see _better).
 _SEVERITY = {None: 0, **{problem: rank for rank, problem in enumerate(Problem, start=1)}}
+_SEVERITY[Problem.WRONG_LANGUAGE] = _SEVERITY[Problem.RATIO]
 _WORD = re.compile(r"\w")
 
 
