@@ -38,3 +38,53 @@ EXAMPLES = MappingProxyType({
     "vi": ("Hôm nay trời đẹp.", "Tôi có thể mua vé ở đâu?", "Cảm ơn bạn rất nhiều vì đã giúp đỡ."),
     "id": ("Cuaca hari ini bagus.", "Di mana saya bisa membeli tiket?", "Terima kasih banyak atas bantuan Anda."),
 })
+
+RETRY_EXAMPLES = MappingProxyType({
+    "en": (
+        "The city council announced on Tuesday that the old railway station will become a public library next year.",
+        "According to the researchers, the new vaccine protected most volunteers, although some reported mild side effects.",
+        "Thank you very much for your help.",
+    ),
+    "de": (
+        "Der Stadtrat gab am Dienstag bekannt, dass der alte Bahnhof im nächsten Jahr zu einer öffentlichen Bibliothek wird.",
+        "Nach Angaben der Forscher schützte der neue Impfstoff die meisten Freiwilligen, obwohl einige leichte Nebenwirkungen meldeten.",
+        "Vielen Dank für Ihre Hilfe.",
+    ),
+    "fr": (
+        "Le conseil municipal a annoncé mardi que l'ancienne gare deviendrait une bibliothèque publique l'année prochaine.",
+        "Selon les chercheurs, le nouveau vaccin a protégé la plupart des volontaires, même si certains ont signalé des effets secondaires légers.",
+        "Merci beaucoup pour votre aide.",
+    ),
+    "es": (
+        "El ayuntamiento anunció el martes que la antigua estación de tren se convertirá en una biblioteca pública el próximo año.",
+        "Según los investigadores, la nueva vacuna protegió a la mayoría de los voluntarios, aunque algunos informaron de efectos secundarios leves.",
+        "Muchas gracias por su ayuda.",
+    ),
+    "it": (
+        "Martedì il consiglio comunale ha annunciato che la vecchia stazione ferroviaria diventerà una biblioteca pubblica l'anno prossimo.",
+        "Secondo i ricercatori, il nuovo vaccino ha protetto la maggior parte dei volontari, anche se alcuni hanno segnalato lievi effetti collaterali.",
+        "Grazie mille per il suo aiuto.",
+    ),
+    "pt": (
+        "A câmara municipal anunciou na terça-feira que a antiga estação ferroviária se tornará uma biblioteca pública no próximo ano.",
+        "Segundo os pesquisadores, a nova vacina protegeu a maioria dos voluntários, embora alguns tenham relatado efeitos colaterais leves.",
+        "Muito obrigado pela sua ajuda.",
+    ),
+    "nl": (
+        "De gemeenteraad maakte dinsdag bekend dat het oude treinstation volgend jaar een openbare bibliotheek wordt.",
+        "Volgens de onderzoekers beschermde het nieuwe vaccin de meeste vrijwilligers, hoewel sommigen lichte bijwerkingen meldden.",
+        "Heel erg bedankt voor uw hulp.",
+    ),
+    "ru": (
+        "Во вторник городской совет объявил, что старый железнодорожный вокзал в следующем году станет публичной библиотекой.",
+        "По словам исследователей, новая вакцина защитила большинство добровольцев, хотя некоторые сообщили о лёгких побочных эффектах.",
+        "Большое спасибо за вашу помощь.",
+    ),
+    "tr": (
+        "Belediye meclisi salı günü eski tren istasyonunun gelecek yıl halk kütüphanesine dönüştürüleceğini duyurdu.",
+        "Araştırmacılara göre yeni aşı gönüllülerin çoğunu korudu, ancak bazıları hafif yan etkiler bildirdi.",
+        "Yardımınız için çok teşekkür ederim.",
+    ),
+})
+"""Longer example sentences for a retry: a unit whose translation came back in the wrong language (often a
+copy of a long source sentence) is prompted again with these, so greedy decoding does not repeat itself."""

@@ -2,11 +2,14 @@
 
 A segment's output is suspect when decoding stopped at the token limit (``length``) or on a
 loop (``loop``), when it came back empty or without a single word of the source's (``empty``),
+when a sentence of it is not in the target language or it copies the source (``wrong-language``),
 or when its length is far outside what the language pair usually gives (``ratio``: a part is
 probably missing or repeated). A suspect unit is cut finer (sentences, then clauses, then words)
 and its pieces are translated again, all suspect units of a call together in one batch per
 level; the better of the two outputs is kept, and one still suspect carries its finding so the
-caller can report it.
+caller can report it. Output not in the target language (``wrong-language``: see
+:mod:`tg_edge.langcheck`) that stays so when cut finer is prompted again with the profile's retry
+prompt, since the same prompt would give the same copy back.
 
 Nothing is ever written shorter than the user gave: a unit (or piece) whose every attempt came
 back empty keeps its source text, marked ``kept``.
@@ -22,6 +25,7 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Protocol
 
+from .langcheck import in_wrong_language
 from .languages import Language, base_code, language_code
 from .segment import Piece, join_pieces, split_finer
 
@@ -48,6 +52,8 @@ class Problem(str, Enum):
     """What a guard found wrong with an output (a ``str``: compares and serialises as its value)."""
 
     RATIO = "ratio"
+    WRONG_LANGUAGE = "wrong-language"
+    """A sentence of the output is in another language than the target, or it copies the source."""
     LOOP = "loop"
     LENGTH = "length"
     KEPT = "kept"
@@ -68,10 +74,14 @@ _MESSAGES = {
     Problem.LOOP: "stopped by the repetition guard (the model was looping)",
     Problem.EMPTY: "came back empty",
     Problem.RATIO: "has a length far outside the usual for this language pair (a part may be missing or repeated)",
+    Problem.WRONG_LANGUAGE: "is not in the target language",
     Problem.KEPT: "came back empty; the source text was kept",
 }
 # Which finding is worse when two outputs of one unit must be compared: the enum's order, worst last.
+# A wrong-language output ranks with a far-off length: between a copy of the source and a translation
+# with a part missing neither is plainly better, so the length nearer the usual decides (see _better).
 _SEVERITY = {None: 0, **{problem: rank for rank, problem in enumerate(Problem, start=1)}}
+_SEVERITY[Problem.WRONG_LANGUAGE] = _SEVERITY[Problem.RATIO]
 _WORD = re.compile(r"\w")
 
 
@@ -104,13 +114,17 @@ def length_ratio(source_text: str, output: str, source: Language | str, target: 
 
 
 def check(
-    source_text: str, output: str, stop: str, *, source: Language | str, target: Language | str
+    source_text: str, output: str, stop: str, *, source: Language | str, target: Language | str,
+    language: bool = True,
 ) -> Problem | None:
-    """The guard's finding for one segment's output, or ``None`` when it looks whole."""
+    """The guard's finding for one segment's output, or ``None`` when it looks whole (``language=False``:
+    whatever language it is in)."""
     if is_empty(source_text, output):
         return Problem.EMPTY
     if stop in (Problem.LENGTH, Problem.LOOP):
         return Problem(stop)
+    if language and in_wrong_language(source_text, output, source=source, target=target):
+        return Problem.WRONG_LANGUAGE
     if len(source_text.strip()) >= MIN_RATIO_CHARS:
         ratio = length_ratio(source_text, output, source, target)
         if not RATIO_LOW <= ratio <= RATIO_HIGH:
@@ -136,11 +150,13 @@ def keep_source(unit: str, result: Result) -> Result:
 def retry(
     units: Sequence[str],
     results: Sequence[Result],
-    translate_units: Callable[[list[str]], Sequence[Result]],
+    translate_units: Callable[..., Sequence[Result]],
     *,
     source: Language | str,
     target: Language | str,
     depth: int = 0,
+    alternate: bool = False,
+    language: bool = True,
 ) -> list[Result]:
     """Check each unit's result; split the suspect ones finer and translate the pieces again.
 
@@ -149,30 +165,60 @@ def retry(
     output and the mended one; a result still suspect has ``guard`` set to its finding and
     ``attempts`` counting the tries. One whose every try came back empty keeps its unit's text
     (``guard="kept"``): the caller never writes less than it was given.
+
+    Output in the wrong language (most often a copy of the source) is split finer too: the demo model
+    translates the clauses of a sentence it copied whole (25 of 33 such FLORES sentences into German).
+    With ``alternate``, a piece still in the wrong language, or a unit that cannot be split, is translated
+    again whole with the profile's retry prompt (the same prompt would give the same copy back), in the
+    same batch as the level's other pieces: ``translate_units(texts, again)`` then gets a flag per text
+    (``True``: use the retry prompt).
     """
     out = list(results)
-    findings = [check(u, r.text, r.stop, source=source, target=target) for u, r in zip(units, results)]
+    findings = [check(u, r.text, r.stop, source=source, target=target, language=language)
+                for u, r in zip(units, results)]
     bad = [i for i, finding in enumerate(findings) if finding]
     plans = {}
+    again = []
     for i in bad:
         pieces = split_finer(units[i], source) if depth < MAX_DEPTH else []
-        if sum(p.translate for p in pieces) > 1:
+        splits = sum(p.translate for p in pieces) > 1
+        if findings[i] is Problem.WRONG_LANGUAGE and alternate and (depth > 0 or not splits):
+            again.append(i)
+        elif splits:
             plans[i] = pieces
     subs = [p.text for i in plans for p in plans[i] if p.translate]
-    sub_results = iter(retry(subs, translate_units(subs), translate_units, source=source, target=target,
-                             depth=depth + 1) if subs else [])
+    requests = subs + [units[i] for i in again]
+    if not requests:
+        fresh: list[Result] = []
+    elif again:
+        fresh = list(translate_units(requests, [False] * len(subs) + [True] * len(again)))
+    else:
+        fresh = list(translate_units(requests))
+    sub_results = iter(retry(subs, fresh[:len(subs)], translate_units, source=source, target=target,
+                             depth=depth + 1, alternate=alternate, language=language) if subs else [])
+    retried = dict(zip(again, fresh[len(subs):]))
     for i in bad:
         first = replace(out[i], guard=findings[i], text=trim_repetition(out[i].text) if findings[i] == "loop"
                         else out[i].text)
-        if i not in plans:
+        if i in retried:
+            mended = _checked(units[i], retried[i], source=source, target=target)  # only language findings get here
+        elif i in plans:
+            mine = [next(sub_results) for p in plans[i] if p.translate]
+            mended = _combine(units[i], plans[i], mine, source=source, target=target, language=language)
+        else:
             out[i] = keep_source(units[i], first)
             continue
-        mine = [next(sub_results) for p in plans[i] if p.translate]
-        mended = _combine(units[i], plans[i], mine, source=source, target=target)
-        attempts = max(first.attempts, mended.attempts)
+        attempts = max(first.attempts + (i in retried), mended.attempts)
         best = mended if _better(mended, first, units[i], source, target) else first
         out[i] = keep_source(units[i], replace(best, attempts=attempts))
     return out
+
+
+def _checked(unit: str, result: Result, *, source: str, target: str) -> Result:
+    """``result`` (a unit translated again whole) with the guard's finding on it."""
+    finding = check(unit, result.text, result.stop, source=source, target=target)
+    text = trim_repetition(result.text) if finding == "loop" else result.text
+    return replace(result, text=text, guard=finding, attempts=result.attempts + 1)
 
 
 def trim_repetition(text: str, *, min_repeats: int = 3) -> str:
@@ -189,13 +235,14 @@ def trim_repetition(text: str, *, min_repeats: int = 3) -> str:
 
 
 def _combine(
-    unit: str, pieces: list[Piece], results: list[Result], *, source: Language | str, target: Language | str
+    unit: str, pieces: list[Piece], results: list[Result], *, source: Language | str, target: Language | str,
+    language: bool = True,
 ) -> Result:
     """One result for ``unit`` from the results of its pieces, with the whitespace between them kept."""
     text = join_pieces(pieces, (r.text for r in results)).strip()
     stops = [r.stop for r in results if r.stop in (Problem.LENGTH, Problem.LOOP)]
     stop = max(stops, key=lambda s: _SEVERITY[Problem(s)]) if stops else results[-1].stop
-    finding = check(unit, text, stop, source=source, target=target)
+    finding = check(unit, text, stop, source=source, target=target, language=language)
     if finding is None:
         finding = max((r.guard for r in results), key=_SEVERITY.__getitem__)
     return replace(

@@ -19,7 +19,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from . import gguf_keys
 from .errors import PromptError
-from .fewshot_examples import EXAMPLES
+from .fewshot_examples import EXAMPLES, RETRY_EXAMPLES
 from .languages import Language, base_code
 
 log = logging.getLogger("tg_edge")
@@ -79,8 +79,11 @@ class PromptProfile:
     name: str
     any_language = True
     """Whether any BCP-47 language may be asked for (``resolve_language(any_language=...)``), not only TranslateGemma's table."""
+    alternates = False
+    """Whether ``render(..., again=True)`` gives a different prompt, for a retry that must not repeat itself."""
 
-    def render(self, text: str, source: Language, target: Language) -> Prompt:
+    def render(self, text: str, source: Language, target: Language, *, again: bool = False) -> Prompt:
+        """The prompt for ``text``; ``again``: the retry prompt (the same one where a profile has none)."""
         raise NotImplementedError
 
 
@@ -126,7 +129,7 @@ class TranslateGemmaProfile(_TemplateProfile):
     name = TRANSLATEGEMMA
     any_language = False  # the template refuses codes outside its own table
 
-    def render(self, text: str, source: Language, target: Language) -> Prompt:
+    def render(self, text: str, source: Language, target: Language, *, again: bool = False) -> Prompt:
         if self.template_source is None:
             return Prompt(render_translategemma(text, source, target, bos_token=self.bos_token))
         content = [
@@ -154,7 +157,7 @@ class ChatProfile(_TemplateProfile):
 
     name = CHAT
 
-    def render(self, text: str, source: Language, target: Language) -> Prompt:
+    def render(self, text: str, source: Language, target: Language, *, again: bool = False) -> Prompt:
         instruction = (
             f"Translate the following {source.name} text into {target.name}. "
             f"Reply with the {target.name} translation only, without explanations or notes.\n\n{text}"
@@ -163,13 +166,23 @@ class ChatProfile(_TemplateProfile):
 
 
 class FewShotProfile(PromptProfile):
-    """Example pairs for base models: ``English: ...`` / ``German: ...`` lines; the answer is one line."""
+    """Example pairs for base models: ``English: ...`` / ``German: ...`` lines; the answer is one line.
+
+    ``again=True`` shows longer example sentences (:data:`RETRY_EXAMPLES`) where both languages have them,
+    else the usual ones in reverse order: a model that copied a long sentence gets a prompt that differs."""
 
     name = FEWSHOT
+    alternates = True
 
-    def render(self, text: str, source: Language, target: Language) -> Prompt:
+    def render(self, text: str, source: Language, target: Language, *, again: bool = False) -> Prompt:
         src_examples = _examples_for(source)
         tgt_examples = _examples_for(target)
+        if again:
+            src_retry, tgt_retry = _examples_for(source, RETRY_EXAMPLES), _examples_for(target, RETRY_EXAMPLES)
+            if src_retry and tgt_retry:
+                src_examples, tgt_examples = src_retry, tgt_retry
+            else:
+                src_examples, tgt_examples = src_examples[::-1], tgt_examples[::-1]
         blocks = [f"Translate from {source.name} to {target.name}."]
         if src_examples and tgt_examples:
             blocks += [
@@ -184,10 +197,10 @@ class FewShotProfile(PromptProfile):
         return Prompt("\n\n".join(blocks), stop_at_newline=True)
 
 
-def _examples_for(language: Language) -> tuple[str, ...]:
+def _examples_for(language: Language, examples: Mapping[str, tuple[str, ...]] = EXAMPLES) -> tuple[str, ...]:
     code = language.code
     if code.startswith("zh"):
         code = "zh-Hant" if code.startswith("zh-Hant") or code in ("zh-TW",) else "zh-Hans"
     elif code in ("nb", "nn"):
         code = "no"
-    return EXAMPLES.get(code) or EXAMPLES.get(base_code(code), ())
+    return examples.get(code) or examples.get(base_code(code), ())

@@ -55,6 +55,9 @@ class TranslationOptions:
     unit: str = "auto"
     """What one unit is: ``paragraph`` (a line, cut only when over budget), ``sentence``, or ``auto``
     (sentences for the few-shot profile, whose base models translate one sentence at a time)."""
+    check_language: bool = True
+    """Check that every output sentence is in the target language (retry and flag it when not); off for
+    text meant to stay mixed."""
     strict: bool = False
     """Raise :class:`TranslationIncomplete` when a segment was cut, looped or came back empty."""
 
@@ -338,6 +341,10 @@ class Translator:
                 if not streamed:  # nothing came: the source text stands in (see guards.keep_source)
                     result = guards.keep_source(piece.text, result)
                     yield result.text
+                elif result.guard is None:  # printed already: too late to retry, never too late to flag
+                    result = replace(result, guard=guards.check(piece.text, result.text, result.stop,
+                                                                source=source.code, target=target.code,
+                                                                language=options.check_language))
                 results.append(result)
         finally:
             for job in jobs:
@@ -374,17 +381,22 @@ class Translator:
         self, units: Sequence[str], results: Sequence[SegmentResult], source: Language, target: Language,
         options: TranslationOptions, cancel: Cancellation | None = None,
     ) -> list[SegmentResult]:
-        """Units whose output looks cut, looped, empty or of the wrong length are split finer and
-        translated again (all of them in one batch per level); the better output is kept and marked."""
-        return guards.retry(units, results,
-                            lambda subs: self._translate_units(subs, source, target, options, cancel),
-                            source=source.code, target=target.code)
+        """Units whose output looks cut, looped, empty, of the wrong length or in the wrong language are
+        split finer or prompted again (all of them in one batch per level); the better output is kept and marked."""
+        return guards.retry(
+            units, results,
+            lambda subs, again=None: self._translate_units(subs, source, target, options, cancel, again),
+            source=source.code, target=target.code, alternate=self._prompts.alternates,
+            language=options.check_language,
+        )
 
     def _translate_units(self, units: Sequence[str], source: Language, target: Language,
-                         options: TranslationOptions, cancel: Cancellation | None = None) -> list[SegmentResult]:
-        """Translate units of text (each within the segment budget) together, results in order."""
+                         options: TranslationOptions, cancel: Cancellation | None = None,
+                         again: Sequence[bool] | None = None) -> list[SegmentResult]:
+        """Translate units of text (each within the segment budget) together, results in order; ``again``
+        flags the units to prompt with the profile's retry prompt."""
         check(cancel)
-        jobs = self._submit(units, source, target, options)
+        jobs = self._submit(units, source, target, options, again=again)
         try:
             with cancel.watch(jobs) if cancel is not None else nullcontext():
                 generations = [job.result() for job in jobs]
@@ -395,12 +407,12 @@ class Translator:
                 job.cancel()  # after an error or Ctrl-C, do not leave work queued
 
     def _submit(self, units: Sequence[str], source: Language, target: Language, options: TranslationOptions, *,
-                stream: bool = False):  # noqa: ANN202
+                stream: bool = False, again: Sequence[bool] | None = None):  # noqa: ANN202
         """Hand every unit to the scheduler in one piece (see :meth:`Scheduler.submit_many`)."""
         prompts, budgets = [], []
         stop_at_newline = False
-        for text in units:
-            prompt: Prompt = self._prompts.render(text, source, target)
+        for text, retry in zip(units, again or [False] * len(units), strict=True):
+            prompt: Prompt = self._prompts.render(text, source, target, again=retry)
             tokens = self._prompt_tokens(prompt)
             budget = int(self._engine.count_tokens(text) * options.output_ratio) + options.output_slack
             prompts.append(tokens)

@@ -1,0 +1,120 @@
+"""Whether a translation is in its target language: per sentence by py3langid, and not a copy of its source.
+
+Thresholds were chosen on FLORES-200 devtest (English into the 13 other languages shipped in
+``tg_edge/bench/data/flores200``, all 1012 lines; see ``tests/test_language_guard.py``):
+
+- A sentence is judged only when it keeps :data:`MIN_LETTERS` letters outside capitalised words,
+  numbers, URLs and code: below that it is a name, a title or a figure, which stays as it is
+  ("Apia is the capital of Samoa." keeps 17 such letters).
+- It is in the wrong language when the detector's most likely language is neither the target nor one
+  the detector confuses with it (:data:`LOOKALIKES`), and the target and its look-alikes together
+  score below :data:`MIN_TARGET_PROBABILITY`. On the references a sentence that loses to another
+  language still scores 0.09–0.44 for its own (Portuguese read as Galician, Russian as Bulgarian);
+  an English sentence in a German output scores below 0.001 for German.
+- A copy: at least :data:`MAX_COPIED_SHARE` of the output's word trigrams (of at least
+  :data:`MIN_TRIGRAMS`, names left out) appear in the source. References reach at most 0.46.
+
+A target that is a variant of the source (en → en-GB), or a pair the detector cannot tell apart
+(hr/sr/bs, ms/id, no/da), is never judged.
+"""
+
+from __future__ import annotations
+
+import re
+from types import MappingProxyType
+
+from .segment import split_sentences
+
+MIN_LETTERS = 20
+MIN_TARGET_PROBABILITY = 0.05
+MAX_COPIED_SHARE = 0.5
+MIN_TRIGRAMS = 4
+
+# py3langid labels read as the same language, because the detector confuses them with each other on
+# FLORES references (wuu/yue: Chinese; ary/arz: Arabic; gl: Portuguese), or they cannot be told apart.
+_GROUPS = (
+    {"zh", "wuu", "yue"},
+    {"ar", "ary", "arz"},
+    {"pt", "gl"},
+    {"es", "gl", "an", "ast", "ext"},
+    {"ca", "oc"},
+    {"hr", "sr", "bs"},
+    {"ms", "id"},
+    {"no", "nb", "nn", "da"},
+    {"he", "hbo"},
+    {"gn", "gug"},
+    {"uz", "uzs"},
+    {"ku", "sdh"},
+    {"lv", "ltg"},
+)
+LOOKALIKES = MappingProxyType({
+    label: frozenset().union(*(group for group in _GROUPS if label in group)) for group in _GROUPS for label in group
+})
+
+# What legitimately stays as written: URLs and e-mail addresses, code in backticks, tokens with code
+# characters, numbers. Capitalised words (names) are left out of the letter count and of the trigrams.
+_UNJUDGED = re.compile(
+    r"\w+://\S+|www\.\S+|\S+@\S+\.\w+|`[^`]*`|\S*[_=<>{}\[\]\\/#@|$]\S*|\S*\w\.\w\S*|\S*\d\S*"
+)
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def base(code: str) -> str:
+    """The language of a code without script or region: ``zh-Hant-HK`` → ``zh``; Norwegian Bokmål → ``no``."""
+    label = code.split("-")[0].split("_")[0].lower()
+    return "no" if label in ("nb", "nn") else label
+
+
+def same_language(a: str, b: str) -> bool:
+    """Whether the detector cannot tell ``a`` from ``b`` (the same language, or look-alikes)."""
+    a, b = base(a), base(b)
+    return a == b or b in LOOKALIKES.get(a, ())
+
+
+def judged_letters(text: str) -> int:
+    """Letters of ``text`` outside names (capitalised words), numbers, URLs and code."""
+    rest = _UNJUDGED.sub(" ", text)
+    return sum(len(word) for word in _WORD.findall(rest) if not word[0].isupper())
+
+
+def wrong_sentences(output: str, *, target: str) -> list[str]:
+    """The sentences of ``output`` that are clearly not in ``target``."""
+    from .detect import _identifier  # py3langid loads on first use
+
+    identifier = _identifier()
+    accepted = {base(target)} | LOOKALIKES.get(base(target), frozenset())
+    wrong = []
+    for sentence in split_sentences(output, target):
+        if judged_letters(sentence) < MIN_LETTERS:
+            continue
+        scores = dict(identifier.rank(_UNJUDGED.sub(" ", sentence)))
+        best = max(scores, key=scores.__getitem__)
+        if best in accepted:
+            continue
+        if sum(scores.get(label, 0.0) for label in accepted) < MIN_TARGET_PROBABILITY:
+            wrong.append(sentence)
+    return wrong
+
+
+def copied_share(source_text: str, output: str) -> float:
+    """The share of ``output``'s word trigrams (without names) found in ``source_text``; 0 when too few."""
+    grams = _trigrams(output)
+    if len(grams) < MIN_TRIGRAMS:
+        return 0.0
+    seen = set(_trigrams(source_text))
+    return sum(gram in seen for gram in grams) / len(grams)
+
+
+def in_wrong_language(source_text: str, output: str, *, source: str, target: str) -> bool:
+    """Whether ``output`` (a translation of ``source_text``) is, in whole or in part, not in ``target``:
+    a sentence in another language, or mostly a copy of the source."""
+    if same_language(source, target):
+        return False
+    if copied_share(source_text, output) >= MAX_COPIED_SHARE:
+        return True
+    return bool(wrong_sentences(output, target=target))
+
+
+def _trigrams(text: str) -> list[tuple[str, str, str]]:
+    words = [w.lower() for w in _WORD.findall(_UNJUDGED.sub(" ", text)) if not w[0].isupper()]
+    return [(words[i], words[i + 1], words[i + 2]) for i in range(len(words) - 2)]
