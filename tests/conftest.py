@@ -92,7 +92,15 @@ def run_cli(*args: str, input: bytes | None = None, env: dict[str, str] | None =
 
     from tg_edge.cli import main
 
-    result = CliRunner(env=env).invoke(main, list(args), input=input if input is not None else b"", obj=translator)
+    logger = logging.getLogger("tg_edge")
+    level, propagate, handlers = logger.level, logger.propagate, list(logger.handlers)
+    try:
+        result = CliRunner(env=env).invoke(main, list(args), input=input if input is not None else b"",
+                                           obj=translator)
+    finally:  # the command configured logging for its own run, as a process would: leave it as found
+        logger.setLevel(level)
+        logger.propagate = propagate
+        logger.handlers[:] = handlers
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception  # a traceback the user would see: the test shows it
     return CliRun(result.exit_code, result.stdout_bytes, result.stderr_bytes or b"")

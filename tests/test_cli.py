@@ -207,9 +207,13 @@ def test_a_text_argument_that_names_a_file_is_refused_with_a_hint(tmp_path: Path
 def test_verbose_is_accepted_before_and_after_the_command_name(where: str) -> None:
     import logging
 
+    from click.testing import CliRunner
+
+    from tg_edge.cli import main
+
     args = ["-v", "models", "list"] if where == "before" else ["models", "list", "-v"]
-    proc = run_cli(*args)
-    assert proc.returncode == 0, proc.stderr
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
     assert logging.getLogger("tg_edge").level == logging.INFO
 
 
