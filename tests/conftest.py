@@ -34,9 +34,16 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
 
 @pytest.fixture(autouse=True)
 def tg_edge_logger_as_found() -> Iterator[None]:
-    """The CLI, run in-process by some tests, configures the ``tg_edge`` logger; later tests see it as found."""
+    """Every test starts with the ``tg_edge`` loggers as a library leaves them (no handler, records passed on
+    to the root, none disabled), whatever an in-process CLI run or a library configured before."""
     logger = logging.getLogger("tg_edge")
     level, propagate, handlers = logger.level, logger.propagate, list(logger.handlers)
+    logger.setLevel(logging.NOTSET)
+    logger.propagate = True
+    logger.handlers[:] = []
+    for name, child in logging.root.manager.loggerDict.items():
+        if name.startswith("tg_edge") and isinstance(child, logging.Logger):
+            child.disabled = False
     yield
     logger.setLevel(level)
     logger.propagate = propagate
