@@ -92,7 +92,7 @@ class CliRun:
 
 
 def run_cli(*args: str, input: bytes | None = None, env: dict[str, str] | None = None,
-            translator: object | None = None, timeout: float = 300) -> CliRun:
+            translator: object | None = None) -> CliRun:
     """Run ``tg-edge ARGS`` in this process with click's CliRunner: stdin, stdout, stderr and the environment
     as a shell gives them. ``translator``: a loaded model the command uses instead of loading its own."""
     from click.testing import CliRunner
@@ -180,3 +180,14 @@ def checkpoints(demo_model: Path) -> Path:
         )
         done.touch()
     return root
+
+
+@pytest.fixture(scope="session")
+def tiny_translategemma(checkpoints: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The TranslateGemma-shaped checkpoint (random weights, the published template and vision tower names)
+    converted once with ``--mmproj``: ``tiny-gemma3-mm-Q8_0.gguf`` and its projector, side by side."""
+    out = tmp_path_factory.mktemp("tiny-translategemma")
+    proc = run_cli("convert", str(checkpoints / "tiny-gemma3-mm"), "-q", "q8_0", "-o", str(out), "--mmproj",
+                   "--sample-per-language", "1")
+    assert proc.returncode == 0, proc.stderr.decode()[-3000:]
+    return out

@@ -21,13 +21,15 @@ pytestmark = pytest.mark.integration
 
 
 def convert(*args: str, env: dict[str, str] | None = None):  # noqa: ANN201
-    return run_cli("convert", *args, env=env, timeout=1200)
+    return run_cli("convert", *args, env=env)
 
 
 @pytest.fixture(scope="module")
 def gemma_out(checkpoints: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("gemma-gguf")
-    proc = convert(str(checkpoints / "gemma3-270m"), "-q", "q8_0,q4_k_m,q4_0,q5_k_m", "-o", str(out))
+    # Two quants that differ sharply, on two FLORES sentences per language: the gate's figures are stable
+    # (Q8_0's mean KL is about 80 times below Q4_0's) at a third of the default sample's time.
+    proc = convert(str(checkpoints / "gemma3-270m"), "-q", "q8_0,q4_0", "--sample-per-language", "2", "-o", str(out))
     assert proc.returncode == 0, proc.stderr.decode()[-3000:]
     (out / "table.md").write_bytes(proc.stdout)
     return out
@@ -40,13 +42,13 @@ def manifest(out: Path) -> dict:
 def test_gemma3_manifest_lists_every_file_with_its_hash_and_fidelity(gemma_out: Path) -> None:
     data = manifest(gemma_out)
     files = {entry["quant"]: entry for entry in data["files"]}
-    assert list(files) == ["BF16", "Q8_0", "Q4_K_M", "Q4_0", "Q5_K_M"]
+    assert list(files) == ["BF16", "Q8_0", "Q4_0"]
     for entry in files.values():
         path = gemma_out / entry["file"]
         assert entry["size_bytes"] == path.stat().st_size
         assert entry["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert files["BF16"]["bits_per_weight"] > files["Q8_0"]["bits_per_weight"] > files["Q4_0"]["bits_per_weight"]
-    for quant in ("Q8_0", "Q4_K_M", "Q4_0", "Q5_K_M"):
+    for quant in ("Q8_0", "Q4_0"):
         fid = files[quant]["fidelity"]
         assert 0 <= fid["mean_kl"] and 0 < fid["top1_agreement"] <= 1 and fid["perplexity"] > 1
     # Q8_0 must be far closer to BF16 than Q4_0 (which loses a lot on this model).
@@ -62,7 +64,7 @@ def test_bf16_gguf_matches_transformers(gemma_out: Path) -> None:
     assert check["top1_agreement"] >= 0.98 and check["mean_kl"] < 0.001
 
 
-@pytest.mark.parametrize("quant", ["BF16", "Q8_0", "Q4_K_M"])
+@pytest.mark.parametrize("quant", ["BF16", "Q8_0"])
 def test_converted_files_translate(gemma_out: Path, quant: str) -> None:
     with Translator(gemma_out / f"gemma3-270m-{quant}.gguf", threads=2) as translator:
         assert translator.profile == FEWSHOT
@@ -118,14 +120,12 @@ def test_unrecognized_bpe_tokenizer_asks_for_the_pre_tokenizer(checkpoints: Path
 
 
 def test_translategemma_shaped_checkpoint_converts_with_template_and_vision_projector(
-    checkpoints: Path, tmp_path: Path
+    tiny_translategemma: Path
 ) -> None:
-    proc = convert(str(checkpoints / "tiny-gemma3-mm"), "-q", "q8_0", "-o", str(tmp_path), "--mmproj")
-    assert proc.returncode == 0, proc.stderr.decode()[-3000:]
-    data = manifest(tmp_path)
+    data = manifest(tiny_translategemma)
     assert data["prompt_profile"] == TRANSLATEGEMMA
     assert [e["role"] for e in data["files"]] == ["model", "model", "mmproj"]
-    with Translator(tmp_path / "tiny-gemma3-mm-Q8_0.gguf", threads=2) as translator:
+    with Translator(tiny_translategemma / "tiny-gemma3-mm-Q8_0.gguf", threads=2) as translator:
         assert translator.profile == TRANSLATEGEMMA
         assert translator.render_prompt("Where is the train station?", source="en", target="de") == REFERENCE_EN_DE
 

@@ -55,8 +55,10 @@ def test_pull_resumes_verifies_lists_translates_and_removes(hub: LocalHub, demo_
     path = Path(pulled.stdout.decode().strip())
     assert path.name == "translategemma-4b-it.Q4_K_M.gguf" and path.is_relative_to(isolated_home / "hf" / "hub")
     assert hashlib.sha256(path.read_bytes()).hexdigest() == served.sha256
-    gets = [(p, r) for method, p, r in hub.requests if method == "GET" and "/resolve/" in p]
+    gets = [(p, r) for method, p, r in hub.requests if method == "GET" and "/resolve/" in p and "Q4_K_M" in p]
     assert len(gets) == 2 and gets[0][1] is None and gets[1][1].startswith("bytes=")  # resumed, not restarted
+    projector = path.parent / "translategemma-4b-it.mmproj-f16.gguf"  # fetched beside it, where --image looks
+    assert projector.read_bytes() == tiny_gguf(1)
     assert int(gets[1][1].removeprefix("bytes=").rstrip("-")) > 0
     stderr = pulled.stderr.decode()
     assert "Verifying the checksum" in stderr and "sha256 verified" in stderr and "100%" in stderr  # progress bar
@@ -76,6 +78,7 @@ def test_pull_resumes_verifies_lists_translates_and_removes(hub: LocalHub, demo_
     removed = spawn_cli("models", "rm", "translategemma-4b", env=env)
     assert removed.returncode == 0 and b"Removed translategemma-4b:Q4_K_M" in removed.stderr
     assert not (isolated_home / "hf" / "hub" / "models--mradermacher--translategemma-4b-it-GGUF").exists()
+    assert not projector.exists()  # the projector went with its model
     again = spawn_cli("translate", "-s", "en", "-t", "de", "--model", "translategemma-4b", "Hi", env=offline)
     assert again.returncode == 1 and b"not pulled yet: `tg-edge models pull translategemma-4b`" in again.stderr
 
@@ -89,6 +92,24 @@ def test_pull_by_repo_and_quant_then_resolve_it_by_name(hub: LocalHub, isolated_
     assert b"%|" not in proc.stderr  # --quiet: no progress bar
     assert resolve_model("someone/tiny-GGUF:Q8_0") == Path(proc.stdout.decode().strip())
     assert resolve_model("someone/tiny-GGUF") == Path(proc.stdout.decode().strip())  # the only quant pulled
+
+
+def test_pull_takes_the_projector_beside_the_model_unless_told_not_to(hub: LocalHub, isolated_home: Path) -> None:
+    hub.repos["someone/vision-GGUF"] = {
+        "vision.Q8_0.gguf": HubFile(data=tiny_gguf()),
+        "mmproj-vision-Q8_0.gguf": HubFile(data=tiny_gguf(7)),
+        "mmproj-vision-F16.gguf": HubFile(data=tiny_gguf(1)),  # the least quantized of several is taken
+        "other/mmproj-elsewhere-F16.gguf": HubFile(data=tiny_gguf(1)),  # not beside the model
+    }
+    env = hub_env(hub, isolated_home)
+    bare = spawn_cli("models", "pull", "--quiet", "--no-projector", "someone/vision-GGUF:Q8_0", env=env)
+    assert bare.returncode == 0, bare.stderr.decode()
+    assert sorted(p.name for p in Path(bare.stdout.decode().strip()).parent.iterdir()) == ["vision.Q8_0.gguf"]
+    proc = spawn_cli("models", "pull", "--quiet", "someone/vision-GGUF:Q8_0", env=env)
+    assert proc.returncode == 0, proc.stderr.decode()
+    folder = Path(proc.stdout.decode().strip()).parent
+    assert sorted(p.name for p in folder.iterdir()) == ["mmproj-vision-F16.gguf", "vision.Q8_0.gguf"]
+    assert b"Downloading its vision projector someone/vision-GGUF/mmproj-vision-F16.gguf" in proc.stderr
 
 
 def test_a_corrupt_download_is_deleted_and_reported(hub: LocalHub, isolated_home: Path) -> None:

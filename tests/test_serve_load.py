@@ -20,7 +20,7 @@ from .servers import running_server
 pytestmark = pytest.mark.integration
 
 CLIENTS = 8
-PER_CLIENT = 2
+PER_CLIENT = 1
 
 
 @pytest.fixture(scope="module", params=["libretranslate", "deepl"])

@@ -7,14 +7,15 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from . import __version__
-from .cli_params import GPU_LAYERS, GPU_LAYERS_HELP
-from .errors import InputError, TgEdgeError, TranslationIncomplete
+from .cli_params import MMPROJ, PARALLEL, engine_options
+from .errors import InputError, LanguageError, TgEdgeError, TranslationIncomplete
 from .fileio import decode_utf8, write_atomically
 from .formats import BINARY, FORMATS, format_for
 from .languages import resolve_language, supported_languages
@@ -81,6 +82,10 @@ def main() -> None:
 @click.option("inputs", "-i", "--input", multiple=True, type=click.Path(path_type=Path),
               help="A file or directory to translate (UTF-8 text, or DOCX); repeat for several. Directories "
                    "are searched for files of a known format.")
+@click.option("images", "--image", multiple=True, type=click.Path(path_type=Path), metavar="FILE",
+              help="An image whose text to translate (PNG, JPEG, WebP, GIF, BMP, TIFF; needs a TranslateGemma model "
+                   "and its vision projector); repeat for several. Images in -i directories are taken too.")
+@MMPROJ
 @click.option("output_path", "-o", "--output", type=click.Path(),
               help="Output file, or directory for several inputs or one ending in / (written atomically) "
                    "[default: stdout].")
@@ -103,12 +108,8 @@ def main() -> None:
 @click.option("prompt_profile", "--prompt-profile", type=click.Choice(PROFILES),
               help="Force a prompt profile instead of detecting it from the GGUF.")
 @click.option("--stream", is_flag=True, help="Print tokens as they are generated.")
-@click.option("--threads", type=click.IntRange(min=1), help="CPU threads [default: all usable CPUs].")
-@click.option("gpu_layers", "--gpu-layers", type=GPU_LAYERS, help=GPU_LAYERS_HELP)
-@click.option("n_ctx", "--ctx", type=click.IntRange(min=256), default=4096, show_default=True,
-              help="Context size in tokens.")
-@click.option("--parallel", type=click.IntRange(min=1, max=255),
-              help="Segments decoded at once as parallel sequences [default: 16 on CPU, 64 on GPU, within --ctx].")
+@engine_options
+@PARALLEL
 @click.option("--strict", is_flag=True,
               help="Exit with status 3 if any segment was still cut, looped, empty or of a suspect length "
                    "after retrying (files are written all the same).")
@@ -128,6 +129,8 @@ def translate(
     source: str,
     target: str,
     inputs: tuple[Path, ...],
+    images: tuple[Path, ...],
+    mmproj: Path | None,
     output_path: str | None,  # a string: a trailing / (a directory) survives
     format_: str | None,
     fields: str | None,
@@ -162,13 +165,13 @@ def translate(
     tgt = accepted_language(target)
     if stream and json_:
         raise click.UsageError("--stream and --json cannot be used together")
-    if text is not None and inputs:
+    if text is not None and (inputs or images):
         raise click.UsageError("give the text as an argument or with -i/--input, not both")
     if text is not None and _names_a_file(text):
         raise click.UsageError(f"{text!r} is a file: translate it with -i {text} (the argument is translated as text)")
     options = TranslationOptions(strict=strict)
     translator_args = dict(model=model, threads=threads, gpu_layers=gpu_layers, n_ctx=n_ctx, parallel=parallel,
-                           prompt_profile=prompt_profile)
+                           prompt_profile=prompt_profile, mmproj=mmproj)
     if ray_address is not None or replicas is not None or gpus_per_replica:
         if ray_address is None:
             raise click.UsageError("--replicas and --gpus-per-replica go with --ray")
@@ -179,6 +182,13 @@ def translate(
                            skip_bad=skip_bad, batch=batch, progress=progress, options=options,
                            translator_args=translator_args, ray=(ray_address, replicas, gpus_per_replica))
         return
+    if images and (stream or format_ or fields):
+        raise click.UsageError("--image does not go with --stream, --format or --fields")
+    if images and output_path is None and not inputs:
+        _translate_images(images, src, tgt, options=options, json_=json_, show_prompt=show_prompt,
+                          translator_args=translator_args)
+        return
+    inputs = inputs + images
     if (inputs or format_) and not (stream or json_ or show_prompt):
         _translate_files(inputs, output_path, src, tgt, format_=format_, fields=fields, resume=resume,
                          skip_bad=skip_bad, batch=batch, progress=progress, options=options,
@@ -302,6 +312,43 @@ def _translate_files(inputs: tuple[Path, ...], output_path: str | None, source: 
             sys.exit(130)
         finally:
             _print_summary(job.report)
+
+
+def _translate_images(images: tuple[Path, ...], source: object, target: object, *, options: object, json_: bool,
+                      show_prompt: bool, translator_args: dict[str, object]) -> None:
+    """Images onto stdout: each one's translated text (under a ``==> NAME <==`` line when there are several)."""
+    from .images import read_image
+    from .translator import AUTO, ImageTranslation
+
+    if source == AUTO:
+        raise LanguageError("an image's source language cannot be detected (there is no text to detect it from): "
+                            "give it with -s")
+    pictures = [read_image(path) for path in images]  # every bad image is refused before a model loads
+    results: list[ImageTranslation] = []
+    with _loaded_translator(translator_args) as translator:
+        if show_prompt:
+            _emit(translator.render_image_prompt(source=source, target=target) + "\n", None)
+            return
+        for picture in pictures:
+            result = translator.translate_image(picture, source=source, target=target,
+                                                options=replace(options, strict=False))
+            results.append(result)
+            if not json_:
+                header = f"==> {picture.name} <==\n" if len(pictures) > 1 else ""
+                _emit(f"{header}{result.text}\n" + ("\n" if header and picture is not pictures[-1] else ""), None)
+        if json_:
+            shown = [_image_json(result, translator) for result in results]
+            _emit(json.dumps(shown[0] if len(shown) == 1 else shown, ensure_ascii=False, indent=2) + "\n", None)
+    flagged = [r for r in results if r.problems]
+    if flagged:
+        click.echo(f"{len(flagged)} of {len(results)} images need a look (see warnings above).", err=True)
+        if options.strict:
+            raise TranslationIncomplete(f"{len(flagged)} of {len(results)} image translations are suspect (strict)")
+
+
+def _image_json(result, translator) -> dict[str, object]:  # noqa: ANN001
+    return {**_result_json(result, translator), "image": result.image, "image_tokens": result.image_tokens,
+            "image_seconds": round(result.image_seconds, 4)}
 
 
 def _translate_dataset(inputs: tuple[Path, ...], output_path: str | None, source: object, target: object, *,
@@ -428,12 +475,8 @@ def languages(query: str | None, json_: bool) -> None:
 @click.option("--repeats", type=click.IntRange(min=1), help="Passes over each measurement [default: 3].")
 @click.option("decode_tokens", "--tokens", type=click.IntRange(min=1),
               help="Most tokens decoded by the decode-speed loops [default: 128].")
-@click.option("--threads", type=click.IntRange(min=1), help="CPU threads [default: all usable CPUs].")
-@click.option("gpu_layers", "--gpu-layers", type=GPU_LAYERS, help=GPU_LAYERS_HELP)
-@click.option("n_ctx", "--ctx", type=click.IntRange(min=256), default=4096, show_default=True,
-              help="Context size in tokens.")
-@click.option("--parallel", type=click.IntRange(min=1, max=255),
-              help="Segments decoded at once as parallel sequences [default: 16 on CPU, 64 on GPU, within --ctx].")
+@engine_options
+@PARALLEL
 @click.option("out_dir", "-o", "--out", type=click.Path(file_okay=False, path_type=Path),
               default=Path("bench-results"), show_default=True, help="Directory for results.json/.md/.png.")
 def bench(models: tuple[str, ...], quants: tuple[str, ...], quick: bool, out_dir: Path, **options: object) -> None:
@@ -492,17 +535,16 @@ def bench(models: tuple[str, ...], quants: tuple[str, ...], quick: bool, out_dir
               help="Web origin whose pages may call the API from a browser, beyond this machine's own pages "
                    "and apps/extensions (e.g. https://app.example.org, https://*.example.org); repeatable; "
                    "'*' allows every web page.")
-@click.option("--threads", type=click.IntRange(min=1), help="CPU threads [default: all usable CPUs].")
-@click.option("gpu_layers", "--gpu-layers", type=GPU_LAYERS, help=GPU_LAYERS_HELP)
-@click.option("n_ctx", "--ctx", type=click.IntRange(min=256), default=4096, show_default=True,
-              help="Context size in tokens.")
+@engine_options
+@MMPROJ
 def serve(host: str, port: int, model: str | None, api_keys: Path | None, char_limit: int, batch_limit: int,
           max_queue: int, workers: int, timeout: float, max_body: float, segment_limit: int,
           cors_origins: tuple[str, ...],
-          threads: int | None, gpu_layers: int | str | None, n_ctx: int) -> None:
+          threads: int | None, gpu_layers: int | str | None, n_ctx: int, mmproj: Path | None) -> None:
     """Serve LibreTranslate- and DeepL-compatible HTTP APIs (needs the server extra).
 
-    POST /translate, /detect and /translate_file, GET /languages and /health, with LibreTranslate's
+    POST /translate, /detect, /translate_file and /translate_image (the text in an image, with a
+    TranslateGemma model and its vision projector), GET /languages and /health, with LibreTranslate's
     field names, status codes and errors, so its clients and plugins work unchanged; DeepL's API v2
     (/v2/translate, /v2/languages, /v2/usage) for apps that take a DeepL server URL. The API
     description is at /docs. Web pages may call it only from this machine (localhost) or from apps and
@@ -530,8 +572,8 @@ def serve(host: str, port: int, model: str | None, api_keys: Path | None, char_l
         cors_origins=tuple(origin for origin in cors_origins if origin),
     )
     # The port before the model: a taken port fails at once, and clients wait in the backlog while it loads.
-    with listen(host, port) as sock, Translator(model, threads=threads, gpu_layers=gpu_layers,
-                                                 n_ctx=n_ctx) as translator:
+    with listen(host, port) as sock, Translator(model, threads=threads, gpu_layers=gpu_layers, n_ctx=n_ctx,
+                                                 mmproj=mmproj) as translator:
         def ready(url: str) -> None:
             keys = f", {len(settings.api_key_digests)} API keys" if settings.api_key_digests else ""
             click.echo(f"tg-edge serving {translator.model_path.name} on {url} (docs: {url}/docs{keys}); "
@@ -603,16 +645,19 @@ def models_list(json_: bool) -> None:
 @verbose_option
 @click.argument("spec", metavar="NAME_OR_REPO[:QUANT]")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def models_pull(spec: str, quiet: bool) -> None:
+@click.option("--projector/--no-projector", default=True, show_default=True,
+              help="Also fetch the repository's vision projector (mmproj GGUF, for --image), where it has one.")
+def models_pull(spec: str, quiet: bool, projector: bool) -> None:
     """Download a model into the Hugging Face cache and verify its checksum.
 
     NAME is a catalog name (`tg-edge models list`), a family (`translategemma`: the largest of its
     models that fits this machine) or a hub repository OWNER/NAME; QUANT picks the file (Q4_K_M by
-    default). Prints the file's path on stdout.
+    default). The vision projector comes along into the same folder. Prints the file's path on stdout.
     """
     from .models import pull_model
 
-    pulled = pull_model(spec, progress=not quiet, report=lambda message: click.echo(message, err=True))
+    pulled = pull_model(spec, progress=not quiet, report=lambda message: click.echo(message, err=True),
+                        projector=projector)
     click.echo(f"Pulled {pulled.name} ({_size(pulled.size)}, {pulled.quant}, {pulled.profile} profile, "
                f"sha256 verified); translate with --model {pulled.name}", err=True)
     click.echo(str(pulled.path))

@@ -7,7 +7,7 @@ import functools
 import logging
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -35,20 +35,21 @@ def _route_llama_log(level: int, text: bytes, user_data: ctypes.c_void_p) -> Non
 
 
 _log_routing_lock = threading.Lock()
-_log_routing_installed = False  # llama.cpp's log callback is process-wide: tg-edge sets it once
+_log_routed: set[str] = set()  # llama.cpp's log callbacks are process-wide: tg-edge sets each once
 
 
-def route_llama_logs() -> None:
-    """Send llama.cpp's own log lines to the ``tg_edge.llama`` logger instead of stderr.
+def route_llama_logs(*setters: Callable[[object, ctypes.c_void_p], None]) -> None:
+    """Send llama.cpp's own log lines to the ``tg_edge.llama`` logger instead of stderr (and stdout).
 
-    Installs the callback the first time it is called in a process and does nothing after, so a
-    callback the application sets later is left alone. Thread-safe.
+    Installs the callback through ``llama_log_set`` and each of ``setters`` (a library of llama.cpp's
+    with a log of its own, e.g. mtmd's ``mtmd_log_set``) the first time each is asked for in a
+    process and does nothing after, so a callback the application sets later is left alone. Thread-safe.
     """
-    global _log_routing_installed
     with _log_routing_lock:
-        if not _log_routing_installed:
-            llama_cpp.llama_log_set(_route_llama_log, ctypes.c_void_p(0))
-            _log_routing_installed = True
+        for setter in (llama_cpp.llama_log_set, *setters):
+            if setter.__name__ not in _log_routed:  # ctypes functions are not hashable: by name
+                setter(_route_llama_log, ctypes.c_void_p(0))
+                _log_routed.add(setter.__name__)
 
 
 def default_threads() -> int:
@@ -269,6 +270,7 @@ class Engine:
         self._memory = llama_cpp.llama_get_memory(self._ctx)
         self._batch = llama_cpp.llama_batch_init(n_batch, 0, n_seq_max)
         self._piece_buffer = ctypes.create_string_buffer(64)
+        self._n_outputs = 0
 
     def _kv_cache_bytes(self) -> int:
         """Bytes of the attention KV cache llama.cpp allocated for this context (recurrent state not included).
@@ -359,6 +361,31 @@ class Engine:
     def adds_bos(self) -> bool:
         """Whether the model's tokenizer wants a BOS token at the start of a prompt."""
         return bool(llama_cpp.llama_vocab_get_add_bos(self._vocab))
+
+    @property
+    def n_embd(self) -> int:
+        """The width of the model's token embeddings."""
+        return llama_cpp.llama_model_n_embd(self._model)
+
+    @property
+    def llama_model(self) -> llama_cpp.llama_model_p:
+        """llama.cpp's model handle, for the engine layer's other parts (tg_edge.projector)."""
+        self._check_open()
+        return self._model
+
+    @property
+    def llama_context(self) -> llama_cpp.llama_context_p:
+        """llama.cpp's context handle, for the engine layer's other parts (tg_edge.projector)."""
+        self._check_open()
+        return self._ctx
+
+    def reset_outputs(self) -> None:
+        """Forget the last decode's logits rows (before a decode made outside :meth:`decode`)."""
+        self._n_outputs = 0
+
+    def took_outputs(self, rows: int) -> None:
+        """A decode made outside :meth:`decode` (tg_edge.projector's) asked for ``rows`` logits rows."""
+        self._n_outputs = rows
 
     @property
     def can_share_prefix(self) -> bool:

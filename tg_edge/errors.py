@@ -23,6 +23,12 @@ class ModelError(TgEdgeError):
     """A model that cannot be found, read or loaded."""
 
 
+class ProjectorError(ModelError):
+    """Image translation without a usable vision projector: none found, or one made for another model."""
+
+    exit_code = 2
+
+
 class InputError(TgEdgeError, ValueError):
     """Input text or a file that cannot be read (e.g. invalid UTF-8)."""
 

@@ -25,7 +25,7 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Protocol
 
-from .langcheck import in_wrong_language
+from .langcheck import in_wrong_language, wrong_sentences
 from .languages import Language, base_code, language_code
 from .segment import Piece, join_pieces, split_finer
 
@@ -129,6 +129,18 @@ def check(
         ratio = length_ratio(source_text, output, source, target)
         if not RATIO_LOW <= ratio <= RATIO_HIGH:
             return Problem.RATIO
+    return None
+
+
+def check_image(output: str, stop: str, *, target: Language | str, language: bool = True) -> Problem | None:
+    """The guard's finding for the translation of an image's text (no source text to compare with): empty,
+    cut, looping, or sentences not in ``target``."""
+    if _WORD.search(output) is None:
+        return Problem.EMPTY
+    if stop in (Problem.LENGTH, Problem.LOOP):
+        return Problem(stop)
+    if language and wrong_sentences(output, target=language_code(target)):
+        return Problem.WRONG_LANGUAGE
     return None
 
 

@@ -27,6 +27,7 @@ from .documents import CHUNK_CHARS, CHUNK_SEGMENTS, DocumentTranslation, Flag, O
 from .errors import InputError, TgEdgeError, TranslationIncomplete
 from .fileio import check_not_binary, decode_utf8, read_binary_file, read_text_file, write_atomically
 from .formats import jsonl
+from .images import IMAGE_SUFFIXES, is_image_file
 from .languages import Language
 from .translator import TranslationOptions, is_auto
 
@@ -109,7 +110,7 @@ def plan(inputs: Sequence[Path], output: Path | str | None) -> list[tuple[Path, 
     """Pairs of (input file, output file) for the given files and directories.
 
     A directory's files with a known extension are taken recursively and keep their relative
-    paths under ``output``; a single input file with an ``output`` that is not a directory is
+    paths under ``output`` (images too: their text is written to ``NAME.EXT.txt``); a single input file with an ``output`` that is not a directory is
     written to ``output`` itself; no ``output`` means stdout (one input file only). An ``output``
     given as a string ending in ``/`` is a directory, existing or not; several inputs (or a
     directory) into an ``output`` that is a file, or that looks like one (a known file extension,
@@ -120,13 +121,14 @@ def plan(inputs: Sequence[Path], output: Path | str | None) -> list[tuple[Path, 
     files: list[tuple[Path, Path]] = []  # (file, path relative to the output directory)
     for item in inputs:
         if item.is_dir():
-            found = sorted(p for p in item.rglob("*") if p.is_file() and p.suffix.lower() in formats.known_suffixes()
+            known = (*formats.known_suffixes(), *IMAGE_SUFFIXES)
+            found = sorted(p for p in item.rglob("*") if p.is_file() and p.suffix.lower() in known
                            and not p.name.startswith((".", "~$")))  # hidden files, Word's lock files
             if not found:
-                raise InputError(f"{item} holds no files of a known format ({', '.join(formats.known_suffixes())})")
-            files.extend((p, p.relative_to(item)) for p in found)
+                raise InputError(f"{item} holds no files of a known format ({', '.join(known)})")
+            files.extend((p, _output_name(p.relative_to(item))) for p in found)
         elif item.exists():
-            files.append((item, Path(item.name)))
+            files.append((item, _output_name(Path(item.name))))
         else:
             raise InputError(f"cannot read {item}: no such file or directory")
     single = len(inputs) == 1 and not inputs[0].is_dir()
@@ -147,6 +149,11 @@ def plan(inputs: Sequence[Path], output: Path | str | None) -> list[tuple[Path, 
         if out is not None and out.resolve() == path.resolve():
             raise InputError(f"the output {out} would overwrite its input; choose another -o")
     return pairs
+
+
+def _output_name(relative: Path) -> Path:
+    """Where an input's translation goes inside an output directory: the same name; an image's text as .txt."""
+    return relative.with_name(relative.name + ".txt") if is_image_file(relative) else relative
 
 
 def names_directory(output: Path | str) -> bool:
@@ -207,6 +214,9 @@ class FileJob:
 
     def translate_file(self, path: Path, out: Path | None, *, stdout: TextIO | None = None) -> None:
         """Translate one file into ``out`` (atomically), or onto ``stdout`` when ``out`` is None."""
+        if is_image_file(path) and self.options.format is None:
+            self._image(path, out, stdout=stdout)
+            return
         name = formats.format_for(path, self.options.format)
         if name == "jsonl" and out is not None:
             self._jsonl(path, out)
@@ -237,6 +247,24 @@ class FileJob:
             _journal_path(out).unlink(missing_ok=True)
             self.report.written.append(out)
         return rendered
+
+    def _image(self, path: Path, out: Path | None, *, stdout: TextIO | None = None) -> None:
+        """The text in an image, translated, as a text file (or onto ``stdout``)."""
+        with self._bar(1, path.name, "image") as bar:
+            result = self.translator.translate_image(path, source=self.options.source, target=self.options.target,
+                                                     options=replace(self._decoding, strict=False))
+            bar.update(1)
+        self.report.segments += 1
+        self._count(1, 1)
+        for segment in result.problems:
+            self._flag(str(path), 1, Flag(source="", problem=segment.problem or "", attempts=segment.attempts))
+        text = result.text + "\n"
+        if out is None:
+            (stdout or sys.stdout).write(text)
+            (stdout or sys.stdout).flush()
+        else:
+            write_atomically(out, text)
+            self.report.written.append(out)
 
     # -- documents --------------------------------------------------------------------------
 

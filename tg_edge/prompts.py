@@ -81,10 +81,17 @@ class PromptProfile:
     """Whether any BCP-47 language may be asked for (``resolve_language(any_language=...)``), not only TranslateGemma's table."""
     alternates = False
     """Whether ``render(..., again=True)`` gives a different prompt, for a retry that must not repeat itself."""
+    reads_images = False
+    """Whether :meth:`render_image` renders a prompt for the text in an image."""
 
     def render(self, text: str, source: Language, target: Language, *, again: bool = False) -> Prompt:
         """The prompt for ``text``; ``again``: the retry prompt (the same one where a profile has none)."""
         raise NotImplementedError
+
+    def render_image(self, source: Language, target: Language, *, marker: str) -> Prompt:
+        """The prompt for translating the text in an image, ``marker`` where the image goes (profiles whose
+        ``reads_images`` is true)."""
+        raise PromptError(f"the {self.name} prompt profile has no prompt for images")
 
 
 class _TemplateProfile(PromptProfile):
@@ -128,6 +135,7 @@ class TranslateGemmaProfile(_TemplateProfile):
 
     name = TRANSLATEGEMMA
     any_language = False  # the template refuses codes outside its own table
+    reads_images = True
 
     def render(self, text: str, source: Language, target: Language, *, again: bool = False) -> Prompt:
         if self.template_source is None:
@@ -136,6 +144,21 @@ class TranslateGemmaProfile(_TemplateProfile):
             {"type": "text", "source_lang_code": source.code, "target_lang_code": target.code, "text": text}
         ]
         return Prompt(self.render_messages([{"role": "user", "content": content}]))
+
+    def render_image(self, source: Language, target: Language, *, marker: str) -> Prompt:
+        if self.template_source is None:
+            text = render_translategemma_image(source, target, bos_token=self.bos_token)
+        else:
+            content = [{"type": "image", "source_lang_code": source.code, "target_lang_code": target.code}]
+            text = self.render_messages([{"role": "user", "content": content}])
+        if text.count(IMAGE_START) != 1:
+            raise PromptError(f"the model's chat template puts no single {IMAGE_START} in an image prompt")
+        # Gemma 3's processor expands the template's <start_of_image> to "\n\n<start_of_image>", the image's
+        # soft tokens, "<end_of_image>\n\n"; llama.cpp's mtmd adds the begin/end tokens around the image itself.
+        return Prompt(text.replace(IMAGE_START, f"\n\n{marker}\n\n"))
+
+
+IMAGE_START = "<start_of_image>"
 
 
 def render_translategemma(text: str, source: Language, target: Language, *, bos_token: str = "<bos>") -> str:
@@ -148,6 +171,22 @@ def render_translategemma(text: str, source: Language, target: Language, *, bos_
         f"Produce only the {target.name} translation, without any additional explanations or commentary. "
         f"Please translate the following {source.name} text into {target.name}:\n\n\n"
         f"{text.strip()}<end_of_turn>\n"
+        "<start_of_turn>model\n"
+    )
+
+
+def render_translategemma_image(source: Language, target: Language, *, bos_token: str = "<bos>") -> str:
+    """TranslateGemma's published chat template for an image, written out in Python for GGUFs that lack it."""
+    return (
+        f"{bos_token}<start_of_turn>user\n"
+        f"You are a professional {source.name} ({source.code}) to {target.name} ({target.code}) translator. "
+        f"Your goal is to accurately convey the meaning and nuances of the original {source.name} text "
+        f"while adhering to {target.name} grammar, vocabulary, and cultural sensitivities.\n"
+        f"Please translate the {source.name} text in the provided image into {target.name}. "
+        f"Produce only the {target.name} translation, without any additional explanations, alternatives or "
+        "commentary. Focus only on the text, do not output where the text is located, surrounding objects or any "
+        "other explanation about the picture. Ignore symbols, pictogram, and arrows!\n\n\n"
+        f"{IMAGE_START}<end_of_turn>\n"
         "<start_of_turn>model\n"
     )
 

@@ -58,11 +58,18 @@ class Generation:
     seconds: float
 
 
+Prefill = Callable[[int], int]
+"""Evaluates a prompt the scheduler cannot tokenize (one holding an image) into the sequence it is given, from
+position 0, with logits for its last token; returns the next position."""
+
+
 class Job:
     """A prompt submitted to the :class:`Scheduler`; :meth:`result` waits for its :class:`Generation`."""
 
-    def __init__(self, prompt: Sequence[int], max_tokens: int, stop_at_newline: bool, stream: bool) -> None:
+    def __init__(self, prompt: Sequence[int], max_tokens: int, stop_at_newline: bool, stream: bool,
+                 prefill: Prefill | None = None) -> None:
         self.prompt = list(prompt)
+        self.prefill = prefill
         self.max_tokens = max_tokens
         self.stop_at_newline = stop_at_newline
         self._pieces: queue.SimpleQueue[str | None] | None = queue.SimpleQueue() if stream else None
@@ -190,6 +197,18 @@ class Scheduler:
             self._send(jobs)
         return jobs
 
+    def submit_prefilled(self, prefill: Prefill, n_pos: int, *, max_tokens: int, stream: bool = False) -> Job:
+        """Queue a prompt of ``n_pos`` positions that ``prefill`` evaluates itself (in the decoding thread, when
+        a sequence is free); decoding then goes on as for any prompt. Such prompts share no prefix."""
+        if n_pos < 1 or max_tokens < 1:
+            raise ValueError("a prefilled prompt needs at least one position and one new token")
+        if n_pos + max_tokens > self.engine.n_ctx:
+            raise TgEdgeError(f"a prompt of {n_pos} positions plus up to {max_tokens} new tokens does not fit the "
+                              f"context of {self.engine.n_ctx} tokens; use a larger --ctx")
+        job = Job([-1] * n_pos, max_tokens, False, stream, prefill)  # placeholders: only their count is used
+        self._send([job])
+        return job
+
     def generate(self, prompt: Sequence[int], *, max_tokens: int, stop_at_newline: bool = False) -> Generation:
         """Submit one prompt and wait for it."""
         return self.submit(prompt, max_tokens=max_tokens, stop_at_newline=stop_at_newline).result()
@@ -315,13 +334,13 @@ class Scheduler:
         common prefix alone, so its outputs depend on its own prompts only, never on what ran before
         (cache layout and batch shapes change the last bits of the logits, and near-ties flip)."""
         self._group = group
-        prompts = [job.prompt for job in self._waiting
-                   if isinstance(job, Job) and job.group == group and not job._cancelled]  # noqa: SLF001
-        if not prompts:
-            return
+        prompts = [job.prompt for job in self._waiting if isinstance(job, Job) and job.group == group
+                   and not job._cancelled and job.prefill is None]  # noqa: SLF001
         self.engine.reset()
         self._prefix, self._prefix_job = [], None
         self._prefix_generation += 1
+        if not prompts:
+            return
         common = min(min(len(p) for p in prompts) - 1, len(prompts[0]))
         for other in prompts[1:]:
             common = min(common, _common_length(prompts[0], other))
@@ -341,6 +360,9 @@ class Scheduler:
 
     def _start(self, job: Job, shared: int) -> None:
         job.seq = self._free.pop()
+        if job.prefill is not None:
+            self._prefill(job)
+            return
         if shared:
             self.engine.copy_sequence(self._prefix_seq, job.seq, shared)
         job.reused = job.pos = shared
@@ -356,8 +378,23 @@ class Scheduler:
         self._active.append(job)
         self.peak_active = max(self.peak_active, len(self._active))
 
+    def _prefill(self, job: Job) -> None:
+        """Let the job evaluate its own prompt into its sequence, then take its first token."""
+        job.generation_of_prefix = self._prefix_generation
+        self._active.append(job)
+        self.peak_active = max(self.peak_active, len(self._active))
+        started = time.perf_counter()
+        try:
+            job.pos = job.prefill(job.seq)
+        except TgEdgeError as exc:
+            self._release(job)
+            job._resolve(None, exc)  # noqa: SLF001
+            return
+        job.prompt_s = time.perf_counter() - started
+        self._accept(job, self.engine.greedy_tokens()[-1])
+
     def _shared_length(self, prompt: list[int]) -> int:
-        if not self.engine.can_share_prefix:
+        if not self.engine.can_share_prefix or prompt[:1] == [-1]:  # a prefilled prompt's placeholders
             return 0
         # The last prompt token is always evaluated: its logits give the first new token.
         return min(_common_length(self._prefix, prompt), len(prompt) - 1)

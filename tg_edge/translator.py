@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Generator, Iterator, Mapping, Sequence
 from contextlib import nullcontext
@@ -24,16 +25,18 @@ from .documents import (
     translate_segments,
 )
 from .cancel import Cancellation, check
-from .errors import TgEdgeError, TranslationIncomplete
+from .errors import LanguageError, ProjectorError, PromptError, TgEdgeError, TranslationIncomplete
 from .guards import Problem
 from .languages import Language, resolve_language
-from .models import resolve_model
+from .images import ImageLike, read_image
+from .models import find_projector, resolve_model
 from .prompts import FEWSHOT, TRANSLATEGEMMA, Prompt, detect_profile, make_profile
 from .segment import Piece, join_pieces, split_text
 
 if TYPE_CHECKING:
     from .detect import Detection
     from .formats import Document
+    from .projector import ImagePrompt, Projector
     from .scheduler import Generation, Stop
 
 AUTO = "auto"
@@ -131,6 +134,18 @@ class Translation:
         return self.text
 
 
+@dataclass(frozen=True)
+class ImageTranslation(Translation):
+    """The translation of the text in an image, with what the image cost."""
+
+    image: str = ""
+    """The image's file name (or what the caller called its bytes)."""
+    image_tokens: int = 0
+    """Embedding tokens the vision encoder made of the image."""
+    image_seconds: float = 0.0
+    """Seconds spent encoding the image and evaluating its prompt (until the first new token could come)."""
+
+
 class TranslationStream:
     """Iterate to get the translation piece by piece; ``result`` holds the :class:`Translation` after."""
 
@@ -154,7 +169,8 @@ class Translator:
     table; the chat and few-shot profiles any language with a known BCP-47 / ISO 639 code.
 
     ``gpu_layers``: layers offloaded to the GPU; ``None`` or ``"auto"`` offloads as many as fit its free
-    memory (none without a GPU backend), -1 all of them.
+    memory (none without a GPU backend), -1 all of them. ``mmproj``: the vision projector GGUF for
+    :meth:`translate_image` [default: the one beside the model file], loaded on first use.
     """
 
     def __init__(
@@ -167,11 +183,17 @@ class Translator:
         parallel: int | None = None,
         prompt_profile: str | None = None,
         options: TranslationOptions | None = None,
+        mmproj: str | os.PathLike[str] | None = None,
     ) -> None:
         from .engine import Engine, gpu_available  # llama.cpp loads only when a model does
         from .scheduler import Scheduler
 
         self.model_path: Path = resolve_model(model)
+        self._mmproj = Path(mmproj) if mmproj is not None else None
+        if self._mmproj is not None and not self._mmproj.is_file():
+            raise ProjectorError(f"no vision projector file {self._mmproj}")
+        self._projector: Projector | None = None
+        self._projector_lock = threading.Lock()
         self.options = options or TranslationOptions()
         if parallel is not None and parallel < 1:
             raise ValueError("parallel must be at least 1")
@@ -287,6 +309,73 @@ class Translator:
             raise error
         return results
 
+    def translate_image(self, image: ImageLike, *, source: LanguageLike, target: LanguageLike,
+                        options: TranslationOptions | None = None, name: str | None = None) -> ImageTranslation:
+        """Translate the text in ``image`` (a file path or the file's bytes; ``name`` labels bytes in errors)
+        from ``source`` to ``target`` with the model's vision projector. The source language must be given:
+        there is no text to detect it from."""
+        options = options or self.options
+        src, tgt = self._image_languages(source, target)
+        picture = read_image(image, name=name)
+        projector = self.projector()
+        prompt = projector.tokenize(self._prompts.render_image(src, tgt, marker=_image_marker()).text, picture)
+        started = time.perf_counter()
+        try:
+            most = min(self._engine.n_ctx - prompt.n_pos, IMAGE_MAX_TOKENS)
+            if most < 1:
+                raise TgEdgeError(f"the image prompt takes {prompt.n_pos} positions, more than the context of "
+                                  f"{self._engine.n_ctx} tokens; use a larger --ctx")
+            encoded: list[float] = []
+
+            def prefill(seq: int) -> int:
+                position = projector.evaluate(prompt, seq=seq)
+                encoded.append(projector.encode_seconds)
+                return position
+
+            generation = self._scheduler.submit_prefilled(prefill, prompt.n_pos, max_tokens=most).result()
+        finally:
+            prompt.close()
+        segment = _segment_result("", generation)
+        segment = replace(segment, guard=guards.check_image(segment.text, segment.stop, target=tgt,
+                                                            language=options.check_language))
+        translation = ImageTranslation(
+            text=segment.text, source=src, target=tgt, profile=self.profile, options=options, segments=(segment,),
+            seconds=time.perf_counter() - started, image=picture.name, image_tokens=prompt.image_tokens,
+            image_seconds=encoded[0] if encoded else 0.0,
+        )
+        _log_problems([translation])
+        _check_strict([translation], options)
+        return translation
+
+    def render_image_prompt(self, *, source: LanguageLike, target: LanguageLike) -> str:
+        """The exact prompt text this model gets for an image, the image marker where the image goes."""
+        src, tgt = self._image_languages(source, target)
+        return self._prompts.render_image(src, tgt, marker=_image_marker()).text
+
+    def image_prompt(self, image: ImageLike, *, source: LanguageLike, target: LanguageLike) -> ImagePrompt:
+        """The chunks (text token ids, the image's tokens) this model gets for ``image``, for checking and
+        debugging; close it after use."""
+        src, tgt = self._image_languages(source, target)
+        text = self._prompts.render_image(src, tgt, marker=_image_marker()).text
+        return self.projector().tokenize(text, read_image(image))
+
+    def projector(self) -> Projector:
+        """The vision projector, loaded on first use; :class:`ProjectorError` when the model has none."""
+        with self._projector_lock:
+            if self._projector is None:
+                from .projector import Projector
+
+                path = self._mmproj or find_projector(self.model_path)
+                if path is None:
+                    raise ProjectorError(
+                        f"{self.model_path.name} has no vision projector beside it (an mmproj GGUF), so it cannot "
+                        "read images: pass --mmproj FILE, or pull a model with one (tg-edge models pull "
+                        "translategemma-4b fetches it)"
+                    )
+                self._projector = Projector(self._engine, path)
+                log.info("loaded the vision projector %s", path)
+            return self._projector
+
     def render_prompt(self, text: str, *, source: LanguageLike, target: LanguageLike) -> str:
         """The exact prompt this model gets for one unit of ``text`` (for checking and debugging)."""
         src, tgt, _ = self._languages(source, target, [text])
@@ -300,6 +389,8 @@ class Translator:
     def close(self) -> None:
         """Free the model now rather than at garbage collection."""
         self._scheduler.close()
+        if self._projector is not None:
+            self._projector.close()
         self._engine.close()
 
     def __enter__(self) -> Translator:
@@ -319,6 +410,15 @@ class Translator:
         log.info("detected source language %s (%s), confidence %.2f",
                  detected.language.name, detected.language.code, detected.confidence)
         return self.language(detected.language), tgt, detected
+
+    def _image_languages(self, source: LanguageLike, target: LanguageLike) -> tuple[Language, Language]:
+        if is_auto(source):
+            raise LanguageError("an image's source language cannot be detected (there is no text to detect it "
+                                "from): give it with -s/source")
+        if not self._prompts.reads_images:
+            raise PromptError(f"the {self.profile} prompt profile has no prompt for images; image translation "
+                              "needs a TranslateGemma model (prompt profile translategemma)")
+        return self.language(source), self.language(target)
 
     def _run(self, text: str, source: Language, target: Language, options: TranslationOptions,
              detected: Detection | None) -> Generator[str, None, Translation]:
@@ -425,6 +525,16 @@ class Translator:
         bos = self._engine.token_text(self._engine.bos_token)
         add_bos = self._engine.adds_bos and not prompt.text.startswith(bos)
         return self._engine.tokenize(prompt.text, add_bos=add_bos)
+
+
+IMAGE_MAX_TOKENS = 2048
+"""The most tokens the translation of one image's text may take (TranslateGemma's own context is 2K)."""
+
+
+def _image_marker() -> str:
+    from .projector import IMAGE_MARKER
+
+    return IMAGE_MARKER
 
 
 def translate(text: str, *, source: LanguageLike, target: LanguageLike,

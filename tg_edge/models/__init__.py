@@ -9,7 +9,7 @@ from .demo import DEMO_MODEL, demo_model_path
 from .hfcache import hub_cache_dir, offline_mode
 from .home import home_dir
 from .pull import pull_model
-from .resolve import HOW_TO_GET_A_MODEL, check_gguf, resolve_model
+from .resolve import HOW_TO_GET_A_MODEL, check_gguf, find_projector, resolve_model
 from .spec import quant_of_filename, split_quant
 from .store import InstalledModel, ModelInfo, available_models, find_pulled, installed_models, remove_models
 
@@ -26,6 +26,7 @@ __all__ = [
     "catalog_entry_for_repo",
     "check_gguf",
     "demo_model_path",
+    "find_projector",
     "find_pulled",
     "home_dir",
     "hub_cache_dir",

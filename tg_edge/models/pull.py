@@ -7,22 +7,25 @@ import importlib
 import importlib.util
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from ..errors import ModelError
 from .catalog import CATALOG, DEFAULT_QUANT, CatalogEntry, catalog_entry, family
 from .hfcache import delete_cached, hub_cache_dir, offline_mode
-from .spec import REPO_ID, is_projector, is_split_part, pulled_name, quant_of_filename, split_quant
+from .spec import REPO_ID, choose_projector, is_projector, is_split_part, pulled_name, quant_of_filename, split_quant
 from .store import InstalledModel, describe
 
 
-def pull_model(spec: str, *, progress: bool = False, report: Callable[[str], None] | None = None) -> InstalledModel:
+def pull_model(spec: str, *, progress: bool = False, report: Callable[[str], None] | None = None,
+               projector: bool = True) -> InstalledModel:
     """Download the GGUF file ``spec`` names (``NAME_OR_REPO[:QUANT]``) into the HF cache and verify it.
 
     The file is chosen by quant from the repository's listing (the catalog's default quant, or
     Q4_K_M, when none is named), downloaded by huggingface-hub (which resumes an interrupted
     transfer), and its sha256 checked against the hub's LFS metadata; a mismatch deletes it.
-    A family name (``translategemma``) pulls the largest of its models that fits this machine.
+    A family name (``translategemma``) pulls the largest of its models that fits this machine. The
+    repository's vision projector (mmproj GGUF), where it has one, comes along (``projector=False``: not),
+    into the same folder, where image translation finds it.
     """
     say = report or (lambda message: None)
     base, quant = split_quant(spec)
@@ -39,7 +42,7 @@ def pull_model(spec: str, *, progress: bool = False, report: Callable[[str], Non
             f"cannot pull {spec}: offline mode is on (HF_HUB_OFFLINE=1). Unset HF_HUB_OFFLINE to download; "
             "models already pulled keep working offline"
         )
-    from huggingface_hub import HfApi, hf_hub_download, try_to_load_from_cache
+    from huggingface_hub import HfApi, try_to_load_from_cache
 
     with _hub_errors(repo):
         info = HfApi().model_info(repo, files_metadata=True)
@@ -47,17 +50,32 @@ def pull_model(spec: str, *, progress: bool = False, report: Callable[[str], Non
     cache = hub_cache_dir()
     already = isinstance(try_to_load_from_cache(repo, sibling.rfilename, cache_dir=cache, revision=info.sha), str)
     say(f"{'Checking' if already else 'Downloading'} {repo}/{sibling.rfilename} ({_gb(sibling.size)}) into {cache}")
-    with _hub_errors(repo):
-        path = Path(hf_hub_download(repo, sibling.rfilename, revision=info.sha, cache_dir=cache,
-                                    tqdm_class=_progress_bar_class(progress)))
-    say("Verifying the checksum")
-    _verify(path, sibling)
+    path = _download(repo, sibling, info.sha, cache, progress, say)
     described = describe(path)
     if described is None:
         delete_cached([path])
         raise ModelError(f"{repo}/{sibling.rfilename} is not a readable GGUF model file; it was deleted")
+    folder = PurePosixPath(sibling.rfilename).parent  # a projector beside the model, where it is looked for
+    beside = {s.rfilename: s for s in info.siblings or [] if PurePosixPath(s.rfilename).parent == folder}
+    mmproj = choose_projector(list(beside), sibling.rfilename) if projector else None
+    if mmproj is not None:
+        say(f"Downloading its vision projector {repo}/{mmproj} ({_gb(beside[mmproj].size)})")
+        _download(repo, beside[mmproj], info.sha, cache, progress, say)
     name = pulled_name(entry.name if entry else repo, quant_of_filename(sibling.rfilename) or "unknown")
     return InstalledModel(name, path, path.stat().st_size, *described, repo, info.sha)
+
+
+def _download(repo: str, sibling, revision: str, cache: Path, progress: bool,  # noqa: ANN001 - a RepoSibling
+              say: Callable[[str], None]) -> Path:
+    """One repository file into the HF cache (resumed if interrupted), checked against the hub's checksum."""
+    from huggingface_hub import hf_hub_download
+
+    with _hub_errors(repo):
+        path = Path(hf_hub_download(repo, sibling.rfilename, revision=revision, cache_dir=cache,
+                                    tqdm_class=_progress_bar_class(progress)))
+    say("Verifying the checksum")
+    _verify(path, sibling)
+    return path
 
 
 def _largest_that_fits(name: str, quant: str | None, say: Callable[[str], None]):  # noqa: ANN202 - a CatalogFit

@@ -11,7 +11,7 @@ from pathlib import Path
 from ..errors import ModelError
 from .catalog import catalog_entry
 from .demo import DEMO_ALIASES, demo_installed, demo_model_path
-from .spec import REPO_ID, split_quant
+from .spec import REPO_ID, choose_projector, split_quant
 from .store import available_models, find_pulled
 
 GGUF_MAGIC = b"GGUF"
@@ -77,3 +77,14 @@ def check_gguf(path: Path) -> None:
         raise ModelError(f"cannot read model file {path}: {exc.strerror}") from exc
     if magic != GGUF_MAGIC:
         raise ModelError(f"{path} is not a GGUF model file (it does not start with the GGUF header)")
+
+
+
+def find_projector(model_path: Path) -> Path | None:
+    """The vision projector (mmproj GGUF) beside ``model_path`` (see :func:`choose_projector`), or ``None``."""
+    try:
+        names = [p.name for p in model_path.parent.iterdir() if p.suffix.lower() == ".gguf"]
+    except OSError:
+        return None
+    chosen = choose_projector(names, model_path.name)
+    return model_path.parent / chosen if chosen else None

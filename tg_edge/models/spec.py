@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ..errors import ModelError
+
 REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
 """A hub repository id, ``OWNER/NAME``."""
 _QUANT = re.compile(r"(?<![A-Za-z0-9])(I?Q\d(?:_[A-Z0-9]+)*|BF16|F16|F32)(?![A-Za-z0-9])", re.IGNORECASE)
@@ -43,3 +45,32 @@ def pulled_name(base: str, quant: str) -> str:
 def same_repo(a: str | None, b: str | None) -> bool:
     """Hub repository ids compare without regard to case."""
     return (a or "").lower() == (b or "").lower()
+
+
+PROJECTOR_PREFERENCE = ("F16", "BF16", "F32", "Q8_0")
+"""Which of several projectors to take: the least quantized first (a projector is small)."""
+
+
+def choose_projector(names: list[str], model_name: str) -> str | None:
+    """Of the file ``names`` beside a model (a folder, a hub repository), its vision projector (mmproj GGUF): the
+    only one, or of several those whose name shares the model's, the least quantized; ``None`` when there is
+    none. Several equally good ones are a :class:`ModelError` naming them."""
+    found = sorted(name for name in names if name.lower().endswith(".gguf") and is_projector(name))
+    if len(found) <= 1:
+        return found[0] if found else None
+    stem, quant = Path(model_name).stem, quant_of_filename(model_name)
+    if quant:
+        stem = stem[:stem.upper().rfind(quant)]  # translategemma-4b-it.Q4_K_M → translategemma-4b-it
+    family = stem.rstrip("-._").lower()
+    named = [name for name in found if family and family in name.lower()] or found
+
+    def rank(name: str) -> int:
+        kind = quant_of_filename(name) or ""
+        return PROJECTOR_PREFERENCE.index(kind) if kind in PROJECTOR_PREFERENCE else len(PROJECTOR_PREFERENCE)
+
+    best = min(map(rank, named))
+    chosen = [name for name in named if rank(name) == best]
+    if len(chosen) > 1:
+        raise ModelError(f"several vision projectors go with {model_name} ({', '.join(chosen)}); choose one with "
+                         "--mmproj")
+    return chosen[0]

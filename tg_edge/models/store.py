@@ -11,7 +11,7 @@ from .catalog import CATALOG, catalog_entry, catalog_entry_for_repo
 from .demo import DEMO_ALIASES, DEMO_DESCRIPTION, DEMO_MODEL, demo_file_name, demo_installed
 from .hfcache import delete_cached, pulled_files
 from .home import own_models_dir
-from .spec import pulled_name, quant_of_filename, same_repo, split_quant
+from .spec import is_projector, pulled_name, quant_of_filename, same_repo, split_quant
 
 log = logging.getLogger("tg_edge.models")
 
@@ -108,6 +108,11 @@ def remove_models(spec: str) -> list[InstalledModel]:
               if m.repo is not None and same_repo(m.repo, repo)
               and (quant is None or (quant_of_filename(m.path.name) or "") == quant)]
     delete_cached([m.path for m in doomed])
+    # A vision projector goes with the last model of its folder (pull fetched it for them).
+    kept = {m.path.parent for m in installed_models()}
+    orphans = [p for folder in {m.path.parent for m in doomed} - kept if folder.is_dir()
+               for p in folder.iterdir() if is_projector(p.name)]
+    delete_cached(orphans)
     return doomed
 
 

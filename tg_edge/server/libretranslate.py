@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 from .. import formats
 from ..coverage import display_name
 from ..detect import Detection
-from ..errors import DetectionError, InputError, LanguageError, TgEdgeError
+from ..errors import DetectionError, InputError, LanguageError, ProjectorError, PromptError, TgEdgeError
 from ..languages import Language, suggestion
 from . import files, openapi
 from .admission import current_cancellation
@@ -63,6 +63,8 @@ def add_routes(app: FastAPI, service: Service, errors: ErrorShapes) -> None:
                       openapi_extra=openapi.request_body(openapi.LIBRETRANSLATE_DETECT), **post)
     app.add_api_route("/translate_file", translate_file, summary="Translate a file from a language to another",
                       openapi_extra=openapi.request_body(openapi.LIBRETRANSLATE_FILE, multipart_only=True), **post)
+    app.add_api_route("/translate_image", translate_image, summary="Translate the text in an image",
+                      openapi_extra=openapi.request_body(openapi.TRANSLATE_IMAGE, multipart_only=True), **post)
     app.add_api_route("/download_file/{token}/{filename}", download_file, methods=["GET"], tags=["translate"],
                       summary="Download a translated file")
     app.add_api_route("/languages", languages, methods=["GET"], tags=["translate"],
@@ -166,6 +168,28 @@ async def translate_file(request: Request) -> Response:
                                               f"{quote(filename)}"})
 
 
+async def translate_image(request: Request) -> Response:
+    """``POST /translate_image`` (tg-edge's own): the text in an uploaded image (``file``), translated. Images
+    come as uploads only; the server never fetches a URL."""
+    api = _api(request)
+    fields = await _authorized_fields(api, request)
+    upload = fields.get("file")
+    if not isinstance(upload, UploadFile):
+        raise RequestError(400, "Invalid request: missing file parameter (the image, as a multipart upload)")
+    source_code, target_code = required_string(fields, "source"), required_string(fields, "target")
+    filename = PurePath(upload.filename or "").name or "image"
+    data = await upload.read()
+    await upload.close()
+    source, target = _languages(api, source_code, target_code)
+    if source is None:
+        raise RequestError(400, "Invalid request: an image's source language cannot be detected; give source")
+
+    def work() -> str:
+        return api.service.translation.translate_image(data, filename, source=source, target=target)
+
+    return JSONResponse({"translatedText": await _run(api, request, work)})
+
+
 async def download_file(request: Request, token: str, filename: str) -> Response:
     """``GET /download_file/{token}/{filename}``: a file ``/translate_file`` translated (kept for an hour)."""
     stored = _api(request).files.get(token)
@@ -246,7 +270,7 @@ async def _run(api: LibreTranslate, request: Request, work: Callable[[], Any]) -
         return await api.service.admission.run(request, work)
     except LanguageError as exc:  # includes DetectionError for source=auto
         raise RequestError(400, str(exc)) from None
-    except InputError as exc:
+    except (InputError, PromptError, ProjectorError) as exc:  # a bad image; a model that cannot read images
         raise RequestError(400, f"Invalid request: {exc}") from None
     except TgEdgeError as exc:
         raise RequestError(500, f"Cannot translate text: {exc}") from None

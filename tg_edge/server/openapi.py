@@ -57,6 +57,17 @@ LIBRETRANSLATE_FILE = {
                    "description": "For .jsonl files: the string fields to translate (tg-edge's own field)"},
     },
 }
+TRANSLATE_IMAGE = {
+    "type": "object",
+    "required": ["file", "source", "target"],
+    "properties": {
+        "file": {"type": "string", "format": "binary",
+                 "description": "The image: PNG, JPEG, WebP, GIF, BMP or TIFF (uploaded; URLs are never fetched)"},
+        "source": {"type": "string", "example": "ja", "description": "The language of the text in the image"},
+        "target": {"type": "string", "example": "en"},
+        "api_key": {"type": "string"},
+    },
+}
 LIBRETRANSLATE_ERRORS = error_responses(
     {"type": "object", "properties": {"error": {"type": "string"}}},
     {400: "Invalid request", 403: "Invalid API key", 413: "Request body too large",

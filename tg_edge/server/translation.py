@@ -95,6 +95,10 @@ class TranslationService:
         self._count([segment.text for document in documents for segment in document.segments])
         return [result.rendered for result in results], results[0].detected
 
+    def translate_image(self, data: bytes, name: str, *, source: Language, target: Language) -> str:
+        """The translation of the text in the image ``data`` (the bytes of an uploaded file called ``name``)."""
+        return self._translator.translate_image(data, source=source, target=target, name=name).text
+
     def _count(self, texts: Sequence[str]) -> None:
         with self._lock:
             self._characters += sum(len(text) for text in texts)
