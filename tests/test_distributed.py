@@ -24,7 +24,7 @@ ray = pytest.importorskip("ray")
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
-RECORDS = 160
+RECORDS = 96
 BLOCK = 16
 TWO_ACTORS = RayOptions(replicas=2, threads=1)
 SUBJECTS = ["The cat", "My brother", "The teacher", "A small bird", "The old man", "Our neighbour", "The child",
@@ -34,7 +34,7 @@ ENDS = ["today.", "every morning.", "in the garden.", "at night.", "again.", "wi
 
 
 def _sentences() -> list[str]:
-    """160 different short sentences (different, so no record's translation comes from another's cache)."""
+    """96 different short sentences (different, so no record's translation comes from another's cache)."""
     sentences = [" ".join(parts) for parts in itertools.product(SUBJECTS, VERBS, ENDS)]
     random.Random(21).shuffle(sentences)
     return sentences[:RECORDS]
@@ -99,7 +99,7 @@ def _check_exactly_once(out: Path, source: Path, reference: list[bytes]) -> None
 
 def test_two_actors_translate_every_record_once_in_order_as_one_process_does_even_when_one_is_killed(
         local_ray, dataset: Path, demo_model: Path, single_process: list[bytes], tmp_path: Path) -> None:  # noqa: ANN001
-    """160 records through 2 actors while one of them is SIGKILLed mid-block: Ray restarts it and redoes its
+    """96 records through 2 actors while one of them is SIGKILLed mid-block: Ray restarts it and redoes its
     block, and the output is still every record once, in order, byte for byte what one process writes."""
     killed: list[int] = []
 

@@ -134,6 +134,20 @@ def test_translate_image_runs_the_image_through_the_projector(vision: Translator
 
 
 @pytest.mark.integration
+def test_images_translated_at_once_from_several_threads_each_get_their_own(vision: Translator) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    signs = [sign("Ausgang"), sign("Kasse", size=(100, 100)), sign("Notruf", fmt="JPEG")]
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(lambda data: vision.translate_image(data, source="de", target="en"), signs))
+    for result in results:  # each decoded from its own prefilled sequence, none lost or mixed up
+        assert result.image_tokens == 4 and result.segments[0].new_tokens > 0
+        assert result.segments[0].stop in {"eos", "length", "loop"}
+    assert vision.translate_image(signs[0], source="de", target="en").text == \
+        vision.translate_image(signs[0], source="de", target="en").text  # alone on an idle model: reproducible
+
+
+@pytest.mark.integration
 def test_image_prompt_tokens_equal_transformers_processor(vision: Translator, checkpoints: Path) -> None:
     """The token ids around the image are what Gemma3Processor and the chat template give for the message."""
     from transformers import AutoProcessor
@@ -216,6 +230,8 @@ def test_images_and_projectors_that_cannot_work_are_clear_errors(
 
     auto = run_cli("translate", "-s", "auto", "-t", "en", "--image", str(tmp_path / "x.png"))
     assert auto.returncode == 2 and b"source language cannot be detected" in auto.stderr
+    json_to_file = run_cli("translate", "-s", "de", "-t", "en", "--image", str(fake), "--json", "-o", str(out))
+    assert json_to_file.returncode == 2 and b"prints to stdout" in json_to_file.stderr and not out.exists()
 
     alone = tmp_path / "alone"
     alone.mkdir()

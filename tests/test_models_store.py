@@ -61,12 +61,13 @@ def test_removing_one_quant_keeps_the_others_and_shared_blobs(isolated_home: Pat
 def test_a_revision_left_empty_goes_with_its_refs(isolated_home: Path) -> None:
     put(isolated_home, OLD, "translategemma-4b-it.Q4_K_M.gguf", tiny_gguf(15), refs=("refs/pr/1",))
     put(isolated_home, NEW, "translategemma-4b-it.Q4_K_M.gguf", tiny_gguf(15, padding=8192), refs=("main",))
-    put(isolated_home, NEW, "translategemma-4b-it.mmproj-f16.gguf", tiny_gguf(1))  # not a model: stays
+    put(isolated_home, NEW, "translategemma-4b-it.mmproj-f16.gguf", tiny_gguf(1))  # goes with its last model
+    put(isolated_home, NEW, "README.md", b"# a model card\n")  # not a model: stays
 
     assert len(remove_models("translategemma-4b")) == 2
-    assert scanned(isolated_home) == {NEW: {"translategemma-4b-it.mmproj-f16.gguf"}}  # refs/pr/1 went with OLD
+    assert scanned(isolated_home) == {NEW: {"README.md"}}  # refs/pr/1 went with OLD
     repo_dir = isolated_home / "hf" / "hub" / ("models--" + REPO.replace("/", "--"))
-    assert len(list((repo_dir / "blobs").iterdir())) == 1  # only the projector's
+    assert len(list((repo_dir / "blobs").iterdir())) == 1  # only the model card's
     assert installed_models() == []
 
 

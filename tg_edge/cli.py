@@ -184,6 +184,8 @@ def translate(
         return
     if images and (stream or format_ or fields):
         raise click.UsageError("--image does not go with --stream, --format or --fields")
+    if images and (json_ or show_prompt) and (output_path or inputs):
+        raise click.UsageError("--image with --json or --show-prompt prints to stdout: leave out -o and -i")
     if images and output_path is None and not inputs:
         _translate_images(images, src, tgt, options=options, json_=json_, show_prompt=show_prompt,
                           translator_args=translator_args)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +67,9 @@ class Projector:
 
     def __init__(self, engine: Engine, path: str | os.PathLike[str]) -> None:
         self._ctx = None
+        # One image at a time through mtmd's context: a request's image is prepared (in its own thread) while
+        # another's is evaluated (in the decoding thread) otherwise.
+        self._lock = threading.Lock()
         self.path = Path(path)
         self.engine = engine
         _check_fits(self.path, engine)
@@ -104,7 +108,8 @@ class Projector:
             text_input = mtmd.mtmd_input_text(text=encoded, text_len=len(encoded), add_special=False,
                                               parse_special=True)
             bitmaps = (mtmd.mtmd_bitmap_p_ctypes * 1)(bitmap)
-            status = mtmd.mtmd_tokenize(self._ctx, chunks, ctypes.byref(text_input), bitmaps, 1)
+            with self._lock:
+                status = mtmd.mtmd_tokenize(self._ctx, chunks, ctypes.byref(text_input), bitmaps, 1)
             if status != 0:
                 raise TgEdgeError(f"{image.name}: llama.cpp could not prepare the image (mtmd_tokenize status "
                                   f"{status})")
@@ -125,8 +130,9 @@ class Projector:
         self.engine.reset_outputs()
         new_n_past = llama_cpp.llama_pos(0)
         started = time.perf_counter()
-        status = mtmd.mtmd_helper_eval_chunks(self._ctx, self.engine.llama_context, prompt._chunks, 0, seq,  # noqa: SLF001
-                                              self.engine.n_batch, True, ctypes.byref(new_n_past))
+        with self._lock:
+            status = mtmd.mtmd_helper_eval_chunks(self._ctx, self.engine.llama_context, prompt._chunks, 0,  # noqa: SLF001
+                                                  seq, self.engine.n_batch, True, ctypes.byref(new_n_past))
         self.encode_seconds = time.perf_counter() - started
         if status != 0:
             raise TgEdgeError(f"llama.cpp could not evaluate the image prompt (status {status}); the context may "
