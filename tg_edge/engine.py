@@ -189,11 +189,11 @@ def cpu_has_amx() -> bool:
     return "AMX_INT8 = 1" in llama_cpp.llama_print_system_info().decode("utf-8", "replace")
 
 
-@dataclass(frozen=True)
 KV_TYPES = {"f16": (llama_cpp.GGML_TYPE_F16, 2.0), "q8_0": (llama_cpp.GGML_TYPE_Q8_0, 34 / 32)}
 """KV cache element types: llama.cpp's type and bytes per element (q8_0: 32 values in 34 bytes)."""
 
 
+@dataclass(frozen=True)
 class BatchToken:
     """One token of a decode batch: its position in its sequences, and whether its logits are wanted."""
 
