@@ -189,6 +189,10 @@ def cpu_has_amx() -> bool:
     return "AMX_INT8 = 1" in llama_cpp.llama_print_system_info().decode("utf-8", "replace")
 
 
+KV_TYPES = {"f16": (llama_cpp.GGML_TYPE_F16, 2.0), "q8_0": (llama_cpp.GGML_TYPE_Q8_0, 34 / 32)}
+"""KV cache element types: llama.cpp's type and bytes per element (q8_0: 32 values in 34 bytes)."""
+
+
 @dataclass(frozen=True)
 class BatchToken:
     """One token of a decode batch: its position in its sequences, and whether its logits are wanted."""
@@ -218,6 +222,9 @@ class Engine:
         gpu_layers: int | str | None = None,
         n_batch: int = 512,
         n_seq_max: int = 1,
+        n_ubatch: int | None = None,
+        flash_attn: bool | None = None,
+        kv_type: str = "f16",
     ) -> None:
         # Set first, so that close() (and __del__) works on an engine whose loading failed midway.
         self._model = self._ctx = self._batch = None
@@ -229,6 +236,10 @@ class Engine:
             raise TgEdgeError(f"n_seq_max must be 1..{llama_cpp.llama_max_parallel_sequences()}, not {n_seq_max}")
         self.gpu_layers = resolve_gpu_layers(gpu_layers, self.path, n_ctx=n_ctx, n_batch=n_batch,
                                              n_seq_max=n_seq_max)
+        if kv_type not in KV_TYPES:
+            raise TgEdgeError(f"kv_type must be one of {', '.join(KV_TYPES)}, not {kv_type!r}")
+        self.kv_type = kv_type
+        self._tuning = (n_ubatch or n_batch, flash_attn)
         try:
             self._load(n_ctx, n_batch, n_seq_max)
         except BaseException:
@@ -248,13 +259,18 @@ class Engine:
         self.metadata: Mapping[str, str] = MappingProxyType(_read_metadata(self._model))
         params = llama_cpp.llama_context_default_params()
         params.n_ctx = n_ctx
-        params.n_batch = params.n_ubatch = n_batch
+        n_ubatch, flash_attn = self._tuning
+        params.n_batch = n_batch
+        params.n_ubatch = min(n_ubatch, n_batch)
+        if flash_attn is not None:
+            params.flash_attn_type = (llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED if flash_attn
+                                      else llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED)
         params.n_seq_max = n_seq_max
         params.kv_unified = True  # one pool of cells: shared prefixes are stored once
         # Sliding-window layers keep every cell too (llama.cpp's default, pinned here): a smaller
         # SWA cache could not take the prefix copies and partial removals the scheduler makes.
         params.swa_full = True
-        params.type_k = params.type_v = llama_cpp.GGML_TYPE_F16
+        params.type_k = params.type_v = KV_TYPES[self.kv_type][0]
         params.n_threads = params.n_threads_batch = self.threads
         params.no_perf = True
         self._ctx = llama_cpp.llama_init_from_model(self._model, params)
@@ -278,8 +294,8 @@ class Engine:
         llama.cpp's C API does not tell this (only its log does, and the C++-only memory breakdown), so
         it is computed from the shapes llama.cpp gives its cache tensors: for every layer, a K tensor of
         ``n_head_kv(layer) * key_length`` by ``n_ctx`` cells and a V tensor of ``n_head_kv(layer) *
-        value_length`` by ``n_ctx``, f16. That holds for the context this engine creates: one stream
-        (``kv_unified``), full-size sliding-window layers (``swa_full``), f16 K and V. Layers without
+        value_length`` by ``n_ctx``, of ``kv_type``. That holds for the context this engine creates: one stream
+        (``kv_unified``), full-size sliding-window layers (``swa_full``). Layers without
         attention (the recurrent layers of hybrid models such as LFM2) have ``n_head_kv = 0``. Caches
         shaped otherwise (DeepSeek's MLA, Gemma 3n's shared-KV layers) are not counted right; tg-edge's
         model families (Gemma 3, Llama, LFM2) have none. tests/test_engine.py and tests/test_convert.py
@@ -297,8 +313,8 @@ class Engine:
             per_layer = read_header(self.path).metadata.get(f"{arch}.attention.head_count_kv")
             if isinstance(per_layer, tuple) and len(per_layer) == n_layer:
                 heads_kv = [int(n) for n in per_layer]
-        f16_bytes = 2
-        return self.n_ctx * f16_bytes * sum(n * (key_length + value_length) for n in heads_kv)
+        cell_bytes = KV_TYPES[self.kv_type][1]
+        return int(self.n_ctx * cell_bytes * sum(n * (key_length + value_length) for n in heads_kv))
 
     # -- tokens ---------------------------------------------------------------------------
 
