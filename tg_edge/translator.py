@@ -579,7 +579,7 @@ def _log_problems(translations: Sequence[Translation]) -> None:
             log.warning("segment %d of %d %s", numbers[0], len(segments), problem)
         else:
             shown = ", ".join(map(str, numbers[:8])) + (", …" if len(numbers) > 8 else "")
-            log.warning("%d of %d segments %s (segments %s)", len(numbers), len(segments), problem, shown)
+            log.warning("%d of %d segments each %s (segments %s)", len(numbers), len(segments), problem, shown)
 
 
 def _check_strict(translations: Sequence[Translation], options: TranslationOptions) -> None:
