@@ -14,7 +14,7 @@ from tg_edge.bench.shaped import TRANSLATEGEMMA_4B, Shape, build, tensor_shapes
 gguf = pytest.importorskip("gguf")
 pytestmark = pytest.mark.integration
 
-TINY = Shape("tiny-shaped", hidden=512, intermediate=1024, layers=9, heads=4, kv_heads=2)
+TINY = Shape("tiny-shaped", hidden=256, intermediate=512, layers=9, heads=4, kv_heads=2, head_dim=64)
 
 
 def quantized_by_llama_cpp(shape: Shape, quant_ftype: int, directory: Path) -> dict[str, str]:

@@ -170,7 +170,8 @@ class Translator:
 
     ``gpu_layers``: layers offloaded to the GPU; ``None`` or ``"auto"`` offloads as many as fit its free
     memory (none without a GPU backend), -1 all of them. ``mmproj``: the vision projector GGUF for
-    :meth:`translate_image` [default: the one beside the model file], loaded on first use.
+    :meth:`translate_image` [default: the one beside the model file], loaded on first use. ``kv_type``:
+    the KV cache's element type, ``"f16"`` or ``"q8_0"`` (half the memory, for long documents).
     """
 
     def __init__(
@@ -184,6 +185,7 @@ class Translator:
         prompt_profile: str | None = None,
         options: TranslationOptions | None = None,
         mmproj: str | os.PathLike[str] | None = None,
+        kv_type: str = "f16",
     ) -> None:
         from .engine import Engine, gpu_available  # llama.cpp loads only when a model does
         from .scheduler import Scheduler
@@ -199,7 +201,8 @@ class Translator:
             raise ValueError("parallel must be at least 1")
         self.parallel = parallel or default_parallel(n_ctx, gpu=gpu_layers != 0 and gpu_available())
         self._engine = Engine(
-            self.model_path, n_ctx=n_ctx, threads=threads, gpu_layers=gpu_layers, n_seq_max=self.parallel + 1
+            self.model_path, n_ctx=n_ctx, threads=threads, gpu_layers=gpu_layers, n_seq_max=self.parallel + 1,
+            kv_type=kv_type,
         )
         self._scheduler = Scheduler(self._engine, parallel=self.parallel)
         try:
@@ -576,7 +579,7 @@ def _log_problems(translations: Sequence[Translation]) -> None:
             log.warning("segment %d of %d %s", numbers[0], len(segments), problem)
         else:
             shown = ", ".join(map(str, numbers[:8])) + (", …" if len(numbers) > 8 else "")
-            log.warning("%d of %d segments %s (segments %s)", len(numbers), len(segments), problem, shown)
+            log.warning("%d of %d segments each %s (segments %s)", len(numbers), len(segments), problem, shown)
 
 
 def _check_strict(translations: Sequence[Translation], options: TranslationOptions) -> None:

@@ -140,10 +140,7 @@ async def detect(request: Request) -> Response:
 async def translate_file(request: Request) -> Response:
     """``POST /translate_file``: a document in any format tg-edge reads; answers the translation's URL."""
     api = _api(request)
-    fields = await _authorized_fields(api, request)
-    upload = fields.get("file")
-    if not isinstance(upload, UploadFile):
-        raise RequestError(400, "Invalid request: missing file parameter")
+    fields, upload = await _upload(api, request, "Invalid request: missing file parameter")
     source_code, target_code = required_string(fields, "source"), required_string(fields, "target")
     filename = PurePath(upload.filename or "").name
     if not filename:
@@ -172,10 +169,8 @@ async def translate_image(request: Request) -> Response:
     """``POST /translate_image`` (tg-edge's own): the text in an uploaded image (``file``), translated. Images
     come as uploads only; the server never fetches a URL."""
     api = _api(request)
-    fields = await _authorized_fields(api, request)
-    upload = fields.get("file")
-    if not isinstance(upload, UploadFile):
-        raise RequestError(400, "Invalid request: missing file parameter (the image, as a multipart upload)")
+    fields, upload = await _upload(api, request, "Invalid request: missing file parameter (the image, as a "
+                                                 "multipart upload)")
     source_code, target_code = required_string(fields, "source"), required_string(fields, "target")
     filename = PurePath(upload.filename or "").name or "image"
     data = await upload.read()
@@ -249,6 +244,15 @@ async def _authorized_fields(api: LibreTranslate, request: Request) -> dict[str,
         if not settings.accepts_key(given):
             raise RequestError(403, "Invalid API key")
     return fields
+
+
+async def _upload(api: LibreTranslate, request: Request, missing: str) -> tuple[dict[str, Any], UploadFile]:
+    """The request's fields and its uploaded ``file`` (``missing``: the error when there is none)."""
+    fields = await _authorized_fields(api, request)
+    upload = fields.get("file")
+    if not isinstance(upload, UploadFile):
+        raise RequestError(400, missing)
+    return fields, upload
 
 
 def _languages(api: LibreTranslate, source: str, target: str) -> tuple[Language | None, Language]:
