@@ -11,6 +11,7 @@ from .errors import (
     InputError,
     LanguageError,
     ModelError,
+    ProjectorError,
     PromptError,
     TgEdgeError,
     TranslationIncomplete,
@@ -18,6 +19,7 @@ from .errors import (
 from .languages import Language, resolve_language, supported_languages
 from .models import available_models
 from .translator import (
+    ImageTranslation,
     SegmentResult,
     Translation,
     TranslationOptions,
@@ -31,10 +33,12 @@ __version__ = "0.1.0"
 __all__ = [
     "Detection",
     "DetectionError",
+    "ImageTranslation",
     "InputError",
     "Language",
     "LanguageError",
     "ModelError",
+    "ProjectorError",
     "PromptError",
     "SegmentResult",
     "TgEdgeError",
