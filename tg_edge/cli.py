@@ -15,7 +15,7 @@ import click
 
 from . import __version__
 from .cli_params import MMPROJ, PARALLEL, engine_options
-from .errors import InputError, LanguageError, TgEdgeError, TranslationIncomplete
+from .errors import InputError, TgEdgeError, TranslationIncomplete
 from .fileio import decode_utf8, write_atomically
 from .formats import BINARY, FORMATS, format_for
 from .languages import resolve_language, supported_languages
@@ -320,11 +320,9 @@ def _translate_images(images: tuple[Path, ...], source: object, target: object, 
                       show_prompt: bool, translator_args: dict[str, object]) -> None:
     """Images onto stdout: each one's translated text (under a ``==> NAME <==`` line when there are several)."""
     from .images import read_image
-    from .translator import AUTO, ImageTranslation
+    from .translator import ImageTranslation, refuse_auto_for_images
 
-    if source == AUTO:
-        raise LanguageError("an image's source language cannot be detected (there is no text to detect it from): "
-                            "give it with -s")
+    refuse_auto_for_images(source)
     pictures = [read_image(path) for path in images]  # every bad image is refused before a model loads
     results: list[ImageTranslation] = []
     with _loaded_translator(translator_args) as translator:

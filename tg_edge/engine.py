@@ -186,7 +186,7 @@ def model_params(gpu_layers: int) -> llama_cpp.llama_model_params:
 @functools.cache
 def cpu_has_amx() -> bool:
     """True when this llama.cpp build uses the CPU's AMX units."""
-    return "AMX_INT8 = 1" in llama_cpp.llama_print_system_info().decode("utf-8", "replace")
+    return "AMX_INT8 = 1" in system_info()
 
 
 KV_TYPES = {"f16": (llama_cpp.GGML_TYPE_F16, 2.0), "q8_0": (llama_cpp.GGML_TYPE_Q8_0, 34 / 32)}
@@ -239,14 +239,13 @@ class Engine:
         if kv_type not in KV_TYPES:
             raise TgEdgeError(f"kv_type must be one of {', '.join(KV_TYPES)}, not {kv_type!r}")
         self.kv_type = kv_type
-        self._tuning = (n_ubatch or n_batch, flash_attn)
         try:
-            self._load(n_ctx, n_batch, n_seq_max)
+            self._load(n_ctx, n_batch, n_seq_max, n_ubatch or n_batch, flash_attn)
         except BaseException:
             self.close()
             raise
 
-    def _load(self, n_ctx: int, n_batch: int, n_seq_max: int) -> None:
+    def _load(self, n_ctx: int, n_batch: int, n_seq_max: int, n_ubatch: int, flash_attn: bool | None) -> None:
         self._model = llama_cpp.llama_model_load_from_file(str(self.path).encode(), model_params(self.gpu_layers))
         if not self._model:
             self._model = None
@@ -259,7 +258,6 @@ class Engine:
         self.metadata: Mapping[str, str] = MappingProxyType(_read_metadata(self._model))
         params = llama_cpp.llama_context_default_params()
         params.n_ctx = n_ctx
-        n_ubatch, flash_attn = self._tuning
         params.n_batch = n_batch
         params.n_ubatch = min(n_ubatch, n_batch)
         if flash_attn is not None:
@@ -395,12 +393,9 @@ class Engine:
         self._check_open()
         return self._ctx
 
-    def reset_outputs(self) -> None:
-        """Forget the last decode's logits rows (before a decode made outside :meth:`decode`)."""
-        self._n_outputs = 0
-
     def took_outputs(self, rows: int) -> None:
-        """A decode made outside :meth:`decode` (tg_edge.projector's) asked for ``rows`` logits rows."""
+        """A decode made outside :meth:`decode` (tg_edge.projector's) asked for ``rows`` logits rows (0 before
+        it starts, so that a failed one leaves no stale rows)."""
         self._n_outputs = rows
 
     @property

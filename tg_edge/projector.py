@@ -12,7 +12,6 @@ import ctypes
 import logging
 import os
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,11 +22,10 @@ from .engine import Engine, route_llama_logs
 from .errors import ProjectorError, TgEdgeError
 from .gguf_header import read_header
 from .images import RgbImage
+from .prompts import IMAGE_MARKER
 
 log = logging.getLogger(__name__)
 
-IMAGE_MARKER = "<__media__>"
-"""Where the image goes in a prompt's text (mtmd's default marker)."""
 
 
 @dataclass(frozen=True)
@@ -90,8 +88,6 @@ class Projector:
         if not mtmd.mtmd_support_vision(self._ctx):
             self.close()
             raise ProjectorError(f"{self.path} is a projector without vision input (an audio one?)")
-        self.encode_seconds = 0.0
-        """Seconds the last :meth:`evaluate` spent on its image (vision encoder and its decode)."""
 
     def tokenize(self, text: str, image: RgbImage) -> ImagePrompt:
         """Cut ``text`` (holding one :data:`IMAGE_MARKER`) and ``image`` into chunks."""
@@ -127,13 +123,11 @@ class Projector:
         """Encode the image and evaluate every chunk into sequence ``seq`` from position 0, with logits for
         the last token (read them with ``engine.greedy_tokens()``); returns the next position."""
         self._check_open()
-        self.engine.reset_outputs()
+        self.engine.took_outputs(0)
         new_n_past = llama_cpp.llama_pos(0)
-        started = time.perf_counter()
         with self._lock:
             status = mtmd.mtmd_helper_eval_chunks(self._ctx, self.engine.llama_context, prompt._chunks, 0,  # noqa: SLF001
                                                   seq, self.engine.n_batch, True, ctypes.byref(new_n_past))
-        self.encode_seconds = time.perf_counter() - started
         if status != 0:
             raise TgEdgeError(f"llama.cpp could not evaluate the image prompt (status {status}); the context may "
                               "be too small: try a larger --ctx")

@@ -88,8 +88,9 @@ class PromptProfile:
         """The prompt for ``text``; ``again``: the retry prompt (the same one where a profile has none)."""
         raise NotImplementedError
 
-    def render_image(self, source: Language, target: Language, *, marker: str) -> Prompt:
-        """The prompt for translating the text in an image, ``marker`` where the image goes (profiles whose
+    def render_image(self, source: Language, target: Language, *, marker: str | None = None) -> Prompt:
+        """The prompt for translating the text in an image, ``marker`` (default :data:`IMAGE_MARKER`) where the
+        image goes (profiles whose
         ``reads_images`` is true)."""
         raise PromptError(f"the {self.name} prompt profile has no prompt for images")
 
@@ -145,7 +146,7 @@ class TranslateGemmaProfile(_TemplateProfile):
         ]
         return Prompt(self.render_messages([{"role": "user", "content": content}]))
 
-    def render_image(self, source: Language, target: Language, *, marker: str) -> Prompt:
+    def render_image(self, source: Language, target: Language, *, marker: str | None = None) -> Prompt:
         if self.template_source is None:
             text = render_translategemma_image(source, target, bos_token=self.bos_token)
         else:
@@ -155,10 +156,12 @@ class TranslateGemmaProfile(_TemplateProfile):
             raise PromptError(f"the model's chat template puts no single {IMAGE_START} in an image prompt")
         # Gemma 3's processor expands the template's <start_of_image> to "\n\n<start_of_image>", the image's
         # soft tokens, "<end_of_image>\n\n"; llama.cpp's mtmd adds the begin/end tokens around the image itself.
-        return Prompt(text.replace(IMAGE_START, f"\n\n{marker}\n\n"))
+        return Prompt(text.replace(IMAGE_START, f"\n\n{marker or IMAGE_MARKER}\n\n"))
 
 
 IMAGE_START = "<start_of_image>"
+IMAGE_MARKER = "<__media__>"
+"""Where the image goes in a rendered image prompt (llama.cpp mtmd's default media marker)."""
 
 
 def render_translategemma(text: str, source: Language, target: Language, *, bos_token: str = "<bos>") -> str:

@@ -320,22 +320,16 @@ class Translator:
         options = options or self.options
         src, tgt = self._image_languages(source, target)
         picture = read_image(image, name=name)
-        projector = self.projector()
-        prompt = projector.tokenize(self._prompts.render_image(src, tgt, marker=_image_marker()).text, picture)
+        prompt = self.image_prompt(picture, source=src, target=tgt)
         started = time.perf_counter()
         try:
             most = min(self._engine.n_ctx - prompt.n_pos, IMAGE_MAX_TOKENS)
             if most < 1:
                 raise TgEdgeError(f"the image prompt takes {prompt.n_pos} positions, more than the context of "
                                   f"{self._engine.n_ctx} tokens; use a larger --ctx")
-            encoded: list[float] = []
-
-            def prefill(seq: int) -> int:
-                position = projector.evaluate(prompt, seq=seq)
-                encoded.append(projector.encode_seconds)
-                return position
-
-            generation = self._scheduler.submit_prefilled(prefill, prompt.n_pos, max_tokens=most).result()
+            projector = self.projector()
+            generation = self._scheduler.submit_prefilled(lambda seq: projector.evaluate(prompt, seq=seq),
+                                                          prompt.n_pos, max_tokens=most).result()
         finally:
             prompt.close()
         segment = _segment_result("", generation)
@@ -344,7 +338,7 @@ class Translator:
         translation = ImageTranslation(
             text=segment.text, source=src, target=tgt, profile=self.profile, options=options, segments=(segment,),
             seconds=time.perf_counter() - started, image=picture.name, image_tokens=prompt.image_tokens,
-            image_seconds=encoded[0] if encoded else 0.0,
+            image_seconds=generation.prompt_s,
         )
         _log_problems([translation])
         _check_strict([translation], options)
@@ -353,13 +347,12 @@ class Translator:
     def render_image_prompt(self, *, source: LanguageLike, target: LanguageLike) -> str:
         """The exact prompt text this model gets for an image, the image marker where the image goes."""
         src, tgt = self._image_languages(source, target)
-        return self._prompts.render_image(src, tgt, marker=_image_marker()).text
+        return self._prompts.render_image(src, tgt).text
 
     def image_prompt(self, image: ImageLike, *, source: LanguageLike, target: LanguageLike) -> ImagePrompt:
         """The chunks (text token ids, the image's tokens) this model gets for ``image``, for checking and
         debugging; close it after use."""
-        src, tgt = self._image_languages(source, target)
-        text = self._prompts.render_image(src, tgt, marker=_image_marker()).text
+        text = self.render_image_prompt(source=source, target=target)
         return self.projector().tokenize(text, read_image(image))
 
     def projector(self) -> Projector:
@@ -415,9 +408,7 @@ class Translator:
         return self.language(detected.language), tgt, detected
 
     def _image_languages(self, source: LanguageLike, target: LanguageLike) -> tuple[Language, Language]:
-        if is_auto(source):
-            raise LanguageError("an image's source language cannot be detected (there is no text to detect it "
-                                "from): give it with -s/source")
+        refuse_auto_for_images(source)
         if not self._prompts.reads_images:
             raise PromptError(f"the {self.profile} prompt profile has no prompt for images; image translation "
                               "needs a TranslateGemma model (prompt profile translategemma)")
@@ -534,12 +525,6 @@ IMAGE_MAX_TOKENS = 2048
 """The most tokens the translation of one image's text may take (TranslateGemma's own context is 2K)."""
 
 
-def _image_marker() -> str:
-    from .projector import IMAGE_MARKER
-
-    return IMAGE_MARKER
-
-
 def translate(text: str, *, source: LanguageLike, target: LanguageLike,
               model: str | os.PathLike[str] | None = None) -> str:
     """Translate once with a freshly loaded model; keep a :class:`Translator` to translate many texts."""
@@ -550,6 +535,13 @@ def translate(text: str, *, source: LanguageLike, target: LanguageLike,
 def is_auto(source: LanguageLike) -> bool:
     """Whether ``source`` asks for detection."""
     return isinstance(source, str) and source.strip().lower() == AUTO
+
+
+def refuse_auto_for_images(source: LanguageLike) -> None:
+    """An image has no text to detect its language from: ``source="auto"`` is a :class:`LanguageError`."""
+    if is_auto(source):
+        raise LanguageError("an image's source language cannot be detected (there is no text to detect it "
+                            "from): give it with -s/source")
 
 
 def detect_source(texts: Sequence[str]) -> Detection:
