@@ -252,7 +252,7 @@ class FileJob:
         """The text in an image, translated, as a text file (or onto ``stdout``)."""
         with self._bar(1, path.name, "image") as bar:
             result = self.translator.translate_image(path, source=self.options.source, target=self.options.target,
-                                                     options=replace(self._decoding, strict=False))
+                                                     options=self._decoding)
             bar.update(1)
         self.report.segments += 1
         self._count(1, 1)
