@@ -235,9 +235,15 @@ def checkpoints(demo_model: Path) -> Path:
 @pytest.fixture(scope="session")
 def tiny_translategemma(checkpoints: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The TranslateGemma-shaped checkpoint (random weights, the published template and vision tower names)
-    converted once with ``--mmproj``: ``tiny-gemma3-mm-Q8_0.gguf`` and its projector, side by side."""
+    converted once with ``--mmproj``: ``tiny-gemma3-mm-Q8_0.gguf`` and its projector, side by side.
+
+    Its fidelity sample is a file of two lines (``--sample``): random weights have no fidelity worth
+    eight FLORES sentences' 262k-wide logits, and the transformers check still runs on them."""
     out = tmp_path_factory.mktemp("tiny-translategemma")
+    sample = tmp_path_factory.mktemp("sample") / "sample.txt"
+    sample.write_text("Where is the train station?\n\nWo ist der Bahnhof, bitte? Ich habe mich verlaufen.\n",
+                      encoding="utf-8")
     proc = run_cli("convert", str(checkpoints / "tiny-gemma3-mm"), "-q", "q8_0", "-o", str(out), "--mmproj",
-                   "--sample-per-language", "1")
+                   "--sample", str(sample))
     assert proc.returncode == 0, proc.stderr.decode()[-3000:]
     return out
