@@ -59,6 +59,8 @@ class GGUFHeader:
     file_bytes: int
     tensor_dims: dict[str, tuple[int, ...]] = field(default_factory=dict)
     """Each tensor's dimensions, innermost first (``token_embd.weight``: embedding length, vocabulary)."""
+    tensor_types: dict[str, int] = field(default_factory=dict)
+    """Each tensor's ggml type number (``GGMLQuantizationType``: 0 F32, 8 Q8_0, 12 Q4_K ...), in file order."""
 
     @property
     def quant(self) -> str:
@@ -83,8 +85,8 @@ def read_header(path: Path) -> GGUFHeader:
         with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
             if data[:4] != b"GGUF":
                 raise ValueError("it does not start with the GGUF magic")
-            metadata, tensors, dims, data_start = _parse(data)
-            return GGUFHeader(metadata, tensors, data_start, len(data), dims)
+            metadata, tensors, dims, types, data_start = _parse(data)
+            return GGUFHeader(metadata, tensors, data_start, len(data), dims, types)
     except (OSError, ValueError, struct.error) as exc:
         raise ModelError(f"cannot read the GGUF header of {path}: {exc}") from exc
 
@@ -112,8 +114,11 @@ def quant_name(file_type: object, path: Path | None = None) -> str:
     return max((n for n in FILE_TYPES.values() if f"_{n}_" in stem), key=len, default="unknown")
 
 
-def _parse(data: mmap.mmap) -> tuple[dict[str, object], dict[str, int], dict[str, tuple[int, ...]], int]:
-    """Scalar and string metadata, tensor data offsets and dimensions by name, and where the tensor data starts."""
+def _parse(
+    data: mmap.mmap,
+) -> tuple[dict[str, object], dict[str, int], dict[str, tuple[int, ...]], dict[str, int], int]:
+    """Scalar and string metadata, tensor data offsets, dimensions and types by name, and where the tensor
+    data starts."""
     pos = 4  # after the GGUF magic
 
     def take(fmt: str) -> int | float | bool:
@@ -154,11 +159,12 @@ def _parse(data: mmap.mmap) -> tuple[dict[str, object], dict[str, int], dict[str
         metadata[key] = value(int(take("<I")))
     tensors: dict[str, int] = {}
     dims: dict[str, tuple[int, ...]] = {}
+    types: dict[str, int] = {}
     for _ in range(n_tensors):
         name = string()
         n_dims = int(take("<I"))
         dims[name] = tuple(int(take("<Q")) for _ in range(n_dims))
-        take("<I")  # tensor type
+        types[name] = int(take("<I"))
         tensors[name] = int(take("<Q"))
     alignment = int(metadata.get("general.alignment") or 32)
-    return metadata, tensors, dims, -(-pos // alignment) * alignment
+    return metadata, tensors, dims, types, -(-pos // alignment) * alignment
