@@ -110,12 +110,12 @@ def test_prompt_that_cannot_fit_the_context_is_refused(engine, scheduler) -> Non
 
 @pytest.mark.integration
 def test_many_long_jobs_wait_for_room_in_the_cache(demo_model) -> None:
-    """Each job may need 200 cells: only two fit a 512-cell cache at once, the rest wait, none fail."""
-    with Engine(demo_model, n_ctx=512, threads=2, n_seq_max=5) as small:
+    """Each job may need 100 cells: only two fit a 256-cell cache at once, the rest wait, none fail."""
+    with Engine(demo_model, n_ctx=256, threads=2, n_seq_max=5) as small:
         scheduler = Scheduler(small, parallel=4)
         try:
             prompts = [small.tokenize(f"Count with me: {i}, {i + 1}, {i + 2},", add_bos=True) for i in range(4)]
-            jobs = [scheduler.submit(p, max_tokens=200 - len(p)) for p in prompts]
+            jobs = [scheduler.submit(p, max_tokens=100 - len(p)) for p in prompts]
             results = [job.result(timeout=600) for job in jobs]
             assert all(r.n_new > 0 for r in results)
             assert scheduler.peak_active == 2
