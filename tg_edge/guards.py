@@ -296,9 +296,9 @@ def _combine(
     text = join_pieces(pieces, (r.text for r in results)).strip()
     stops = [r.stop for r in results if r.stop in (Problem.LENGTH, Problem.LOOP)]
     stop = max(stops, key=lambda s: _SEVERITY[Problem(s)]) if stops else results[-1].stop
-    finding = check(unit, text, stop, source=source, target=target, language=language)
-    if finding is None:
-        finding = max((r.guard for r in results), key=_SEVERITY.__getitem__)
+    # The worst finding counts: a piece that kept its source explains why the whole is partly untranslated.
+    finding = max((check(unit, text, stop, source=source, target=target, language=language),
+                   *(r.guard for r in results)), key=_SEVERITY.__getitem__)
     return replace(
         results[0],
         source=unit,
