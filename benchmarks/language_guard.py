@@ -6,8 +6,10 @@ For each target the same loaded model translates the sentences twice, side by si
 language check (``TranslationOptions(check_language=False)``: tg-edge before the guard) and with it
 (the default). Each run is one ``translate_many`` call over all the sentences, as a document job
 makes it. Reported per pair and run: output sentences of 4+ words that py3langid does not read as
-the target (the share of them), how many of those sit in a segment tg-edge flagged, the segments
-flagged ``wrong-language``, chrF++ against the references, and the run's seconds.
+the target (its best guess; "strict"), of them those it reads as neither the target nor a language it
+confuses with the target (Aragonese or Asturian for Spanish: :data:`tg_edge.langcheck.LOOKALIKES`), the
+share of those, how many of those sit in a segment tg-edge did not flag, the segments flagged
+``wrong-language``, chrF++ against the references, and the run's seconds.
 """
 
 from __future__ import annotations
@@ -24,38 +26,42 @@ from tg_edge import TranslationOptions, Translator
 from tg_edge.bench.flores import load_flores
 from tg_edge.detect import _identifier
 from tg_edge.guards import Problem
-from tg_edge.langcheck import base
+from tg_edge.langcheck import base, same_language
 from tg_edge.segment import split_sentences
 
 
-def off_target(text: str, target: str) -> tuple[int, int]:
-    """(sentences of 4+ words, of them not in ``target`` by py3langid's best guess)."""
+def off_target(text: str, target: str) -> tuple[int, int, int]:
+    """(sentences of 4+ words, of them not in ``target`` by py3langid's best guess, of those not a look-alike)."""
     identifier = _identifier()
-    judged = wrong = 0
+    judged = strict = wrong = 0
     for sentence in split_sentences(text, target):
         if len(sentence.split()) < 4:
             continue
         judged += 1
-        wrong += identifier.classify(sentence)[0] != base(target)
-    return judged, wrong
+        guess = identifier.classify(sentence)[0]
+        strict += guess != base(target)
+        wrong += not same_language(guess, target)
+    return judged, strict, wrong
 
 
 def run(translator: Translator, sources: list[str], references: list[str], target: str,
         *, check_language: bool) -> dict[str, object]:
     options = TranslationOptions(check_language=check_language)
-    started = time.perf_counter()
+    scheduler = translator._scheduler  # noqa: SLF001 - its decode count: work that load cannot change
+    started, steps = time.perf_counter(), scheduler.steps
     results = translator.translate_many(sources, source="en", target=target, options=options)
-    seconds = time.perf_counter() - started
-    judged = wrong = unflagged = 0
+    seconds, steps = time.perf_counter() - started, scheduler.steps - steps
+    judged = strict = wrong = unflagged = 0
     for result in results:
-        n, bad = off_target(result.text, target)
-        judged, wrong = judged + n, wrong + bad
+        n, guessed, bad = off_target(result.text, target)
+        judged, strict, wrong = judged + n, strict + guessed, wrong + bad
         unflagged += bad if not result.problems else 0
     texts = [result.text for result in results]
     return {
         "target": target,
         "guard": check_language,
         "sentences": judged,
+        "off_target_strict": strict,
         "off_target": wrong,
         "off_target_share": wrong / judged if judged else 0.0,
         "off_target_unflagged": unflagged,
@@ -63,6 +69,7 @@ def run(translator: Translator, sources: list[str], references: list[str], targe
         "flagged_any": sum(bool(r.problems) for r in results),
         "chrf++": sacrebleu.corpus_chrf(texts, [references], word_order=2).score,
         "seconds": seconds,
+        "decode_steps": steps,
         "outputs": texts,
     }
 
@@ -93,14 +100,17 @@ def main() -> None:
                     (args.keep / name).write_text(json.dumps(row, ensure_ascii=False, indent=1), encoding="utf-8")
     print(f"\nFLORES-200 devtest sentences {args.start}–{args.start + args.count - 1}, en→{args.targets}, "
           f"{translator.model_path.name}; load average at start {load:.1f}, at end {os.getloadavg()[0]:.1f}\n")
-    print("| pair | guard | sentences 4+ words | not in target | share | of them unflagged | segments flagged "
-          "wrong-language | chrF++ | seconds | time × before |")
-    print("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|")
+    print("| pair | guard | sentences 4+ words | not target (strict) | not target nor look-alike | share | "
+          "of them unflagged | segments flagged wrong-language | chrF++ | seconds | time × before | decode steps | "
+          "steps × before |")
+    print("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
     for before, after in zip(rows[::2], rows[1::2]):
         for row in (before, after):
-            print(f"| en→{row['target']} | {'on' if row['guard'] else 'off'} | {row['sentences']} | {row['off_target']} | "
+            print(f"| en→{row['target']} | {'on' if row['guard'] else 'off'} | {row['sentences']} | "
+                  f"{row['off_target_strict']} | {row['off_target']} | "
                   f"{row['off_target_share']:.1%} | {row['off_target_unflagged']} | {row['flagged_wrong_language']} | "
-                  f"{row['chrf++']:.1f} | {row['seconds']:.0f} | {row['seconds'] / before['seconds']:.2f} |")
+                  f"{row['chrf++']:.1f} | {row['seconds']:.0f} | {row['seconds'] / before['seconds']:.2f} | "
+                  f"{row['decode_steps']} | {row['decode_steps'] / before['decode_steps']:.2f} |")
 
 
 if __name__ == "__main__":

@@ -96,6 +96,39 @@ def test_a_call_on_an_idle_engine_gives_the_same_output_whatever_ran_before(engi
 
 
 @pytest.mark.integration
+def test_a_job_submitted_when_another_ends_joins_the_running_batch_at_the_same_step_every_time(
+    engine, scheduler
+) -> None:
+    """What an ``on_done`` callback submits starts while the other jobs still decode (it takes fewer steps
+    than running after them), and since the decoding thread submits it, the outputs never vary."""
+    sentences = ("Good night.", "The weather is nice today and tomorrow it will rain in the north.", "I like coffee.")
+    prompts = [prompt_for(engine, s) for s in sentences]
+    follow_up = prompt_for(engine, "See you tomorrow.")
+
+    def run(chained: bool) -> tuple[list[tuple[int, ...]], int]:
+        scheduler.clear_cache()
+        later: list = []
+
+        def on_done(job) -> None:  # noqa: ANN001
+            later.extend(scheduler.submit_many([follow_up], max_tokens=[16], stop_at_newline=True))
+
+        steps = scheduler.steps
+        jobs = scheduler.submit_many(prompts, max_tokens=[32] * 3, stop_at_newline=True,
+                                     on_done=[on_done, None, None] if chained else None)
+        out = [job.result().tokens for job in jobs]
+        if not chained:
+            later.extend(scheduler.submit_many([follow_up], max_tokens=[16], stop_at_newline=True))
+        out.append(later[0].result().tokens)
+        return out, scheduler.steps - steps
+
+    chained, chained_steps = run(True)
+    assert run(True) == (chained, chained_steps)
+    after, after_steps = run(False)
+    assert chained_steps < after_steps
+    assert chained[3] and after[3]
+
+
+@pytest.mark.integration
 def test_token_bound_is_reported_not_hidden(engine, scheduler) -> None:
     prompt = engine.tokenize("Once upon a time", add_bos=True)
     gen = scheduler.generate(prompt, max_tokens=3)

@@ -61,13 +61,13 @@ def test_a_paragraph_the_model_garbles_is_split_into_sentences_and_retried_in_on
     paragraph = " ".join(load_flores("en", 4))
     with Translator(demo_model, threads=2, options=TranslationOptions(unit="paragraph")) as translator:
         calls: list[int] = []
-        units = translator._translate_units  # noqa: SLF001 - watch the batches the guard sends
+        submit = translator._submit  # noqa: SLF001 - watch the submissions the guard makes
 
-        def watched(batch, *args):  # noqa: ANN001, ANN002, ANN202
+        def watched(batch, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
             calls.append(len(batch))
-            return units(batch, *args)
+            return submit(batch, *args, **kwargs)
 
-        translator._translate_units = watched  # noqa: SLF001
+        translator._submit = watched  # noqa: SLF001
         result = translator.translate(paragraph, source="en", target="de")
     segment = result.segments[0]
     assert calls[0] == 1 and calls[1] == 4, calls  # the paragraph, then its four sentences together

@@ -11,7 +11,7 @@ import pytest
 from tg_edge import TranslationOptions, Translator
 from tg_edge.bench.flores import FLORES_CODES, load_flores
 from tg_edge.guards import Problem, check, retry
-from tg_edge.langcheck import copied_share, in_wrong_language, judged_letters, same_language
+from tg_edge.langcheck import copied_sentences, copied_share, in_wrong_language, judged_letters, same_language
 from tg_edge.translator import SegmentResult
 
 from .conftest import run_cli
@@ -158,6 +158,21 @@ def test_the_check_can_be_turned_off() -> None:
 )
 def test_what_legitimately_stays_is_left_alone(source_text: str, output: str, source: str, target: str) -> None:
     assert not in_wrong_language(source_text, output, source=source, target=target)
+
+
+def test_a_clause_left_in_english_and_a_short_copied_sentence_are_found() -> None:
+    """Two outputs of the demo model (FLORES lines 145 into French, 108 into German) that pass as whole sentences:
+    an English clause after a French one, and a sentence of names whose few other words are the source's."""
+    elections = "Final results from Namibian presidential and parliamentary elections have indicated that the incumbent."
+    assert in_wrong_language(elections, "Le président de la République, is the winner of the elections.",
+                             source="en", target="fr")
+    assert not in_wrong_language(elections, "Le président de la République, qui a gagné les élections, reste.",
+                                 source="en", target="fr")
+    found = "Dr. Malar Balasubramanian, 29, was found in Blue Ash, Ohio, a suburb north of Cincinnati."
+    assert copied_sentences(found, "Dr. Malar Balasubramanian, 29, was found in Blue Ash.", target="de")
+    assert in_wrong_language(found, "Dr. Malar Balasubramanian, 29, was found in Blue Ash.", source="en", target="de")
+    assert not in_wrong_language(found, "Dr. Malar Balasubramanian, 29, wurde in Blue Ash gefunden.",
+                                 source="en", target="de")
 
 
 def test_names_numbers_and_code_do_not_count_as_letters() -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import replace
 from enum import Enum
 from types import MappingProxyType
@@ -159,6 +159,12 @@ def keep_source(unit: str, result: Result) -> Result:
     return replace(result, text=unit.strip(), guard=Problem.KEPT)
 
 
+Request = tuple[str, bool]
+"""A text to translate, and whether with the profile's retry prompt."""
+Mending = Generator[list[Request], list[Result], Result]
+"""One unit's retries: yields the requests of its next try, is sent their results, returns the kept result."""
+
+
 def retry(
     units: Sequence[str],
     results: Sequence[Result],
@@ -166,64 +172,100 @@ def retry(
     *,
     source: Language | str,
     target: Language | str,
-    depth: int = 0,
     alternate: bool = False,
     language: bool = True,
 ) -> list[Result]:
     """Check each unit's result; split the suspect ones finer and translate the pieces again.
 
     ``translate_units`` is called once per level with the pieces of every suspect unit, so a
-    batching engine decodes them together. Each returned result is the better of the first
-    output and the mended one; a result still suspect has ``guard`` set to its finding and
-    ``attempts`` counting the tries. One whose every try came back empty keeps its unit's text
+    batching engine decodes them together (:func:`mend` says what each unit asks for). With
+    ``alternate`` it gets a flag per text when some of them need the retry prompt:
+    ``translate_units(texts, again)``.
+    """
+    return drive(mend_all(units, results, source=source, target=target, alternate=alternate, language=language),
+                 translate_units)
+
+
+def drive(mending: Generator[list[Request], list[Result], list[Result]],
+          translate_units: Callable[..., Sequence[Result]]) -> list[Result]:
+    """Run ``mending`` to its end, one ``translate_units`` call per round of requests."""
+    try:
+        requests = next(mending)
+        while True:
+            texts, again = [text for text, _ in requests], [flag for _, flag in requests]
+            fresh = translate_units(texts, again) if any(again) else translate_units(texts)
+            requests = mending.send(list(fresh))
+    except StopIteration as done:
+        return done.value
+
+
+def translate_and_mend(unit: str, *, source: Language | str, target: Language | str, alternate: bool = False,
+                       language: bool = True) -> Mending:
+    """A unit's whole course: its first translation, then :func:`mend`."""
+    (first,) = yield [(unit, False)]
+    return (yield from mend(unit, first, source=source, target=target, alternate=alternate, language=language))
+
+
+def mend(
+    unit: str, first: Result, *, source: Language | str, target: Language | str, depth: int = 0,
+    alternate: bool = False, language: bool = True,
+) -> Mending:
+    """Check ``first`` (the unit's output); when suspect, ask for the unit cut finer, or for the retry prompt.
+
+    The result is the better of the first output and the mended one; one still suspect has ``guard`` set to
+    its finding and ``attempts`` counting the tries. One whose every try came back empty keeps its unit's text
     (``guard="kept"``): the caller never writes less than it was given.
 
     Output in the wrong language (most often a copy of the source) is split finer too: the demo model
     translates the clauses of a sentence it copied whole (25 of 33 such FLORES sentences into German).
     With ``alternate``, a piece still in the wrong language, or a unit that cannot be split, is translated
-    again whole with the profile's retry prompt (the same prompt would give the same copy back), in the
-    same batch as the level's other pieces: ``translate_units(texts, again)`` then gets a flag per text
-    (``True``: use the retry prompt).
+    again whole with the profile's retry prompt (the same prompt would give the same copy back).
     """
-    out = list(results)
-    findings = [check(u, r.text, r.stop, source=source, target=target, language=language)
-                for u, r in zip(units, results)]
-    bad = [i for i, finding in enumerate(findings) if finding]
-    plans = {}
-    again = []
-    for i in bad:
-        pieces = split_finer(units[i], source) if depth < MAX_DEPTH else []
-        splits = sum(p.translate for p in pieces) > 1
-        if findings[i] is Problem.WRONG_LANGUAGE and alternate and (depth > 0 or not splits):
-            again.append(i)
-        elif splits:
-            plans[i] = pieces
-    subs = [p.text for i in plans for p in plans[i] if p.translate]
-    requests = subs + [units[i] for i in again]
-    if not requests:
-        fresh: list[Result] = []
-    elif again:
-        fresh = list(translate_units(requests, [False] * len(subs) + [True] * len(again)))
+    finding = check(unit, first.text, first.stop, source=source, target=target, language=language)
+    if finding is None:
+        return first
+    first = replace(first, guard=finding, text=trim_repetition(first.text) if finding == "loop" else first.text)
+    pieces = split_finer(unit, source) if depth < MAX_DEPTH else []
+    splits = sum(p.translate for p in pieces) > 1
+    if finding is Problem.WRONG_LANGUAGE and alternate and (depth > 0 or not splits):
+        (again,) = yield [(unit, True)]
+        mended = _checked(unit, again, source=source, target=target)  # only language findings get here
+        attempts = max(first.attempts + 1, mended.attempts)
+    elif splits:
+        subs = [p.text for p in pieces if p.translate]
+        fresh = yield [(text, False) for text in subs]
+        mine = yield from mend_all(subs, fresh, source=source, target=target, depth=depth + 1,
+                                   alternate=alternate, language=language)
+        mended = _combine(unit, pieces, mine, source=source, target=target, language=language)
+        attempts = max(first.attempts, mended.attempts)
     else:
-        fresh = list(translate_units(requests))
-    sub_results = iter(retry(subs, fresh[:len(subs)], translate_units, source=source, target=target,
-                             depth=depth + 1, alternate=alternate, language=language) if subs else [])
-    retried = dict(zip(again, fresh[len(subs):]))
-    for i in bad:
-        first = replace(out[i], guard=findings[i], text=trim_repetition(out[i].text) if findings[i] == "loop"
-                        else out[i].text)
-        if i in retried:
-            mended = _checked(units[i], retried[i], source=source, target=target)  # only language findings get here
-        elif i in plans:
-            mine = [next(sub_results) for p in plans[i] if p.translate]
-            mended = _combine(units[i], plans[i], mine, source=source, target=target, language=language)
-        else:
-            out[i] = keep_source(units[i], first)
-            continue
-        attempts = max(first.attempts + (i in retried), mended.attempts)
-        best = mended if _better(mended, first, units[i], source, target) else first
-        out[i] = keep_source(units[i], replace(best, attempts=attempts))
-    return out
+        return keep_source(unit, first)
+    best = mended if _better(mended, first, unit, source, target) else first
+    return keep_source(unit, replace(best, attempts=attempts))
+
+
+def mend_all(
+    units: Sequence[str], results: Sequence[Result], **how: object
+) -> Generator[list[Request], list[Result], list[Result]]:
+    """:func:`mend` for several units in lock step: each round's requests of all of them together."""
+    courses = [mend(unit, result, **how) for unit, result in zip(units, results, strict=True)]  # type: ignore[arg-type]
+    out: list[Result | None] = [None] * len(courses)
+    asking: dict[int, list[Request]] = {}
+    for i, course in enumerate(courses):
+        try:
+            asking[i] = next(course)
+        except StopIteration as done:
+            out[i] = done.value
+    while asking:
+        replies = iter((yield [request for i in asking for request in asking[i]]))
+        going = {}
+        for i, requests in asking.items():
+            try:
+                going[i] = courses[i].send([next(replies) for _ in requests])
+            except StopIteration as done:
+                out[i] = done.value
+        asking = going
+    return out  # type: ignore[return-value]
 
 
 def _checked(unit: str, result: Result, *, source: str, target: str) -> Result:
@@ -254,9 +296,9 @@ def _combine(
     text = join_pieces(pieces, (r.text for r in results)).strip()
     stops = [r.stop for r in results if r.stop in (Problem.LENGTH, Problem.LOOP)]
     stop = max(stops, key=lambda s: _SEVERITY[Problem(s)]) if stops else results[-1].stop
-    finding = check(unit, text, stop, source=source, target=target, language=language)
-    if finding is None:
-        finding = max((r.guard for r in results), key=_SEVERITY.__getitem__)
+    # The worst finding counts: a piece that kept its source explains why the whole is partly untranslated.
+    finding = max((check(unit, text, stop, source=source, target=target, language=language),
+                   *(r.guard for r in results)), key=_SEVERITY.__getitem__)
     return replace(
         results[0],
         source=unit,

@@ -11,8 +11,14 @@ Thresholds were chosen on FLORES-200 devtest (English into the 13 other language
   score below :data:`MIN_TARGET_PROBABILITY`. On the references a sentence that loses to another
   language still scores 0.09–0.44 for its own (Portuguese read as Galician, Russian as Bulgarian);
   an English sentence in a German output scores below 0.001 for German.
+- A sentence that passes as a whole is judged clause by clause too (its parts between ``,`` ``;`` ``:``)
+  with the same rule: "Le président de la République, is the winner of the elections." Of the 13,156
+  references this flags one more (a Portuguese quote).
 - A copy: at least :data:`MAX_COPIED_SHARE` of the output's word trigrams (of at least
-  :data:`MIN_TRIGRAMS`, names left out) appear in the source. References reach at most 0.46.
+  :data:`MIN_TRIGRAMS`, names left out) appear in the source. References reach at most 0.46. And a
+  sentence whose every word trigram (names left out; at least :data:`MIN_COPIED_LETTERS` letters) is the
+  source's: "Dr. Malar Balasubramanian, 29, was found in Blue Ash." is too short to judge by language
+  but copies "was found in". No reference has one.
 
 A target that is a variant of the source (en → en-GB), or a pair the detector cannot tell apart
 (hr/sr/bs, ms/id, no/da), is never judged.
@@ -29,6 +35,7 @@ MIN_LETTERS = 20
 MIN_TARGET_PROBABILITY = 0.05
 MAX_COPIED_SHARE = 0.5
 MIN_TRIGRAMS = 4
+MIN_COPIED_LETTERS = 8
 
 # py3langid labels read as the same language, because the detector confuses them with each other on
 # FLORES references (wuu/yue: Chinese; ary/arz: Arabic; gl: Portuguese), or they cannot be told apart.
@@ -57,6 +64,7 @@ _UNJUDGED = re.compile(
     r"\w+://\S+|www\.\S+|\S+@\S+\.\w+|`[^`]*`|\S*[_=<>{}\[\]\\/#@|$]\S*|\S*\w\.\w\S*|\S*\d\S*"
 )
 _WORD = re.compile(r"[^\W\d_]+")
+_CLAUSE = re.compile(r"(?<=[,;:])\s+")
 
 
 def base(code: str) -> str:
@@ -78,22 +86,37 @@ def judged_letters(text: str) -> int:
 
 
 def wrong_sentences(output: str, *, target: str) -> list[str]:
-    """The sentences of ``output`` that are clearly not in ``target``."""
-    from .detect import _identifier  # py3langid loads on first use
-
-    identifier = _identifier()
+    """The sentences of ``output`` that are clearly not in ``target``, in whole or in a clause."""
     accepted = {base(target)} | LOOKALIKES.get(base(target), frozenset())
     wrong = []
     for sentence in split_sentences(output, target):
-        if judged_letters(sentence) < MIN_LETTERS:
-            continue
-        scores = dict(identifier.rank(_UNJUDGED.sub(" ", sentence)))
-        best = max(scores, key=scores.__getitem__)
-        if best in accepted:
-            continue
-        if sum(scores.get(label, 0.0) for label in accepted) < MIN_TARGET_PROBABILITY:
+        clauses = _CLAUSE.split(sentence)
+        if _wrong(sentence, accepted) or (len(clauses) > 1 and any(_wrong(c, accepted) for c in clauses)):
             wrong.append(sentence)
     return wrong
+
+
+def copied_sentences(source_text: str, output: str, *, target: str) -> list[str]:
+    """The sentences of ``output`` whose every word trigram (names left out) is one of ``source_text``'s."""
+    seen = set(_trigrams(source_text))
+    copied = []
+    for sentence in split_sentences(output, target):
+        grams = _trigrams(sentence)
+        if grams and judged_letters(sentence) >= MIN_COPIED_LETTERS and all(gram in seen for gram in grams):
+            copied.append(sentence)
+    return copied
+
+
+def _wrong(text: str, accepted: set[str]) -> bool:
+    """Whether ``text`` has enough letters to judge and is clearly in another language than ``accepted``."""
+    if judged_letters(text) < MIN_LETTERS:
+        return False
+    from .detect import _identifier  # py3langid loads on first use
+
+    scores = dict(_identifier().rank(_UNJUDGED.sub(" ", text)))
+    if max(scores, key=scores.__getitem__) in accepted:
+        return False
+    return sum(scores.get(label, 0.0) for label in accepted) < MIN_TARGET_PROBABILITY
 
 
 def copied_share(source_text: str, output: str) -> float:
@@ -107,12 +130,12 @@ def copied_share(source_text: str, output: str) -> float:
 
 def in_wrong_language(source_text: str, output: str, *, source: str, target: str) -> bool:
     """Whether ``output`` (a translation of ``source_text``) is, in whole or in part, not in ``target``:
-    a sentence in another language, or mostly a copy of the source."""
+    a sentence (or clause) in another language, a sentence copied, or mostly a copy of the source."""
     if same_language(source, target):
         return False
     if copied_share(source_text, output) >= MAX_COPIED_SHARE:
         return True
-    return bool(wrong_sentences(output, target=target))
+    return bool(wrong_sentences(output, target=target) or copied_sentences(source_text, output, target=target))
 
 
 def _trigrams(text: str) -> list[tuple[str, str, str]]:

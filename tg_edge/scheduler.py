@@ -67,8 +67,9 @@ class Job:
     """A prompt submitted to the :class:`Scheduler`; :meth:`result` waits for its :class:`Generation`."""
 
     def __init__(self, prompt: Sequence[int], max_tokens: int, stop_at_newline: bool, stream: bool,
-                 prefill: Prefill | None = None) -> None:
+                 prefill: Prefill | None = None, on_done: Callable[[Job], None] | None = None) -> None:
         self.prompt = list(prompt)
+        self.on_done = on_done
         self.prefill = prefill
         self.max_tokens = max_tokens
         self.stop_at_newline = stop_at_newline
@@ -127,6 +128,8 @@ class Job:
         if self._pieces is not None:
             self._pieces.put(None)
         self._done.set()
+        if self.on_done is not None:
+            self.on_done(self)
 
 
 class _Command:
@@ -166,6 +169,8 @@ class Scheduler:
         self._group = 0  # the submission whose jobs were last admitted
         self.peak_active = 0
         """The most sequences decoded together so far (how much batching the load allowed)."""
+        self.steps = 0
+        """``llama_decode`` calls so far: a measure of work that, unlike seconds, other load cannot change."""
 
     # -- caller side ----------------------------------------------------------------------
 
@@ -177,12 +182,17 @@ class Scheduler:
 
     def submit_many(
         self, prompts: Sequence[Sequence[int]], *, max_tokens: Sequence[int], stop_at_newline: bool = False,
-        stream: bool = False,
+        stream: bool = False, on_done: Sequence[Callable[[Job], None]] | None = None,
     ) -> list[Job]:
         """Queue several prompts at once: the worker sees all of them in the same step, so which prompts
-        share a batch depends on the input alone, not on how fast this thread hands them over."""
+        share a batch depends on the input alone, not on how fast this thread hands them over.
+
+        ``on_done`` holds a callback per prompt, called with its job once it has ended (in the decoding
+        thread, before the next step, unless an error ended it): jobs it submits join at a step fixed by the
+        input too."""
         jobs = []
-        for prompt, most in zip(prompts, max_tokens, strict=True):
+        callbacks = on_done if on_done is not None else [None] * len(prompts)
+        for prompt, most, callback in zip(prompts, max_tokens, callbacks, strict=True):
             if not prompt:
                 raise ValueError("prompt must not be empty")
             if most < 1:
@@ -192,7 +202,7 @@ class Scheduler:
                     f"prompt of {len(prompt)} tokens plus up to {most} new tokens does not fit the "
                     f"context of {self.engine.n_ctx} tokens; use a larger --ctx or shorter segments"
                 )
-            jobs.append(Job(prompt, most, stop_at_newline, stream))
+            jobs.append(Job(prompt, most, stop_at_newline, stream, on_done=callback))
         if jobs:
             self._send(jobs)
         return jobs
@@ -451,6 +461,7 @@ class Scheduler:
             self._fail_all(exc)
             return
         took = time.perf_counter() - started
+        self.steps += 1
         for job in prompting:
             job.prompt_s += took
             if job is self._prefix_job and not job.pending:

@@ -25,6 +25,8 @@ from .documents import (
     translate_segments,
 )
 from .cancel import Cancellation, check
+from .courses import OnDone, start_courses
+from .courses import results as course_results
 from .errors import LanguageError, ProjectorError, PromptError, TgEdgeError, TranslationIncomplete
 from .guards import Problem
 from .languages import Language, resolve_language
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
     from .detect import Detection
     from .formats import Document
     from .projector import ImagePrompt, Projector
-    from .scheduler import Generation, Stop
+    from .scheduler import Generation, Job, Stop
 
 AUTO = "auto"
 """The source language that means: detect it from the text."""
@@ -252,8 +254,7 @@ class Translator:
         started = time.perf_counter()
         split = [self._split(text, src, options) for text in texts]
         units = [piece.text for pieces in split for piece in pieces if piece.translate]
-        results = iter(self._guarded(units, self._translate_units(units, src, tgt, options, cancel), src, tgt,
-                                     options, cancel))
+        results = iter(self._translate_units(units, src, tgt, options, cancel))
         seconds = time.perf_counter() - started
         translations = []
         for pieces in split:
@@ -471,37 +472,36 @@ class Translator:
         return split_text(text, self._engine.count_tokens, options.max_segment_tokens,
                           language=source.code, sentences=sentences)
 
-    def _guarded(
-        self, units: Sequence[str], results: Sequence[SegmentResult], source: Language, target: Language,
-        options: TranslationOptions, cancel: Cancellation | None = None,
-    ) -> list[SegmentResult]:
-        """Units whose output looks cut, looped, empty, of the wrong length or in the wrong language are
-        split finer or prompted again (all of them in one batch per level); the better output is kept and marked."""
-        return guards.retry(
-            units, results,
-            lambda subs, again=None: self._translate_units(subs, source, target, options, cancel, again),
-            source=source.code, target=target.code, alternate=self._prompts.alternates,
-            language=options.check_language,
-        )
-
     def _translate_units(self, units: Sequence[str], source: Language, target: Language,
-                         options: TranslationOptions, cancel: Cancellation | None = None,
-                         again: Sequence[bool] | None = None) -> list[SegmentResult]:
-        """Translate units of text (each within the segment budget) together, results in order; ``again``
-        flags the units to prompt with the profile's retry prompt."""
+                         options: TranslationOptions, cancel: Cancellation | None = None) -> list[SegmentResult]:
+        """Translate units of text (each within the segment budget) together, results in order.
+
+        Each unit's output is checked as soon as it is decoded; one that looks cut, looped, empty, of the
+        wrong length or in the wrong language is split finer or prompted again right away (see
+        :func:`tg_edge.guards.mend`), its retries decoded in the same batches as the other units. The
+        better output is kept and marked."""
         check(cancel)
-        jobs = self._submit(units, source, target, options, again=again)
+        how = {"source": source.code, "target": target.code, "alternate": self._prompts.alternates,
+               "language": options.check_language}
+
+        def submit(requests: Sequence[guards.Request], on_done: Sequence[OnDone]) -> list[Job]:
+            return self._submit([text for text, _ in requests], source, target, options,
+                                again=[again for _, again in requests], on_done=on_done)
+
+        courses = start_courses([guards.translate_and_mend(unit, **how) for unit in units], submit, _segment_result)
         try:
-            with cancel.watch(jobs) if cancel is not None else nullcontext():
-                generations = [job.result() for job in jobs]
+            with cancel.watch(courses) if cancel is not None else nullcontext():
+                for course in courses:
+                    course.result()
             check(cancel)  # a cancelled job comes back cut short: not a translation
-            return [_segment_result(unit, generation) for unit, generation in zip(units, generations, strict=True)]
+            return course_results(courses)
         finally:
-            for job in jobs:
-                job.cancel()  # after an error or Ctrl-C, do not leave work queued
+            for course in courses:
+                course.cancel()  # after an error or Ctrl-C, do not leave work queued
 
     def _submit(self, units: Sequence[str], source: Language, target: Language, options: TranslationOptions, *,
-                stream: bool = False, again: Sequence[bool] | None = None):  # noqa: ANN202
+                stream: bool = False, again: Sequence[bool] | None = None,
+                on_done: Sequence[OnDone] | None = None) -> list[Job]:
         """Hand every unit to the scheduler in one piece (see :meth:`Scheduler.submit_many`)."""
         prompts, budgets = [], []
         stop_at_newline = False
@@ -512,7 +512,8 @@ class Translator:
             prompts.append(tokens)
             budgets.append(max(1, min(budget, self._engine.n_ctx - len(tokens))))
             stop_at_newline = prompt.stop_at_newline
-        return self._scheduler.submit_many(prompts, max_tokens=budgets, stop_at_newline=stop_at_newline, stream=stream)
+        return self._scheduler.submit_many(prompts, max_tokens=budgets, stop_at_newline=stop_at_newline, stream=stream,
+                                           on_done=on_done)
 
     def _prompt_tokens(self, prompt: Prompt) -> list[int]:
         """Tokens of a rendered prompt with exactly one BOS (templates that emit it get no second one)."""
