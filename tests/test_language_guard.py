@@ -161,13 +161,17 @@ def test_what_legitimately_stays_is_left_alone(source_text: str, output: str, so
 
 
 def test_a_clause_left_in_english_and_a_short_copied_sentence_are_found() -> None:
-    """Two outputs of the demo model (FLORES lines 145 into French, 108 into German) that pass as whole sentences:
-    an English clause after a French one, and a sentence of names whose few other words are the source's."""
+    """Outputs of the demo model (FLORES lines 145 and 85 into French, 108 into German) that pass as whole
+    sentences: an English clause after a French one, a clause that turns French half-way, and a sentence of
+    names whose few other words are the source's."""
     elections = "Final results from Namibian presidential and parliamentary elections have indicated that the incumbent."
     assert in_wrong_language(elections, "Le président de la République, is the winner of the elections.",
                              source="en", target="fr")
     assert not in_wrong_language(elections, "Le président de la République, qui a gagné les élections, reste.",
                                  source="en", target="fr")
+    frustration = "Commons Administrator Adam Cuerden expressed his frustration over the deletions."
+    assert in_wrong_language(frustration, "Commons Administrator Adam Cuerden expressed his frustration over the "
+                             "Les deletions lors de son interview avec Wikinews.", source="en", target="fr")
     found = "Dr. Malar Balasubramanian, 29, was found in Blue Ash, Ohio, a suburb north of Cincinnati."
     assert copied_sentences(found, "Dr. Malar Balasubramanian, 29, was found in Blue Ash.", target="de")
     assert in_wrong_language(found, "Dr. Malar Balasubramanian, 29, was found in Blue Ash.", source="en", target="de")
