@@ -151,6 +151,7 @@ def test_departures_find_where_an_output_leaves_the_greedy_path(demo_model: Path
 MEMORY_SCRIPT = Path(__file__).parent.parent / "benchmarks" / "memory.py"
 
 
+@pytest.mark.integration
 def test_memory_script_accounts_for_what_translating_added(demo_model: Path, tmp_path: Path) -> None:
     out = tmp_path / "memory.json"
     proc = subprocess.run([sys.executable, str(MEMORY_SCRIPT), str(demo_model), "--lines", "3", "--parallel", "2",
