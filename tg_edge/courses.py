@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-from .errors import Cancelled
 from .guards import Mending, Request
 
 if TYPE_CHECKING:
@@ -118,13 +117,3 @@ def start_courses(steps: Sequence[Mending], submit: Submit,
         course._watch(mine)  # noqa: SLF001
     return courses
 
-
-def results(courses: Sequence[Course[R]]) -> list[R]:
-    """Every course's result, in order; :class:`Cancelled` when one was cancelled."""
-    out = []
-    for course in courses:
-        result = course.result()
-        if result is None:
-            raise Cancelled("cancelled")
-        out.append(result)
-    return out

@@ -26,8 +26,7 @@ from .documents import (
 )
 from .cancel import Cancellation, check
 from .courses import OnDone, start_courses
-from .courses import results as course_results
-from .errors import LanguageError, ProjectorError, PromptError, TgEdgeError, TranslationIncomplete
+from .errors import Cancelled, LanguageError, ProjectorError, PromptError, TgEdgeError, TranslationIncomplete
 from .guards import Problem
 from .languages import Language, resolve_language
 from .images import ImageLike, read_image
@@ -491,10 +490,11 @@ class Translator:
         courses = start_courses([guards.translate_and_mend(unit, **how) for unit in units], submit, _segment_result)
         try:
             with cancel.watch(courses) if cancel is not None else nullcontext():
-                for course in courses:
-                    course.result()
+                results = [course.result() for course in courses]  # re-raises what ended a unit
             check(cancel)  # a cancelled job comes back cut short: not a translation
-            return course_results(courses)
+            if any(result is None for result in results):
+                raise Cancelled("cancelled")
+            return results
         finally:
             for course in courses:
                 course.cancel()  # after an error or Ctrl-C, do not leave work queued
