@@ -129,6 +129,24 @@ def test_a_job_submitted_when_another_ends_joins_the_running_batch_at_the_same_s
 
 
 @pytest.mark.integration
+def test_a_job_its_abandon_test_rejects_stops_there_and_the_others_go_on(engine, scheduler) -> None:
+    prompts = [prompt_for(engine, s) for s in ("The weather is nice today and it will rain tomorrow.", "Good night.")]
+    seen: list[str] = []
+
+    def three_words(text: str) -> bool:
+        seen.append(text)
+        return len(text.split()) >= 3
+
+    alone = scheduler.submit_many(prompts, max_tokens=[32, 32], stop_at_newline=True)
+    cut, other = scheduler.submit_many(prompts, max_tokens=[32, 32], stop_at_newline=True,
+                                       abandon=[three_words, None])
+    whole, cut, other = alone[0].result(), cut.result(), other.result()
+    assert cut.stop == Stop.ABANDONED and len(cut.text.split()) == 3 and cut.n_new < whole.n_new
+    assert whole.text.startswith(cut.text) and seen[-1] == cut.text  # tested after each token, stopped at once
+    assert other.tokens == alone[1].result().tokens
+
+
+@pytest.mark.integration
 def test_token_bound_is_reported_not_hidden(engine, scheduler) -> None:
     prompt = engine.tokenize("Once upon a time", add_bos=True)
     gen = scheduler.generate(prompt, max_tokens=3)

@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pytest
 
 from tg_edge import TranslationOptions, Translator
 from tg_edge.bench.flores import FLORES_CODES, load_flores
 from tg_edge.guards import Problem, check, retry
-from tg_edge.langcheck import copied_sentences, copied_share, in_wrong_language, judged_letters, same_language
+from tg_edge.langcheck import (
+    copied_sentences,
+    copied_share,
+    copy_start,
+    in_wrong_language,
+    judged_letters,
+    same_language,
+)
 from tg_edge.translator import SegmentResult
 
 from .conftest import run_cli
@@ -47,8 +55,8 @@ def result(unit: str, text: str) -> SegmentResult:
 class FakeEngine:
     """A translate function for :func:`retry` that answers by table: ``first`` says what the usual prompt
     gives back, ``again`` what the retry prompt gives: ``copy`` (the source), ``french``, ``paragraph``
-    (the middle sentence left in English), ``translate``, or ``copy-whole`` (copies a whole sentence,
-    translates its pieces)."""
+    (the middle sentence left in English), ``translate``, ``copy-whole`` (copies a whole sentence,
+    translates its pieces), or ``abandon`` (a copy abandoned after five words, as the translator stops one)."""
 
     def __init__(self, first: str, again: str) -> None:
         self.behaviour = {False: first, True: again}
@@ -69,7 +77,12 @@ class FakeEngine:
     def __call__(self, units: Sequence[str], again: Sequence[bool] | None = None) -> list[SegmentResult]:
         flags = list(again or [False] * len(units))
         self.calls.append(list(zip(units, flags)))
-        return [result(u, self.answer(u, self.behaviour[flag])) for u, flag in zip(units, flags)]
+        return [self.result(u, self.behaviour[flag]) for u, flag in zip(units, flags)]
+
+    def result(self, unit: str, behaviour: str) -> SegmentResult:
+        if behaviour == "abandon":
+            return replace(result(unit, " ".join(unit.split()[:5])), stop="abandoned")
+        return result(unit, self.answer(unit, behaviour))
 
 
 @pytest.mark.parametrize("behaviour", ["copy", "french"])
@@ -134,6 +147,37 @@ def test_retries_of_many_units_share_one_batch_per_level() -> None:
     assert all(r.guard is None for r in out), [r.text for r in out]
     assert [len(call) for call in engine.calls] == [2, 3, 2]  # the units; SOURCE's halves + SHORT again; halves again
     assert engine.calls[1][-1] == (SHORT, True)
+
+
+def test_an_abandoned_copy_is_retried_and_never_kept_cut() -> None:
+    engine = FakeEngine(first="abandon", again="translate")
+    out = retry([SOURCE], engine([SOURCE]), engine, source="en", target="de", alternate=True)
+    assert out[0].text == " ".join(PIECES[p] for p in list(PIECES)[:2]) and out[0].guard is None
+    engine = FakeEngine(first="abandon", again="abandon")
+    for unit in (SOURCE, SHORT):  # every try abandoned: the copy it was writing, whole, and flagged
+        out = retry([unit], engine([unit]), engine, source="en", target="de", alternate=True)
+        assert out[0].text == unit and out[0].guard is Problem.WRONG_LANGUAGE
+
+
+def test_a_copy_under_way_is_seen_once_the_word_after_its_start_begins() -> None:
+    copying = copy_start(SOURCE, source="en", target="de")
+    assert copying is not None
+    words = SOURCE.split()  # "The committee said on" holds 10 letters outside names
+    assert not copying(" ".join(words[:4])) and copying(" ".join(words[:4]) + " M")
+    assert copying(SOURCE) and not copying(GERMAN[SOURCE]) and not copying("The committee said in a statement")
+    assert copy_start(SOURCE, source="en", target="en-GB") is None  # a variant: never judged
+    assert copy_start("Dr. Malar Balasubramanian, 29, was found.", source="en", target="de") is None  # names
+
+
+@pytest.mark.parametrize(("source", "targets"), [("en", [c for c in FLORES_CODES if c != "en"]), ("es", ["pt"]),
+                                                 ("pt", ["es"])])
+def test_no_human_translation_begins_as_a_copy_of_its_source(source: str, targets: list[str]) -> None:
+    """The closest pair among FLORES' languages (es/pt) included: no reference starts with its source's words."""
+    lines = load_flores(source)
+    for target in targets:
+        tests = [copy_start(line, source=source, target=target) for line in lines]
+        begun = [line for test, line in zip(tests, load_flores(target)) if test is not None and test(line)]
+        assert not begun, (target, begun[:3])
 
 
 def test_the_check_can_be_turned_off() -> None:
@@ -233,6 +277,7 @@ def test_sentences_the_demo_model_copies_are_translated_again_or_flagged(transla
             assert segment.finding is Problem.WRONG_LANGUAGE, segment.finding
             assert segment in translation.problems
         assert segment.attempts >= 2 or not was_copied
+        assert segment.stop != "abandoned" or segment.text == sentence  # a copy cut short is never the output
     assert fixed >= sum(copied) // 2, [t.text for t in guarded]
 
 

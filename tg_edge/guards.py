@@ -45,6 +45,8 @@ RATIO_HIGH = 2.6
 # Below this many characters of source, ratios say little ("OK" → "In Ordnung").
 MIN_RATIO_CHARS = 24
 MAX_DEPTH = 3
+ABANDONED = "abandoned"
+"""The stop of an output abandoned half-way as a copy of its source (tg_edge.scheduler.Stop.ABANDONED)."""
 
 
 
@@ -123,6 +125,8 @@ def check(
         return Problem.EMPTY
     if stop in (Problem.LENGTH, Problem.LOOP):
         return Problem(stop)
+    if stop == ABANDONED:  # the translator abandons only an output that began as a copy of its source
+        return Problem.WRONG_LANGUAGE
     if language and in_wrong_language(source_text, output, source=source, target=target):
         return Problem.WRONG_LANGUAGE
     if len(source_text.strip()) >= MIN_RATIO_CHARS:
@@ -150,6 +154,12 @@ def is_empty(source_text: str, output: str) -> bool:
     if not source_text.strip():
         return False
     return not output.strip() or (_WORD.search(source_text) is not None and _WORD.search(output) is None)
+
+
+def whole_copy(unit: str, result: Result) -> Result:
+    """``result``, or when it was abandoned as a copy of the source under way, the copy it was writing: the
+    unit's own text (a result is never a cut text)."""
+    return replace(result, text=unit.strip()) if result.stop == ABANDONED else result
 
 
 def keep_source(unit: str, result: Result) -> Result:
@@ -221,6 +231,7 @@ def mend(
     With ``alternate``, a piece still in the wrong language, or a unit that cannot be split, is translated
     again whole with the profile's retry prompt (the same prompt would give the same copy back).
     """
+    first = whole_copy(unit, first)
     finding = check(unit, first.text, first.stop, source=source, target=target, language=language)
     if finding is None:
         return first
@@ -270,6 +281,7 @@ def mend_all(
 
 def _checked(unit: str, result: Result, *, source: str, target: str) -> Result:
     """``result`` (a unit translated again whole) with the guard's finding on it."""
+    result = whole_copy(unit, result)
     finding = check(unit, result.text, result.stop, source=source, target=target)
     text = trim_repetition(result.text) if finding == "loop" else result.text
     return replace(result, text=text, guard=finding, attempts=result.attempts + 1)

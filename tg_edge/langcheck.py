@@ -22,6 +22,12 @@ Thresholds were chosen on FLORES-200 devtest (English into the 13 other language
   source's: "Dr. Malar Balasubramanian, 29, was found in Blue Ash." is too short to judge by language
   but copies "was found in". No reference has one.
 
+While a translation forms, an output that begins with its source's own first words (at least
+:data:`COPY_START_WORDS` of them, with :data:`COPY_START_LETTERS` letters outside names) is a copy under way
+and need not be finished (:func:`copy_start`): on FLORES no reference begins so (0 of 146,774 pairs over
+the 182 ordered pairs of the 14 languages; at 3 words and 8 letters, 4 Spanish/Portuguese pairs do), and of
+the demo model's en→de outputs on devtest 0–199 the 21 that do are all copies.
+
 A target that is a variant of the source (en → en-GB), or a pair the detector cannot tell apart
 (hr/sr/bs, ms/id, no/da), is never judged.
 """
@@ -29,6 +35,7 @@ A target that is a variant of the source (en → en-GB), or a pair the detector 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from types import MappingProxyType
 
 from .segment import split_sentences
@@ -38,6 +45,8 @@ MIN_TARGET_PROBABILITY = 0.05
 MAX_COPIED_SHARE = 0.5
 MIN_TRIGRAMS = 4
 MIN_COPIED_LETTERS = 8
+COPY_START_WORDS = 4
+COPY_START_LETTERS = 10
 
 # py3langid labels read as the same language, because the detector confuses them with each other on
 # FLORES references (wuu/yue: Chinese; ary/arz: Arabic; gl: Portuguese), or they cannot be told apart.
@@ -114,6 +123,27 @@ def copied_sentences(source_text: str, output: str, *, target: str) -> list[str]
         if grams and judged_letters(sentence) >= MIN_COPIED_LETTERS and all(gram in seen for gram in grams):
             copied.append(sentence)
     return copied
+
+
+def copy_start(source_text: str, *, source: str, target: str) -> Callable[[str], bool] | None:
+    """A test on an output as it forms: whether it has begun with ``source_text``'s own first words (a copy
+    under way). ``None`` when there is nothing to test: the pair is never judged, or the source does not
+    start with enough words outside names."""
+    if same_language(source, target):
+        return None
+    words = source_text.split()
+    # the shortest start with enough words and letters; a copy shows only once the word after it begins
+    n = next((n for n in range(COPY_START_WORDS, len(words))
+              if judged_letters(" ".join(words[:n])) >= COPY_START_LETTERS), None)
+    if n is None:
+        return None
+    start = words[:n]
+
+    def copying(text: str) -> bool:
+        seen = text.split(maxsplit=n)
+        return len(seen) > n and seen[:n] == start
+
+    return copying
 
 
 def _wrong(text: str, accepted: set[str]) -> bool:

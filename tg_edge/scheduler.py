@@ -33,6 +33,7 @@ class Stop(str, Enum):
     NEWLINE = "newline"  # a one-line prompt reached the end of its line
     LENGTH = "length"  # the max_tokens bound was hit: the output may be cut
     LOOP = "loop"  # the repetition guard stopped a looping output
+    ABANDONED = "abandoned"  # the caller's test on the text so far said it is not worth finishing
     CANCELLED = "cancelled"  # the caller gave up on it
 
     def __str__(self) -> str:
@@ -58,6 +59,8 @@ class Generation:
     seconds: float
 
 
+Abandon = Callable[[str], bool]
+"""A test on a job's text so far (after each new token): ``True`` ends it, as :attr:`Stop.ABANDONED`."""
 Prefill = Callable[[int], int]
 """Evaluates a prompt the scheduler cannot tokenize (one holding an image) into the sequence it is given, from
 position 0, with logits for its last token; returns the next position."""
@@ -67,9 +70,11 @@ class Job:
     """A prompt submitted to the :class:`Scheduler`; :meth:`result` waits for its :class:`Generation`."""
 
     def __init__(self, prompt: Sequence[int], max_tokens: int, stop_at_newline: bool, stream: bool,
-                 prefill: Prefill | None = None, on_done: Callable[[Job], None] | None = None) -> None:
+                 prefill: Prefill | None = None, on_done: Callable[[Job], None] | None = None,
+                 abandon: Abandon | None = None) -> None:
         self.prompt = list(prompt)
         self.on_done = on_done
+        self.abandon = abandon
         self.prefill = prefill
         self.max_tokens = max_tokens
         self.stop_at_newline = stop_at_newline
@@ -183,16 +188,18 @@ class Scheduler:
     def submit_many(
         self, prompts: Sequence[Sequence[int]], *, max_tokens: Sequence[int], stop_at_newline: bool = False,
         stream: bool = False, on_done: Sequence[Callable[[Job], None]] | None = None,
+        abandon: Sequence[Abandon | None] | None = None,
     ) -> list[Job]:
         """Queue several prompts at once: the worker sees all of them in the same step, so which prompts
         share a batch depends on the input alone, not on how fast this thread hands them over.
 
         ``on_done`` holds a callback per prompt, called with its job once it has ended (in the decoding
         thread, before the next step, unless an error ended it): jobs it submits join at a step fixed by the
-        input too."""
+        input too. ``abandon`` holds a test per prompt (or ``None``) on its text so far; see :data:`Abandon`."""
         jobs = []
         callbacks = on_done if on_done is not None else [None] * len(prompts)
-        for prompt, most, callback in zip(prompts, max_tokens, callbacks, strict=True):
+        tests = abandon if abandon is not None else [None] * len(prompts)
+        for prompt, most, callback, test in zip(prompts, max_tokens, callbacks, tests, strict=True):
             if not prompt:
                 raise ValueError("prompt must not be empty")
             if most < 1:
@@ -202,7 +209,7 @@ class Scheduler:
                     f"prompt of {len(prompt)} tokens plus up to {most} new tokens does not fit the "
                     f"context of {self.engine.n_ctx} tokens; use a larger --ctx or shorter segments"
                 )
-            jobs.append(Job(prompt, most, stop_at_newline, stream, on_done=callback))
+            jobs.append(Job(prompt, most, stop_at_newline, stream, on_done=callback, abandon=test))
         if jobs:
             self._send(jobs)
         return jobs
@@ -493,6 +500,8 @@ class Scheduler:
         job._emit(piece)  # noqa: SLF001
         if repeating_tail(job.out):
             self._finish(job, Stop.LOOP)
+        elif job.abandon is not None and piece and job.abandon("".join(job.text)):
+            self._finish(job, Stop.ABANDONED)
         elif len(job.out) >= job.max_tokens:
             self._finish(job, Stop.LENGTH)
         else:

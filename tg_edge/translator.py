@@ -28,6 +28,7 @@ from .cancel import Cancellation, check
 from .courses import OnDone, start_courses
 from .errors import Cancelled, LanguageError, ProjectorError, PromptError, TgEdgeError, TranslationIncomplete
 from .guards import Problem
+from .langcheck import copy_start
 from .languages import Language, resolve_language
 from .images import ImageLike, read_image
 from .models import find_projector, resolve_model
@@ -485,7 +486,8 @@ class Translator:
 
         def submit(requests: Sequence[guards.Request], on_done: Sequence[OnDone]) -> list[Job]:
             return self._submit([text for text, _ in requests], source, target, options,
-                                again=[again for _, again in requests], on_done=on_done)
+                                again=[again for _, again in requests], on_done=on_done,
+                                abandon_copies=options.check_language)
 
         courses = start_courses([guards.translate_and_mend(unit, **how) for unit in units], submit, _segment_result)
         try:
@@ -501,8 +503,10 @@ class Translator:
 
     def _submit(self, units: Sequence[str], source: Language, target: Language, options: TranslationOptions, *,
                 stream: bool = False, again: Sequence[bool] | None = None,
-                on_done: Sequence[OnDone] | None = None) -> list[Job]:
-        """Hand every unit to the scheduler in one piece (see :meth:`Scheduler.submit_many`)."""
+                on_done: Sequence[OnDone] | None = None, abandon_copies: bool = False) -> list[Job]:
+        """Hand every unit to the scheduler in one piece (see :meth:`Scheduler.submit_many`); with
+        ``abandon_copies``, an output that begins as a copy of its unit is not decoded to its end (the guards
+        take it for the copy it was writing; see :func:`tg_edge.langcheck.copy_start`)."""
         prompts, budgets = [], []
         stop_at_newline = False
         for text, retry in zip(units, again or [False] * len(units), strict=True):
@@ -512,8 +516,10 @@ class Translator:
             prompts.append(tokens)
             budgets.append(max(1, min(budget, self._engine.n_ctx - len(tokens))))
             stop_at_newline = prompt.stop_at_newline
+        abandon = [copy_start(text, source=source.code, target=target.code) if abandon_copies else None
+                   for text in units]
         return self._scheduler.submit_many(prompts, max_tokens=budgets, stop_at_newline=stop_at_newline, stream=stream,
-                                           on_done=on_done)
+                                           on_done=on_done, abandon=abandon)
 
     def _prompt_tokens(self, prompt: Prompt) -> list[int]:
         """Tokens of a rendered prompt with exactly one BOS (templates that emit it get no second one)."""
