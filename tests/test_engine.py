@@ -206,10 +206,10 @@ def test_concurrent_submitters_get_their_own_results(engine, scheduler) -> None:
 
 @pytest.mark.integration
 def test_parallel_output_equals_decoding_alone_except_at_near_ties(engine, scheduler) -> None:
-    """Decoding 12 FLORES sentences together gives each the tokens it gets alone, except where the
+    """Decoding 8 FLORES sentences together gives each the tokens it gets alone, except where the
     batched arithmetic (other matrix kernels, other summation order) flips a near-tie between the
     two most likely tokens: every difference must start at such a tie, never at a clear choice."""
-    sentences = load_flores("en", 12)
+    sentences = load_flores("en", 8)
     prompts = [prompt_for(engine, s) for s in sentences]
     alone = []
     for prompt in prompts:

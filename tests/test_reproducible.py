@@ -16,10 +16,10 @@ pytestmark = pytest.mark.integration
 
 
 def test_a_file_translated_again_under_cpu_load_gives_the_same_bytes(translator: object, tmp_path: Path) -> None:
-    """24 lines, more than one --batch of 16 segments: a full batch as wide as the model's parallel sequences
+    """20 lines, more than one --batch of 16 segments: a full batch as wide as the model's parallel sequences
     and a partial one, each decoded twice, with other work in between and a busy core the second time."""
     source = tmp_path / "news.txt"
-    source.write_text("\n".join(load_flores("en", 24, start=300)) + "\n", encoding="utf-8")
+    source.write_text("\n".join(load_flores("en", 20, start=300)) + "\n", encoding="utf-8")
     quiet, loaded = tmp_path / "quiet.de.txt", tmp_path / "loaded.de.txt"
     args = ("translate", "-s", "en", "-t", "de", "-i", str(source), "--batch", "16")
     assert run_cli(*args, "-o", str(quiet), translator=translator).returncode == 0
