@@ -121,27 +121,30 @@ def test_units_are_traced_to_their_lines(translator) -> None:  # noqa: ANN001
 
 def test_departures_find_where_an_output_leaves_the_greedy_path(demo_model: Path, translator) -> None:  # noqa: ANN001
     from tg_edge.bench.agreement import _departures
-    from tg_edge.engine import Engine
+    from tg_edge.engine import Engine, on_own_thread
+
+    def departures(prompt_text: str) -> tuple[list[str], dict]:
+        with Engine(demo_model, n_ctx=512, threads=2) as engine:
+            prompt = engine.tokenize(prompt_text, add_bos=engine.adds_bos)
+            engine.evaluate(prompt)
+            greedy = b""
+            for step in range(40):  # the model's own greedy answer, up to its line end
+                token = int(engine.last_logits().argmax())
+                piece = engine.token_bytes(token)
+                if engine.is_end_of_generation(token) or b"\n" in piece:
+                    break
+                greedy += piece
+                engine.decode([BatchToken(token, len(prompt) + step, (0,), True)])
+            answer = greedy.decode("utf-8").strip()
+            words = answer.split()
+            return words, _departures(engine, prompt, {
+                "same": answer,
+                "longer": answer + " Danke.",
+                "other_start": "Xylophon " + " ".join(words[1:]),
+            })
 
     prompt_text = translator.render_prompt("Where is the train station?", source="en", target="de")
-    with Engine(demo_model, n_ctx=512, threads=2) as engine:
-        prompt = engine.tokenize(prompt_text, add_bos=engine.adds_bos)
-        engine.evaluate(prompt)
-        greedy = b""
-        for step in range(40):  # the model's own greedy answer, up to its line end
-            token = int(engine.last_logits().argmax())
-            piece = engine.token_bytes(token)
-            if engine.is_end_of_generation(token) or b"\n" in piece:
-                break
-            greedy += piece
-            engine.decode([BatchToken(token, len(prompt) + step, (0,), True)])
-        answer = greedy.decode("utf-8").strip()
-        words = answer.split()
-        found = _departures(engine, prompt, {
-            "same": answer,
-            "longer": answer + " Danke.",
-            "other_start": "Xylophon " + " ".join(words[1:]),
-        })
+    words, found = on_own_thread(departures, prompt_text)  # decoding leaves no thread pool on pytest's main thread
     assert found["same"] == (None, None)
     assert found["other_start"][0] == 0 and found["other_start"][1] >= 0  # the first token differs
     leaves, gap = found["longer"]

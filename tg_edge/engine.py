@@ -8,9 +8,11 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
+from typing import TypeVar
 
 import llama_cpp
 import numpy as np
@@ -20,6 +22,7 @@ from .fit import GIB, VRAM_HEADROOM, Context, gpu_layers_that_fit, size_from_hea
 from .gguf_header import read_header
 
 log = logging.getLogger("tg_edge")
+T = TypeVar("T")
 _llama_log = logging.getLogger("tg_edge.llama")
 
 # ggml log levels: 1 debug, 2 info, 3 warn, 4 error, 5 continues the previous line. llama.cpp's
@@ -201,6 +204,18 @@ class BatchToken:
     pos: int
     seqs: tuple[int, ...]
     logits: bool = False
+
+
+def on_own_thread(work: Callable[..., T], *args: object) -> T:
+    """``work(*args)`` run on a new thread that ends with it.
+
+    llama.cpp's CPU backend (OpenMP) keeps a pool of worker threads for every thread that has decoded, for
+    as long as that thread lives; once the pools hold more threads than the machine has cores, OpenMP stops
+    spinning between parallel regions and every decoding thread of the process runs slower (2.6x for a tiny
+    model, 1.3x for the demo model on 2 cores). A decode on a long-lived thread such as the main one would
+    leave its pool behind for good; a Translator's decoding thread takes its pool away when it closes."""
+    with ThreadPoolExecutor(1, thread_name_prefix="tg-edge-eval") as pool:
+        return pool.submit(work, *args).result()
 
 
 class Engine:
@@ -466,10 +481,15 @@ class Engine:
         return bool(llama_cpp.llama_memory_seq_rm(self._memory, seq, start, -1))
 
     def logits(self, tokens: Sequence[int]) -> np.ndarray:
-        """Next-token logits after every position of ``tokens`` (teacher forcing), shape (len, n_vocab)."""
+        """Next-token logits after every position of ``tokens`` (teacher forcing), shape (len, n_vocab).
+
+        Decoded on a thread of its own (see :func:`on_own_thread`): callers are mostly main threads."""
         self._check_open()
         if len(tokens) > self.n_ctx:
             raise TgEdgeError(f"{len(tokens)} tokens do not fit the context of {self.n_ctx} tokens")
+        return on_own_thread(self._logits, tokens)
+
+    def _logits(self, tokens: Sequence[int]) -> np.ndarray:
         self.reset()
         out = np.empty((len(tokens), self._n_vocab), dtype=np.float32)
         for start in range(0, len(tokens), self.n_batch):
