@@ -147,6 +147,20 @@ def test_a_job_its_abandon_test_rejects_stops_there_and_the_others_go_on(engine,
 
 
 @pytest.mark.integration
+def test_an_idle_scheduler_lets_its_decoding_thread_end_and_starts_another_for_new_work(engine, scheduler) -> None:
+    """An idle Translator must not keep llama.cpp's per-thread OpenMP pool (it slows every other decoding
+    thread of the process): the thread ends once idle, and the next submission is served as before."""
+    prompt = prompt_for(engine, "Good night.")
+    first = scheduler.generate(prompt, max_tokens=16, stop_at_newline=True)
+    thread = scheduler._thread  # noqa: SLF001
+    assert thread is not None
+    thread.join(timeout=60)  # it leaves IDLE_SECONDS after its last job
+    assert not thread.is_alive()
+    again = scheduler.generate(prompt, max_tokens=16, stop_at_newline=True)
+    assert again.tokens == first.tokens and scheduler._thread not in (None, thread)  # noqa: SLF001
+
+
+@pytest.mark.integration
 def test_token_bound_is_reported_not_hidden(engine, scheduler) -> None:
     prompt = engine.tokenize("Once upon a time", add_bos=True)
     gen = scheduler.generate(prompt, max_tokens=3)

@@ -26,6 +26,9 @@ from .errors import TgEdgeError
 
 log = logging.getLogger(__name__)
 
+IDLE_SECONDS = 0.5
+"""How long the decoding thread waits for work before it ends (see :meth:`Scheduler._leave_if_idle`)."""
+
 class Stop(str, Enum):
     """Why a generation stopped (a ``str``: compares and serialises as its value)."""
 
@@ -241,22 +244,25 @@ class Scheduler:
         if self._closed:
             return
         self._closed = True
-        if self._thread is not None:
-            command = _Command("stop")
-            self._inbox.put(command)
-            self._thread.join()
+        with self._start_lock:
+            thread = self._thread
+            if thread is not None:
+                self._inbox.put(_Command("stop"))
+        if thread is not None:
+            thread.join()
 
     def _send(self, item: list[Job] | _Command) -> None:
         if self._closed:
             raise TgEdgeError("this model was closed; create a new Translator to translate again")
         if self._crashed is not None:
             raise self._crashed
-        with self._start_lock:
+        with self._start_lock:  # the worker leaves only under this lock, and only with an empty inbox
+            self._inbox.put(item)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="tg-edge-decoder", daemon=True)
                 self._thread.start()
-        self._inbox.put(item)
-        if self._crashed is not None and not self._thread.is_alive():  # it stopped while this was sent
+            thread = self._thread
+        if self._crashed is not None and not thread.is_alive():  # it stopped while this was sent
             self._fail_everything(self._crashed)
 
     # -- worker side ----------------------------------------------------------------------
@@ -289,7 +295,12 @@ class Scheduler:
             block = not self._active and not self._waiting
             try:
                 while True:
-                    item = self._inbox.get(block=block)
+                    try:
+                        item = self._inbox.get(block=block, timeout=IDLE_SECONDS if block else None)
+                    except queue.Empty:
+                        if block and self._leave_if_idle():
+                            return
+                        raise
                     block = False
                     if isinstance(item, _Command) and item.name == "stop":
                         self._shut_down(item)
@@ -300,6 +311,17 @@ class Scheduler:
             self._admit()
             if self._active:
                 self._step()
+
+    def _leave_if_idle(self) -> bool:
+        """End the worker thread when nothing came for a while; the next submission starts another. OpenMP
+        keeps a pool of threads for every thread that has decoded, and a process whose pools outnumber its
+        cores decodes everywhere at a fraction of the speed (see :func:`tg_edge.engine.on_own_thread`): an idle
+        Translator must not slow down another one."""
+        with self._start_lock:
+            if not self._inbox.empty():
+                return False
+            self._thread = None
+            return True
 
     def _receive(self, item: list[Job] | _Command) -> None:
         if isinstance(item, list):
