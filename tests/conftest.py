@@ -17,6 +17,11 @@ import pytest
 
 DATA = Path(__file__).parent / "data"
 
+# torch (conversion tests run in this process) gets one thread: once its OpenMP pool has run a parallel op,
+# llama.cpp, sharing libgomp, decodes 25% (demo model) to 170% (tiny vision model) slower in the same process,
+# and every model test after the conversion tests would pay for it. llama.cpp sets its own thread count.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
