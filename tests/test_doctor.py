@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tg_edge.doctor import cpu_features
-from tg_edge.engine import Engine, default_threads, gpu_available, resolve_gpu_layers, system_info
+from tg_edge.engine import Engine, default_threads, gpu_available, on_own_thread, resolve_gpu_layers, system_info
 from tg_edge.fit import Context, placement, size_from_header
 from tg_edge.gguf_header import read_header
 from tg_edge.models import CATALOG
@@ -104,7 +104,8 @@ def test_auto_falls_back_to_the_cpu_without_a_gpu_backend(demo_model: Path) -> N
 def test_an_engine_with_auto_gpu_layers_loads_and_decodes(demo_model: Path) -> None:
     with Engine(demo_model, n_ctx=512, threads=2, gpu_layers="auto") as engine:
         assert engine.gpu_layers == (resolve_gpu_layers("auto", demo_model, n_ctx=512) if gpu_available() else 0)
-        engine.evaluate(engine.tokenize("Hello", add_bos=True))
+        # decoded on a thread that ends: no OpenMP pool left on pytest's main thread (see on_own_thread)
+        on_own_thread(engine.evaluate, engine.tokenize("Hello", add_bos=True))
         assert len(engine.greedy_tokens()) == 1
 
 
