@@ -292,22 +292,19 @@ class Scheduler:
 
     def _serve(self) -> None:
         while True:
-            block = not self._active and not self._waiting
-            try:
-                while True:
-                    try:
-                        item = self._inbox.get(block=block, timeout=IDLE_SECONDS if block else None)
-                    except queue.Empty:
-                        if block and self._leave_if_idle():
-                            return
-                        raise
-                    block = False
-                    if isinstance(item, _Command) and item.name == "stop":
-                        self._shut_down(item)
+            block = not self._active and not self._waiting  # idle: wait for work, a while
+            while True:
+                try:
+                    item = self._inbox.get(block=block, timeout=IDLE_SECONDS if block else None)
+                except queue.Empty:
+                    if block and self._leave_if_idle():
                         return
-                    self._receive(item)
-            except queue.Empty:
-                pass
+                    break
+                block = False
+                if isinstance(item, _Command) and item.name == "stop":
+                    self._shut_down(item)
+                    return
+                self._receive(item)
             self._admit()
             if self._active:
                 self._step()

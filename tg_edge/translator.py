@@ -516,8 +516,8 @@ class Translator:
             prompts.append(tokens)
             budgets.append(max(1, min(budget, self._engine.n_ctx - len(tokens))))
             stop_at_newline = prompt.stop_at_newline
-        abandon = [copy_start(text, source=source.code, target=target.code) if abandon_copies else None
-                   for text in units]
+        abandon = [copy_start(text, source=source.code, target=target.code) for text in units] if abandon_copies \
+            else None
         return self._scheduler.submit_many(prompts, max_tokens=budgets, stop_at_newline=stop_at_newline, stream=stream,
                                            on_done=on_done, abandon=abandon)
 
