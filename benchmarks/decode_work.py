@@ -41,17 +41,26 @@ def main() -> None:
             return out
 
         engine.decode = counted
-        print("| pair | guard | decode calls | tokens decoded | of them prompt | seconds in llama_decode | call seconds |")
+        print(
+            "| pair | guard | decode calls | tokens decoded | of them prompt | seconds in llama_decode | call seconds |"
+        )
         print("|---|---|--:|--:|--:|--:|--:|")
         for target in args.targets.split(","):
             for check_language in (False, True):
                 work.update(calls=0, tokens=0, prompt=0, seconds=0.0)
                 started = time.perf_counter()
-                translator.translate_many(sources, source="en", target=target,
-                                          options=TranslationOptions(check_language=check_language))
+                translator.translate_many(
+                    sources,
+                    source="en",
+                    target=target,
+                    options=TranslationOptions(check_language=check_language),
+                )
                 seconds = time.perf_counter() - started
-                print(f"| en→{target} | {'on' if check_language else 'off'} | {work['calls']} | {work['tokens']:,} | "
-                      f"{work['prompt']:,} | {work['seconds']:.1f} | {seconds:.1f} |", flush=True)
+                print(
+                    f"| en→{target} | {'on' if check_language else 'off'} | {work['calls']} | {work['tokens']:,} | "
+                    f"{work['prompt']:,} | {work['seconds']:.1f} | {seconds:.1f} |",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

@@ -35,7 +35,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int)
     args = parser.parse_args()
     data = open(args.image, "rb").read() if args.image else sign()  # noqa: SIM115, PTH123
-    with Translator(args.model, threads=args.threads, n_ctx=2048, parallel=2, mmproj=args.mmproj) as translator:
+    with Translator(
+        args.model, threads=args.threads, n_ctx=2048, parallel=2, mmproj=args.mmproj
+    ) as translator:
         translator.translate_image(data, source="de", target="en")
         encode, first, whole = [], [], []
         for _ in range(args.runs):
@@ -45,9 +47,11 @@ def main() -> None:
             encode.append(result.image_seconds)
             first.append(result.segments[0].first_token_seconds)
     segment = result.segments[0]
-    print(f"{result.image_tokens} image tokens, {segment.new_tokens} new tokens (stop: {segment.stop}); median of "
-          f"{args.runs}: encode + prompt {statistics.median(encode) * 1000:.1f} ms, first token "
-          f"{statistics.median(first) * 1000:.1f} ms, whole call {statistics.median(whole):.3f} s")
+    print(
+        f"{result.image_tokens} image tokens, {segment.new_tokens} new tokens (stop: {segment.stop}); median of "
+        f"{args.runs}: encode + prompt {statistics.median(encode) * 1000:.1f} ms, first token "
+        f"{statistics.median(first) * 1000:.1f} ms, whole call {statistics.median(whole):.3f} s"
+    )
 
 
 if __name__ == "__main__":

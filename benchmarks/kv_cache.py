@@ -37,8 +37,11 @@ def main() -> None:
         outputs[kv_type] = [result.text for result in results]
         chrf = sacrebleu.corpus_chrf(outputs[kv_type], [references], word_order=2).score
         differ = sum(a != b for a, b in zip(outputs["f16"], outputs[kv_type]))
-        print(f"KV {kv_type:5}: chrF++ {chrf:5.1f}, {seconds:6.1f} s, KV cache {kv_mib:6.1f} MiB, "
-              f"{differ} of {args.count} outputs differ from f16's", flush=True)
+        print(
+            f"KV {kv_type:5}: chrF++ {chrf:5.1f}, {seconds:6.1f} s, KV cache {kv_mib:6.1f} MiB, "
+            f"{differ} of {args.count} outputs differ from f16's",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -44,8 +44,9 @@ def off_target(text: str, target: str) -> tuple[int, int, int]:
     return judged, strict, wrong
 
 
-def run(translator: Translator, sources: list[str], references: list[str], target: str,
-        *, check_language: bool) -> dict[str, object]:
+def run(
+    translator: Translator, sources: list[str], references: list[str], target: str, *, check_language: bool
+) -> dict[str, object]:
     options = TranslationOptions(check_language=check_language)
     scheduler = translator._scheduler  # noqa: SLF001 - its decode count: work that load cannot change
     started, steps = time.perf_counter(), scheduler.steps
@@ -65,7 +66,9 @@ def run(translator: Translator, sources: list[str], references: list[str], targe
         "off_target": wrong,
         "off_target_share": wrong / judged if judged else 0.0,
         "off_target_unflagged": unflagged,
-        "flagged_wrong_language": sum(s.finding is Problem.WRONG_LANGUAGE for r in results for s in r.segments),
+        "flagged_wrong_language": sum(
+            s.finding is Problem.WRONG_LANGUAGE for r in results for s in r.segments
+        ),
         "flagged_any": sum(bool(r.problems) for r in results),
         "chrf++": sacrebleu.corpus_chrf(texts, [references], word_order=2).score,
         "seconds": seconds,
@@ -81,7 +84,9 @@ def main() -> None:
     parser.add_argument("-t", "--targets", default="de,fr,es")
     parser.add_argument("-m", "--model", default=None)
     parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--keep", type=Path, help="Directory to write each run's outputs and figures to (JSON).")
+    parser.add_argument(
+        "--keep", type=Path, help="Directory to write each run's outputs and figures to (JSON)."
+    )
     args = parser.parse_args()
 
     sources = load_flores("en", args.count, start=args.start)
@@ -93,24 +98,34 @@ def main() -> None:
             for check_language in (False, True):
                 row = run(translator, sources, references, target, check_language=check_language)
                 rows.append(row)
-                print(f"{target} guard={'on' if check_language else 'off'}: {row['seconds']:.0f} s", flush=True)
+                print(
+                    f"{target} guard={'on' if check_language else 'off'}: {row['seconds']:.0f} s", flush=True
+                )
                 if args.keep:
                     args.keep.mkdir(parents=True, exist_ok=True)
                     name = f"{target}-{'after' if check_language else 'before'}.json"
-                    (args.keep / name).write_text(json.dumps(row, ensure_ascii=False, indent=1), encoding="utf-8")
-    print(f"\nFLORES-200 devtest sentences {args.start}–{args.start + args.count - 1}, en→{args.targets}, "
-          f"{translator.model_path.name}; load average at start {load:.1f}, at end {os.getloadavg()[0]:.1f}\n")
-    print("| pair | guard | sentences 4+ words | not target (strict) | not target nor look-alike | share | "
-          "of them unflagged | segments flagged wrong-language | chrF++ | seconds | time × before | decode steps | "
-          "steps × before |")
+                    (args.keep / name).write_text(
+                        json.dumps(row, ensure_ascii=False, indent=1), encoding="utf-8"
+                    )
+    print(
+        f"\nFLORES-200 devtest sentences {args.start}–{args.start + args.count - 1}, en→{args.targets}, "
+        f"{translator.model_path.name}; load average at start {load:.1f}, at end {os.getloadavg()[0]:.1f}\n"
+    )
+    print(
+        "| pair | guard | sentences 4+ words | not target (strict) | not target nor look-alike | share | "
+        "of them unflagged | segments flagged wrong-language | chrF++ | seconds | time × before | decode steps | "
+        "steps × before |"
+    )
     print("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
     for before, after in zip(rows[::2], rows[1::2]):
         for row in (before, after):
-            print(f"| en→{row['target']} | {'on' if row['guard'] else 'off'} | {row['sentences']} | "
-                  f"{row['off_target_strict']} | {row['off_target']} | "
-                  f"{row['off_target_share']:.1%} | {row['off_target_unflagged']} | {row['flagged_wrong_language']} | "
-                  f"{row['chrf++']:.1f} | {row['seconds']:.0f} | {row['seconds'] / before['seconds']:.2f} | "
-                  f"{row['decode_steps']} | {row['decode_steps'] / before['decode_steps']:.2f} |")
+            print(
+                f"| en→{row['target']} | {'on' if row['guard'] else 'off'} | {row['sentences']} | "
+                f"{row['off_target_strict']} | {row['off_target']} | "
+                f"{row['off_target_share']:.1%} | {row['off_target_unflagged']} | {row['flagged_wrong_language']} | "
+                f"{row['chrf++']:.1f} | {row['seconds']:.0f} | {row['seconds'] / before['seconds']:.2f} | "
+                f"{row['decode_steps']} | {row['decode_steps'] / before['decode_steps']:.2f} |"
+            )
 
 
 if __name__ == "__main__":

@@ -44,7 +44,8 @@ def main() -> None:
     out_lines = output.read_text(encoding="utf-8").split("\n")
     in_lines = document.split("\n")
     in_order = len(out_lines) == len(in_lines) and all(
-        bool(a.strip()) == bool(b.strip()) for a, b in zip(in_lines, out_lines))
+        bool(a.strip()) == bool(b.strip()) for a, b in zip(in_lines, out_lines)
+    )
     summary = {
         "words": len(document.split()),
         "paragraphs": len(paragraphs),
@@ -52,8 +53,10 @@ def main() -> None:
         "seconds": round(seconds, 1),
         "every_paragraph_present_in_order": in_order,
         "guarded_segments": len(report.flagged),
-        "guarded": [{"line": f.line, "problem": f.problem, "attempts": f.attempts, "source": f.source[:80]}
-                    for f in report.flagged],
+        "guarded": [
+            {"line": f.line, "problem": f.problem, "attempts": f.attempts, "source": f.source[:80]}
+            for f in report.flagged
+        ],
         "output": str(output),
     }
     print(json.dumps(summary, ensure_ascii=False, indent=2))

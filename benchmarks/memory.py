@@ -39,17 +39,37 @@ _PARTS = {
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("models", nargs=-1)
-@click.option("--lines", type=click.IntRange(1, 1011), default=60, show_default=True,
-              help="FLORES devtest lines translated as one document.")
+@click.option(
+    "--lines",
+    type=click.IntRange(1, 1011),
+    default=60,
+    show_default=True,
+    help="FLORES devtest lines translated as one document.",
+)
 @click.option("--source", default="en", show_default=True)
 @click.option("--target", default="de", show_default=True)
 @click.option("--threads", type=click.IntRange(min=1), help="CPU threads [default: all].")
-@click.option("--ctx", "n_ctx", type=click.IntRange(min=256), default=4096, show_default=True, help="Context size.")
-@click.option("--parallel", type=click.IntRange(min=1), help="Sequences decoded at once [default: tg-edge's].")
+@click.option(
+    "--ctx", "n_ctx", type=click.IntRange(min=256), default=4096, show_default=True, help="Context size."
+)
+@click.option(
+    "--parallel", type=click.IntRange(min=1), help="Sequences decoded at once [default: tg-edge's]."
+)
 @click.option("--gpu-layers", type=int, default=0, show_default=True, help="Layers offloaded to a GPU.")
-@click.option("json_path", "--json", type=click.Path(dir_okay=False, path_type=Path), help="Also write JSON here.")
-def main(models: tuple[str, ...], lines: int, source: str, target: str, threads: int | None, n_ctx: int,
-         parallel: int | None, gpu_layers: int, json_path: Path | None) -> None:
+@click.option(
+    "json_path", "--json", type=click.Path(dir_okay=False, path_type=Path), help="Also write JSON here."
+)
+def main(
+    models: tuple[str, ...],
+    lines: int,
+    source: str,
+    target: str,
+    threads: int | None,
+    n_ctx: int,
+    parallel: int | None,
+    gpu_layers: int,
+    json_path: Path | None,
+) -> None:
     try:
         paths = [resolve_model(name) for name in models or (None,)]
         sentences = load_flores(source, lines)
@@ -57,16 +77,36 @@ def main(models: tuple[str, ...], lines: int, source: str, target: str, threads:
         for path in paths:
             click.echo(f"{path.name}:", err=True)
             results[path.name] = compare_memory(
-                path, sentences=sentences, source=source, target=target, threads=threads or default_threads(),
-                n_ctx=n_ctx, gpu_layers=gpu_layers, parallel=parallel, progress=lambda m: click.echo(m, err=True))
+                path,
+                sentences=sentences,
+                source=source,
+                target=target,
+                threads=threads or default_threads(),
+                n_ctx=n_ctx,
+                gpu_layers=gpu_layers,
+                parallel=parallel,
+                progress=lambda m: click.echo(m, err=True),
+            )
     except TgEdgeError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
     click.echo(_table(results))
     if json_path is not None:
-        json_path.write_text(json.dumps({"results": results, "lines": lines, "threads": threads, "n_ctx": n_ctx,
-                                         "machine": platform.platform(), "processor": platform.processor()},
-                                        indent=2) + "\n", encoding="utf-8")
+        json_path.write_text(
+            json.dumps(
+                {
+                    "results": results,
+                    "lines": lines,
+                    "threads": threads,
+                    "n_ctx": n_ctx,
+                    "machine": platform.platform(),
+                    "processor": platform.processor(),
+                },
+                indent=2,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
 
 
 def _table(results: dict[str, dict[str, object]]) -> str:
@@ -83,11 +123,16 @@ def _table(results: dict[str, dict[str, object]]) -> str:
         ("raw llama.cpp ÷ (file + KV)", *(f"{r['raw_ratio']:.2f}" for r in results.values())),
         ("tg-edge ÷ raw llama.cpp", *(f"{r['vs_raw']:.2f}" for r in results.values())),
         ("where it sits at the end, MiB:", *("" for _ in names)),
-        *((f"  {label}", *(_mib(r["parts"][key]) for r in results.values())) for key, label in _PARTS.items()),
+        *(
+            (f"  {label}", *(_mib(r["parts"][key]) for r in results.values()))
+            for key, label in _PARTS.items()
+        ),
     ]
     width = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(cell.ljust(width[0]) if i == 0 else cell.rjust(width[i]) for i, cell in enumerate(row))
-                     for row in rows)
+    return "\n".join(
+        "  ".join(cell.ljust(width[0]) if i == 0 else cell.rjust(width[i]) for i, cell in enumerate(row))
+        for row in rows
+    )
 
 
 def _mib(n: int) -> str:

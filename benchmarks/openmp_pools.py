@@ -42,8 +42,10 @@ def main() -> None:
     sources = load_flores("en", args.count)
     rows: list[tuple[str, float]] = []
     idle = scheduler.IDLE_SECONDS
-    with Translator(args.model, threads=args.threads) as translator, \
-            Translator(args.model, threads=args.threads) as other:
+    with (
+        Translator(args.model, threads=args.threads) as translator,
+        Translator(args.model, threads=args.threads) as other,
+    ):
 
         def timed(label: str) -> None:
             started = time.perf_counter()
@@ -65,8 +67,10 @@ def main() -> None:
         timed("a pool left on this thread")
 
     base = rows[0][1]
-    print(f"\n{args.count} FLORES sentences en→de, {os.cpu_count()} CPUs, threads per Translator: "
-          f"{translator.engine.threads}\n")
+    print(
+        f"\n{args.count} FLORES sentences en→de, {os.cpu_count()} CPUs, threads per Translator: "
+        f"{translator.engine.threads}\n"
+    )
     print("| case | seconds | × alone |")
     print("|---|--:|--:|")
     for label, seconds in rows:

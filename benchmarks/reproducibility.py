@@ -32,8 +32,20 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="tg-edge-repro-"))
     source = work / "flores.en.txt"
     source.write_text("\n".join(load_flores("en", args.lines)) + "\n", encoding="utf-8")
-    command = [sys.executable, "-m", "tg_edge", "translate", "-s", "en", "-t", args.target, "--threads",
-               str(args.threads), "-i", str(source)]
+    command = [
+        sys.executable,
+        "-m",
+        "tg_edge",
+        "translate",
+        "-s",
+        "en",
+        "-t",
+        args.target,
+        "--threads",
+        str(args.threads),
+        "-i",
+        str(source),
+    ]
     if args.model:
         command += ["-m", args.model]
     outputs: list[list[str]] = []
@@ -51,9 +63,14 @@ def main() -> None:
                 process.wait()
         seconds = time.perf_counter() - started
         outputs.append(out.read_text(encoding="utf-8").splitlines())
-        differ = sum(a != b for a, b in zip(outputs[0], outputs[-1])) + abs(len(outputs[0]) - len(outputs[-1]))
-        print(f"run {run + 1}: {seconds:6.1f} s, {len(busy)} busy processes beside it, load {load:.1f} at start, "
-              f"{differ} of {args.lines} lines differ from run 1", flush=True)
+        differ = sum(a != b for a, b in zip(outputs[0], outputs[-1])) + abs(
+            len(outputs[0]) - len(outputs[-1])
+        )
+        print(
+            f"run {run + 1}: {seconds:6.1f} s, {len(busy)} busy processes beside it, load {load:.1f} at start, "
+            f"{differ} of {args.lines} lines differ from run 1",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

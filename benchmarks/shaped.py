@@ -78,11 +78,13 @@ def raw_parallel(engine: Engine, prompts: list[list[int]], width: int, new_token
     started = time.perf_counter()
     decoding = 0.0
     for wave in range(0, len(prompts), width):
-        group = prompts[wave:wave + width]
-        entries = [BatchToken(t, i, (seq,), i == len(p) - 1) for seq, p in enumerate(group) for i, t in enumerate(p)]
+        group = prompts[wave : wave + width]
+        entries = [
+            BatchToken(t, i, (seq,), i == len(p) - 1) for seq, p in enumerate(group) for i, t in enumerate(p)
+        ]
         tokens: list[int] = []
         for start in range(0, len(entries), engine.n_batch):
-            engine.decode(entries[start:start + engine.n_batch])
+            engine.decode(entries[start : start + engine.n_batch])
             tokens += engine.greedy_tokens()  # the prompts whose last token was in this batch
         positions = [len(p) for p in group]
         decode_started = time.perf_counter()
@@ -93,11 +95,16 @@ def raw_parallel(engine: Engine, prompts: list[list[int]], width: int, new_token
         decoding += time.perf_counter() - decode_started
         engine.reset()
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "tokens_per_s": len(prompts) * new_tokens / seconds,
-            "decode_tokens_per_s": len(prompts) * (new_tokens - 1) / decoding}
+    return {
+        "seconds": seconds,
+        "tokens_per_s": len(prompts) * new_tokens / seconds,
+        "decode_tokens_per_s": len(prompts) * (new_tokens - 1) / decoding,
+    }
 
 
-def tg_edge_document(engine: Engine, prompts: list[list[int]], width: int, new_tokens: int) -> dict[str, float]:
+def tg_edge_document(
+    engine: Engine, prompts: list[list[int]], width: int, new_tokens: int
+) -> dict[str, float]:
     """tg-edge's scheduler on the same prompts at ``parallel=width`` (continuous batching, shared prefix)."""
     engine.reset()
     scheduler = Scheduler(engine, parallel=width)
@@ -109,19 +116,38 @@ def tg_edge_document(engine: Engine, prompts: list[list[int]], width: int, new_t
     finally:
         scheduler.close()
     made = sum(g.n_new + (g.stop == "eos") for g in generations)  # an end-of-turn token is decoded too
-    return {"seconds": seconds, "tokens_per_s": made / seconds, "new_tokens": made,
-            "ttft_s": min(g.first_token_s for g in generations)}
+    return {
+        "seconds": seconds,
+        "tokens_per_s": made / seconds,
+        "new_tokens": made,
+        "ttft_s": min(g.first_token_s for g in generations),
+    }
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--shape", type=click.Choice(list(SHAPES)), default="4b", show_default=True)
 @click.option("--quant", type=click.Choice(list(QUANTS)), default="Q4_K_M", show_default=True)
-@click.option("--widths", default="1,2,4,8,16", show_default=True, help="Parallel sequences for the document.")
-@click.option("--units", type=click.IntRange(min=1), default=16, show_default=True, help="Document units (FLORES lines).")
-@click.option("--new-tokens", type=click.IntRange(min=2), default=24, show_default=True,
-              help="Tokens every unit decodes.")
+@click.option(
+    "--widths", default="1,2,4,8,16", show_default=True, help="Parallel sequences for the document."
+)
+@click.option(
+    "--units",
+    type=click.IntRange(min=1),
+    default=16,
+    show_default=True,
+    help="Document units (FLORES lines).",
+)
+@click.option(
+    "--new-tokens",
+    type=click.IntRange(min=2),
+    default=24,
+    show_default=True,
+    help="Tokens every unit decodes.",
+)
 @click.option("--decode-steps", type=click.IntRange(min=1), default=16, show_default=True)
-@click.option("--threads", "threads_list", default=None, help="Comma-separated thread counts [default: all CPUs].")
+@click.option(
+    "--threads", "threads_list", default=None, help="Comma-separated thread counts [default: all CPUs]."
+)
 @click.option("--flash-attn", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True)
 @click.option("--kv", type=click.Choice(["f16", "q8_0"]), default="f16", show_default=True)
 @click.option("--ubatch", type=click.IntRange(min=1), default=512, show_default=True)
@@ -129,9 +155,22 @@ def tg_edge_document(engine: Engine, prompts: list[list[int]], width: int, new_t
 @click.option("--skip-cold", is_flag=True, help="Do not drop the page cache for a cold load.")
 @click.option("--no-raw", is_flag=True, help="tg-edge's document only (comparing settings): no raw loop.")
 @click.option("json_path", "--json", type=click.Path(dir_okay=False, path_type=Path))
-def main(shape: str, quant: str, widths: str, units: int, new_tokens: int, decode_steps: int, threads_list: str | None,
-         flash_attn: str, kv: str, ubatch: int, n_ctx: int, skip_cold: bool, no_raw: bool,
-         json_path: Path | None) -> None:
+def main(
+    shape: str,
+    quant: str,
+    widths: str,
+    units: int,
+    new_tokens: int,
+    decode_steps: int,
+    threads_list: str | None,
+    flash_attn: str,
+    kv: str,
+    ubatch: int,
+    n_ctx: int,
+    skip_cold: bool,
+    no_raw: bool,
+    json_path: Path | None,
+) -> None:
     say = lambda message: click.echo(message, err=True)  # noqa: E731
     path = build(SHAPES[shape], quant, home_dir() / "shaped", template_model=demo_model_path(), progress=say)
     size = path.stat().st_size
@@ -139,14 +178,32 @@ def main(shape: str, quant: str, widths: str, units: int, new_tokens: int, decod
     sentences = load_flores("en", units)
     flash = {"auto": None, "on": True, "off": False}[flash_attn]
     widths_list = [int(w) for w in widths.split(",")]
-    results: dict[str, object] = {"machine": machine_info(), "file": path.name, "file_bytes": size,
-                                  "settings": {"flash_attn": flash_attn, "kv": kv, "ubatch": ubatch, "ctx": n_ctx,
-                                               "units": units, "new_tokens": new_tokens}, "runs": []}
+    results: dict[str, object] = {
+        "machine": machine_info(),
+        "file": path.name,
+        "file_bytes": size,
+        "settings": {
+            "flash_attn": flash_attn,
+            "kv": kv,
+            "ubatch": ubatch,
+            "ctx": n_ctx,
+            "units": units,
+            "new_tokens": new_tokens,
+        },
+        "runs": [],
+    }
     for threads in [int(t) for t in threads_list.split(",")] if threads_list else [default_threads()]:
         say(f"{path.name}: {threads} threads; measuring memory bandwidth")
         bandwidth = measure_bandwidth(threads)
-        args = dict(n_ctx=n_ctx, threads=threads, gpu_layers=0, n_seq_max=max(widths_list) + 1, n_ubatch=ubatch,
-                    flash_attn=flash, kv_type=kv)
+        args = dict(
+            n_ctx=n_ctx,
+            threads=threads,
+            gpu_layers=0,
+            n_seq_max=max(widths_list) + 1,
+            n_ubatch=ubatch,
+            flash_attn=flash,
+            kv_type=kv,
+        )
         cold = None
         if not skip_cold:
             drop_page_cache(path)
@@ -154,15 +211,22 @@ def main(shape: str, quant: str, widths: str, units: int, new_tokens: int, decod
             engine.close()
         engine, warm = timed_load(path, **args)
         try:
-            run: dict[str, object] = {"threads": threads, "bandwidth_gb_per_s": bandwidth["gb_per_s"],
-                                      "load_cold_s": cold, "load_warm_s": warm,
-                                      "weight_bytes": engine.weight_bytes, "kv_bytes": engine.kv_cache_bytes}
+            run: dict[str, object] = {
+                "threads": threads,
+                "bandwidth_gb_per_s": bandwidth["gb_per_s"],
+                "load_cold_s": cold,
+                "load_warm_s": warm,
+                "weight_bytes": engine.weight_bytes,
+                "kv_bytes": engine.kv_cache_bytes,
+            }
             say("prompt evaluation")
             run["prompt_tok_per_s"] = prompt_speed(engine, 256)
             say("single-stream decode")
             single = decode_single(engine, decode_steps)
             bound = bandwidth["gb_per_s"] * 1e9 / engine.weight_bytes
-            run.update(decode_tok_per_s=single, bandwidth_bound_tok_per_s=bound, decode_of_bound=single / bound)
+            run.update(
+                decode_tok_per_s=single, bandwidth_bound_tok_per_s=bound, decode_of_bound=single / bound
+            )
             prompts = [engine.tokenize(render_translategemma(s, en, de), special=True) for s in sentences]
             documents = []
             for width in widths_list:
@@ -173,11 +237,19 @@ def main(shape: str, quant: str, widths: str, units: int, new_tokens: int, decod
                     say(f"  tg-edge {ours['tokens_per_s']:.2f} tok/s")
                     continue
                 raw = raw_parallel(engine, prompts, width, new_tokens)
-                documents.append({"width": width, "raw": raw, "tg_edge": ours,
-                                  "tg_edge_vs_raw": ours["tokens_per_s"] / raw["tokens_per_s"],
-                                  "raw_vs_single": raw["decode_tokens_per_s"] / single})
-                say(f"  raw {raw['tokens_per_s']:.2f} tok/s, tg-edge {ours['tokens_per_s']:.2f} tok/s "
-                    f"({documents[-1]['tg_edge_vs_raw']:.2f}×), ceiling {documents[-1]['raw_vs_single']:.2f}×")
+                documents.append(
+                    {
+                        "width": width,
+                        "raw": raw,
+                        "tg_edge": ours,
+                        "tg_edge_vs_raw": ours["tokens_per_s"] / raw["tokens_per_s"],
+                        "raw_vs_single": raw["decode_tokens_per_s"] / single,
+                    }
+                )
+                say(
+                    f"  raw {raw['tokens_per_s']:.2f} tok/s, tg-edge {ours['tokens_per_s']:.2f} tok/s "
+                    f"({documents[-1]['tg_edge_vs_raw']:.2f}×), ceiling {documents[-1]['raw_vs_single']:.2f}×"
+                )
             run["documents"] = documents
             run["ttft_s"] = tg_edge_document(engine, prompts[:1], 1, 2)["ttft_s"]
         finally:
@@ -190,9 +262,12 @@ def main(shape: str, quant: str, widths: str, units: int, new_tokens: int, decod
 
 def render(results: dict[str, object]) -> str:
     machine = results["machine"]
-    lines = [f"{results['file']} ({results['file_bytes'] / 1e9:.2f} GB) on {machine.get('cpu')} "
-             f"({machine.get('usable_cpus')} CPUs, load {machine.get('load_average')}); "
-             f"settings {results['settings']}", ""]
+    lines = [
+        f"{results['file']} ({results['file_bytes'] / 1e9:.2f} GB) on {machine.get('cpu')} "
+        f"({machine.get('usable_cpus')} CPUs, load {machine.get('load_average')}); "
+        f"settings {results['settings']}",
+        "",
+    ]
     for run in results["runs"]:
         cold = f"{run['load_cold_s']:.1f} s" if run["load_cold_s"] is not None else "—"
         lines += [
@@ -205,10 +280,13 @@ def render(results: dict[str, object]) -> str:
             "| ceiling: raw decode ÷ 1-sequence decode |",
             "| ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
-        lines += [f"| {d['width']} | {d['raw']['tokens_per_s']:.2f} | {d['raw']['decode_tokens_per_s']:.2f} | "
-                  f"{d['tg_edge']['tokens_per_s']:.2f} | {d['tg_edge_vs_raw']:.2f} | {d['raw_vs_single']:.2f} |"
-                  if "raw" in d else f"| {d['width']} | — | — | {d['tg_edge']['tokens_per_s']:.2f} | — | — |"
-                  for d in run["documents"]]
+        lines += [
+            f"| {d['width']} | {d['raw']['tokens_per_s']:.2f} | {d['raw']['decode_tokens_per_s']:.2f} | "
+            f"{d['tg_edge']['tokens_per_s']:.2f} | {d['tg_edge_vs_raw']:.2f} | {d['raw_vs_single']:.2f} |"
+            if "raw" in d
+            else f"| {d['width']} | — | — | {d['tg_edge']['tokens_per_s']:.2f} | — | — |"
+            for d in run["documents"]
+        ]
         lines.append("")
     return "\n".join(lines)
 

@@ -1,7 +1,7 @@
 """Hugging Face checkpoint → GGUF → quantized GGUFs, with a fidelity report (the ``convert`` extra).
 
-    >>> from convert import ConvertOptions, convert_checkpoint
-    >>> convert_checkpoint("google/translategemma-4b-it", Path("out"), ConvertOptions(quants=["Q8_0", "Q4_K_M"]))
+>>> from convert import ConvertOptions, convert_checkpoint
+>>> convert_checkpoint("google/translategemma-4b-it", Path("out"), ConvertOptions(quants=["Q8_0", "Q4_K_M"]))
 """
 
 from .pipeline import ConversionError, ConvertOptions, Manifest, convert_checkpoint

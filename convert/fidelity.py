@@ -54,16 +54,20 @@ def sample_texts(sample_file: Path | None = None, per_language: int = 4) -> list
 class LogitStore:
     """Reference logits for every sample position, kept in a memory-mapped temp file (they are large)."""
 
-    def __init__(self, sequences: Sequence[Sequence[int]], n_vocab: int, directory: Path | None = None) -> None:
+    def __init__(
+        self, sequences: Sequence[Sequence[int]], n_vocab: int, directory: Path | None = None
+    ) -> None:
         self.offsets = np.cumsum([0] + [len(s) for s in sequences])
         self._file = tempfile.NamedTemporaryFile(dir=directory, suffix=".logits")
-        self._data = np.memmap(self._file, dtype=np.float32, mode="w+", shape=(int(self.offsets[-1]), n_vocab))
+        self._data = np.memmap(
+            self._file, dtype=np.float32, mode="w+", shape=(int(self.offsets[-1]), n_vocab)
+        )
 
     def __setitem__(self, index: int, logits: np.ndarray) -> None:
-        self._data[self.offsets[index]:self.offsets[index + 1]] = logits
+        self._data[self.offsets[index] : self.offsets[index + 1]] = logits
 
     def __getitem__(self, index: int) -> np.ndarray:
-        return self._data[self.offsets[index]:self.offsets[index + 1]]
+        return self._data[self.offsets[index] : self.offsets[index + 1]]
 
     def close(self) -> None:
         del self._data
@@ -111,7 +115,9 @@ def compare(reference: LogitStore, sequences: Sequence[Sequence[int]], logits_of
     )
 
 
-def transformers_logits(checkpoint_dir: Path, architecture: str, sequences: Sequence[Sequence[int]]) -> list[np.ndarray]:
+def transformers_logits(
+    checkpoint_dir: Path, architecture: str, sequences: Sequence[Sequence[int]]
+) -> list[np.ndarray]:
     """The original checkpoint's logits in transformers (float32 on the CPU) for the same token ids."""
     import torch
     import transformers

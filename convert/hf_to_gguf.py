@@ -49,7 +49,11 @@ def export_gguf(
             text=True,
         )
         if proc.returncode != 0 or not partial.is_file():
-            errors = [line[len(_ERROR_PREFIX):] for line in proc.stderr.splitlines() if line.startswith(_ERROR_PREFIX)]
+            errors = [
+                line[len(_ERROR_PREFIX) :]
+                for line in proc.stderr.splitlines()
+                if line.startswith(_ERROR_PREFIX)
+            ]
             detail = errors[-1] if errors else _last_lines(proc.stderr)
             raise ModelError(f"converting {checkpoint_dir} failed: {detail}")
         os.replace(partial, outfile)

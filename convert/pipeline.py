@@ -17,7 +17,16 @@ from tg_edge.engine import Engine
 from tg_edge.errors import ModelError, TgEdgeError
 from tg_edge.prompts import CHAT_TEMPLATE_KEY, detect_profile
 
-from .fidelity import MAX_TOKENS, SAMPLE_LANGUAGES, LogitStore, compare, record_logits, sample_texts, tokenize_sample, transformers_logits
+from .fidelity import (
+    MAX_TOKENS,
+    SAMPLE_LANGUAGES,
+    LogitStore,
+    compare,
+    record_logits,
+    sample_texts,
+    tokenize_sample,
+    transformers_logits,
+)
 from .hf_to_gguf import export_gguf
 from .quantize import quantize
 from .source import Checkpoint, file_sha256, open_checkpoint
@@ -80,11 +89,14 @@ def convert_checkpoint(
     steps = 2 + len(quant_files) + (1 if mmproj else 0)
     step = iter(range(1, steps + 1))
 
-    progress(f"[{next(step)}/{steps}] hashing and converting {checkpoint.source} ({checkpoint.architecture}) "
-             f"to {options.outtype.upper()}")
+    progress(
+        f"[{next(step)}/{steps}] hashing and converting {checkpoint.source} ({checkpoint.architecture}) "
+        f"to {options.outtype.upper()}"
+    )
     metadata = _tg_edge_metadata(checkpoint)
-    export_gguf(checkpoint.path, full, outtype=options.outtype, metadata=metadata,
-                pre_tokenizer=options.pre_tokenizer)
+    export_gguf(
+        checkpoint.path, full, outtype=options.outtype, metadata=metadata, pre_tokenizer=options.pre_tokenizer
+    )
     if mmproj is not None:
         progress(f"[{next(step)}/{steps}] converting the vision projector")
         export_gguf(checkpoint.path, mmproj, outtype=options.outtype, metadata=metadata, mmproj=True)
@@ -96,25 +108,31 @@ def convert_checkpoint(
     fidelity, reference, sample, weights = _measure(checkpoint, full, quant_files, options)
 
     entries = [_file_entry(full, options.outtype.upper(), "model", weights[full], None)]
-    entries += [_file_entry(path, quant, "model", weights[path], fidelity[quant]) for quant, path in quant_files.items()]
+    entries += [
+        _file_entry(path, quant, "model", weights[path], fidelity[quant])
+        for quant, path in quant_files.items()
+    ]
     if mmproj is not None:
         entries.append(_file_entry(mmproj, options.outtype.upper(), "mmproj", None, None))
-    manifest = Manifest(out_dir / "manifest.json", {
-        "source": {
-            "checkpoint": checkpoint.source,
-            "revision": checkpoint.revision,
-            "architecture": checkpoint.architecture,
-            "sha256": metadata[gguf_keys.SOURCE_SHA256],
+    manifest = Manifest(
+        out_dir / "manifest.json",
+        {
+            "source": {
+                "checkpoint": checkpoint.source,
+                "revision": checkpoint.revision,
+                "architecture": checkpoint.architecture,
+                "sha256": metadata[gguf_keys.SOURCE_SHA256],
+            },
+            "prompt_profile": metadata[gguf_keys.PROMPT_PROFILE],
+            "reference": full.name,
+            "reference_check": reference,
+            "fidelity_sample": sample,
+            "files": entries,
+            "tool_versions": json.loads(metadata[gguf_keys.TOOL_VERSIONS]),
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "seconds": round(time.perf_counter() - started, 1),
         },
-        "prompt_profile": metadata[gguf_keys.PROMPT_PROFILE],
-        "reference": full.name,
-        "reference_check": reference,
-        "fidelity_sample": sample,
-        "files": entries,
-        "tool_versions": json.loads(metadata[gguf_keys.TOOL_VERSIONS]),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "seconds": round(time.perf_counter() - started, 1),
-    })
+    )
     manifest.path.write_text(json.dumps(manifest.data, indent=2) + "\n", encoding="utf-8")
     if reference.get("verdict") == "failed":
         raise ConversionError(
@@ -143,7 +161,9 @@ def _measure(
         for quant, path in quant_files.items():
             with Engine(path, n_ctx=512, threads=options.threads) as engine:
                 weights[path] = _weight_figures(engine)
-                results[quant] = compare(store, sequences, lambda i, e=engine: e.logits(sequences[i])).as_dict()
+                results[quant] = compare(
+                    store, sequences, lambda i, e=engine: e.logits(sequences[i])
+                ).as_dict()
         reference: dict = {"verdict": "skipped"}
         if options.reference_check:
             hf = transformers_logits(checkpoint.path, checkpoint.architecture, sequences)
@@ -162,7 +182,9 @@ def _measure(
 
 
 def _tg_edge_metadata(checkpoint: Checkpoint) -> dict[str, str]:
-    profile = detect_profile({CHAT_TEMPLATE_KEY: checkpoint.chat_template or "", "general.name": checkpoint.source})
+    profile = detect_profile(
+        {CHAT_TEMPLATE_KEY: checkpoint.chat_template or "", "general.name": checkpoint.source}
+    )
     return {
         gguf_keys.SOURCE: checkpoint.source,
         gguf_keys.SOURCE_REVISION: checkpoint.revision or "",
@@ -183,12 +205,20 @@ def _tool_versions() -> dict[str, str]:
 
 
 def _weight_figures(engine: Engine) -> dict:
-    return {"n_params": engine.n_params, "bits_per_weight": round(engine.weight_bytes * 8 / engine.n_params, 3)}
+    return {
+        "n_params": engine.n_params,
+        "bits_per_weight": round(engine.weight_bytes * 8 / engine.n_params, 3),
+    }
 
 
 def _file_entry(path: Path, quant: str, role: str, weights: dict | None, fidelity: dict | None) -> dict:
-    entry: dict = {"file": path.name, "role": role, "quant": quant, "size_bytes": path.stat().st_size,
-                   "sha256": file_sha256(path)}
+    entry: dict = {
+        "file": path.name,
+        "role": role,
+        "quant": quant,
+        "size_bytes": path.stat().st_size,
+        "sha256": file_sha256(path),
+    }
     if weights is not None:
         entry.update(weights)
     if fidelity is not None:

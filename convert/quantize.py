@@ -13,14 +13,16 @@ from tg_edge.engine import default_threads, route_llama_logs
 from tg_edge.errors import ModelError
 
 # Names as gguf and llama.cpp spell them; the CLI accepts any case.
-QUANT_TYPES = MappingProxyType({
-    "Q8_0": llama_cpp.LLAMA_FTYPE_MOSTLY_Q8_0,
-    "Q6_K": llama_cpp.LLAMA_FTYPE_MOSTLY_Q6_K,
-    "Q5_K_M": llama_cpp.LLAMA_FTYPE_MOSTLY_Q5_K_M,
-    "Q4_K_M": llama_cpp.LLAMA_FTYPE_MOSTLY_Q4_K_M,
-    "Q4_0": llama_cpp.LLAMA_FTYPE_MOSTLY_Q4_0,
-    "IQ4_NL": llama_cpp.LLAMA_FTYPE_MOSTLY_IQ4_NL,
-})
+QUANT_TYPES = MappingProxyType(
+    {
+        "Q8_0": llama_cpp.LLAMA_FTYPE_MOSTLY_Q8_0,
+        "Q6_K": llama_cpp.LLAMA_FTYPE_MOSTLY_Q6_K,
+        "Q5_K_M": llama_cpp.LLAMA_FTYPE_MOSTLY_Q5_K_M,
+        "Q4_K_M": llama_cpp.LLAMA_FTYPE_MOSTLY_Q4_K_M,
+        "Q4_0": llama_cpp.LLAMA_FTYPE_MOSTLY_Q4_0,
+        "IQ4_NL": llama_cpp.LLAMA_FTYPE_MOSTLY_IQ4_NL,
+    }
+)
 
 
 def parse_quants(text: str) -> list[str]:
@@ -40,7 +42,9 @@ def quantize(source: Path, target: Path, quant: str, *, threads: int | None = No
     params.nthread = threads or default_threads()
     partial = target.with_name(target.name + ".partial")
     try:
-        status = llama_cpp.llama_model_quantize(str(source).encode(), str(partial).encode(), ctypes.byref(params))
+        status = llama_cpp.llama_model_quantize(
+            str(source).encode(), str(partial).encode(), ctypes.byref(params)
+        )
         if status != 0 or not partial.is_file():
             raise ModelError(f"llama.cpp could not quantize {source} to {quant} (status {status})")
         os.replace(partial, target)

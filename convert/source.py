@@ -44,7 +44,9 @@ class Checkpoint:
     def sha256(self) -> str:
         """One hash over the files that decide the model: config, tokenizer and weights."""
         digest = hashlib.sha256()
-        for path in sorted([self.path / n for n in _HASHED if (self.path / n).is_file()] + self.weight_files()):
+        for path in sorted(
+            [self.path / n for n in _HASHED if (self.path / n).is_file()] + self.weight_files()
+        ):
             digest.update(path.name.encode() + b"\0")
             _feed(digest, path)
         return digest.hexdigest()
@@ -71,7 +73,9 @@ def open_checkpoint(name_or_path: str, *, revision: str | None = None) -> Checkp
     if local.exists():
         raise ModelError(f"{local} is a file; pass the checkpoint directory that holds config.json")
     if name_or_path.count("/") != 1 or name_or_path.startswith((".", "/", "~")):
-        raise ModelError(f"checkpoint {name_or_path!r} not found: not a directory, and not a hub repo id (owner/name)")
+        raise ModelError(
+            f"checkpoint {name_or_path!r} not found: not a directory, and not a hub repo id (owner/name)"
+        )
     path, resolved = _download(name_or_path, revision)
     return _check(path, name_or_path, resolved)
 
@@ -136,4 +140,6 @@ def check_safetensors(path: Path) -> None:
         raise ModelError(f"{path} is not a valid safetensors file ({exc})") from exc
     end = max((info["data_offsets"][1] for key, info in header.items() if key != "__metadata__"), default=0)
     if 8 + header_len + end > size:
-        raise ModelError(f"{path} is truncated: its header describes {8 + header_len + end} bytes, the file has {size}")
+        raise ModelError(
+            f"{path} is truncated: its header describes {8 + header_len + end} bytes, the file has {size}"
+        )

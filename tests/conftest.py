@@ -35,7 +35,9 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
         monkeypatch.delenv(variable, raising=False)
     from huggingface_hub import constants
 
-    importlib.reload(constants)  # huggingface_hub reads its environment once, at import: let it see this test's
+    importlib.reload(
+        constants
+    )  # huggingface_hub reads its environment once, at import: let it see this test's
     return home
 
 
@@ -98,8 +100,12 @@ class CliRun:
     stderr: bytes
 
 
-def run_cli(*args: str, input: bytes | None = None, env: dict[str, str] | None = None,
-            translator: object | None = None) -> CliRun:
+def run_cli(
+    *args: str,
+    input: bytes | None = None,
+    env: dict[str, str] | None = None,
+    translator: object | None = None,
+) -> CliRun:
     """Run ``tg-edge ARGS`` in this process with click's CliRunner: stdin, stdout, stderr and the environment
     as a shell gives them. ``translator``: a loaded model the command uses instead of loading its own."""
     from click.testing import CliRunner
@@ -109,8 +115,9 @@ def run_cli(*args: str, input: bytes | None = None, env: dict[str, str] | None =
     logger = logging.getLogger("tg_edge")
     level, propagate, handlers = logger.level, logger.propagate, list(logger.handlers)
     try:
-        result = CliRunner(env=env).invoke(main, list(args), input=input if input is not None else b"",
-                                           obj=translator)
+        result = CliRunner(env=env).invoke(
+            main, list(args), input=input if input is not None else b"", obj=translator
+        )
     finally:  # the command configured logging for its own run, as a process would: leave it as found
         logger.setLevel(level)
         logger.propagate = propagate
@@ -120,8 +127,9 @@ def run_cli(*args: str, input: bytes | None = None, env: dict[str, str] | None =
     return CliRun(result.exit_code, result.stdout_bytes, result.stderr_bytes or b"")
 
 
-def spawn_cli(*args: str, input: bytes | None = None, env: dict[str, str] | None = None,
-              timeout: float = 300) -> subprocess.CompletedProcess[bytes]:
+def spawn_cli(
+    *args: str, input: bytes | None = None, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[bytes]:
     """Run ``python -m tg_edge`` as a real subprocess, the way a user's shell would."""
     full_env = dict(os.environ)
     full_env.update(env or {})
@@ -146,7 +154,19 @@ def translategemma_copy(demo_model: Path, tmp_path_factory: pytest.TempPathFacto
     return with_chat_template(demo_model, out, template)
 
 
-_SCALAR_BYTES = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}  # GGUF value type → size
+_SCALAR_BYTES = {
+    0: 1,
+    1: 1,
+    2: 2,
+    3: 2,
+    4: 4,
+    5: 4,
+    6: 4,
+    7: 1,
+    10: 8,
+    11: 8,
+    12: 8,
+}  # GGUF value type → size
 
 
 def with_chat_template(source: Path, target: Path, template: str) -> Path:
@@ -167,7 +187,7 @@ def with_chat_template(source: Path, target: Path, template: str) -> Path:
         for _ in range(n_kv):
             start = pos
             (length,) = struct.unpack_from("<Q", head, pos)
-            key = head[pos + 8:pos + 8 + length].decode("utf-8")
+            key = head[pos + 8 : pos + 8 + length].decode("utf-8")
             (kind,) = struct.unpack_from("<I", head, pos + 8 + length)
             pos = _skip_value(head, pos + 12 + length, kind)
             if key != "tokenizer.chat_template":
@@ -179,7 +199,9 @@ def with_chat_template(source: Path, target: Path, template: str) -> Path:
             pos += 8 + length + 4 + 8 * n_dims + 4 + 8  # name, dimension count, dimensions, type, offset
         key, value = b"tokenizer.chat_template", template.encode("utf-8")
         kept.append(struct.pack("<Q", len(key)) + key + struct.pack("<IQ", 8, len(value)) + value)
-        new_head = head[:8] + struct.pack("<QQ", n_tensors, len(kept)) + b"".join(kept) + head[infos_start:pos]
+        new_head = (
+            head[:8] + struct.pack("<QQ", n_tensors, len(kept)) + b"".join(kept) + head[infos_start:pos]
+        )
         with target.open("wb") as out:
             out.write(new_head + b"\0" * (-len(new_head) % alignment))
             handle.seek(header.data_start)
@@ -231,7 +253,9 @@ def checkpoints(demo_model: Path) -> Path:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(fixture_gguf_dir()), str(root.parents[1])]))
         subprocess.run(
             [sys.executable, "-m", "tests.fixtures.build_checkpoints", str(demo_model), str(root)],
-            check=True, env=env, cwd=root.parents[1],
+            check=True,
+            env=env,
+            cwd=root.parents[1],
         )
         done.touch()
     return root
@@ -246,9 +270,20 @@ def tiny_translategemma(checkpoints: Path, tmp_path_factory: pytest.TempPathFact
     eight FLORES sentences' 262k-wide logits, and the transformers check still runs on them."""
     out = tmp_path_factory.mktemp("tiny-translategemma")
     sample = tmp_path_factory.mktemp("sample") / "sample.txt"
-    sample.write_text("Where is the train station?\n\nWo ist der Bahnhof, bitte? Ich habe mich verlaufen.\n",
-                      encoding="utf-8")
-    proc = run_cli("convert", str(checkpoints / "tiny-gemma3-mm"), "-q", "q8_0", "-o", str(out), "--mmproj",
-                   "--sample", str(sample))
+    sample.write_text(
+        "Where is the train station?\n\nWo ist der Bahnhof, bitte? Ich habe mich verlaufen.\n",
+        encoding="utf-8",
+    )
+    proc = run_cli(
+        "convert",
+        str(checkpoints / "tiny-gemma3-mm"),
+        "-q",
+        "q8_0",
+        "-o",
+        str(out),
+        "--mmproj",
+        "--sample",
+        str(sample),
+    )
     assert proc.returncode == 0, proc.stderr.decode()[-3000:]
     return out

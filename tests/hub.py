@@ -45,7 +45,7 @@ class HubFile:
     def chunks(self, start: int, end: int, size: int = 1 << 20):
         if self.data is not None:
             for offset in range(start, end, size):
-                yield self.data[offset:min(end, offset + size)]
+                yield self.data[offset : min(end, offset + size)]
             return
         with self.path.open("rb") as handle:  # type: ignore[union-attr]
             handle.seek(start)
@@ -109,12 +109,17 @@ class LocalHub:
             self._error(request, 401, "RepoNotFound", "Repository not found")
             return
         siblings = [
-            {"rfilename": name, "size": f.size, "blobId": f.git_oid,
-             **({"lfs": {"size": f.size, "sha256": f.sha256, "pointerSize": 134}} if f.lfs else {})}
+            {
+                "rfilename": name,
+                "size": f.size,
+                "blobId": f.git_oid,
+                **({"lfs": {"size": f.size, "sha256": f.sha256, "pointerSize": 134}} if f.lfs else {}),
+            }
             for name, f in files.items()
         ]
-        body = json.dumps({"id": repo, "modelId": repo, "sha": self.commit, "private": False,
-                           "siblings": siblings}).encode()
+        body = json.dumps(
+            {"id": repo, "modelId": repo, "sha": self.commit, "private": False, "siblings": siblings}
+        ).encode()
         request.send_response(200)
         request.send_header("Content-Type", "application/json")
         request.send_header("Content-Length", str(len(body)))

@@ -43,7 +43,9 @@ class CountingTranslator:
 
 
 @contextmanager
-def running_server(translator: object, settings: ServerSettings | None = None) -> Iterator[tuple[str, Admission]]:
+def running_server(
+    translator: object, settings: ServerSettings | None = None
+) -> Iterator[tuple[str, Admission]]:
     """Serve ``translator`` from a thread of this process on a free loopback port; yields the URL and admission."""
     app = create_app(translator, settings)  # type: ignore[arg-type]
     sock = listen("127.0.0.1", 0)
@@ -64,8 +66,14 @@ def running_server(translator: object, settings: ServerSettings | None = None) -
         app.state.service.close()
 
 
-def call(method: str, url: str, body: bytes | dict | None = None, *, headers: dict[str, str] | None = None,
-         timeout: float = 120) -> Reply:
+def call(
+    method: str,
+    url: str,
+    body: bytes | dict | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+    timeout: float = 120,
+) -> Reply:
     """One HTTP request; a dict body is sent as JSON. Error statuses come back as replies, not exceptions."""
     headers = dict(headers or {})
     if isinstance(body, dict):
@@ -79,8 +87,9 @@ def call(method: str, url: str, body: bytes | dict | None = None, *, headers: di
         return Reply(error.code, dict(error.headers), error.read())
 
 
-def multipart(fields: dict[str, str], file_field: str, filename: str, data: bytes,
-              content_type: str = "text/plain") -> tuple[bytes, dict[str, str]]:
+def multipart(
+    fields: dict[str, str], file_field: str, filename: str, data: bytes, content_type: str = "text/plain"
+) -> tuple[bytes, dict[str, str]]:
     """A multipart/form-data body with some fields and one file, and its Content-Type header."""
     boundary = "tg-edge-test-boundary"
     parts = [
@@ -89,7 +98,9 @@ def multipart(fields: dict[str, str], file_field: str, filename: str, data: byte
     ]
     parts.append(
         f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; filename="{filename}"\r\n'
-        f"Content-Type: {content_type}\r\n\r\n".encode() + data + b"\r\n"
+        f"Content-Type: {content_type}\r\n\r\n".encode()
+        + data
+        + b"\r\n"
     )
     body = b"".join(parts) + f"--{boundary}--\r\n".encode()
     return body, {"Content-Type": f"multipart/form-data; boundary={boundary}"}

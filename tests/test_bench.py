@@ -22,8 +22,18 @@ REFERENCE_FIGURES = {
     "raw": {"load_s", "n_prompt", "n_decode", "ttft_s", "prompt_tok_s", "decode_tok_s", "peak_rss_bytes"},
     "naive": {"load_s", "latency", "document", "quality", "peak_rss_bytes"},
     "naive_fresh": {"load_s", "latency", "document", "quality", "peak_rss_bytes"},
-    "tg_edge": {"load_s", "n_prompt", "n_decode", "ttft_s", "prompt_tok_s", "decode_tok_s", "latency",
-                "document", "quality", "peak_rss_bytes"},
+    "tg_edge": {
+        "load_s",
+        "n_prompt",
+        "n_decode",
+        "ttft_s",
+        "prompt_tok_s",
+        "decode_tok_s",
+        "latency",
+        "document",
+        "quality",
+        "peak_rss_bytes",
+    },
 }
 
 
@@ -63,8 +73,9 @@ def test_settings_are_validated() -> None:
         (["--sentences", "9", "--document", "3"], {}, 2, "sentences <= document"),
     ],
 )
-def test_bad_input_is_a_clean_error(args: list[str], env: dict[str, str], code: int, message: str,
-                                    tmp_path: Path) -> None:
+def test_bad_input_is_a_clean_error(
+    args: list[str], env: dict[str, str], code: int, message: str, tmp_path: Path
+) -> None:
     proc = run_cli("bench", "--out", str(tmp_path / "out"), *args, env=env)
     assert proc.returncode == code
     assert message.encode() in proc.stderr and b"Traceback" not in proc.stderr
@@ -75,12 +86,31 @@ def test_bad_input_is_a_clean_error(args: list[str], env: dict[str, str], code: 
 def test_tiny_run_writes_json_markdown_and_chart(demo_model: Path, tmp_path: Path) -> None:
     out = tmp_path / "results"
     proc = spawn_cli(  # a process of its own: the bench's worker processes write their progress to its stderr
-        "bench", "-m", str(demo_model), "--sentences", "1", "--document", "2", "--repeats", "1",
-        "--tokens", "8", "--threads", "1", "--out", str(out),  # 1 thread: robust on a busy CPU
+        "bench",
+        "-m",
+        str(demo_model),
+        "--sentences",
+        "1",
+        "--document",
+        "2",
+        "--repeats",
+        "1",
+        "--tokens",
+        "8",
+        "--threads",
+        "1",
+        "--out",
+        str(out),  # 1 thread: robust on a busy CPU
     )
     assert proc.returncode == 0, proc.stderr.decode()
     table = proc.stdout.decode()
-    for label in ("raw llama.cpp loop", "naive llama-cpp-python", "naive, prefix each time", "tg-edge", "Q4_K_M"):
+    for label in (
+        "raw llama.cpp loop",
+        "naive llama-cpp-python",
+        "naive, prefix each time",
+        "tg-edge",
+        "Q4_K_M",
+    ):
         assert label in table
     assert "naive llama-cpp-python: sentence 1/2" in proc.stderr.decode()  # progress, on stderr (throttled)
 
@@ -96,14 +126,22 @@ def test_tiny_run_writes_json_markdown_and_chart(demo_model: Path, tmp_path: Pat
     assert 0 <= entry["tg_edge"]["quality"]["chrf++"] <= 100
     assert entry["naive"]["peak_rss_bytes"] > entry["model"]["tensor_bytes"] / 2  # mmap'd weights count
     memory = entry["tg_edge"]["memory"]
-    assert memory["ratio"] > memory["raw_ratio"] > 0.9  # weights and KV cache are resident in both; ours has more
-    assert set(entry["ratios"]) >= {"decode_vs_raw", "document_vs_naive", "document_vs_naive_fresh",
-                                     "tg_edge_decode_of_bandwidth"}
+    assert (
+        memory["ratio"] > memory["raw_ratio"] > 0.9
+    )  # weights and KV cache are resident in both; ours has more
+    assert set(entry["ratios"]) >= {
+        "decode_vs_raw",
+        "document_vs_naive",
+        "document_vs_naive_fresh",
+        "tg_edge_decode_of_bandwidth",
+    }
     agreement = entry["agreement"]  # every differing output is located and its margin measured
     assert agreement["identical_outputs"] + len(agreement["differences"]) == agreement["of"] == 2
     for difference in agreement["differences"]:  # one of the two left the greedy path, at a measured gap
         assert difference["retried"] or difference["gap"] >= 0
-        assert difference["retried"] or {difference["tg_edge_leaves_at"], difference["naive_leaves_at"]} != {None}
+        assert difference["retried"] or {difference["tg_edge_leaves_at"], difference["naive_leaves_at"]} != {
+            None
+        }
     assert (out / "results.md").read_text(encoding="utf-8") == table
     assert (out / "results.png").read_bytes().startswith(b"\x89PNG")
 
@@ -115,7 +153,10 @@ def test_units_are_traced_to_their_lines(translator) -> None:  # noqa: ANN001
     document = "I like tea. My brother likes coffee.\nWhere is the station?\n"
     result = translator.translate(document, source="en", target="de")
     assert [unit.source.strip() for unit in result.segments] == [
-        "I like tea.", "My brother likes coffee.", "Where is the station?"]
+        "I like tea.",
+        "My brother likes coffee.",
+        "Where is the station?",
+    ]
     assert _lines_of(document, result.segments) == [0, 0, 1]
 
 
@@ -137,14 +178,20 @@ def test_departures_find_where_an_output_leaves_the_greedy_path(demo_model: Path
                 engine.decode([BatchToken(token, len(prompt) + step, (0,), True)])
             answer = greedy.decode("utf-8").strip()
             words = answer.split()
-            return words, _departures(engine, prompt, {
-                "same": answer,
-                "longer": answer + " Danke.",
-                "other_start": "Xylophon " + " ".join(words[1:]),
-            })
+            return words, _departures(
+                engine,
+                prompt,
+                {
+                    "same": answer,
+                    "longer": answer + " Danke.",
+                    "other_start": "Xylophon " + " ".join(words[1:]),
+                },
+            )
 
     prompt_text = translator.render_prompt("Where is the train station?", source="en", target="de")
-    words, found = on_own_thread(departures, prompt_text)  # decoding leaves no thread pool on pytest's main thread
+    words, found = on_own_thread(
+        departures, prompt_text
+    )  # decoding leaves no thread pool on pytest's main thread
     assert found["same"] == (None, None)
     assert found["other_start"][0] == 0 and found["other_start"][1] >= 0  # the first token differs
     leaves, gap = found["longer"]
@@ -157,8 +204,24 @@ MEMORY_SCRIPT = Path(__file__).parent.parent / "benchmarks" / "memory.py"
 @pytest.mark.integration
 def test_memory_script_accounts_for_what_translating_added(demo_model: Path, tmp_path: Path) -> None:
     out = tmp_path / "memory.json"
-    proc = subprocess.run([sys.executable, str(MEMORY_SCRIPT), str(demo_model), "--lines", "3", "--parallel", "2",
-                           "--threads", "1", "--json", str(out)], capture_output=True, timeout=300, check=False)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(MEMORY_SCRIPT),
+            str(demo_model),
+            "--lines",
+            "3",
+            "--parallel",
+            "2",
+            "--threads",
+            "1",
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr.decode()
     assert "tg-edge ÷ raw llama.cpp" in proc.stdout.decode()
     (result,) = json.loads(out.read_text(encoding="utf-8"))["results"].values()
@@ -168,11 +231,17 @@ def test_memory_script_accounts_for_what_translating_added(demo_model: Path, tmp
     assert result["segments"] == 3 and result["parallel"] == 2
     # The parts, read at the end, add up to the peak less what was freed before it.
     assert 0.9 * result["used_bytes"] < sum(parts.values()) <= 1.01 * result["used_bytes"]
-    assert result["ratio"] == pytest.approx(result["used_bytes"] / (result["model_bytes"] + result["kv_cache_bytes"]))
+    assert result["ratio"] == pytest.approx(
+        result["used_bytes"] / (result["model_bytes"] + result["kv_cache_bytes"])
+    )
 
 
 def test_memory_script_reports_a_missing_model_cleanly(tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, str(MEMORY_SCRIPT), str(tmp_path / "missing.gguf")],
-                          capture_output=True, timeout=120, check=False)
+    proc = subprocess.run(
+        [sys.executable, str(MEMORY_SCRIPT), str(tmp_path / "missing.gguf")],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 1
     assert "model file not found" in proc.stderr.decode() and b"Traceback" not in proc.stderr

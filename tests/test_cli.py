@@ -61,9 +61,15 @@ def test_invalid_utf8_is_a_clear_error_naming_the_place(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(None, b"model file not found"), (b"not a model", b"not a GGUF model file"), (b"GGUF\x03\x00\x00\x00", b"corrupt")],
+    [
+        (None, b"model file not found"),
+        (b"not a model", b"not a GGUF model file"),
+        (b"GGUF\x03\x00\x00\x00", b"corrupt"),
+    ],
 )
-def test_missing_or_corrupt_model_is_a_clear_error(tmp_path: Path, content: bytes | None, message: bytes) -> None:
+def test_missing_or_corrupt_model_is_a_clear_error(
+    tmp_path: Path, content: bytes | None, message: bytes
+) -> None:
     model = tmp_path / "model.gguf"
     if content is not None:
         model.write_bytes(content)
@@ -87,7 +93,9 @@ def test_languages_lists_codes_and_names_as_text_and_json() -> None:
 
 @pytest.mark.integration
 def test_translate_argument_prints_german_on_stdout_only(demo_model: Path) -> None:
-    proc = run_cli("translate", "-s", "en", "-t", "de", "Where is the train station?", env=model_env(demo_model))
+    proc = run_cli(
+        "translate", "-s", "en", "-t", "de", "Where is the train station?", env=model_env(demo_model)
+    )
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout.decode()
     assert "Bahnhof" in out and out.endswith("\n") and out.count("\n") == 1
@@ -110,7 +118,9 @@ def test_file_in_file_out_leaves_no_partial_file(demo_model: Path, tmp_path: Pat
     src = tmp_path / "in.txt"
     src.write_text("The house is small.\n", encoding="utf-8")
     dst = tmp_path / "out.txt"
-    proc = run_cli("translate", "-s", "en", "-t", "de", "-i", str(src), "-o", str(dst), env=model_env(demo_model))
+    proc = run_cli(
+        "translate", "-s", "en", "-t", "de", "-i", str(src), "-o", str(dst), env=model_env(demo_model)
+    )
     assert proc.returncode == 0 and proc.stdout == b""
     assert dst.read_text(encoding="utf-8").endswith("\n") and dst.read_text(encoding="utf-8").strip()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.txt", "out.txt"]
@@ -127,8 +137,17 @@ def test_json_output_carries_segments_and_stop_reasons(demo_model: Path) -> None
 
 @pytest.mark.integration
 def test_show_prompt_on_a_translategemma_gguf_prints_the_published_prompt(translategemma_copy: Path) -> None:
-    proc = run_cli("translate", "-s", "en", "-t", "de", "--show-prompt", "-m", str(translategemma_copy),
-                   "Where is the train station?")
+    proc = run_cli(
+        "translate",
+        "-s",
+        "en",
+        "-t",
+        "de",
+        "--show-prompt",
+        "-m",
+        str(translategemma_copy),
+        "Where is the train station?",
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.decode() == REFERENCE_EN_DE
 
@@ -152,8 +171,19 @@ def invoke(*args: str, input: str | None = None):  # noqa: ANN201 - click's Resu
 @pytest.mark.parametrize("stream", [False, True])
 def test_a_line_the_model_answers_with_nothing_keeps_its_source(demo_model: Path, stream: bool) -> None:
     """The demo model answers a lone code fence and "Q:" with nothing: the output keeps the source, flagged."""
-    result = invoke("translate", "-s", "en", "-t", "de", "-m", str(demo_model), "--threads", "2",
-                    *(["--stream"] if stream else []), input="```\nQ:\n")
+    result = invoke(
+        "translate",
+        "-s",
+        "en",
+        "-t",
+        "de",
+        "-m",
+        str(demo_model),
+        "--threads",
+        "2",
+        *(["--stream"] if stream else []),
+        input="```\nQ:\n",
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout == "```\nQ:\n"
     assert "came back empty; the source text was kept" in result.stderr
@@ -198,7 +228,9 @@ def test_languages_resolves_a_code_or_name_and_names_its_table() -> None:
 def test_a_text_argument_that_names_a_file_is_refused_with_a_hint(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "file.txt").write_text("Good night.\n", encoding="utf-8")
-    proc = run_cli("translate", "-s", "en", "-t", "de", "file.txt", env={"TG_EDGE_MODEL": "/nonexistent.gguf"})
+    proc = run_cli(
+        "translate", "-s", "en", "-t", "de", "file.txt", env={"TG_EDGE_MODEL": "/nonexistent.gguf"}
+    )
     assert proc.returncode == 2 and proc.stdout == b""
     assert b"'file.txt' is a file: translate it with -i file.txt" in proc.stderr
 
@@ -219,12 +251,22 @@ def test_verbose_is_accepted_before_and_after_the_command_name(where: str) -> No
 
 @pytest.mark.integration
 def test_a_byte_order_mark_on_stdin_stays_out_of_the_prompt_and_comes_back(translator: object) -> None:
-    proc = run_cli("translate", "-s", "en", "-t", "de", "--json", input="\ufeffGood night.\n".encode(),
-                   translator=translator)
+    proc = run_cli(
+        "translate",
+        "-s",
+        "en",
+        "-t",
+        "de",
+        "--json",
+        input="\ufeffGood night.\n".encode(),
+        translator=translator,
+    )
     data = json.loads(proc.stdout)
     assert [s["source"] for s in data["segments"]] == ["Good night."]
     assert data["translation"].startswith("\ufeff") and data["translation"].strip("\ufeff\n")
-    plain = run_cli("translate", "-s", "en", "-t", "de", input="\ufeffGood night.\n".encode(), translator=translator)
+    plain = run_cli(
+        "translate", "-s", "en", "-t", "de", input="\ufeffGood night.\n".encode(), translator=translator
+    )
     assert plain.stdout.startswith("\ufeff".encode()) and plain.stdout.decode().strip("\ufeff\n")
 
 

@@ -30,7 +30,9 @@ def gemma_out(checkpoints: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     # Two quants that differ sharply, on two FLORES sentences per language: the gate's figures are stable
     # (Q8_0's mean KL is about 80 times below Q4_0's) at a third of the default sample's time. One sentence
     # per language (236 tokens) leaves the reference check's top-1 agreement one token above its bound.
-    proc = convert(str(checkpoints / "gemma3-270m"), "-q", "q8_0,q4_0", "--sample-per-language", "2", "-o", str(out))
+    proc = convert(
+        str(checkpoints / "gemma3-270m"), "-q", "q8_0,q4_0", "--sample-per-language", "2", "-o", str(out)
+    )
     assert proc.returncode == 0, proc.stderr.decode()[-3000:]
     (out / "table.md").write_bytes(proc.stdout)
     return out
@@ -48,7 +50,9 @@ def test_gemma3_manifest_lists_every_file_with_its_hash_and_fidelity(gemma_out: 
         path = gemma_out / entry["file"]
         assert entry["size_bytes"] == path.stat().st_size
         assert entry["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
-    assert files["BF16"]["bits_per_weight"] > files["Q8_0"]["bits_per_weight"] > files["Q4_0"]["bits_per_weight"]
+    assert (
+        files["BF16"]["bits_per_weight"] > files["Q8_0"]["bits_per_weight"] > files["Q4_0"]["bits_per_weight"]
+    )
     for quant in ("Q8_0", "Q4_0"):
         fid = files[quant]["fidelity"]
         assert 0 <= fid["mean_kl"] and 0 < fid["top1_agreement"] <= 1 and fid["perplexity"] > 1
@@ -79,7 +83,10 @@ def test_converted_tokenizer_is_the_original_one(gemma_out: Path, demo_model: Pa
     from tg_edge.engine import Engine
 
     text = "Wo ist der Bahnhof? 東京駅はどこですか? <b>  spaces\tand tabs</b> 😀"
-    with Engine(demo_model, n_ctx=256) as original, Engine(gemma_out / "gemma3-270m-Q8_0.gguf", n_ctx=256) as ours:
+    with (
+        Engine(demo_model, n_ctx=256) as original,
+        Engine(gemma_out / "gemma3-270m-Q8_0.gguf", n_ctx=256) as ours,
+    ):
         assert ours.tokenize(text, add_bos=True) == original.tokenize(text, add_bos=True)
         assert ours.metadata["tokenizer.ggml.model"] == original.metadata["tokenizer.ggml.model"]
 
@@ -96,17 +103,27 @@ def test_existing_outputs_are_kept_unless_forced(gemma_out: Path, checkpoints: P
     [("tiny-llama", "llama-bpe", CHAT), ("tiny-lfm2", "lfm2", CHAT)],
 )
 def test_llama_and_lfm2_checkpoints_convert_and_load(
-    checkpoints: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, name: str, pre_tokenizer: str, profile: str
+    checkpoints: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    name: str,
+    pre_tokenizer: str,
+    profile: str,
 ) -> None:
-    proc = convert(str(checkpoints / name), "-q", "q8_0", "-o", str(tmp_path), "--pre-tokenizer", pre_tokenizer)
+    proc = convert(
+        str(checkpoints / name), "-q", "q8_0", "-o", str(tmp_path), "--pre-tokenizer", pre_tokenizer
+    )
     assert proc.returncode == 0, proc.stderr.decode()[-3000:]
     assert manifest(tmp_path)["reference_check"]["verdict"] == "passed"
     caplog.set_level(logging.DEBUG, logger="tg_edge.llama")
     with Translator(tmp_path / f"{name}-Q8_0.gguf", threads=2) as translator:
         assert translator.profile == profile
         # The engine's KV size is llama.cpp's: LFM2's conv layers (KV head count 0 in a per-layer array) hold none.
-        logged = [float(m.group(1)) for r in caplog.records
-                  if (m := re.search(r"llama_kv_cache: size = +([0-9.]+) MiB", r.getMessage()))]
+        logged = [
+            float(m.group(1))
+            for r in caplog.records
+            if (m := re.search(r"llama_kv_cache: size = +([0-9.]+) MiB", r.getMessage()))
+        ]
         assert len(logged) == 1
         assert translator.engine.kv_cache_bytes == pytest.approx(logged[0] * 2**20, abs=0.01 * 2**20)
         result = translator.translate("Good morning.", source="en", target="de")
@@ -121,7 +138,7 @@ def test_unrecognized_bpe_tokenizer_asks_for_the_pre_tokenizer(checkpoints: Path
 
 
 def test_translategemma_shaped_checkpoint_converts_with_template_and_vision_projector(
-    tiny_translategemma: Path
+    tiny_translategemma: Path,
 ) -> None:
     data = manifest(tiny_translategemma)
     assert data["prompt_profile"] == TRANSLATEGEMMA
@@ -130,7 +147,10 @@ def test_translategemma_shaped_checkpoint_converts_with_template_and_vision_proj
     assert [e["role"] for e in data["files"]] == ["model", "model", "mmproj"]
     with Translator(tiny_translategemma / "tiny-gemma3-mm-Q8_0.gguf", threads=2) as translator:
         assert translator.profile == TRANSLATEGEMMA
-        assert translator.render_prompt("Where is the train station?", source="en", target="de") == REFERENCE_EN_DE
+        assert (
+            translator.render_prompt("Where is the train station?", source="en", target="de")
+            == REFERENCE_EN_DE
+        )
 
 
 def test_hub_repo_id_resolves_through_the_local_hf_cache_offline(
@@ -142,8 +162,16 @@ def test_hub_repo_id_resolves_through_the_local_hf_cache_offline(
     shutil.copytree(checkpoints / "tiny-llama", repo / "snapshots" / commit)
     (repo / "refs").mkdir()
     (repo / "refs" / "main").write_text(commit)
-    proc = convert("acme/tiny-llama", "-q", "q4_0", "-o", str(tmp_path), "--pre-tokenizer", "llama-bpe",
-                   "--no-reference-check")
+    proc = convert(
+        "acme/tiny-llama",
+        "-q",
+        "q4_0",
+        "-o",
+        str(tmp_path),
+        "--pre-tokenizer",
+        "llama-bpe",
+        "--no-reference-check",
+    )
     assert proc.returncode == 0, proc.stderr.decode()[-3000:]
     data = manifest(tmp_path)
     assert data["source"]["checkpoint"] == "acme/tiny-llama" and data["source"]["revision"] == commit
@@ -182,9 +210,18 @@ def broken_copy(checkpoints: Path, tmp_path: Path, how: str) -> Path:
         ("garbage", b"not a valid safetensors file"),
     ],
 )
-def test_bad_checkpoints_give_clear_errors(checkpoints: Path, tmp_path: Path, how: str, message: bytes) -> None:
-    proc = convert(str(broken_copy(checkpoints, tmp_path, how)), "-q", "q8_0", "-o", str(tmp_path / "out"),
-                   "--pre-tokenizer", "llama-bpe")
+def test_bad_checkpoints_give_clear_errors(
+    checkpoints: Path, tmp_path: Path, how: str, message: bytes
+) -> None:
+    proc = convert(
+        str(broken_copy(checkpoints, tmp_path, how)),
+        "-q",
+        "q8_0",
+        "-o",
+        str(tmp_path / "out"),
+        "--pre-tokenizer",
+        "llama-bpe",
+    )
     assert proc.returncode == 1, proc.stderr
     assert message in proc.stderr and b"Traceback" not in proc.stderr
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.gguf*"))

@@ -42,8 +42,10 @@ def test_candidates_are_ranked_with_confidences_that_sum_to_at_most_one() -> Non
     assert {c.language.code for c in candidates} <= {"hr", "sr", "bs", "sl"}
 
 
-@pytest.mark.parametrize(("text", "why"), [("", "no letters"), ("  123 !? ", "no letters"),
-                                           ("ok", "too short"), ("Hallo", "too short")])
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [("", "no letters"), ("  123 !? ", "no letters"), ("ok", "too short"), ("Hallo", "too short")],
+)
 def test_undeterminable_text_is_a_language_error_that_says_what_to_do(text: str, why: str) -> None:
     with pytest.raises(DetectionError, match=why) as caught:
         detect_language(text)
@@ -62,9 +64,21 @@ def test_cli_auto_without_letters_fails_before_loading_a_model() -> None:
 
 @pytest.mark.integration
 def test_cli_auto_detects_and_reports_the_source_in_json(demo_model: Path) -> None:
-    proc = run_cli("translate", "-s", "auto", "-t", "en", "--json", "Wo ist der Bahnhof?",
-                   env={"TG_EDGE_MODEL": str(demo_model)})
+    proc = run_cli(
+        "translate",
+        "-s",
+        "auto",
+        "-t",
+        "en",
+        "--json",
+        "Wo ist der Bahnhof?",
+        env={"TG_EDGE_MODEL": str(demo_model)},
+    )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
-    assert data["source"] == "de" and data["detected"]["language"] == "de" and data["detected"]["confidence"] > 0.9
+    assert (
+        data["source"] == "de"
+        and data["detected"]["language"] == "de"
+        and data["detected"]["confidence"] > 0.9
+    )
     assert data["translation"].strip()

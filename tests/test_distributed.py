@@ -27,10 +27,36 @@ pq = pytest.importorskip("pyarrow.parquet")
 RECORDS = 96
 BLOCK = 16
 TWO_ACTORS = RayOptions(replicas=2, threads=1)
-SUBJECTS = ["The cat", "My brother", "The teacher", "A small bird", "The old man", "Our neighbour", "The child",
-            "This city"]
-VERBS = ["sleeps", "reads a book", "is happy", "walks home", "sings", "eats bread", "works late", "looks tired"]
-ENDS = ["today.", "every morning.", "in the garden.", "at night.", "again.", "with friends.", "slowly.", "now."]
+SUBJECTS = [
+    "The cat",
+    "My brother",
+    "The teacher",
+    "A small bird",
+    "The old man",
+    "Our neighbour",
+    "The child",
+    "This city",
+]
+VERBS = [
+    "sleeps",
+    "reads a book",
+    "is happy",
+    "walks home",
+    "sings",
+    "eats bread",
+    "works late",
+    "looks tired",
+]
+ENDS = [
+    "today.",
+    "every morning.",
+    "in the garden.",
+    "at night.",
+    "again.",
+    "with friends.",
+    "slowly.",
+    "now.",
+]
 
 
 def _sentences() -> list[str]:
@@ -42,8 +68,10 @@ def _sentences() -> list[str]:
 
 def _line(i: int, sentence: str) -> bytes:
     """A record whose untranslated parts have spacing, number formats and escapes a re-serialiser would change."""
-    return (f'{{"id": {i},"instruction" : {json.dumps(sentence)}, "output":"Antwort\\u00e9 {i}",'
-            f' "meta": {{"n": 1.50e0, "tags": ["a" ,"b"]}}}}\n').encode()
+    return (
+        f'{{"id": {i},"instruction" : {json.dumps(sentence)}, "output":"Antwort\\u00e9 {i}",'
+        f' "meta": {{"n": 1.50e0, "tags": ["a" ,"b"]}}}}\n'
+    ).encode()
 
 
 @pytest.fixture(scope="module")
@@ -51,10 +79,19 @@ def local_ray(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """One local Ray for the module (starting Ray is slow); its workers run this checkout's tg_edge and see an
     empty, offline user directory."""
     home = tmp_path_factory.mktemp("ray-home")
-    env = {"TG_EDGE_HOME": str(home / "tg-edge"), "HF_HOME": str(home / "hf"), "HF_HUB_OFFLINE": "1",
-           "XDG_CACHE_HOME": str(home / "cache")}
-    ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level="WARNING",
-             runtime_env={"py_modules": [str(Path(tg_edge.__file__).parent)], "env_vars": env})
+    env = {
+        "TG_EDGE_HOME": str(home / "tg-edge"),
+        "HF_HOME": str(home / "hf"),
+        "HF_HUB_OFFLINE": "1",
+        "XDG_CACHE_HOME": str(home / "cache"),
+    }
+    ray.init(
+        address="local",
+        num_cpus=2,
+        include_dashboard=False,
+        logging_level="WARNING",
+        runtime_env={"py_modules": [str(Path(tg_edge.__file__).parent)], "env_vars": env},
+    )
     yield ray
     ray.shutdown()
 
@@ -81,8 +118,9 @@ def single_process(dataset: Path, demo_model: Path, tmp_path_factory: pytest.Tem
 
 
 def _options(**changes: object) -> JobOptions:
-    return JobOptions(source="en", target="de", fields="instruction", chunk_records=BLOCK, progress=False,
-                      **changes)
+    return JobOptions(
+        source="en", target="de", fields="instruction", chunk_records=BLOCK, progress=False, **changes
+    )
 
 
 def _check_exactly_once(out: Path, source: Path, reference: list[bytes]) -> None:
@@ -91,14 +129,15 @@ def _check_exactly_once(out: Path, source: Path, reference: list[bytes]) -> None
     assert len(lines) == len(originals)
     for i, (line, original) in enumerate(zip(lines, originals)):
         head = f'{{"id": {i},"instruction" : '.encode()
-        tail = original[original.index(b', "output"'):]
+        tail = original[original.index(b', "output"') :]
         assert line.startswith(head) and line.endswith(tail), (i, line)  # every other byte as it was
         assert json.loads(line)["instruction"] != json.loads(original)["instruction"]
     assert lines == reference[: len(lines)]
 
 
 def test_two_actors_translate_every_record_once_in_order_as_one_process_does_even_when_one_is_killed(
-        local_ray, dataset: Path, demo_model: Path, single_process: list[bytes], tmp_path: Path) -> None:  # noqa: ANN001
+    local_ray, dataset: Path, demo_model: Path, single_process: list[bytes], tmp_path: Path
+) -> None:  # noqa: ANN001
     """96 records through 2 actors while one of them is SIGKILLed mid-block: Ray restarts it and redoes its
     block, and the output is still every record once, in order, byte for byte what one process writes."""
     killed: list[int] = []
@@ -109,19 +148,23 @@ def test_two_actors_translate_every_record_once_in_order_as_one_process_does_eve
             killed.append(done.pid)
 
     out = tmp_path / "out.jsonl"
-    report = translate_dataset(dataset, out, _options(), model=str(demo_model), cluster=TWO_ACTORS,
-                               on_block=kill_the_first_finisher)
+    report = translate_dataset(
+        dataset, out, _options(), model=str(demo_model), cluster=TWO_ACTORS, on_block=kill_the_first_finisher
+    )
 
     assert killed
     _check_exactly_once(out, dataset, single_process)
     assert report.records == RECORDS and report.blocks == -(-RECORDS // BLOCK)
     assert report.segments == RECORDS and report.resumed == 0
-    assert report.replica_count == 2 and sum(report.replicas.values()) == report.blocks  # each shard written once
+    assert (
+        report.replica_count == 2 and sum(report.replicas.values()) == report.blocks
+    )  # each shard written once
     assert not list(tmp_path.glob(".*tg-edge-shards"))
 
 
 def test_an_interrupted_job_resumes_without_redoing_finished_blocks(
-        local_ray, dataset: Path, demo_model: Path, single_process: list[bytes], tmp_path: Path) -> None:  # noqa: ANN001
+    local_ray, dataset: Path, demo_model: Path, single_process: list[bytes], tmp_path: Path
+) -> None:  # noqa: ANN001
     small = tmp_path / "small.jsonl"
     small.write_bytes(b"".join(dataset.read_bytes().splitlines(keepends=True)[:64]))
     out = tmp_path / "out.jsonl"
@@ -133,13 +176,20 @@ def test_an_interrupted_job_resumes_without_redoing_finished_blocks(
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        translate_dataset(small, out, _options(), model=str(demo_model), cluster=TWO_ACTORS,
-                          on_block=interrupt_after_two)
+        translate_dataset(
+            small, out, _options(), model=str(demo_model), cluster=TWO_ACTORS, on_block=interrupt_after_two
+        )
     assert not out.exists()
 
     redone: list[int] = []
-    report = translate_dataset(small, out, _options(resume=True), model=str(demo_model), cluster=TWO_ACTORS,
-                               on_block=lambda done: redone.append(done.index))
+    report = translate_dataset(
+        small,
+        out,
+        _options(resume=True),
+        model=str(demo_model),
+        cluster=TWO_ACTORS,
+        on_block=lambda done: redone.append(done.index),
+    )
 
     assert report.resumed == 2 * BLOCK
     assert sorted(redone) == sorted(set(range(4)) - set(finished))
@@ -147,14 +197,17 @@ def test_an_interrupted_job_resumes_without_redoing_finished_blocks(
 
 
 def test_parquet_in_and_out_translates_the_named_string_columns_only(
-        local_ray, dataset: Path, demo_model: Path, single_process: list[bytes], tmp_path: Path) -> None:  # noqa: ANN001
+    local_ray, dataset: Path, demo_model: Path, single_process: list[bytes], tmp_path: Path
+) -> None:  # noqa: ANN001
     sentences = _sentences()[:48]
-    table = pa.table({
-        "id": pa.array(range(48), pa.int32()),
-        "instruction": sentences,
-        "note": [None if i % 5 == 0 else f"note {i}" for i in range(48)],
-        "tags": [[i, i + 1] for i in range(48)],
-    })
+    table = pa.table(
+        {
+            "id": pa.array(range(48), pa.int32()),
+            "instruction": sentences,
+            "note": [None if i % 5 == 0 else f"note {i}" for i in range(48)],
+            "tags": [[i, i + 1] for i in range(48)],
+        }
+    )
     source = tmp_path / "data.parquet"
     pq.write_table(table, source, row_group_size=32)
     out = tmp_path / "out.parquet"

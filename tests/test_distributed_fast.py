@@ -19,7 +19,10 @@ from tg_edge.jobs import _chunks
 def _jsonl(path: Path, count: int) -> Path:
     with open(path, "wb") as handle:
         for i in range(count):
-            handle.write(json.dumps({"id": i, "text": f"Sentence number {i}."}).encode() + (b"\r\n" if i % 7 else b"\n"))
+            handle.write(
+                json.dumps({"id": i, "text": f"Sentence number {i}."}).encode()
+                + (b"\r\n" if i % 7 else b"\n")
+            )
         handle.write(b'{"id": "last", "text": "no newline"}')
     return path
 
@@ -44,10 +47,17 @@ def test_parquet_blocks_stay_inside_row_groups(tmp_path: Path) -> None:
     dataset.check()
     blocks = dataset.plan(8, 0)
     assert [(b.first, b.count, b.where) for b in blocks] == [
-        (1, 8, (0, 0)), (9, 8, (0, 8)), (17, 4, (0, 16)), (21, 8, (1, 0)), (29, 8, (1, 8)), (37, 4, (1, 16)),
+        (1, 8, (0, 0)),
+        (9, 8, (0, 8)),
+        (17, 4, (0, 16)),
+        (21, 8, (1, 0)),
+        (29, 8, (1, 8)),
+        (37, 4, (1, 16)),
         (41, 5, (2, 0)),
     ]
-    rows = [row for payload in dataset.read(blocks) for row in pa.ipc.open_stream(payload).read_all().to_pylist()]
+    rows = [
+        row for payload in dataset.read(blocks) for row in pa.ipc.open_stream(payload).read_all().to_pylist()
+    ]
     assert rows == table.to_pylist()
 
 
@@ -104,16 +114,19 @@ def test_resuming_another_jobs_shards_is_refused_and_a_fresh_start_clears_them(t
     assert ShardStore(out, fingerprint="two", blocks=2, suffix=".jsonl").open(resume=True) == set()
 
 
-@pytest.mark.parametrize(("resources", "options", "blocks", "expected"), [
-    ({"CPU": 16}, RayOptions(), None, (4, 4)),
-    ({"CPU": 2}, RayOptions(), None, (1, 2)),
-    ({"CPU": 2}, RayOptions(replicas=2), None, (2, 1)),
-    ({"CPU": 2}, RayOptions(threads=1), None, (2, 1)),
-    ({"CPU": 64}, RayOptions(threads=2), 5, (5, 2)),  # no more actors than blocks
-    ({"CPU": 32, "GPU": 4}, RayOptions(gpus_per_replica=1), None, (4, 4)),
-    ({"CPU": 8, "GPU": 4}, RayOptions(gpus_per_replica=0.5), None, (8, 1)),
-    ({"CPU": 8, "GPU": 2}, RayOptions(replicas=1, gpus_per_replica=2, threads=6), None, (1, 6)),
-])
+@pytest.mark.parametrize(
+    ("resources", "options", "blocks", "expected"),
+    [
+        ({"CPU": 16}, RayOptions(), None, (4, 4)),
+        ({"CPU": 2}, RayOptions(), None, (1, 2)),
+        ({"CPU": 2}, RayOptions(replicas=2), None, (2, 1)),
+        ({"CPU": 2}, RayOptions(threads=1), None, (2, 1)),
+        ({"CPU": 64}, RayOptions(threads=2), 5, (5, 2)),  # no more actors than blocks
+        ({"CPU": 32, "GPU": 4}, RayOptions(gpus_per_replica=1), None, (4, 4)),
+        ({"CPU": 8, "GPU": 4}, RayOptions(gpus_per_replica=0.5), None, (8, 1)),
+        ({"CPU": 8, "GPU": 2}, RayOptions(replicas=1, gpus_per_replica=2, threads=6), None, (1, 6)),
+    ],
+)
 def test_replicas_follow_the_clusters_resources(resources, options, blocks, expected) -> None:  # noqa: ANN001
     assert plan_replicas(resources, options, blocks=blocks) == expected
 
@@ -126,21 +139,42 @@ def test_an_actor_never_needs_more_cpus_than_a_node_has() -> None:
         plan_replicas({"CPU": 4}, RayOptions(threads=3), node_cpus=[2, 2])
 
 
-@pytest.mark.parametrize(("resources", "options", "message"), [
-    ({"CPU": 4}, RayOptions(replicas=3, threads=2), "3 replicas × 2 threads do not fit in the Ray cluster's 4 CPUs"),
-    ({"CPU": 4}, RayOptions(gpus_per_replica=1), "the Ray cluster has 0 GPUs"),
-    ({"CPU": 4, "GPU": 1}, RayOptions(replicas=2, gpus_per_replica=1), "2 replicas × 1 GPUs do not fit"),
-])
+@pytest.mark.parametrize(
+    ("resources", "options", "message"),
+    [
+        (
+            {"CPU": 4},
+            RayOptions(replicas=3, threads=2),
+            "3 replicas × 2 threads do not fit in the Ray cluster's 4 CPUs",
+        ),
+        ({"CPU": 4}, RayOptions(gpus_per_replica=1), "the Ray cluster has 0 GPUs"),
+        ({"CPU": 4, "GPU": 1}, RayOptions(replicas=2, gpus_per_replica=1), "2 replicas × 1 GPUs do not fit"),
+    ],
+)
 def test_a_pool_the_cluster_cannot_hold_is_refused(resources, options, message) -> None:  # noqa: ANN001
     with pytest.raises(TgEdgeError, match=message):
         plan_replicas(resources, options)
 
 
-def test_ray_without_the_extra_says_how_to_install_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ray_without_the_extra_says_how_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(sys.modules, "ray", None)  # what Python does for a package that is not installed
     path = _jsonl(tmp_path / "data.jsonl", 3)
-    result = run_cli("translate", "-s", "en", "-t", "de", "-i", str(path), "-o", str(tmp_path / "out.jsonl"),
-                     "--fields", "text", "--ray")
+    result = run_cli(
+        "translate",
+        "-s",
+        "en",
+        "-t",
+        "de",
+        "-i",
+        str(path),
+        "-o",
+        str(tmp_path / "out.jsonl"),
+        "--fields",
+        "text",
+        "--ray",
+    )
     assert result.returncode == 2
     assert "pip install 'tg-edge[ray]'" in result.stderr.decode()
     assert not (tmp_path / "out.jsonl").exists()
@@ -160,8 +194,20 @@ def test_ray_options_are_checked_before_ray_starts(tmp_path: Path) -> None:
         assert message in result.stderr.decode(), (args, result.stderr)
     pytest.importorskip("ray")
     (tmp_path / "t.parquet").write_bytes(b"PAR1 not really")
-    result = run_cli("translate", "-s", "en", "-t", "de", "--ray", "-i", str(tmp_path / "t.parquet"),
-                     "-o", str(tmp_path / "o.parquet"), "--fields", "text")
+    result = run_cli(
+        "translate",
+        "-s",
+        "en",
+        "-t",
+        "de",
+        "--ray",
+        "-i",
+        str(tmp_path / "t.parquet"),
+        "-o",
+        str(tmp_path / "o.parquet"),
+        "--fields",
+        "text",
+    )
     assert result.returncode == 1
     assert "as Parquet" in result.stderr.decode()
 
@@ -180,6 +226,8 @@ def test_an_unknown_language_fails_before_ray_starts(tmp_path: Path) -> None:
 
     path = _jsonl(tmp_path / "data.jsonl", 3)
     with pytest.raises(LanguageError, match="unknown language 'xx-bogus'"):
-        translate_dataset(path, tmp_path / "out.jsonl", JobOptions(source="auto", target="xx-bogus", fields="text"))
+        translate_dataset(
+            path, tmp_path / "out.jsonl", JobOptions(source="auto", target="xx-bogus", fields="text")
+        )
     assert not ray.is_initialized()
     assert not (tmp_path / ".out.jsonl.tg-edge-shards").exists()

@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from tg_edge.doctor import cpu_features
-from tg_edge.engine import Engine, default_threads, gpu_available, on_own_thread, resolve_gpu_layers, system_info
+from tg_edge.engine import (
+    Engine,
+    default_threads,
+    gpu_available,
+    on_own_thread,
+    resolve_gpu_layers,
+    system_info,
+)
 from tg_edge.fit import Context, placement, size_from_header
 from tg_edge.gguf_header import read_header
 from tg_edge.models import CATALOG
@@ -47,22 +54,34 @@ def test_doctor_json_reports_the_build_the_machine_and_what_fits(demo_installed:
     assert set(rows) == {(e.name, q) for e in CATALOG for q in e.quants} | {("gemma-3-270m", "Q4_K_M")}
     demo = rows["gemma-3-270m", "Q4_K_M"]  # from the file's own header, not an estimate
     expected = placement(size_from_header(read_header(demo_installed)), Context(), demo["gpu_layers"])
-    assert not demo["estimated"] and (demo["ram_bytes"], demo["gpu_bytes"]) == (expected.ram_bytes,
-                                                                                  expected.vram_bytes)
+    assert not demo["estimated"] and (demo["ram_bytes"], demo["gpu_bytes"]) == (
+        expected.ram_bytes,
+        expected.vram_bytes,
+    )
     for row in fit["models"]:
         if not gpu_available():
             assert row["how"] == ("cpu" if row["fits"] else None) and row["gpu_bytes"] == 0
             assert row["fits"] == (row["ram_bytes"] <= fit["usable_ram"])
-    assert all(rows[name, "Q4_K_M"]["ram_bytes"] < rows[name, "Q8_0"]["ram_bytes"]
-               for name in ("translategemma-4b", "translategemma-12b", "translategemma-27b"))
-    assert rows["translategemma-4b", "Q4_K_M"]["ram_bytes"] < rows["translategemma-27b", "Q4_K_M"]["ram_bytes"]
+    assert all(
+        rows[name, "Q4_K_M"]["ram_bytes"] < rows[name, "Q8_0"]["ram_bytes"]
+        for name in ("translategemma-4b", "translategemma-12b", "translategemma-27b")
+    )
+    assert (
+        rows["translategemma-4b", "Q4_K_M"]["ram_bytes"] < rows["translategemma-27b", "Q4_K_M"]["ram_bytes"]
+    )
 
 
 def test_doctor_text(demo_installed: Path) -> None:
     result = run_cli("doctor")
     assert result.returncode == 0 and result.stderr == b""
     text = result.stdout.decode()
-    for heading in ("llama.cpp build", "CPU\n", "Memory", "Model store", "Which models fit (context 4096 tokens"):
+    for heading in (
+        "llama.cpp build",
+        "CPU\n",
+        "Memory",
+        "Model store",
+        "Which models fit (context 4096 tokens",
+    ):
         assert heading in text
     assert f"CPU features: {' '.join(cpu_features(system_info()))}" in text
     assert f"tg-edge uses {default_threads()} threads" in text
@@ -84,8 +103,13 @@ def test_cpu_features_from_system_info(info: str, features: list[str]) -> None:
     assert cpu_features(info) == features
 
 
-@pytest.mark.parametrize(("value", "message"), [("lots", b"'lots' is neither a number of layers nor auto"),
-                                                ("-2", b"-2 layers: give a count, -1 for all, or auto")])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("lots", b"'lots' is neither a number of layers nor auto"),
+        ("-2", b"-2 layers: give a count, -1 for all, or auto"),
+    ],
+)
 def test_gpu_layers_option_takes_a_count_or_auto(value: str, message: bytes) -> None:
     result = run_cli("translate", "-s", "en", "-t", "de", "--gpu-layers", value, "Hello")
     assert result.returncode == 2 and message in result.stderr
@@ -103,7 +127,9 @@ def test_auto_falls_back_to_the_cpu_without_a_gpu_backend(demo_model: Path) -> N
 @pytest.mark.integration
 def test_an_engine_with_auto_gpu_layers_loads_and_decodes(demo_model: Path) -> None:
     with Engine(demo_model, n_ctx=512, threads=2, gpu_layers="auto") as engine:
-        assert engine.gpu_layers == (resolve_gpu_layers("auto", demo_model, n_ctx=512) if gpu_available() else 0)
+        assert engine.gpu_layers == (
+            resolve_gpu_layers("auto", demo_model, n_ctx=512) if gpu_available() else 0
+        )
         # decoded on a thread that ends: no OpenMP pool left on pytest's main thread (see on_own_thread)
         on_own_thread(engine.evaluate, engine.tokenize("Hello", add_bos=True))
         assert len(engine.greedy_tokens()) == 1

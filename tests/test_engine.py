@@ -73,7 +73,9 @@ def test_greedy_decoding_is_deterministic_and_stream_matches_result(engine, sche
 
 @pytest.mark.integration
 def test_a_submissions_common_prefix_is_evaluated_once(engine, scheduler) -> None:
-    prompts = [prompt_for(engine, s) for s in ("Good night.", "See you tomorrow.", "The weather is nice today.")]
+    prompts = [
+        prompt_for(engine, s) for s in ("Good night.", "See you tomorrow.", "The weather is nice today.")
+    ]
     jobs = scheduler.submit_many(prompts, max_tokens=[16] * 3, stop_at_newline=True)
     common = min(next(i for i, (a, b) in enumerate(zip(prompts[0], p)) if a != b) for p in prompts[1:])
     assert [job.result().n_reused for job in jobs] == [common] * 3
@@ -82,8 +84,10 @@ def test_a_submissions_common_prefix_is_evaluated_once(engine, scheduler) -> Non
 @pytest.mark.integration
 def test_a_call_on_an_idle_engine_gives_the_same_output_whatever_ran_before(engine, scheduler) -> None:
     german = [prompt_for(engine, s) for s in ("Good night.", "See you tomorrow.", "I like coffee.")]
-    french = [engine.tokenize(f"Translate from English to French.\n\nEnglish: {s}\nFrench:", add_bos=True)
-              for s in ("Good night.", "The house is red.")]
+    french = [
+        engine.tokenize(f"Translate from English to French.\n\nEnglish: {s}\nFrench:", add_bos=True)
+        for s in ("Good night.", "The house is red.")
+    ]
 
     def run(prompts: list[list[int]]) -> list[tuple[tuple[int, ...], int]]:
         jobs = scheduler.submit_many(prompts, max_tokens=[16] * len(prompts), stop_at_newline=True)
@@ -101,7 +105,11 @@ def test_a_job_submitted_when_another_ends_joins_the_running_batch_at_the_same_s
 ) -> None:
     """What an ``on_done`` callback submits starts while the other jobs still decode (it takes fewer steps
     than running after them), and since the decoding thread submits it, the outputs never vary."""
-    sentences = ("Good night.", "The weather is nice today and tomorrow it will rain in the north.", "I like coffee.")
+    sentences = (
+        "Good night.",
+        "The weather is nice today and tomorrow it will rain in the north.",
+        "I like coffee.",
+    )
     prompts = [prompt_for(engine, s) for s in sentences]
     follow_up = prompt_for(engine, "See you tomorrow.")
 
@@ -113,8 +121,12 @@ def test_a_job_submitted_when_another_ends_joins_the_running_batch_at_the_same_s
             later.extend(scheduler.submit_many([follow_up], max_tokens=[16], stop_at_newline=True))
 
         steps = scheduler.steps
-        jobs = scheduler.submit_many(prompts, max_tokens=[32] * 3, stop_at_newline=True,
-                                     on_done=[on_done, None, None] if chained else None)
+        jobs = scheduler.submit_many(
+            prompts,
+            max_tokens=[32] * 3,
+            stop_at_newline=True,
+            on_done=[on_done, None, None] if chained else None,
+        )
         out = [job.result().tokens for job in jobs]
         if not chained:
             later.extend(scheduler.submit_many([follow_up], max_tokens=[16], stop_at_newline=True))
@@ -130,23 +142,33 @@ def test_a_job_submitted_when_another_ends_joins_the_running_batch_at_the_same_s
 
 @pytest.mark.integration
 def test_a_job_its_abandon_test_rejects_stops_there_and_the_others_go_on(engine, scheduler) -> None:
-    prompts = [prompt_for(engine, s) for s in ("The weather is nice today and it will rain tomorrow.", "Good night.")]
+    prompts = [
+        prompt_for(engine, s) for s in ("The weather is nice today and it will rain tomorrow.", "Good night.")
+    ]
     seen: list[str] = []
 
     def three_words(text: str) -> bool:
         seen.append(text)
         return len(text.split()) >= 3
 
-    whole, alone = (job.result() for job in scheduler.submit_many(prompts, max_tokens=[32, 32], stop_at_newline=True))
-    cut, other = (job.result() for job in scheduler.submit_many(prompts, max_tokens=[32, 32], stop_at_newline=True,
-                                                                abandon=[three_words, None]))
+    whole, alone = (
+        job.result() for job in scheduler.submit_many(prompts, max_tokens=[32, 32], stop_at_newline=True)
+    )
+    cut, other = (
+        job.result()
+        for job in scheduler.submit_many(
+            prompts, max_tokens=[32, 32], stop_at_newline=True, abandon=[three_words, None]
+        )
+    )
     assert cut.stop == Stop.ABANDONED and len(cut.text.split()) >= 3 and cut.n_new < whole.n_new
     assert seen[-1] == cut.text and len(seen[-2].split()) < 3  # tested after each token, stopped at once
     assert whole.text.startswith(cut.text) and other.tokens == alone.tokens  # the same batch, up to the cut
 
 
 @pytest.mark.integration
-def test_an_idle_scheduler_lets_its_decoding_thread_end_and_starts_another_for_new_work(engine, scheduler) -> None:
+def test_an_idle_scheduler_lets_its_decoding_thread_end_and_starts_another_for_new_work(
+    engine, scheduler
+) -> None:
     """An idle Translator must not keep llama.cpp's per-thread OpenMP pool (it slows every other decoding
     thread of the process): the thread ends once idle, and the next submission is served as before."""
     prompt = prompt_for(engine, "Good night.")
@@ -178,7 +200,9 @@ def test_many_long_jobs_wait_for_room_in_the_cache(demo_model) -> None:
     with Engine(demo_model, n_ctx=256, threads=2, n_seq_max=5) as small:
         scheduler = Scheduler(small, parallel=4)
         try:
-            prompts = [small.tokenize(f"Count with me: {i}, {i + 1}, {i + 2},", add_bos=True) for i in range(4)]
+            prompts = [
+                small.tokenize(f"Count with me: {i}, {i + 1}, {i + 2},", add_bos=True) for i in range(4)
+            ]
             jobs = [scheduler.submit(p, max_tokens=100 - len(p)) for p in prompts]
             results = [job.result(timeout=600) for job in jobs]
             assert all(r.n_new > 0 for r in results)
@@ -200,12 +224,16 @@ def test_cancelled_job_stops_and_frees_its_sequence(engine, scheduler) -> None:
 @pytest.mark.integration
 def test_concurrent_submitters_get_their_own_results(engine, scheduler) -> None:
     sentences = ["Good night.", "Thank you very much.", "The house is red.", "I like coffee."]
-    alone = {s: scheduler.generate(prompt_for(engine, s), max_tokens=24, stop_at_newline=True).text
-             for s in sentences}
+    alone = {
+        s: scheduler.generate(prompt_for(engine, s), max_tokens=24, stop_at_newline=True).text
+        for s in sentences
+    }
     got: dict[str, str] = {}
 
     def worker(sentence: str) -> None:
-        got[sentence] = scheduler.generate(prompt_for(engine, sentence), max_tokens=24, stop_at_newline=True).text
+        got[sentence] = scheduler.generate(
+            prompt_for(engine, sentence), max_tokens=24, stop_at_newline=True
+        ).text
 
     threads = [threading.Thread(target=worker, args=(s,)) for s in sentences]
     for thread in threads:
@@ -252,7 +280,9 @@ def test_parallel_output_equals_decoding_alone_except_at_near_ties(engine, sched
 def test_metadata_and_special_tokens_come_from_the_gguf(engine) -> None:
     assert engine.metadata["general.architecture"] == "gemma3"
     assert engine.token_text(engine.bos_token) == "<bos>"
-    assert engine.tokenize("<start_of_turn>", special=True) != engine.tokenize("<start_of_turn>", special=False)
+    assert engine.tokenize("<start_of_turn>", special=True) != engine.tokenize(
+        "<start_of_turn>", special=False
+    )
     assert engine.can_share_prefix
 
 
@@ -299,7 +329,9 @@ def test_llama_log_routing_is_installed_once_per_process() -> None:
         llama_cpp.llama_log_set(engine_module._route_llama_log, ctypes.c_void_p(0))
 
 
-def test_an_engine_that_fails_to_load_is_collected_quietly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_engine_that_fails_to_load_is_collected_quietly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     unraisable: list[object] = []
     monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
     corrupt = tmp_path / "corrupt.gguf"

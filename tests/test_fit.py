@@ -37,8 +37,18 @@ def demo_size(demo_model: Path):  # noqa: ANN201
 def test_the_demo_gguf_tensor_table(demo_model: Path, demo_size) -> None:  # noqa: ANN001
     header = read_header(demo_model)
     arch = demo_size.arch
-    assert (arch.n_layer, arch.n_embd, arch.n_head_kv, arch.key_length, arch.n_vocab) == (18, 640, 1, 256, 262_144)
-    assert arch.sliding_window == 512 and [layer for layer in range(18) if not arch.is_swa(layer)] == [5, 11, 17]
+    assert (arch.n_layer, arch.n_embd, arch.n_head_kv, arch.key_length, arch.n_vocab) == (
+        18,
+        640,
+        1,
+        256,
+        262_144,
+    )
+    assert arch.sliding_window == 512 and [layer for layer in range(18) if not arch.is_swa(layer)] == [
+        5,
+        11,
+        17,
+    ]
     assert len(demo_size.layer_bytes) == 18 and all(size > 0 for size in demo_size.layer_bytes)
     # every tensor byte of the file is a layer's or the rest's, once
     assert demo_size.weight_bytes == header.file_bytes - header.data_start
@@ -64,7 +74,9 @@ def test_placement_arithmetic(demo_size) -> None:  # noqa: ANN001
     layers, kv, compute = demo_size.layer_bytes, 4 * MIB, compute_bytes(demo_size.arch, CTX)
     cpu = placement(demo_size, CTX, 0)
     assert cpu.how == "cpu" and cpu.vram_bytes == 0
-    assert cpu.ram_bytes == demo_size.weight_bytes + 18 * kv + compute + output_buffer_bytes(demo_size.arch, CTX)
+    assert cpu.ram_bytes == demo_size.weight_bytes + 18 * kv + compute + output_buffer_bytes(
+        demo_size.arch, CTX
+    )
     seven = placement(demo_size, CTX, 7)  # the last 7 layers, with their KV cache
     assert seven.how == "partial" and seven.describe() == "7 of 18 layers on the GPU"
     assert seven.vram_bytes == sum(layers[11:]) + 7 * kv + compute
@@ -87,11 +99,15 @@ def test_gpu_layers_that_fit_a_budget(demo_size) -> None:  # noqa: ANN001
 def test_fit_against_budgets(demo_size) -> None:  # noqa: ANN001
     need_cpu = placement(demo_size, CTX, 0).ram_bytes
     cpu_only = fit(demo_size, CTX, Budget(ram_bytes=need_cpu + Budget(0).ram_headroom))
-    assert cpu_only.fits and cpu_only.placement.how == "cpu" and cpu_only.describe().startswith("fits: CPU only")
+    assert (
+        cpu_only.fits and cpu_only.placement.how == "cpu" and cpu_only.describe().startswith("fits: CPU only")
+    )
     too_small = fit(demo_size, CTX, Budget(ram_bytes=need_cpu))  # the headroom is not for the model
     assert not too_small.fits and too_small.describe().startswith("does not fit: needs 0.8 GiB RAM")
     seven = placement(demo_size, CTX, 7)
-    partly = fit(demo_size, CTX, Budget(ram_bytes=8 * GIB, vram_bytes=seven.vram_bytes + GIB))  # 1 GiB kept free
+    partly = fit(
+        demo_size, CTX, Budget(ram_bytes=8 * GIB, vram_bytes=seven.vram_bytes + GIB)
+    )  # 1 GiB kept free
     assert partly.placement == seven and partly.fits
     whole = fit(demo_size, CTX, Budget(ram_bytes=GIB, vram_bytes=4 * GIB))
     assert whole.fits and whole.placement.how == "gpu" and "all layers on the GPU" in whole.describe()
@@ -128,7 +144,9 @@ def test_estimates_from_published_shapes() -> None:
 )
 def test_which_translategemma_quants_fit(ram_gib: int, vram_gib: int, expected: dict[str, str]) -> None:
     budget = Budget(ram_gib * GIB, vram_gib * GIB)
-    marks = fit_marks(catalog_fits(budget, default_context(gpu=vram_gib > 0), entries=family("translategemma")))
+    marks = fit_marks(
+        catalog_fits(budget, default_context(gpu=vram_gib > 0), entries=family("translategemma"))
+    )
     assert marks == expected
 
 
@@ -144,24 +162,42 @@ def test_unified_memory_counts_the_gpu_share_against_the_ram(demo_size) -> None:
 def test_a_24_gib_gpu_takes_27b_q4_whole_and_8_gib_part_of_it() -> None:
     entry = catalog_entry("translategemma-27b")
     ctx = default_context(gpu=True)
-    by_vram = {vram: next(item for item in catalog_fits(Budget(32 * GIB, vram * GIB), ctx, entries=[entry])
-                          if item.quant == "Q4_K_M").fit for vram in (24, 8)}
+    by_vram = {
+        vram: next(
+            item
+            for item in catalog_fits(Budget(32 * GIB, vram * GIB), ctx, entries=[entry])
+            if item.quant == "Q4_K_M"
+        ).fit
+        for vram in (24, 8)
+    }
     assert by_vram[24].placement.how == "gpu"
     assert by_vram[8].placement.how == "partial" and 0 < by_vram[8].placement.gpu_layers < 62
-    assert by_vram[8].placement.vram_bytes <= 7 * GIB < placement(
-        estimate_size(entry.arch, int(entry.size_gb * 1e9)), ctx, by_vram[8].placement.gpu_layers + 1).vram_bytes
+    assert (
+        by_vram[8].placement.vram_bytes
+        <= 7 * GIB
+        < placement(
+            estimate_size(entry.arch, int(entry.size_gb * 1e9)), ctx, by_vram[8].placement.gpu_layers + 1
+        ).vram_bytes
+    )
 
 
 def test_pick_the_largest_that_fits_and_say_why() -> None:
     ctx = default_context(gpu=False)
     said: list[str] = []
-    assert pick_largest("translategemma", None, Budget(24 * GIB), ctx, say=said.append).name == \
-        "translategemma-27b:Q4_K_M"
+    assert (
+        pick_largest("translategemma", None, Budget(24 * GIB), ctx, say=said.append).name
+        == "translategemma-27b:Q4_K_M"
+    )
     assert said[-1].startswith("Picked translategemma-27b:Q4_K_M, the largest translategemma model that fits")
-    assert pick_largest("translategemma", None, Budget(12 * GIB), ctx, say=said.append).name == \
-        "translategemma-12b:Q4_K_M"
+    assert (
+        pick_largest("translategemma", None, Budget(12 * GIB), ctx, say=said.append).name
+        == "translategemma-12b:Q4_K_M"
+    )
     assert "translategemma-27b:Q4_K_M would need" in said[-1] and "estimated" in said[-1]
     assert pick_largest("translategemma", "Q8_0", Budget(12 * GIB), ctx).name == "translategemma-4b:Q8_0"
-    with pytest.raises(ModelError, match="no translategemma model fits this machine: the smallest, "
-                                         "translategemma-4b:Q4_K_M, needs 3.4 GiB of RAM"):
+    with pytest.raises(
+        ModelError,
+        match="no translategemma model fits this machine: the smallest, "
+        "translategemma-4b:Q4_K_M, needs 3.4 GiB of RAM",
+    ):
         pick_largest("translategemma", None, Budget(2 * GIB), ctx)

@@ -28,17 +28,23 @@ def test_lines_are_parallel_and_complete() -> None:
 def test_every_listed_language_has_its_file() -> None:
     for code in FLORES_CODES:
         assert len(load_flores(code, 1)) == 1
-    assert sorted(p.name for p in (SHIPPED / "devtest").iterdir()) == sorted(f"{n}.devtest" for n in FLORES_CODES.values())
+    assert sorted(p.name for p in (SHIPPED / "devtest").iterdir()) == sorted(
+        f"{n}.devtest" for n in FLORES_CODES.values()
+    )
     assert {"LICENSE-CC-BY-SA", "SOURCE.md", "metadata_devtest.tsv"} <= {p.name for p in SHIPPED.iterdir()}
 
 
 def test_shipped_data_needs_no_directory_or_variable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("TG_EDGE_FLORES", raising=False)
     monkeypatch.chdir(tmp_path)
-    assert load_flores("de", 2, start=5) == (SHIPPED / "devtest" / "deu_Latn.devtest").read_text(
-        encoding="utf-8").splitlines()[5:7]
+    assert (
+        load_flores("de", 2, start=5)
+        == (SHIPPED / "devtest" / "deu_Latn.devtest").read_text(encoding="utf-8").splitlines()[5:7]
+    )
     paragraphs = flores_paragraphs(200)
-    assert sum(len(p.split()) for p in paragraphs) >= 200 and paragraphs[0].startswith(load_flores("en", 1)[0])
+    assert sum(len(p.split()) for p in paragraphs) >= 200 and paragraphs[0].startswith(
+        load_flores("en", 1)[0]
+    )
 
 
 def test_missing_language_or_range_is_an_input_error() -> None:
@@ -61,7 +67,9 @@ def test_tg_edge_flores_points_elsewhere(monkeypatch: pytest.MonkeyPatch, tmp_pa
 
 def test_the_wheel_carries_the_data_and_reads_it_from_anywhere(tmp_path: Path) -> None:
     """Build the wheel from this checkout, unpack it, and load FLORES from it with another working directory."""
-    pytest.importorskip("setuptools", minversion="68")  # the build-system requirement; torch's install brings it
+    pytest.importorskip(
+        "setuptools", minversion="68"
+    )  # the build-system requirement; torch's install brings it
     source = tmp_path / "source"
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for tree in ("tg_edge", "convert"):
@@ -69,20 +77,27 @@ def test_the_wheel_carries_the_data_and_reads_it_from_anywhere(tmp_path: Path) -
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(REPO / name, source / name)
     build = "import sys\nfrom setuptools import build_meta\nprint(build_meta.build_wheel(sys.argv[1]))\n"
-    done = subprocess.run([sys.executable, "-c", build, str(tmp_path / "dist")], cwd=source,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", build, str(tmp_path / "dist")], cwd=source, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
     wheel = tmp_path / "dist" / done.stdout.split()[-1]
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         archive.extractall(tmp_path / "installed")
-    shipped = {f"tg_edge/bench/data/flores200/{p.relative_to(SHIPPED).as_posix()}" for p in SHIPPED.rglob("*") if p.is_file()}
+    shipped = {
+        f"tg_edge/bench/data/flores200/{p.relative_to(SHIPPED).as_posix()}"
+        for p in SHIPPED.rglob("*")
+        if p.is_file()
+    }
     assert shipped <= names and len(shipped) == 17
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    read = ("import tg_edge\nfrom tg_edge.bench.flores import load_flores\n"
-            "print(tg_edge.__file__)\nprint(load_flores('ja', 1, start=7)[0])\n")
+    read = (
+        "import tg_edge\nfrom tg_edge.bench.flores import load_flores\n"
+        "print(tg_edge.__file__)\nprint(load_flores('ja', 1, start=7)[0])\n"
+    )
     env = {k: v for k, v in os.environ.items() if k != "TG_EDGE_FLORES"}
     env["PYTHONPATH"] = str(tmp_path / "installed")
     ran = subprocess.run([sys.executable, "-c", read], cwd=elsewhere, env=env, capture_output=True, text=True)

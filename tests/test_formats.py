@@ -74,13 +74,13 @@ next line. See https://x.org/a_b and snake_case_name.
 </html>
 """,
     "srt": "\ufeff1\r\n00:00:01,000 --> 00:00:02,500\r\n<i>Hello there,</i>\r\nmy old friend.\r\n\r\n"
-           "2\r\n00:00:03,000 --> 00:00:04,000\r\n- Who is it?\r\n- It's me.\r\n\r\n"
-           "3\r\n00:00:05,000 --> 00:00:06,000\r\n{\\an8}Up here\r\n",
+    "2\r\n00:00:03,000 --> 00:00:04,000\r\n- Who is it?\r\n- It's me.\r\n\r\n"
+    "3\r\n00:00:05,000 --> 00:00:06,000\r\n{\\an8}Up here\r\n",
     "vtt": "WEBVTT - a title\n\nNOTE a note\nover two lines\n\nSTYLE\n::cue { color: lime }\n\n"
-           "intro\n00:01.000 --> 00:02.000 align:start position:10%\n<v Bob>I think that we\nshould go &amp; eat.\n\n"
-           "00:03.000 --> 00:04.000\nOK, see you <00:03.500>later.\n",
+    "intro\n00:01.000 --> 00:02.000 align:start position:10%\n<v Bob>I think that we\nshould go &amp; eat.\n\n"
+    "00:03.000 --> 00:04.000\nOK, see you <00:03.500>later.\n",
     "jsonl": '{"id": 7, "instruction":"Say hi\\nplease",  "output" : "Hi \\u00e9!", "n": 1.50e3, '
-             '"messages":[{"role":"user","content":"Hello"}]}\n\n{"instruction": "Last one", "output": null}',
+    '"messages":[{"role":"user","content":"Hello"}]}\n\n{"instruction": "Last one", "output": null}',
 }
 FIELDS = "instruction,output,messages.*.content"
 
@@ -112,7 +112,18 @@ def test_a_changed_translation_changes_only_the_segments(name: str) -> None:
 def test_markdown_keeps_code_urls_and_markup_out_of_the_segments() -> None:
     texts = [s.text for s in read_sample("md").segments]
     joined = "\n".join(texts)
-    for kept in ("pip install", "https://", "print(", "indented code", "raw html", "title:", "**", "`", "|", "<kbd>"):
+    for kept in (
+        "pip install",
+        "https://",
+        "print(",
+        "indented code",
+        "raw html",
+        "title:",
+        "**",
+        "`",
+        "|",
+        "<kbd>",
+    ):
         assert kept not in joined
     assert "A quote that spans two lines." in texts  # wrapped prose is one segment
     assert "Line with a hard break" in texts and "next line. See" in texts  # a hard break ends one
@@ -144,7 +155,13 @@ def test_html_translates_text_and_readable_attributes_only() -> None:
 
 def test_subtitle_cues_keep_numbers_timings_and_line_structure() -> None:
     document = read_sample("srt")
-    assert [s.text for s in document.segments] == ["Hello there,", "my old friend.", "Who is it?", "It's me.", "Up here"]
+    assert [s.text for s in document.segments] == [
+        "Hello there,",
+        "my old friend.",
+        "Who is it?",
+        "It's me.",
+        "Up here",
+    ]
     assert [s.line for s in document.segments] == [3, 4, 8, 9, 13]
     vtt = read_sample("vtt")
     assert [s.text for s in vtt.segments] == ["I think that we should go & eat.", "OK, see you", "later."]
@@ -158,15 +175,19 @@ def test_jsonl_replaces_only_the_chosen_string_values() -> None:
     assert [s.text for s in document.segments] == ["Say hi\nplease", "Hi é!", "Hello", "Last one"]
     out = document.render(['Sag "hallo"\nbitte', "Hallo é!", "Hallo", "Letzte"])
     first = out.split("\n")[0]
-    assert first == ('{"id": 7, "instruction":"Sag \\"hallo\\"\\nbitte",  "output" : "Hallo é!", "n": 1.50e3, '
-                     '"messages":[{"role":"user","content":"Hallo"}]}')
+    assert first == (
+        '{"id": 7, "instruction":"Sag \\"hallo\\"\\nbitte",  "output" : "Hallo é!", "n": 1.50e3, '
+        '"messages":[{"role":"user","content":"Hallo"}]}'
+    )
     assert json.loads(first)["instruction"] == 'Sag "hallo"\nbitte'
     assert out.endswith('{"instruction": "Letzte", "output": null}')
 
 
 def test_reflow_balances_lines_and_keeps_breaks() -> None:
-    assert reflow("Ich weiß nicht, wovon du redest, mein Freund.", ["\n"], [20, 22]) == \
-        "Ich weiß nicht, wovon\ndu redest, mein Freund."
+    assert (
+        reflow("Ich weiß nicht, wovon du redest, mein Freund.", ["\n"], [20, 22])
+        == "Ich weiß nicht, wovon\ndu redest, mein Freund."
+    )
     assert reflow("a b c d e f g h", ["\n> ", "\n> "], [10, 10, 2]) == "a b c\n> d e f g\n> h"
     assert reflow("Ja", ["\n"], [5, 5]) == "Ja"
 
@@ -174,8 +195,11 @@ def test_reflow_balances_lines_and_keeps_breaks() -> None:
 @pytest.mark.parametrize(
     ("name", "text", "message"),
     [
-        ("srt", "1\n00:00:01,000 --> 00:00:02,000\nHi\n\nx\n00:00:03,000 --> 00:00:04,000\nYo\n",
-         "line 5: expected a subtitle number, found 'x'"),
+        (
+            "srt",
+            "1\n00:00:01,000 --> 00:00:02,000\nHi\n\nx\n00:00:03,000 --> 00:00:04,000\nYo\n",
+            "line 5: expected a subtitle number, found 'x'",
+        ),
         ("srt", "1\n00:00:01,000 -> 00:00:02,000\nHi\n", "line 2: expected a timing line"),
         ("vtt", "1\n00:01.000 --> 00:02.000\nHi\n", "line 1: a WebVTT file starts with 'WEBVTT'"),
         ("vtt", "WEBVTT\n\nno timing here\njust text\n", "line 3: expected a cue timing"),
@@ -195,8 +219,15 @@ def test_jsonl_needs_fields() -> None:
 
 @pytest.mark.parametrize(
     ("path", "explicit", "expected"),
-    [("a.md", None, "md"), ("A.SRT", None, "srt"), ("x.vtt", None, "vtt"), ("d.jsonl", None, "jsonl"),
-     ("p.htm", None, "html"), ("notes", None, "txt"), ("x.md", "txt", "txt")],
+    [
+        ("a.md", None, "md"),
+        ("A.SRT", None, "srt"),
+        ("x.vtt", None, "vtt"),
+        ("d.jsonl", None, "jsonl"),
+        ("p.htm", None, "html"),
+        ("notes", None, "txt"),
+        ("x.md", "txt", "txt"),
+    ],
 )
 def test_format_by_extension_or_explicit(path: str, explicit: str | None, expected: str) -> None:
     assert format_for(Path(path), explicit) == expected

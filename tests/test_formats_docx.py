@@ -55,8 +55,16 @@ def test_docx_is_found_by_extension() -> None:
 def test_segments_follow_paragraphs_runs_tables_and_headers() -> None:
     document = read(make_docx(), "report.docx", "docx")
     assert [s.text for s in document.segments] == [
-        "Annual report", "The weather was", "very", "good this year.", "First line", "Second line",
-        "Name", "The red house", "Company confidential"]
+        "Annual report",
+        "The weather was",
+        "very",
+        "good this year.",
+        "First line",
+        "Second line",
+        "Name",
+        "The red house",
+        "Company confidential",
+    ]
     assert [s.line for s in document.segments][:2] == [1, 2]  # paragraph numbers
 
 
@@ -72,9 +80,17 @@ def test_a_changed_translation_keeps_formatting_breaks_and_other_parts() -> None
     out = document.render([s.text.upper() for s in document.segments])
     translated = docx.Document(io.BytesIO(out))
     body = [p.text for p in translated.paragraphs]
-    assert body[:4] == ["ANNUAL REPORT", "THE WEATHER WAS VERY GOOD THIS YEAR.", "FIRST LINE\nSECOND LINE", "— * —"]
+    assert body[:4] == [
+        "ANNUAL REPORT",
+        "THE WEATHER WAS VERY GOOD THIS YEAR.",
+        "FIRST LINE\nSECOND LINE",
+        "— * —",
+    ]
     assert [(run.text, bool(run.bold)) for run in translated.paragraphs[1].runs] == [
-        ("THE WEATHER WAS ", False), ("VERY", True), (" GOOD THIS YEAR.", False)]
+        ("THE WEATHER WAS ", False),
+        ("VERY", True),
+        (" GOOD THIS YEAR.", False),
+    ]
     assert translated.paragraphs[0].style.name == "Heading 1"
     assert [cell.text for cell in translated.tables[0].rows[0].cells] == ["NAME", "THE RED HOUSE"]
     assert translated.sections[0].header.paragraphs[0].text == "COMPANY CONFIDENTIAL"
@@ -83,24 +99,31 @@ def test_a_changed_translation_keeps_formatting_breaks_and_other_parts() -> None
     changed = {name for name in before if before[name] != after[name]}
     assert changed == {"word/document.xml", "word/header1.xml"}
     # Reading the output again finds the same places, holding the translations.
-    assert [s.text for s in read(out, "out.docx", "docx").segments] == [s.text.upper() for s in document.segments]
+    assert [s.text for s in read(out, "out.docx", "docx").segments] == [
+        s.text.upper() for s in document.segments
+    ]
 
 
 def test_rendering_twice_starts_from_the_original_each_time() -> None:
     document = read(make_docx(), "report.docx", "docx")
     document.render(["x"] * len(document.segments))
     again = document.render([s.text for s in document.segments[:-1]] + ["Vertraulich"])
-    assert [s.text for s in read(again, "again.docx", "docx").segments][-2:] == ["The red house", "Vertraulich"]
+    assert [s.text for s in read(again, "again.docx", "docx").segments][-2:] == [
+        "The red house",
+        "Vertraulich",
+    ]
 
 
 def test_deleted_revisions_and_field_codes_are_not_translated() -> None:
     data = make_docx()
     parts = entries(data)
     xml = parts["word/document.xml"].decode("utf-8")
-    inserted = (f'<w:del w:id="1" w:author="A" w:date="2024-01-01T00:00:00Z"><w:r><w:delText>Old words</w:delText>'
-                f'</w:r></w:del><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> PAGE </w:instrText>'
-                f'</w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>1</w:t></w:r>'
-                f'<w:r><w:fldChar w:fldCharType="end"/></w:r>')
+    inserted = (
+        f'<w:del w:id="1" w:author="A" w:date="2024-01-01T00:00:00Z"><w:r><w:delText>Old words</w:delText>'
+        f'</w:r></w:del><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> PAGE </w:instrText>'
+        f'</w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>1</w:t></w:r>'
+        f'<w:r><w:fldChar w:fldCharType="end"/></w:r>'
+    )
     xml = xml.replace("<w:sectPr", f"<w:p>{inserted}<w:r><w:t>Page end</w:t></w:r></w:p><w:sectPr", 1)
     parts["word/document.xml"] = xml.encode("utf-8")
     out = io.BytesIO()
@@ -112,12 +135,15 @@ def test_deleted_revisions_and_field_codes_are_not_translated() -> None:
     assert texts[-3:] == ["1", "Page end", "Company confidential"]
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (b"Just some text, not a Word file.\n", "report.docx is not a DOCX file: not a ZIP archive"),
-    ("zip-without-types", "report.docx is not a DOCX file: it has no [Content_Types].xml"),
-    ("broken-xml", "report.docx: its part word/document.xml is not well-formed XML (line 2)"),
-    ("strict", "report.docx: its part word/document.xml is not in the WordprocessingML namespace"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"Just some text, not a Word file.\n", "report.docx is not a DOCX file: not a ZIP archive"),
+        ("zip-without-types", "report.docx is not a DOCX file: it has no [Content_Types].xml"),
+        ("broken-xml", "report.docx: its part word/document.xml is not well-formed XML (line 2)"),
+        ("strict", "report.docx: its part word/document.xml is not in the WordprocessingML namespace"),
+    ],
+)
 def test_bad_docx_files_name_the_file_and_the_problem(content: bytes | str, message: str) -> None:
     if isinstance(content, str):
         parts = entries(make_docx())
@@ -126,7 +152,8 @@ def test_bad_docx_files_name_the_file_and_the_problem(content: bytes | str, mess
         elif content == "strict":
             parts["word/document.xml"] = parts["word/document.xml"].replace(
                 b"http://schemas.openxmlformats.org/wordprocessingml/2006/main",
-                b"http://purl.oclc.org/ooxml/wordprocessingml/main")
+                b"http://purl.oclc.org/ooxml/wordprocessingml/main",
+            )
         else:
             parts["word/document.xml"] = b'<?xml version="1.0"?>\n<w:document><w:body></w:document>'
         buffer = io.BytesIO()
@@ -145,8 +172,20 @@ def test_cli_translates_a_docx_file_with_the_demo_model(demo_model: Path, tmp_pa
     source.write_bytes(make_docx())
     (tmp_path / "in" / "~$report.docx").write_bytes(b"\x0bWord's lock file while report.docx is open")
     out = tmp_path / "out" / "report.docx"
-    proc = run_cli("translate", "-s", "en", "-t", "de", "--threads", "2", "-i", str(source.parent),
-                   "-o", str(out.parent), env={"TG_EDGE_MODEL": str(demo_model)})
+    proc = run_cli(
+        "translate",
+        "-s",
+        "en",
+        "-t",
+        "de",
+        "--threads",
+        "2",
+        "-i",
+        str(source.parent),
+        "-o",
+        str(out.parent),
+        env={"TG_EDGE_MODEL": str(demo_model)},
+    )
     assert proc.returncode == 0, proc.stderr.decode()
     assert [p.name for p in out.parent.iterdir()] == ["report.docx"]  # the lock file is not a document
     original, translated = read(source.read_bytes(), "in", "docx"), read(out.read_bytes(), "out", "docx")
@@ -159,11 +198,23 @@ def test_cli_translates_a_docx_file_with_the_demo_model(demo_model: Path, tmp_pa
     before, after = entries(source.read_bytes()), entries(out.read_bytes())
     assert {n for n in before if before[n] != after[n]} <= {"word/document.xml", "word/header1.xml"}
 
-    to_stdout = run_cli("translate", "-s", "en", "-t", "de", "-i", str(source), env={"TG_EDGE_MODEL": str(demo_model)})
+    to_stdout = run_cli(
+        "translate", "-s", "en", "-t", "de", "-i", str(source), env={"TG_EDGE_MODEL": str(demo_model)}
+    )
     assert to_stdout.returncode == 2 and b"cannot go to standard output: give -o" in to_stdout.stderr
     bad = tmp_path / "fake.docx"
     bad.write_text("not a zip", encoding="utf-8")
-    refused = run_cli("translate", "-s", "en", "-t", "de", "-i", str(bad), "-o", str(tmp_path / "x.docx"),
-                      env={"TG_EDGE_MODEL": str(demo_model)})
+    refused = run_cli(
+        "translate",
+        "-s",
+        "en",
+        "-t",
+        "de",
+        "-i",
+        str(bad),
+        "-o",
+        str(tmp_path / "x.docx"),
+        env={"TG_EDGE_MODEL": str(demo_model)},
+    )
     assert refused.returncode == 1 and b"Traceback" not in refused.stderr
     assert f"{bad} is not a DOCX file: not a ZIP archive".encode() in refused.stderr

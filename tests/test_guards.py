@@ -17,13 +17,21 @@ SOURCE = "The committee said on Monday that the new bridge would open next sprin
 @pytest.mark.parametrize(
     ("output", "stop", "finding"),
     [
-        ("Der Ausschuss sagte am Montag, die neue Brücke werde im nächsten Frühjahr eröffnet.", "newline", None),
+        (
+            "Der Ausschuss sagte am Montag, die neue Brücke werde im nächsten Frühjahr eröffnet.",
+            "newline",
+            None,
+        ),
         ("", "eos", "empty"),
         ("   ", "newline", "empty"),
         ("Der Ausschuss sagte am Montag, die neue", "length", "length"),
         ("Brücke Brücke Brücke Brücke Brücke Brücke", "loop", "loop"),
         ("Der Ausschuss.", "newline", "ratio"),  # most of the sentence is missing
-        ("Der Ausschuss sagte am Montag, die neue Brücke werde im nächsten Frühjahr eröffnet. " * 3, "eos", "ratio"),
+        (
+            "Der Ausschuss sagte am Montag, die neue Brücke werde im nächsten Frühjahr eröffnet. " * 3,
+            "eos",
+            "ratio",
+        ),
     ],
 )
 def test_check_names_what_is_wrong(output: str, stop: str, finding: str | None) -> None:
@@ -55,7 +63,9 @@ def test_bounds_are_sane() -> None:
 
 
 @pytest.mark.integration
-def test_a_paragraph_the_model_garbles_is_split_into_sentences_and_retried_in_one_batch(demo_model: Path) -> None:
+def test_a_paragraph_the_model_garbles_is_split_into_sentences_and_retried_in_one_batch(
+    demo_model: Path,
+) -> None:
     """The 270M demo model answers a four-sentence paragraph with one short line; the guard catches the
     length, cuts the paragraph into its sentences and sends all of them in one call."""
     paragraph = " ".join(load_flores("en", 4))
@@ -79,7 +89,10 @@ def test_a_paragraph_the_model_garbles_is_split_into_sentences_and_retried_in_on
 @pytest.mark.parametrize(
     ("looping", "kept"),
     [
-        ("Hahahaha! Ha Ha Hahahaha! Ha Ha Hahahaha! Ha Ha Hahahaha! Ha Ha", "Hahahaha! Ha Ha Hahahaha! Ha Ha"),
+        (
+            "Hahahaha! Ha Ha Hahahaha! Ha Ha Hahahaha! Ha Ha Hahahaha! Ha Ha",
+            "Hahahaha! Ha Ha Hahahaha! Ha Ha",
+        ),
         ("Der Preis: 10 € / 10 € / 10 € / 10 € / 10 €", "Der Preis: 10 € / 10 €"),
         ("very, very, very good", "very, very, very good"),  # no repeated tail: left alone
     ],
@@ -89,8 +102,9 @@ def test_a_looping_output_keeps_one_copy_of_its_repeated_tail(looping: str, kept
 
 
 def _result(unit: str, text: str, stop: str = "newline") -> SegmentResult:
-    return SegmentResult(source=unit, text=text, stop=stop, prompt_tokens=1, new_tokens=1, reused_tokens=0,
-                         seconds=0.0)
+    return SegmentResult(
+        source=unit, text=text, stop=stop, prompt_tokens=1, new_tokens=1, reused_tokens=0, seconds=0.0
+    )
 
 
 def _answers(table: dict[str, str]):  # noqa: ANN202
@@ -135,5 +149,7 @@ def test_a_piece_that_stays_empty_keeps_its_source_inside_the_mended_unit() -> N
 
 def test_a_real_translation_is_never_replaced_by_its_source() -> None:
     translate_units, _ = _answers({"Good morning.": "Guten Morgen."})
-    out = retry(["Good morning."], translate_units(["Good morning."]), translate_units, source="en", target="de")
+    out = retry(
+        ["Good morning."], translate_units(["Good morning."]), translate_units, source="en", target="de"
+    )
     assert out[0].text == "Guten Morgen." and out[0].guard is None

@@ -91,10 +91,18 @@ def test_projector_is_chosen_by_name_then_by_the_least_quantized() -> None:
     model = "translategemma-4b-it.Q4_K_M.gguf"
     assert choose_projector([model, "README.md"], model) is None
     assert choose_projector([model, "mmproj-model-f16.gguf"], model) == "mmproj-model-f16.gguf"
-    assert choose_projector(
-        [model, "translategemma-4b-it.mmproj-Q8_0.gguf", "translategemma-4b-it.mmproj-f16.gguf", "mmproj-other.gguf"],
-        model,
-    ) == "translategemma-4b-it.mmproj-f16.gguf"
+    assert (
+        choose_projector(
+            [
+                model,
+                "translategemma-4b-it.mmproj-Q8_0.gguf",
+                "translategemma-4b-it.mmproj-f16.gguf",
+                "mmproj-other.gguf",
+            ],
+            model,
+        )
+        == "translategemma-4b-it.mmproj-f16.gguf"
+    )
     with pytest.raises(ModelError, match="several vision projectors go with"):
         choose_projector([model, "mmproj-a-f16.gguf", "mmproj-b-f16.gguf"], model)
 
@@ -106,8 +114,12 @@ def test_image_prompt_is_the_published_template_with_gemma3s_image_expansion() -
     written_out = TranslateGemmaProfile(None, bos_token="<bos>", eos_token="<eos>")
     text = from_template.render_image(ja, en, marker="<IMG>").text
     assert text == written_out.render_image(ja, en, marker="<IMG>").text
-    assert text.startswith("<bos><start_of_turn>user\nYou are a professional Japanese (ja) to English (en) translator.")
-    assert text.endswith("Ignore symbols, pictogram, and arrows!\n\n\n\n\n<IMG>\n\n<end_of_turn>\n<start_of_turn>model\n")
+    assert text.startswith(
+        "<bos><start_of_turn>user\nYou are a professional Japanese (ja) to English (en) translator."
+    )
+    assert text.endswith(
+        "Ignore symbols, pictogram, and arrows!\n\n\n\n\n<IMG>\n\n<end_of_turn>\n<start_of_turn>model\n"
+    )
 
 
 # -- the TranslateGemma-shaped fixture end to end ------------------------------------------------------------
@@ -143,8 +155,10 @@ def test_images_translated_at_once_from_several_threads_each_get_their_own(visio
     for result in results:  # each decoded from its own prefilled sequence, none lost or mixed up
         assert result.image_tokens == 4 and result.segments[0].new_tokens > 0
         assert result.segments[0].stop in {"eos", "length", "loop"}
-    assert vision.translate_image(signs[0], source="de", target="en").text == \
-        vision.translate_image(signs[0], source="de", target="en").text  # alone on an idle model: reproducible
+    assert (
+        vision.translate_image(signs[0], source="de", target="en").text
+        == vision.translate_image(signs[0], source="de", target="en").text
+    )  # alone on an idle model: reproducible
 
 
 @pytest.mark.integration
@@ -154,10 +168,17 @@ def test_image_prompt_tokens_equal_transformers_processor(vision: Translator, ch
 
     processor = AutoProcessor.from_pretrained(checkpoints / "tiny-gemma3-mm")
     picture = Image.open(io.BytesIO(sign()))
-    message = [{"role": "user", "content": [
-        {"type": "image", "source_lang_code": "de", "target_lang_code": "en", "image": picture},
-    ]}]
-    expected = processor.apply_chat_template(message, add_generation_prompt=True, tokenize=True, return_dict=True)
+    message = [
+        {
+            "role": "user",
+            "content": [
+                {"type": "image", "source_lang_code": "de", "target_lang_code": "en", "image": picture},
+            ],
+        }
+    ]
+    expected = processor.apply_chat_template(
+        message, add_generation_prompt=True, tokenize=True, return_dict=True
+    )
     ids = list(expected["input_ids"][0])
     soft = processor.tokenizer.image_token_id
     reference = ["IMAGE" if token == soft else token for token in ids]
@@ -182,26 +203,48 @@ def test_cli_translates_images_to_stdout_a_file_and_a_directory(vision: Translat
     assert one.returncode == 0, one.stderr.decode()
     assert one.stdout.decode().endswith("\n") and "==>" not in one.stdout.decode()
 
-    two = run_cli("translate", "-s", "de", "-t", "en", "--image", str(tmp_path / "a.png"),
-                  "--image", str(tmp_path / "b.jpg"), translator=vision)
+    two = run_cli(
+        "translate",
+        "-s",
+        "de",
+        "-t",
+        "en",
+        "--image",
+        str(tmp_path / "a.png"),
+        "--image",
+        str(tmp_path / "b.jpg"),
+        translator=vision,
+    )
     assert two.returncode == 0, two.stderr.decode()
     assert two.stdout.decode().startswith(f"==> {tmp_path / 'a.png'} <==\n{one.stdout.decode()}\n==> ")
 
-    as_json = run_cli("translate", "-s", "de", "-t", "en", "--image", str(tmp_path / "a.png"), "--json",
-                      translator=vision)
+    as_json = run_cli(
+        "translate", "-s", "de", "-t", "en", "--image", str(tmp_path / "a.png"), "--json", translator=vision
+    )
     details = json.loads(as_json.stdout)
     assert details["image_tokens"] == 4 and details["translation"] + "\n" == one.stdout.decode()
 
-    written = run_cli("translate", "-s", "de", "-t", "en", "--image", str(tmp_path / "a.png"),
-                      "-o", str(tmp_path / "a.txt"), translator=vision)
+    written = run_cli(
+        "translate",
+        "-s",
+        "de",
+        "-t",
+        "en",
+        "--image",
+        str(tmp_path / "a.png"),
+        "-o",
+        str(tmp_path / "a.txt"),
+        translator=vision,
+    )
     assert written.returncode == 0 and (tmp_path / "a.txt").read_bytes() == one.stdout
 
     docs = tmp_path / "docs"
     docs.mkdir()
     shutil.copy(tmp_path / "a.png", docs / "a.png")
     (docs / "note.txt").write_text("Guten Morgen.\n", encoding="utf-8")
-    folder = run_cli("translate", "-s", "de", "-t", "en", "-i", str(docs), "-o", str(tmp_path / "out"),
-                     translator=vision)
+    folder = run_cli(
+        "translate", "-s", "de", "-t", "en", "-i", str(docs), "-o", str(tmp_path / "out"), translator=vision
+    )
     assert folder.returncode == 0, folder.stderr.decode()
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png.txt", "note.txt"]
     assert (tmp_path / "out" / "a.png.txt").read_bytes() == one.stdout
@@ -209,6 +252,7 @@ def test_cli_translates_images_to_stdout_a_file_and_a_directory(vision: Translat
 
 def projector_gguf(projection_dim: int) -> bytes:
     """A GGUF header of a vision projector (architecture clip) for a model of ``projection_dim`` wide embeddings."""
+
     def string(text: str) -> bytes:
         return struct.pack("<Q", len(text)) + text.encode()
 
@@ -225,39 +269,69 @@ def test_images_and_projectors_that_cannot_work_are_clear_errors(
     fake = tmp_path / "menu.png"
     fake.write_text("Speisekarte\n", encoding="utf-8")
     out = tmp_path / "out.txt"
-    bad = run_cli("translate", "-s", "de", "-t", "en", "--image", str(fake), "-o", str(out), translator=vision)
+    bad = run_cli(
+        "translate", "-s", "de", "-t", "en", "--image", str(fake), "-o", str(out), translator=vision
+    )
     assert bad.returncode == 1 and f"{fake}: not an image".encode() in bad.stderr and not out.exists()
 
     auto = run_cli("translate", "-s", "auto", "-t", "en", "--image", str(tmp_path / "x.png"))
     assert auto.returncode == 2 and b"source language cannot be detected" in auto.stderr
-    json_to_file = run_cli("translate", "-s", "de", "-t", "en", "--image", str(fake), "--json", "-o", str(out))
+    json_to_file = run_cli(
+        "translate", "-s", "de", "-t", "en", "--image", str(fake), "--json", "-o", str(out)
+    )
     assert json_to_file.returncode == 2 and b"prints to stdout" in json_to_file.stderr and not out.exists()
 
     alone = tmp_path / "alone"
     alone.mkdir()
     shutil.copy(tiny_translategemma / MODEL, alone / MODEL)
     (alone / "sign.png").write_bytes(sign())
-    missing = run_cli("translate", "-s", "de", "-t", "en", "--image", str(alone / "sign.png"), "-m", str(alone / MODEL))
+    missing = run_cli(
+        "translate", "-s", "de", "-t", "en", "--image", str(alone / "sign.png"), "-m", str(alone / MODEL)
+    )
     assert missing.returncode == 2 and b"has no vision projector beside it" in missing.stderr
     assert b"Traceback" not in missing.stderr
 
     other = tmp_path / "mmproj-other-F16.gguf"
     other.write_bytes(projector_gguf(2560))
-    mismatch = run_cli("translate", "-s", "de", "-t", "en", "--image", str(alone / "sign.png"),
-                       "-m", str(alone / MODEL), "--mmproj", str(other))
+    mismatch = run_cli(
+        "translate",
+        "-s",
+        "de",
+        "-t",
+        "en",
+        "--image",
+        str(alone / "sign.png"),
+        "-m",
+        str(alone / MODEL),
+        "--mmproj",
+        str(other),
+    )
     assert mismatch.returncode == 2
     assert f"the vision projector {other} was made for another model".encode() in mismatch.stderr
     assert b"embeddings of 2560 values" in mismatch.stderr
 
-    not_one = run_cli("translate", "-s", "de", "-t", "en", "--image", str(alone / "sign.png"),
-                      "-m", str(alone / MODEL), "--mmproj", str(alone / MODEL))
+    not_one = run_cli(
+        "translate",
+        "-s",
+        "de",
+        "-t",
+        "en",
+        "--image",
+        str(alone / "sign.png"),
+        "-m",
+        str(alone / MODEL),
+        "--mmproj",
+        str(alone / MODEL),
+    )
     assert not_one.returncode == 2 and b"is not a vision projector" in not_one.stderr
 
 
 @pytest.mark.integration
 def test_a_text_only_model_says_it_cannot_read_images(translator: Translator, tmp_path: Path) -> None:
     (tmp_path / "sign.png").write_bytes(sign())
-    proc = run_cli("translate", "-s", "de", "-t", "en", "--image", str(tmp_path / "sign.png"), translator=translator)
+    proc = run_cli(
+        "translate", "-s", "de", "-t", "en", "--image", str(tmp_path / "sign.png"), translator=translator
+    )
     assert proc.returncode == 1 and b"image translation needs a TranslateGemma model" in proc.stderr
 
 

@@ -15,7 +15,9 @@ from .conftest import modules_after_help
 from .hub import tiny_gguf
 
 
-@pytest.mark.parametrize("args", [["--help"], ["translate", "--help"], ["models", "--help"], ["doctor", "--help"]])
+@pytest.mark.parametrize(
+    "args", [["--help"], ["translate", "--help"], ["models", "--help"], ["doctor", "--help"]]
+)
 def test_help_imports_no_llama_cpp(args: list[str]) -> None:
     assert modules_after_help(args, ("llama_cpp",)) == []
 
@@ -32,8 +34,12 @@ def test_models_list_names_quants_without_llama_cpp(isolated_home: Path) -> None
         "assert r.exit_code == 0, r.output\n"
         "print(json.dumps({'listed': json.loads(r.output), 'llama_cpp': 'llama_cpp' in sys.modules}))\n"
     )
-    out = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
-    assert [(m["path"], m["quant"]) for m in out["listed"]["installed"]] == [(str(models / "tiny.gguf"), "Q4_K_M")]
+    out = json.loads(
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    )
+    assert [(m["path"], m["quant"]) for m in out["listed"]["installed"]] == [
+        (str(models / "tiny.gguf"), "Q4_K_M")
+    ]
     assert out["llama_cpp"] is False
 
 

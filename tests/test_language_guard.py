@@ -25,12 +25,9 @@ from tg_edge.translator import SegmentResult
 from .conftest import run_cli
 
 GERMAN = {
-    "The committee said on Monday that the new bridge would open next spring.":
-        "Der Ausschuss sagte am Montag, die neue Brücke werde im nächsten Frühjahr eröffnet.",
-    "Thousands of people gathered in the square to watch the fireworks.":
-        "Tausende Menschen versammelten sich auf dem Platz, um das Feuerwerk zu sehen.",
-    "The museum will be closed for renovation until the end of the year.":
-        "Das Museum bleibt bis zum Ende des Jahres wegen Renovierung geschlossen.",
+    "The committee said on Monday that the new bridge would open next spring.": "Der Ausschuss sagte am Montag, die neue Brücke werde im nächsten Frühjahr eröffnet.",
+    "Thousands of people gathered in the square to watch the fireworks.": "Tausende Menschen versammelten sich auf dem Platz, um das Feuerwerk zu sehen.",
+    "The museum will be closed for renovation until the end of the year.": "Das Museum bleibt bis zum Ende des Jahres wegen Renovierung geschlossen.",
 }
 # The halves the guard cuts the first sentence into (it has no clause punctuation), and a sentence too
 # short to cut.
@@ -40,16 +37,16 @@ PIECES = {
     "Where is the old railway station?": "Wo ist der alte Bahnhof?",
 }
 FRENCH = {
-    "The committee said on Monday that the new bridge would open next spring.":
-        "Le comité a déclaré lundi que le nouveau pont ouvrirait au printemps prochain.",
+    "The committee said on Monday that the new bridge would open next spring.": "Le comité a déclaré lundi que le nouveau pont ouvrirait au printemps prochain.",
 }
 SOURCE = next(iter(GERMAN))
 SHORT = "Where is the old railway station?"
 
 
 def result(unit: str, text: str) -> SegmentResult:
-    return SegmentResult(source=unit, text=text, stop="newline", prompt_tokens=10, new_tokens=10,
-                         reused_tokens=0, seconds=0.01)
+    return SegmentResult(
+        source=unit, text=text, stop="newline", prompt_tokens=10, new_tokens=10, reused_tokens=0, seconds=0.01
+    )
 
 
 class FakeEngine:
@@ -145,7 +142,11 @@ def test_retries_of_many_units_share_one_batch_per_level() -> None:
     engine = FakeEngine(first="copy", again="translate")
     out = retry(units, engine(units), engine, source="en", target="de", alternate=True)
     assert all(r.guard is None for r in out), [r.text for r in out]
-    assert [len(call) for call in engine.calls] == [2, 3, 2]  # the units; SOURCE's halves + SHORT again; halves again
+    assert [len(call) for call in engine.calls] == [
+        2,
+        3,
+        2,
+    ]  # the units; SOURCE's halves + SHORT again; halves again
     assert engine.calls[1][-1] == (SHORT, True)
 
 
@@ -164,13 +165,16 @@ def test_a_copy_under_way_is_seen_once_the_word_after_its_start_begins() -> None
     assert copying is not None
     words = SOURCE.split()  # "The committee said on" holds 10 letters outside names
     assert not copying(" ".join(words[:4])) and copying(" ".join(words[:4]) + " M")
-    assert copying(SOURCE) and not copying(GERMAN[SOURCE]) and not copying("The committee said in a statement")
+    assert (
+        copying(SOURCE) and not copying(GERMAN[SOURCE]) and not copying("The committee said in a statement")
+    )
     assert copy_start(SOURCE, source="en", target="en-GB") is None  # a variant: never judged
     assert copy_start("Dr. Malar Balasubramanian, 29, was found.", source="en", target="de") is None  # names
 
 
-@pytest.mark.parametrize(("source", "targets"), [("en", [c for c in FLORES_CODES if c != "en"]), ("es", ["pt"]),
-                                                 ("pt", ["es"])])
+@pytest.mark.parametrize(
+    ("source", "targets"), [("en", [c for c in FLORES_CODES if c != "en"]), ("es", ["pt"]), ("pt", ["es"])]
+)
 def test_no_human_translation_begins_as_a_copy_of_its_source(source: str, targets: list[str]) -> None:
     """The closest pair among FLORES' languages (es/pt) included: no reference starts with its source's words."""
     lines = load_flores(source)
@@ -190,8 +194,18 @@ def test_the_check_can_be_turned_off() -> None:
 @pytest.mark.parametrize(
     ("source_text", "output", "source", "target"),
     [
-        ("Barack Obama met Angela Merkel in Berlin.", "Barack Obama traf Angela Merkel in Berlin.", "en", "de"),
-        ("See https://example.com/docs/install for details.", "Siehe https://example.com/docs/install.", "en", "de"),
+        (
+            "Barack Obama met Angela Merkel in Berlin.",
+            "Barack Obama traf Angela Merkel in Berlin.",
+            "en",
+            "de",
+        ),
+        (
+            "See https://example.com/docs/install for details.",
+            "Siehe https://example.com/docs/install.",
+            "en",
+            "de",
+        ),
         ("Call `pip install tg-edge` first.", "Zuerst `pip install tg-edge` aufrufen.", "en", "de"),
         ("Hokuriku Electric Power Co.", "Hokuriku Electric Power Co.", "en", "fr"),
         ("OK, thanks!", "OK, thanks!", "en", "de"),  # too short to judge
@@ -200,7 +214,9 @@ def test_the_check_can_be_turned_off() -> None:
         ("The 2024 budget: 1,234,567 EUR (+12.5%).", "The 2024 budget: 1,234,567 EUR (+12.5%).", "en", "de"),
     ],
 )
-def test_what_legitimately_stays_is_left_alone(source_text: str, output: str, source: str, target: str) -> None:
+def test_what_legitimately_stays_is_left_alone(
+    source_text: str, output: str, source: str, target: str
+) -> None:
     assert not in_wrong_language(source_text, output, source=source, target=target)
 
 
@@ -209,18 +225,31 @@ def test_a_clause_left_in_english_and_a_short_copied_sentence_are_found() -> Non
     sentences: an English clause after a French one, a clause that turns French half-way, and a sentence of
     names whose few other words are the source's."""
     elections = "Final results from Namibian presidential and parliamentary elections have indicated that the incumbent."
-    assert in_wrong_language(elections, "Le président de la République, is the winner of the elections.",
-                             source="en", target="fr")
-    assert not in_wrong_language(elections, "Le président de la République, qui a gagné les élections, reste.",
-                                 source="en", target="fr")
+    assert in_wrong_language(
+        elections, "Le président de la République, is the winner of the elections.", source="en", target="fr"
+    )
+    assert not in_wrong_language(
+        elections,
+        "Le président de la République, qui a gagné les élections, reste.",
+        source="en",
+        target="fr",
+    )
     frustration = "Commons Administrator Adam Cuerden expressed his frustration over the deletions."
-    assert in_wrong_language(frustration, "Commons Administrator Adam Cuerden expressed his frustration over the "
-                             "Les deletions lors de son interview avec Wikinews.", source="en", target="fr")
+    assert in_wrong_language(
+        frustration,
+        "Commons Administrator Adam Cuerden expressed his frustration over the "
+        "Les deletions lors de son interview avec Wikinews.",
+        source="en",
+        target="fr",
+    )
     found = "Dr. Malar Balasubramanian, 29, was found in Blue Ash, Ohio, a suburb north of Cincinnati."
     assert copied_sentences(found, "Dr. Malar Balasubramanian, 29, was found in Blue Ash.", target="de")
-    assert in_wrong_language(found, "Dr. Malar Balasubramanian, 29, was found in Blue Ash.", source="en", target="de")
-    assert not in_wrong_language(found, "Dr. Malar Balasubramanian, 29, wurde in Blue Ash gefunden.",
-                                 source="en", target="de")
+    assert in_wrong_language(
+        found, "Dr. Malar Balasubramanian, 29, was found in Blue Ash.", source="en", target="de"
+    )
+    assert not in_wrong_language(
+        found, "Dr. Malar Balasubramanian, 29, wurde in Blue Ash gefunden.", source="en", target="de"
+    )
 
 
 def test_names_numbers_and_code_do_not_count_as_letters() -> None:
@@ -262,8 +291,9 @@ COPIED = (0, 8, 11, 15, 16)
 @pytest.mark.integration
 def test_sentences_the_demo_model_copies_are_translated_again_or_flagged(translator: Translator) -> None:
     sentences = [load_flores("en", 1, start=line)[0] for line in COPIED]
-    unguarded = translator.translate_many(sentences, source="en", target="de",
-                                          options=TranslationOptions(check_language=False))
+    unguarded = translator.translate_many(
+        sentences, source="en", target="de", options=TranslationOptions(check_language=False)
+    )
     copied = [in_wrong_language(s, t.text, source="en", target="de") for s, t in zip(sentences, unguarded)]
     assert sum(copied) >= 3, [t.text for t in unguarded]  # a batch of 5 decodes a little unlike one of 200
     guarded = translator.translate_many(sentences, source="en", target="de")
@@ -288,8 +318,9 @@ STUBBORN = (56, 58, 68, 71, 85, 86)
 @pytest.mark.integration
 def test_segments_left_in_english_are_reported_and_strict_exits_3(translator: Translator) -> None:
     text = "\n".join(load_flores("en", 1, start=line)[0] for line in STUBBORN) + "\n"
-    proc = run_cli("translate", "-s", "en", "-t", "de", "--json", "--strict", input=text.encode(),
-                   translator=translator)
+    proc = run_cli(
+        "translate", "-s", "en", "-t", "de", "--json", "--strict", input=text.encode(), translator=translator
+    )
     assert proc.returncode == 3  # strict: the translation is printed all the same, then exit 3
     problems = [s["problem"] for s in json.loads(proc.stdout)["segments"]]
     assert "is not in the target language" in problems, problems

@@ -58,7 +58,9 @@ def test_unknown_code_names_close_matches(typed: str, suggestion: str, any_langu
         resolve_language(typed, any_language=any_language)
 
 
-@pytest.mark.parametrize("typed", ["", "   ", "xx", "123", "klingon-XX", "und", "zxx", "mul", "qaa", "x-private", "gem"])
+@pytest.mark.parametrize(
+    "typed", ["", "   ", "xx", "123", "klingon-XX", "und", "zxx", "mul", "qaa", "x-private", "gem"]
+)
 @pytest.mark.parametrize("any_language", [False, True])
 def test_nonsense_is_a_language_error(typed: str, any_language: bool) -> None:
     # und/zxx/mul name no language, qaa is private use, gem (Germanic languages) a collection.
@@ -93,34 +95,53 @@ ANY_LANGUAGE = [
 
 
 @pytest.mark.parametrize(("typed", "code", "name", "table"), ANY_LANGUAGE)
-def test_any_language_takes_every_bcp47_language_with_a_name(typed: str, code: str, name: str, table: str) -> None:
+def test_any_language_takes_every_bcp47_language_with_a_name(
+    typed: str, code: str, name: str, table: str
+) -> None:
     assert resolve_language(typed, any_language=True) == Language(code, name, table)
 
 
-@pytest.mark.parametrize(("typed", "code", "name", "table"), [row for row in ANY_LANGUAGE if row[3] == TRANSLATEGEMMA_TABLE])
-def test_translategemma_table_entries_resolve_alike_for_every_profile(typed: str, code: str, name: str, table: str) -> None:
+@pytest.mark.parametrize(
+    ("typed", "code", "name", "table"), [row for row in ANY_LANGUAGE if row[3] == TRANSLATEGEMMA_TABLE]
+)
+def test_translategemma_table_entries_resolve_alike_for_every_profile(
+    typed: str, code: str, name: str, table: str
+) -> None:
     assert resolve_language(typed) == resolve_language(typed, any_language=True) == Language(code, name)
 
 
 @pytest.mark.parametrize(
     ("typed", "message"),
     [
-        ("bar", r"^unknown language 'bar' for the translategemma prompt profile: Bavarian \('bar'\) is not in "
-                r"TranslateGemma's language table \("),
+        (
+            "bar",
+            r"^unknown language 'bar' for the translategemma prompt profile: Bavarian \('bar'\) is not in "
+            r"TranslateGemma's language table \(",
+        ),
         ("gsw", r"Swiss German \('gsw'\) is not in TranslateGemma's language table \("),
-        ("Bavarian", r"^unknown language 'Bavarian' .*: Bavarian \('bar'\) is not in TranslateGemma's language table \("),
+        (
+            "Bavarian",
+            r"^unknown language 'Bavarian' .*: Bavarian \('bar'\) is not in TranslateGemma's language table \(",
+        ),
         ("nds-NL", r"Low German \(Netherlands\) \('nds-NL'\) is not in TranslateGemma's language table \("),
-        ("dee", r"Dewoin \('dee'\) is not in TranslateGemma's language table; did you mean 'de'\?"),  # a slip?
+        (
+            "dee",
+            r"Dewoin \('dee'\) is not in TranslateGemma's language table; did you mean 'de'\?",
+        ),  # a slip?
     ],
 )
-def test_a_language_outside_translategemmas_table_is_refused_saying_who_accepts_it(typed: str, message: str) -> None:
+def test_a_language_outside_translategemmas_table_is_refused_saying_who_accepts_it(
+    typed: str, message: str
+) -> None:
     with pytest.raises(LanguageError, match=message) as info:
         resolve_language(typed)
     assert "chat or fewshot profile accept any BCP-47 language" in str(info.value)
 
 
 def test_a_misspelt_name_suggests_languages_of_the_wider_table() -> None:
-    with pytest.raises(LanguageError, match=r"unknown language 'bavarain'; did you mean .*'bar' \(Bavarian\)\?"):
+    with pytest.raises(
+        LanguageError, match=r"unknown language 'bavarain'; did you mean .*'bar' \(Bavarian\)\?"
+    ):
         resolve_language("bavarain", any_language=True)
     with pytest.raises(LanguageError) as info:
         resolve_language("bavarain")
@@ -142,7 +163,14 @@ def test_language_keeps_its_two_field_constructor() -> None:
 
 @pytest.mark.parametrize(
     ("code", "base"),
-    [("zh-Hant-HK", "zh"), ("pt-BR", "pt"), ("en", "en"), ("fil-PH", "fil"), ("bar-AT", "bar"), ("PT_br", "pt")],
+    [
+        ("zh-Hant-HK", "zh"),
+        ("pt-BR", "pt"),
+        ("en", "en"),
+        ("fil-PH", "fil"),
+        ("bar-AT", "bar"),
+        ("PT_br", "pt"),
+    ],
 )
 def test_base_is_the_lower_case_language_subtag(code: str, base: str) -> None:
     assert Language(code, "x").base == base == base_code(code) == base_code(Language(code, "x"))
@@ -159,7 +187,8 @@ def test_the_collection_filter_covers_every_collection_in_the_iana_registry() ->
     from language_data.registry_parser import parse_registry
 
     refused = [
-        entry["Subtag"] for entry in parse_registry()
+        entry["Subtag"]
+        for entry in parse_registry()
         if entry.get("Type") == "language" and entry.get("Scope") in ("collection", "special")
     ]
     assert len(refused) > 100
@@ -179,7 +208,13 @@ def test_language_errors_exit_with_status_2() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "normalized"),
-    [("EN", "en"), ("en_us", "en-US"), ("ZH-HANT-hk", "zh-Hant-HK"), ("be-TARASK", "be-TARASK"), (" de ", "de")],
+    [
+        ("EN", "en"),
+        ("en_us", "en-US"),
+        ("ZH-HANT-hk", "zh-Hant-HK"),
+        ("be-TARASK", "be-TARASK"),
+        (" de ", "de"),
+    ],
 )
 def test_normalize_code(raw: str, normalized: str) -> None:
     assert normalize_code(raw) == normalized
@@ -215,5 +250,7 @@ def test_each_profile_lists_the_languages_its_models_are_made_for(profile: str, 
     codes = [language.code for language in languages]
     assert len(codes) == count == len(set(codes)) and codes == sorted(codes)
     assert {"en", "de", "pt", "zh-Hans", "zh-Hant"} <= set(codes)
-    assert all(resolve_language(code).code == code for code in codes)  # each listed code is accepted as listed
+    assert all(
+        resolve_language(code).code == code for code in codes
+    )  # each listed code is accepted as listed
     assert len({display_name(language) for language in languages}) == count  # no two entries look alike

@@ -88,12 +88,18 @@ def test_a_zip_of_absurdly_many_entries_is_refused_from_its_end_record() -> None
 
 
 def test_docx_text_boxes_keep_their_reading_order() -> None:
-    box = (f'<w:p><w:r><w:t>Outer before</w:t></w:r><w:r><w:pict><w:txbxContent><w:p><w:r><w:t>Inside box'
-           f'</w:t></w:r></w:p></w:txbxContent></w:pict></w:r><w:r><w:t>Outer after</w:t></w:r></w:p>')
+    box = (
+        f"<w:p><w:r><w:t>Outer before</w:t></w:r><w:r><w:pict><w:txbxContent><w:p><w:r><w:t>Inside box"
+        f"</w:t></w:r></w:p></w:txbxContent></w:pict></w:r><w:r><w:t>Outer after</w:t></w:r></w:p>"
+    )
     xml = document_xml(["First"]).replace(b"</w:body>", box.encode() + b"</w:body>")
     document = read(minimal_docx([], xml=xml), "box.docx", "docx")
     assert [(s.text, s.line) for s in document.segments] == [
-        ("First", 1), ("Outer before", 2), ("Outer after", 2), ("Inside box", 3)]
+        ("First", 1),
+        ("Outer before", 2),
+        ("Outer after", 2),
+        ("Inside box", 3),
+    ]
 
 
 class _Job:
@@ -136,26 +142,43 @@ def upload(url: str, filename: str, data: bytes, **headers: str):  # noqa: ANN20
 @pytest.mark.parametrize("fmt", sorted(DOCUMENTS))
 def test_a_document_over_the_char_limit_gets_400_before_any_translation(url: str, fmt: str) -> None:
     data = DOCUMENTS[fmt]
-    body, content = multipart({"source": "en", "target": "de", "fields": "text"}, "file", f"doc.{fmt}",
-                              data if isinstance(data, bytes) else data.encode())
+    body, content = multipart(
+        {"source": "en", "target": "de", "fields": "text"},
+        "file",
+        f"doc.{fmt}",
+        data if isinstance(data, bytes) else data.encode(),
+    )
     reply = call("POST", f"{url}/translate_file", body, headers=content)
     assert reply.status == 400, reply.body
-    assert reply.json()["error"] == f"Invalid request: doc.{fmt} holds more than 2000 characters to translate " \
-                                    "(the limit)"
+    assert (
+        reply.json()["error"] == f"Invalid request: doc.{fmt} holds more than 2000 characters to translate "
+        "(the limit)"
+    )
 
 
 def test_an_inflating_docx_gets_413_at_once(url: str) -> None:
     reply = upload(url, "bomb.docx", inflating_docx())
     assert reply.status == 413
-    assert reply.json()["error"].startswith("Request entity too large: bomb.docx: its entry word/document.xml")
+    assert reply.json()["error"].startswith(
+        "Request entity too large: bomb.docx: its entry word/document.xml"
+    )
 
 
 def test_a_page_from_a_foreign_origin_is_refused_and_gets_no_cors_header(url: str) -> None:
-    foreign = call("POST", f"{url}/translate", {"q": "Hi", "source": "en", "target": "de"},
-                   headers={"Origin": "https://example.org"})
+    foreign = call(
+        "POST",
+        f"{url}/translate",
+        {"q": "Hi", "source": "en", "target": "de"},
+        headers={"Origin": "https://example.org"},
+    )
     assert foreign.status == 403 and "access-control-allow-origin" not in {k.lower() for k in foreign.headers}
     assert "--cors-origin" in foreign.json()["error"]
-    for origin in ("http://localhost:3000", "http://127.0.0.1:8080", "http://[::1]:5000", "moz-extension://1b2c3d"):
+    for origin in (
+        "http://localhost:3000",
+        "http://127.0.0.1:8080",
+        "http://[::1]:5000",
+        "moz-extension://1b2c3d",
+    ):
         local = call("POST", f"{url}/translate", {"source": "en", "target": "de"}, headers={"Origin": origin})
         assert local.status == 400 and local.headers["access-control-allow-origin"] == origin  # missing q
     assert "access-control-allow-origin" not in call("GET", f"{url}/languages").headers  # no Origin: no CORS
@@ -163,24 +186,40 @@ def test_a_page_from_a_foreign_origin_is_refused_and_gets_no_cors_header(url: st
 
 def test_private_network_preflights_are_answered_only_for_allowed_origins(url: str) -> None:
     def preflight(origin: str):  # noqa: ANN202
-        return call("OPTIONS", f"{url}/translate", headers={
-            "Origin": origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type",
-            "Access-Control-Request-Private-Network": "true"})
+        return call(
+            "OPTIONS",
+            f"{url}/translate",
+            headers={
+                "Origin": origin,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type",
+                "Access-Control-Request-Private-Network": "true",
+            },
+        )
 
     allowed = preflight("http://localhost:3000")
     assert allowed.status == 200 and allowed.headers["access-control-allow-private-network"] == "true"
     refused = preflight("https://example.org")
-    assert refused.status == 400 and "access-control-allow-private-network" not in {k.lower() for k in refused.headers}
+    assert refused.status == 400 and "access-control-allow-private-network" not in {
+        k.lower() for k in refused.headers
+    }
 
 
 @pytest.mark.parametrize("origins", [("*",), ("https://*.example.org",)])
 def test_cors_origin_opens_more_and_star_restores_every_origin(origins: tuple[str, ...]) -> None:
     with running_server(Unreachable(), ServerSettings(cors_origins=origins)) as (opened, _):
-        reply = call("POST", f"{opened}/translate", {"source": "en", "target": "de"},
-                     headers={"Origin": "https://app.example.org"})
+        reply = call(
+            "POST",
+            f"{opened}/translate",
+            {"source": "en", "target": "de"},
+            headers={"Origin": "https://app.example.org"},
+        )
         assert reply.status == 400
         assert reply.headers["access-control-allow-origin"] in ("*", "https://app.example.org")
         if origins == ("*",):
             assert reply.headers["access-control-allow-origin"] == "*"
         else:
-            assert call("POST", f"{opened}/translate", {}, headers={"Origin": "https://example.com"}).status == 403
+            assert (
+                call("POST", f"{opened}/translate", {}, headers={"Origin": "https://example.com"}).status
+                == 403
+            )

@@ -27,7 +27,9 @@ def translate_document(translator: Translator, words: int, tmp_path: Path):  # n
 def assert_whole(paragraphs: list[str], translated: str, report) -> None:  # noqa: ANN001
     lines = translated.split("\n")
     assert len(lines) == 2 * len(paragraphs)  # paragraph, blank line, ..., paragraph, final newline
-    assert all(lines[i].strip() for i in range(0, len(lines) - 1, 2))  # every paragraph is there, in its place
+    assert all(
+        lines[i].strip() for i in range(0, len(lines) - 1, 2)
+    )  # every paragraph is there, in its place
     assert all(not lines[i] for i in range(1, len(lines), 2))
     assert report.segments == len(paragraphs)
     # Nothing silently cut: each paragraph's output passes the guards, or it is in the summary.
@@ -37,15 +39,21 @@ def assert_whole(paragraphs: list[str], translated: str, report) -> None:  # noq
             assert 2 * n + 1 in flagged_lines, (source, output)
 
 
-def test_a_1000_word_document_comes_back_with_every_paragraph_in_order(translator: Translator, tmp_path: Path) -> None:
+def test_a_1000_word_document_comes_back_with_every_paragraph_in_order(
+    translator: Translator, tmp_path: Path
+) -> None:
     paragraphs, translated, report = translate_document(translator, 1000, tmp_path)
     assert sum(len(p.split()) for p in paragraphs) >= 1000
     assert_whole(paragraphs, translated, report)
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("TG_EDGE_SLOW"), reason="10,000 words take 15-45 minutes on 2 cores: set TG_EDGE_SLOW=1")
-def test_a_10000_word_document_comes_back_with_every_paragraph_in_order(translator: Translator,
-                                                                         tmp_path: Path) -> None:
+@pytest.mark.skipif(
+    not os.environ.get("TG_EDGE_SLOW"),
+    reason="10,000 words take 15-45 minutes on 2 cores: set TG_EDGE_SLOW=1",
+)
+def test_a_10000_word_document_comes_back_with_every_paragraph_in_order(
+    translator: Translator, tmp_path: Path
+) -> None:
     paragraphs, translated, report = translate_document(translator, 10_000, tmp_path)
     assert_whole(paragraphs, translated, report)

@@ -29,8 +29,14 @@ def hub() -> Iterator[LocalHub]:
 
 
 def hub_env(hub: LocalHub, home: Path) -> dict[str, str]:
-    return {"HF_ENDPOINT": hub.url, "HF_HUB_OFFLINE": "0", "HF_HOME": str(home / "hf"),
-            "HF_HUB_DISABLE_TELEMETRY": "1", "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
+    return {
+        "HF_ENDPOINT": hub.url,
+        "HF_HUB_OFFLINE": "0",
+        "HF_HOME": str(home / "hf"),
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "NO_PROXY": "127.0.0.1",
+        "no_proxy": "127.0.0.1",
+    }
 
 
 def cache_files(home: Path) -> list[Path]:
@@ -38,8 +44,9 @@ def cache_files(home: Path) -> list[Path]:
 
 
 @pytest.mark.integration
-def test_pull_resumes_verifies_lists_translates_and_removes(hub: LocalHub, demo_model: Path,
-                                                            isolated_home: Path) -> None:
+def test_pull_resumes_verifies_lists_translates_and_removes(
+    hub: LocalHub, demo_model: Path, isolated_home: Path
+) -> None:
     served = HubFile(path=demo_model)
     hub.repos[CATALOG_REPO] = {
         "translategemma-4b-it.Q4_K_M.gguf": served,
@@ -53,7 +60,9 @@ def test_pull_resumes_verifies_lists_translates_and_removes(hub: LocalHub, demo_
     pulled = spawn_cli("models", "pull", "translategemma-4b", env=env)
     assert pulled.returncode == 0, pulled.stderr.decode()
     path = Path(pulled.stdout.decode().strip())
-    assert path.name == "translategemma-4b-it.Q4_K_M.gguf" and path.is_relative_to(isolated_home / "hf" / "hub")
+    assert path.name == "translategemma-4b-it.Q4_K_M.gguf" and path.is_relative_to(
+        isolated_home / "hf" / "hub"
+    )
     assert hashlib.sha256(path.read_bytes()).hexdigest() == served.sha256
     gets = [(p, r) for method, p, r in hub.requests if method == "GET" and "/resolve/" in p and "Q4_K_M" in p]
     assert len(gets) == 2 and gets[0][1] is None and gets[1][1].startswith("bytes=")  # resumed, not restarted
@@ -61,17 +70,30 @@ def test_pull_resumes_verifies_lists_translates_and_removes(hub: LocalHub, demo_
     assert projector.read_bytes() == tiny_gguf(1)
     assert int(gets[1][1].removeprefix("bytes=").rstrip("-")) > 0
     stderr = pulled.stderr.decode()
-    assert "Verifying the checksum" in stderr and "sha256 verified" in stderr and "100%" in stderr  # progress bar
+    assert (
+        "Verifying the checksum" in stderr and "sha256 verified" in stderr and "100%" in stderr
+    )  # progress bar
 
     listed = json.loads(spawn_cli("models", "list", "--json", env=env).stdout)
     mine = [m for m in listed["installed"] if m["repo"] == CATALOG_REPO]
-    assert [(m["name"], m["quant"], m["profile"]) for m in mine] == [("translategemma-4b:Q4_K_M", "Q4_K_M", "fewshot")]
+    assert [(m["name"], m["quant"], m["profile"]) for m in mine] == [
+        ("translategemma-4b:Q4_K_M", "Q4_K_M", "fewshot")
+    ]
     assert mine[0]["size"] == demo_model.stat().st_size
     assert "translategemma-4b" in [c["name"] for c in listed["catalog"]]
 
     offline = {**env, "HF_HUB_OFFLINE": "1"}
-    translated = spawn_cli("translate", "-s", "en", "-t", "de", "--model", "translategemma-4b",
-                         "Where is the train station?", env=offline)
+    translated = spawn_cli(
+        "translate",
+        "-s",
+        "en",
+        "-t",
+        "de",
+        "--model",
+        "translategemma-4b",
+        "Where is the train station?",
+        env=offline,
+    )
     assert translated.returncode == 0, translated.stderr.decode()
     assert "Bahnhof" in translated.stdout.decode()
 
@@ -80,12 +102,16 @@ def test_pull_resumes_verifies_lists_translates_and_removes(hub: LocalHub, demo_
     assert not (isolated_home / "hf" / "hub" / "models--mradermacher--translategemma-4b-it-GGUF").exists()
     assert not projector.exists()  # the projector went with its model
     again = spawn_cli("translate", "-s", "en", "-t", "de", "--model", "translategemma-4b", "Hi", env=offline)
-    assert again.returncode == 1 and b"not pulled yet: `tg-edge models pull translategemma-4b`" in again.stderr
+    assert (
+        again.returncode == 1 and b"not pulled yet: `tg-edge models pull translategemma-4b`" in again.stderr
+    )
 
 
 def test_pull_by_repo_and_quant_then_resolve_it_by_name(hub: LocalHub, isolated_home: Path) -> None:
-    hub.repos["someone/tiny-GGUF"] = {"tiny.Q8_0.gguf": HubFile(data=tiny_gguf()),
-                                      "tiny.Q4_0.gguf": HubFile(data=tiny_gguf(2))}
+    hub.repos["someone/tiny-GGUF"] = {
+        "tiny.Q8_0.gguf": HubFile(data=tiny_gguf()),
+        "tiny.Q4_0.gguf": HubFile(data=tiny_gguf(2)),
+    }
     proc = spawn_cli("models", "pull", "--quiet", "someone/tiny-GGUF:q8_0", env=hub_env(hub, isolated_home))
     assert proc.returncode == 0, proc.stderr.decode()
     assert Path(proc.stdout.decode().strip()).name == "tiny.Q8_0.gguf"
@@ -94,7 +120,9 @@ def test_pull_by_repo_and_quant_then_resolve_it_by_name(hub: LocalHub, isolated_
     assert resolve_model("someone/tiny-GGUF") == Path(proc.stdout.decode().strip())  # the only quant pulled
 
 
-def test_pull_takes_the_projector_beside_the_model_unless_told_not_to(hub: LocalHub, isolated_home: Path) -> None:
+def test_pull_takes_the_projector_beside_the_model_unless_told_not_to(
+    hub: LocalHub, isolated_home: Path
+) -> None:
     hub.repos["someone/vision-GGUF"] = {
         "vision.Q8_0.gguf": HubFile(data=tiny_gguf()),
         "mmproj-vision-Q8_0.gguf": HubFile(data=tiny_gguf(7)),
@@ -130,9 +158,13 @@ def test_a_corrupt_download_is_deleted_and_reported(hub: LocalHub, isolated_home
         ("no-such-model", b"unknown model 'no-such-model': name one of the catalog (translategemma-4b"),
     ],
 )
-def test_pull_errors_are_one_clear_line(hub: LocalHub, isolated_home: Path, spec: str, message: bytes) -> None:
-    hub.repos["someone/tiny-GGUF"] = {"tiny.Q8_0.gguf": HubFile(data=tiny_gguf()),
-                                      "tiny.Q4_0.gguf": HubFile(data=tiny_gguf(2))}
+def test_pull_errors_are_one_clear_line(
+    hub: LocalHub, isolated_home: Path, spec: str, message: bytes
+) -> None:
+    hub.repos["someone/tiny-GGUF"] = {
+        "tiny.Q8_0.gguf": HubFile(data=tiny_gguf()),
+        "tiny.Q4_0.gguf": HubFile(data=tiny_gguf(2)),
+    }
     proc = spawn_cli("models", "pull", spec, env=hub_env(hub, isolated_home))
     assert proc.returncode == 1 and message in proc.stderr and b"Traceback" not in proc.stderr
 
@@ -146,15 +178,23 @@ def test_offline_mode_and_no_network_are_clear_messages(isolated_home: Path) -> 
     with socket.socket() as closed:  # a port nothing listens on
         closed.bind(("127.0.0.1", 0))
         endpoint = f"http://127.0.0.1:{closed.getsockname()[1]}"
-    unreachable = spawn_cli("models", "pull", "translategemma-4b",
-                          env={"HF_HUB_OFFLINE": "0", "HF_ENDPOINT": endpoint, "NO_PROXY": "127.0.0.1"})
+    unreachable = spawn_cli(
+        "models",
+        "pull",
+        "translategemma-4b",
+        env={"HF_HUB_OFFLINE": "0", "HF_ENDPOINT": endpoint, "NO_PROXY": "127.0.0.1"},
+    )
     assert unreachable.returncode == 1 and b"Traceback" not in unreachable.stderr
     assert f"cannot reach the Hugging Face Hub at {endpoint}".encode() in unreachable.stderr
 
 
 def test_models_list_and_rm_without_anything_pulled() -> None:
     listed = spawn_cli("models", "list")
-    assert listed.returncode == 0 and b"translategemma-12b" in listed.stdout and b"mradermacher/" in listed.stdout
+    assert (
+        listed.returncode == 0
+        and b"translategemma-12b" in listed.stdout
+        and b"mradermacher/" in listed.stdout
+    )
     removed = spawn_cli("models", "rm", "translategemma-27b")
     assert removed.returncode == 1 and b"no installed model matches 'translategemma-27b'" in removed.stderr
 
@@ -177,7 +217,9 @@ def test_names_resolve_to_pulled_files_and_ambiguity_is_an_error(isolated_home: 
     assert resolve_model("translategemma-4b") == q4  # the catalog's default quant
     assert resolve_model("translategemma-4b:q8_0") == q8
     assert resolve_model(f"{CATALOG_REPO}:Q8_0") == q8
-    with pytest.raises(ModelError, match="several quants of mradermacher/translategemma-4b-it-GGUF are pulled"):
+    with pytest.raises(
+        ModelError, match="several quants of mradermacher/translategemma-4b-it-GGUF are pulled"
+    ):
         find_pulled(CATALOG_REPO)  # a repo id has no default quant
     with pytest.raises(ModelError, match="translategemma-12b is not pulled yet"):
         resolve_model("translategemma-12b")
@@ -185,9 +227,13 @@ def test_names_resolve_to_pulled_files_and_ambiguity_is_an_error(isolated_home: 
 
 @pytest.mark.parametrize(
     ("spec", "expected"),
-    [("translategemma-4b:q4_k_m", ("translategemma-4b", "Q4_K_M")), ("owner/repo:IQ4_XS", ("owner/repo", "IQ4_XS")),
-     ("owner/repo", ("owner/repo", None)), ("C:/models/x.gguf", ("C:/models/x.gguf", None)),
-     ("name:latest", ("name:latest", None))],
+    [
+        ("translategemma-4b:q4_k_m", ("translategemma-4b", "Q4_K_M")),
+        ("owner/repo:IQ4_XS", ("owner/repo", "IQ4_XS")),
+        ("owner/repo", ("owner/repo", None)),
+        ("C:/models/x.gguf", ("C:/models/x.gguf", None)),
+        ("name:latest", ("name:latest", None)),
+    ],
 )
 def test_split_quant(spec: str, expected: tuple[str, str | None]) -> None:
     assert split_quant(spec) == expected

@@ -36,7 +36,9 @@ def scanned(home: Path) -> dict[str, set[str]]:
     """Revision → file names, as huggingface-hub's own scan sees the cache; a damaged cache fails the test."""
     info = scan_cache_dir(home / "hf" / "hub")
     assert info.warnings == []
-    return {rev.commit_hash: {f.file_name for f in rev.files} for repo in info.repos for rev in repo.revisions}
+    return {
+        rev.commit_hash: {f.file_name for f in rev.files} for repo in info.repos for rev in repo.revisions
+    }
 
 
 def test_the_hub_cache_follows_hf_home(isolated_home: Path) -> None:
@@ -53,8 +55,10 @@ def test_removing_one_quant_keeps_the_others_and_shared_blobs(isolated_home: Pat
     removed = remove_models("translategemma-4b:q8_0")
     assert [(m.name, m.revision) for m in removed] == [("translategemma-4b:Q8_0", NEW)]
     assert not q8_blob.exists()
-    assert scanned(isolated_home) == {OLD: {"translategemma-4b-it.Q4_K_M.gguf"},
-                                      NEW: {"translategemma-4b-it.Q4_K_M.gguf"}}
+    assert scanned(isolated_home) == {
+        OLD: {"translategemma-4b-it.Q4_K_M.gguf"},
+        NEW: {"translategemma-4b-it.Q4_K_M.gguf"},
+    }
     assert resolve_model("translategemma-4b").name == "translategemma-4b-it.Q4_K_M.gguf"
 
 
@@ -73,21 +77,29 @@ def test_a_revision_left_empty_goes_with_its_refs(isolated_home: Path) -> None:
 
 def test_a_repository_left_without_revisions_goes_whole(isolated_home: Path) -> None:
     entry = put(isolated_home, NEW, "translategemma-4b-it.Q4_K_M.gguf", tiny_gguf(15), refs=("main",))
-    (entry.parents[2] / ".no_exist" / NEW).mkdir(parents=True)  # huggingface-hub's record of files it did not find
+    (entry.parents[2] / ".no_exist" / NEW).mkdir(
+        parents=True
+    )  # huggingface-hub's record of files it did not find
     assert [m.name for m in remove_models("translategemma-4b")] == ["translategemma-4b:Q4_K_M"]
     assert not entry.parents[2].exists()
 
 
 @pytest.mark.parametrize("value", ["1", "true", "YES", "on"])
 def test_offline_mode_is_read_as_huggingface_hub_reads_it(value: str) -> None:
-    proc = spawn_cli("models", "pull", "translategemma-4b", env={"HF_HUB_OFFLINE": value, "HF_ENDPOINT": "http://0.0.0.0:9"})
+    proc = spawn_cli(
+        "models",
+        "pull",
+        "translategemma-4b",
+        env={"HF_HUB_OFFLINE": value, "HF_ENDPOINT": "http://0.0.0.0:9"},
+    )
     assert proc.returncode == 1 and b"offline mode is on (HF_HUB_OFFLINE=1)" in proc.stderr
     assert b"Traceback" not in proc.stderr
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="platformdirs' answer differs by OS")
-def test_home_dir_is_tg_edge_home_else_the_platform_cache(isolated_home: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_home_dir_is_tg_edge_home_else_the_platform_cache(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert home_dir() == isolated_home / "tg-edge"
     monkeypatch.delenv("TG_EDGE_HOME")
     assert home_dir() == isolated_home / "cache" / "tg-edge"

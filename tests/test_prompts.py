@@ -72,12 +72,22 @@ def test_translategemma_matches_the_reference_both_from_the_template_and_built_i
     source, target = resolve_language(src), resolve_language(tgt)
     assert published().render(text, source, target).text == reference
     assert render_translategemma(text, source, target) == reference
-    assert TranslateGemmaProfile(None, bos_token="<bos>", eos_token="<eos>").render(text, source, target).text == reference
+    assert (
+        TranslateGemmaProfile(None, bos_token="<bos>", eos_token="<eos>").render(text, source, target).text
+        == reference
+    )
 
 
 @pytest.mark.parametrize(
     ("src", "tgt"),
-    [("en", "de"), ("en-GB", "fr-CA"), ("zh-CN", "en"), ("fil", "ja-JP"), ("is-IS", "nb"), ("ar-EG", "sw-KE")],
+    [
+        ("en", "de"),
+        ("en-GB", "fr-CA"),
+        ("zh-CN", "en"),
+        ("fil", "ja-JP"),
+        ("is-IS", "nb"),
+        ("ar-EG", "sw-KE"),
+    ],
 )
 @pytest.mark.parametrize("text", ["Hello", " padded \n", "Line one\n\nLine three", "{{ not jinja }} & <b>"])
 def test_built_in_rendering_equals_the_published_template_for_any_pair(src: str, tgt: str, text: str) -> None:
@@ -98,10 +108,20 @@ INSTRUCTION = (
 @pytest.mark.parametrize(
     ("template", "bos", "eos", "expected"),
     [
-        (GEMMA3_IT_TEMPLATE, "<bos>", "<eos>",
-         "<bos><start_of_turn>user\n" + INSTRUCTION + "Good night.<end_of_turn>\n<start_of_turn>model\n"),
-        (CHATML_TEMPLATE, "<|startoftext|>", "<|im_end|>",
-         "<|startoftext|><|im_start|>user\n" + INSTRUCTION + "Good night.<|im_end|>\n<|im_start|>assistant\n"),
+        (
+            GEMMA3_IT_TEMPLATE,
+            "<bos>",
+            "<eos>",
+            "<bos><start_of_turn>user\n" + INSTRUCTION + "Good night.<end_of_turn>\n<start_of_turn>model\n",
+        ),
+        (
+            CHATML_TEMPLATE,
+            "<|startoftext|>",
+            "<|im_end|>",
+            "<|startoftext|><|im_start|>user\n"
+            + INSTRUCTION
+            + "Good night.<|im_end|>\n<|im_start|>assistant\n",
+        ),
     ],
 )
 def test_chat_profile_wraps_the_instruction_in_the_models_own_template(
@@ -138,7 +158,10 @@ def test_chat_and_fewshot_prompts_name_a_language_beyond_translategemmas_table()
     fewshot = FewShotProfile().render("Hi", EN, bavarian)
     assert fewshot.text == "Translate from English to Bavarian.\n\nEnglish: Hi\nBavarian:"
     chat = ChatProfile(CHATML_TEMPLATE, bos_token="<s>", eos_token="</s>").render("Hi", EN, bavarian)
-    assert "Translate the following English text into Bavarian. Reply with the Bavarian translation only" in chat.text
+    assert (
+        "Translate the following English text into Bavarian. Reply with the Bavarian translation only"
+        in chat.text
+    )
 
 
 @pytest.mark.parametrize(

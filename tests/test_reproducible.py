@@ -15,7 +15,9 @@ from .conftest import run_cli
 pytestmark = pytest.mark.integration
 
 
-def test_a_file_translated_again_under_cpu_load_gives_the_same_bytes(translator: object, tmp_path: Path) -> None:
+def test_a_file_translated_again_under_cpu_load_gives_the_same_bytes(
+    translator: object, tmp_path: Path
+) -> None:
     """20 lines, more than one --batch of 16 segments: a full batch as wide as the model's parallel sequences
     and a partial one, each decoded twice, with other work in between and a busy process the second time."""
     source = tmp_path / "news.txt"

@@ -76,8 +76,15 @@ def test_pieces_are_immutable_values() -> None:
 
 def test_sentences_come_from_a_multilingual_splitter_that_knows_abbreviations() -> None:
     text = "Dr. Smith arrived at 5 p.m. on Jan. 3rd. He left early!  Did he?"
-    assert split_sentences(text, "en") == ["Dr. Smith arrived at 5 p.m. on Jan. 3rd. ", "He left early!  ", "Did he?"]
-    assert split_sentences("Herr Dr. Müller kam z. B. spät. Gut!", "de") == ["Herr Dr. Müller kam z. B. spät. ", "Gut!"]
+    assert split_sentences(text, "en") == [
+        "Dr. Smith arrived at 5 p.m. on Jan. 3rd. ",
+        "He left early!  ",
+        "Did he?",
+    ]
+    assert split_sentences("Herr Dr. Müller kam z. B. spät. Gut!", "de") == [
+        "Herr Dr. Müller kam z. B. spät. ",
+        "Gut!",
+    ]
     assert split_sentences("今日は晴れ。明日は雨？", "ja") == ["今日は晴れ。", "明日は雨？"]
 
 

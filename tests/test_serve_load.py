@@ -29,8 +29,14 @@ def load(translator: object, request: pytest.FixtureRequest) -> Iterator[tuple[L
     scheduler = translator._scheduler  # noqa: SLF001
     with running_server(translator, ServerSettings(workers=CLIENTS, max_queue=4 * CLIENTS)) as (url, _):
         scheduler.peak_active = 0
-        sequential, concurrent = compare(url, make_requests(CLIENTS * PER_CLIENT, api=api), clients=CLIENTS,
-                                         request_timeout=180, deadline_s=240, api=api)
+        sequential, concurrent = compare(
+            url,
+            make_requests(CLIENTS * PER_CLIENT, api=api),
+            clients=CLIENTS,
+            request_timeout=180,
+            deadline_s=240,
+            api=api,
+        )
         yield sequential, concurrent, scheduler.peak_active
 
 

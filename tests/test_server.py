@@ -25,14 +25,16 @@ from .servers import CountingTranslator, call, multipart, running_server
 
 pytestmark = pytest.mark.integration
 
-LONG_TEXT = "\n".join([
-    "The weather is very nice in the summer and we often go to the lake.",
-    "My brother works in a big hospital in the city centre.",
-    "We would like to book a table for four people tonight.",
-    "The train to Berlin leaves from platform seven at nine o'clock.",
-    "She reads a book every week and writes about it in her blog.",
-    "The children are playing football in the park behind the school.",
-])
+LONG_TEXT = "\n".join(
+    [
+        "The weather is very nice in the summer and we often go to the lake.",
+        "My brother works in a big hospital in the city centre.",
+        "We would like to book a table for four people tonight.",
+        "The train to Berlin leaves from platform seven at nine o'clock.",
+        "She reads a book every week and writes about it in her blog.",
+        "The children are playing football in the park behind the school.",
+    ]
+)
 
 
 @pytest.fixture(scope="module")
@@ -48,15 +50,27 @@ def url(server: tuple[str, Admission]) -> str:
 
 def test_an_unmodified_libretranslate_curl_request_gets_a_libretranslate_answer(url: str) -> None:
     # curl -X POST /translate -d '{"q":"Hello","source":"en","target":"de"}' sends a form content type
-    reply = call("POST", f"{url}/translate", b'{"q":"Where is the train station?","source":"en","target":"de"}',
-                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    reply = call(
+        "POST",
+        f"{url}/translate",
+        b'{"q":"Where is the train station?","source":"en","target":"de"}',
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert reply.status == 200 and reply.headers["content-type"] == "application/json"
     assert list(reply.json()) == ["translatedText"] and "Bahnhof" in reply.json()["translatedText"]
 
 
 def test_json_batch_with_auto_detection(url: str) -> None:
-    reply = call("POST", f"{url}/translate", {"q": ["Good morning.", "Where is the train station?"],
-                                              "source": "auto", "target": "de", "format": "text"})
+    reply = call(
+        "POST",
+        f"{url}/translate",
+        {
+            "q": ["Good morning.", "Where is the train station?"],
+            "source": "auto",
+            "target": "de",
+            "format": "text",
+        },
+    )
     assert reply.status == 200, reply.body
     data = reply.json()
     assert len(data["translatedText"]) == 2 and "Bahnhof" in data["translatedText"][1]
@@ -65,8 +79,12 @@ def test_json_batch_with_auto_detection(url: str) -> None:
 
 
 def test_form_fields_and_alternatives(url: str) -> None:
-    reply = call("POST", f"{url}/translate", b"q=Thank+you.&source=en&target=es&alternatives=2",
-                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    reply = call(
+        "POST",
+        f"{url}/translate",
+        b"q=Thank+you.&source=en&target=es&alternatives=2",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert reply.status == 200, reply.body
     assert reply.json()["translatedText"].strip() and reply.json()["alternatives"] == []
 
@@ -110,18 +128,38 @@ def test_detect_ranks_candidates_like_libretranslate(url: str) -> None:
         ({"q": "Hi", "source": "en", "target": "xx"}, None, 400, "xx is not supported"),
         ({"q": "Hi", "source": "english-ish", "target": "de"}, None, 400, "english-ish is not supported"),
         ({"q": 5, "source": "en", "target": "de"}, None, 400, "q must be a string or an array of strings"),
-        ({"q": "Hi", "source": "en", "target": "de", "format": "pdf"}, None, 400, "pdf format is not supported"),
-        ({"q": "Hi", "source": "en", "target": "de", "alternatives": "x"}, None, 400, "alternatives parameter"),
-        ({"q": "x" * 2001, "source": "en", "target": "de"}, None, 400, "request (2001) exceeds text limit (2000)"),
+        (
+            {"q": "Hi", "source": "en", "target": "de", "format": "pdf"},
+            None,
+            400,
+            "pdf format is not supported",
+        ),
+        (
+            {"q": "Hi", "source": "en", "target": "de", "alternatives": "x"},
+            None,
+            400,
+            "alternatives parameter",
+        ),
+        (
+            {"q": "x" * 2001, "source": "en", "target": "de"},
+            None,
+            400,
+            "request (2001) exceeds text limit (2000)",
+        ),
         ({"q": "12345", "source": "auto", "target": "de"}, None, 400, "cannot tell which language"),
         (b'{"q": "Hi", "source": "en"', {"Content-Type": "application/json"}, 400, "Invalid JSON format"),
         (b'["Hi"]', {"Content-Type": "application/json"}, 400, "Invalid JSON format"),
-        (b"q=" + b"x" * (70 * 1024), {"Content-Type": "application/x-www-form-urlencoded"}, 413,
-         "Request entity too large"),
+        (
+            b"q=" + b"x" * (70 * 1024),
+            {"Content-Type": "application/x-www-form-urlencoded"},
+            413,
+            "Request entity too large",
+        ),
     ],
 )
-def test_bad_requests_get_libretranslate_statuses_and_json_errors(url: str, body: object, headers: dict | None,
-                                                                  status: int, error: str) -> None:
+def test_bad_requests_get_libretranslate_statuses_and_json_errors(
+    url: str, body: object, headers: dict | None, status: int, error: str
+) -> None:
     reply = call("POST", f"{url}/translate", body, headers=headers)  # type: ignore[arg-type]
     assert reply.status == status and reply.headers["content-type"] == "application/json"
     assert error in reply.json()["error"]
@@ -157,7 +195,9 @@ def test_translate_file_writes_a_word_document_back(url: str) -> None:
     fetched = call("GET", reply.json()["translatedFileUrl"]).body
     before = formats.read(original, "in.docx", "docx").segments
     after = formats.read(fetched, "out.docx", "docx").segments
-    assert len(after) == len(before) and sum(a.text != b.text for a, b in zip(before, after)) >= len(before) // 2
+    assert (
+        len(after) == len(before) and sum(a.text != b.text for a, b in zip(before, after)) >= len(before) // 2
+    )
     body, headers = multipart({"source": "en", "target": "de"}, "file", "x.docx", b"text")
     broken = call("POST", f"{url}/translate_file", body, headers=headers)
     assert broken.status == 400 and "x.docx is not a DOCX file" in broken.json()["error"]
@@ -172,7 +212,11 @@ def test_translate_file_reads_jsonl_fields_named_in_the_request(url: str) -> Non
     reply = call("POST", f"{url}/translate_file", body, headers=headers)
     assert reply.status == 200, reply.body
     translated = json.loads(call("GET", reply.json()["translatedFileUrl"]).body)
-    assert translated["id"] == 3 and translated["note"] == "keep me" and translated["q"] != "Thank you very much."
+    assert (
+        translated["id"] == 3
+        and translated["note"] == "keep me"
+        and translated["q"] != "Thank you very much."
+    )
 
 
 def test_unknown_paths_and_methods_are_json_errors_and_the_server_keeps_serving(url: str) -> None:
@@ -185,15 +229,21 @@ def test_unknown_paths_and_methods_are_json_errors_and_the_server_keeps_serving(
     chunked.close()
     health = call("GET", f"{url}/health")
     assert health.status == 200 and health.json()["status"] == "ok" and health.json()["requests"] == 0
-    assert call("POST", f"{url}/translate", {"q": "Good night.", "source": "en", "target": "fr"}).status == 200
+    assert (
+        call("POST", f"{url}/translate", {"q": "Good night.", "source": "en", "target": "fr"}).status == 200
+    )
 
 
 def test_a_slow_client_does_not_hold_up_others(url: str) -> None:
     slow = socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])))
     try:  # headers and a third of the body, then nothing more for now
-        slow.sendall(b"POST /translate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                     b"Content-Length: 60\r\n\r\n{\"q\": \"Good ")
-        reply = call("POST", f"{url}/translate", {"q": "Thank you.", "source": "en", "target": "de"}, timeout=60)
+        slow.sendall(
+            b"POST /translate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 60\r\n\r\n{"q": "Good '
+        )
+        reply = call(
+            "POST", f"{url}/translate", {"q": "Thank you.", "source": "en", "target": "de"}, timeout=60
+        )
         assert reply.status == 200
     finally:
         slow.close()
@@ -217,19 +267,32 @@ def test_translate_file_refuses_what_it_cannot_read(url: str) -> None:
     body, headers = multipart({"source": "en", "target": "de"}, "file", "scan.pdf", b"%PDF-1.4")
     reply = call("POST", f"{url}/translate_file", body, headers=headers)
     assert reply.status == 400 and "file format not supported" in reply.json()["error"]
-    body, headers = multipart({"source": "en", "target": "de"}, "file", "latin1.txt", "café".encode("latin-1"))
+    body, headers = multipart(
+        {"source": "en", "target": "de"}, "file", "latin1.txt", "café".encode("latin-1")
+    )
     reply = call("POST", f"{url}/translate_file", body, headers=headers)
     assert reply.status == 400 and "not valid UTF-8" in reply.json()["error"]
     body, headers = multipart({"target": "de"}, "file", "a.txt", b"Hi")
-    assert call("POST", f"{url}/translate_file", body, headers=headers).json()["error"] == \
-        "Invalid request: missing source parameter"
+    assert (
+        call("POST", f"{url}/translate_file", body, headers=headers).json()["error"]
+        == "Invalid request: missing source parameter"
+    )
 
 
 def test_pages_of_this_machine_may_call_it_from_a_browser(url: str) -> None:
-    preflight = call("OPTIONS", f"{url}/translate", headers={
-        "Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "content-type"})
-    assert preflight.status == 200 and preflight.headers["access-control-allow-origin"] == "http://localhost:3000"
+    preflight = call(
+        "OPTIONS",
+        f"{url}/translate",
+        headers={
+            "Origin": "http://localhost:3000",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    assert (
+        preflight.status == 200
+        and preflight.headers["access-control-allow-origin"] == "http://localhost:3000"
+    )
     listing = call("GET", f"{url}/health", headers={"Origin": "http://127.0.0.1:8080"})
     assert listing.headers["access-control-allow-origin"] == "http://127.0.0.1:8080"
 
@@ -243,8 +306,9 @@ def test_openapi_spec_and_docs_are_served(url: str) -> None:
     assert call("GET", f"{url}/docs").status == 200
 
 
-def test_api_keys_are_required_checked_and_never_logged(translator: object, tmp_path: Path,
-                                                         caplog: pytest.LogCaptureFixture) -> None:
+def test_api_keys_are_required_checked_and_never_logged(
+    translator: object, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     keys = tmp_path / "keys.txt"
     keys.write_text("# keys for the test\nsecret-key-one\n\nsecret-key-two\n", encoding="utf-8")
     settings = ServerSettings(api_key_digests=load_api_keys(keys))
@@ -255,8 +319,12 @@ def test_api_keys_are_required_checked_and_never_logged(translator: object, tmp_
         wrong = call("POST", f"{url}/translate", {**request, "api_key": "secret-key-on"})
         assert wrong.status == 403 and wrong.json() == {"error": "Invalid API key"}
         assert call("POST", f"{url}/translate", {**request, "api_key": "secret-key-two"}).status == 200
-        bearer = call("POST", f"{url}/detect", {"q": "Guten Morgen, wie geht es Ihnen?"},
-                      headers={"Authorization": "Bearer secret-key-one"})
+        bearer = call(
+            "POST",
+            f"{url}/detect",
+            {"q": "Guten Morgen, wie geht es Ihnen?"},
+            headers={"Authorization": "Bearer secret-key-one"},
+        )
         assert bearer.status == 200
         assert call("POST", f"{url}/translate?api_key=secret-key-one", request).status == 200
         assert call("GET", f"{url}/languages").status == 200  # listing needs no key, as in LibreTranslate
@@ -275,23 +343,35 @@ def test_a_full_queue_answers_429_and_then_serves_again(translator: object) -> N
     settings = ServerSettings(max_queue=1, workers=1)
     with running_server(translator, settings) as (url, state):
         slow: dict[str, object] = {}
-        worker = threading.Thread(target=lambda: slow.update(reply=call(
-            "POST", f"{url}/translate", {"q": LONG_TEXT, "source": "en", "target": "de"})))
+        worker = threading.Thread(
+            target=lambda: slow.update(
+                reply=call("POST", f"{url}/translate", {"q": LONG_TEXT, "source": "en", "target": "de"})
+            )
+        )
         worker.start()
         wait_for(lambda: state.admitted == 1)
         refused = call("POST", f"{url}/translate", {"q": "Hello there.", "source": "en", "target": "de"})
         worker.join()
         assert refused.status == 429 and refused.json()["error"].startswith("Slowdown:")
         assert slow["reply"].status == 200  # type: ignore[union-attr]
-        assert call("POST", f"{url}/translate", {"q": "Thank you.", "source": "en", "target": "de"}).status == 200
+        assert (
+            call("POST", f"{url}/translate", {"q": "Thank you.", "source": "en", "target": "de"}).status
+            == 200
+        )
 
 
 def test_a_request_past_its_timeout_fails_and_its_queued_work_is_dropped(translator: object) -> None:
     counting = CountingTranslator(translator)
     with running_server(counting, ServerSettings(workers=1, timeout=0.3)) as (url, state):
         replies: list[object] = []
-        threads = [threading.Thread(target=lambda q=q: replies.append(call(
-            "POST", f"{url}/translate", {"q": q, "source": "en", "target": "de"}))) for q in (LONG_TEXT, "Hi.")]
+        threads = [
+            threading.Thread(
+                target=lambda q=q: replies.append(
+                    call("POST", f"{url}/translate", {"q": q, "source": "en", "target": "de"})
+                )
+            )
+            for q in (LONG_TEXT, "Hi.")
+        ]
         for thread in threads:
             thread.start()
             wait_for(lambda n=len(replies) + 1: state.admitted >= n or len(replies) >= n)
@@ -311,8 +391,10 @@ def test_a_client_that_disconnects_does_not_wedge_the_server(translator: object)
         clients = []
         for _ in range(2):  # the first starts translating, the second waits in the queue; then both hang up
             gone = socket.create_connection(("127.0.0.1", port))
-            gone.sendall(b"POST /translate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                         b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+            gone.sendall(
+                b"POST /translate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+            )
             wait_for(lambda n=_ + 1: state.admitted == n)
             clients.append(gone)
         clients[1].close()
@@ -327,14 +409,28 @@ def test_a_client_that_disconnects_does_not_wedge_the_server(translator: object)
 
 def test_serve_command_starts_answers_and_stops_on_sigint(demo_model: Path, tmp_path: Path) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tg_edge", "serve", "--port", "0", "--model", str(demo_model), "--threads", "2"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "tg_edge",
+            "serve",
+            "--port",
+            "0",
+            "--model",
+            str(demo_model),
+            "--threads",
+            "2",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     try:
         line = proc.stderr.readline().decode()  # type: ignore[union-attr]
         match = re.search(r"on (http://127\.0\.0\.1:\d+) ", line)
         assert match, line
-        reply = call("POST", f"{match.group(1)}/translate", {"q": "Good morning.", "source": "en", "target": "de"})
+        reply = call(
+            "POST", f"{match.group(1)}/translate", {"q": "Good morning.", "source": "en", "target": "de"}
+        )
         assert reply.status == 200 and reply.json()["translatedText"].strip()
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 0

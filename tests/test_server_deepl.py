@@ -21,7 +21,9 @@ from .servers import call, multipart, running_server
 from .test_server_fast import Unreachable
 
 KEY = "tg-edge-test-key"
-SETTINGS = ServerSettings(api_key_digests=frozenset({key_digest(KEY)}), char_limit=2000, max_body_bytes=64 * 1024)
+SETTINGS = ServerSettings(
+    api_key_digests=frozenset({key_digest(KEY)}), char_limit=2000, max_body_bytes=64 * 1024
+)
 AUTH = {"Authorization": f"DeepL-Auth-Key {KEY}"}
 
 
@@ -56,21 +58,26 @@ def test_translate_text_single_and_list(client: deepl.Translator) -> None:
     one = client.translate_text("Where is the train station?", source_lang="EN", target_lang="DE")
     assert one.text.strip() and one.detected_source_lang == "EN"
     assert one.billed_characters == len("Where is the train station?")
-    many = client.translate_text(["Thank you.", "The weather is nice today."], source_lang="EN", target_lang="FR")
+    many = client.translate_text(
+        ["Thank you.", "The weather is nice today."], source_lang="EN", target_lang="FR"
+    )
     assert len(many) == 2 and all(r.text.strip() for r in many)
 
 
 @pytest.mark.integration
 def test_html_keeps_its_markup(client: deepl.Translator) -> None:
-    result = client.translate_text("<p>The weather is <b>nice</b> today.</p>", source_lang="EN",
-                                   target_lang="DE", tag_handling="html")
+    result = client.translate_text(
+        "<p>The weather is <b>nice</b> today.</p>", source_lang="EN", target_lang="DE", tag_handling="html"
+    )
     assert result.text.startswith("<p>") and result.text.endswith("</p>")
     assert "<b>" in result.text and "</b>" in result.text
 
 
 @pytest.mark.integration
 def test_without_a_source_language_the_answer_names_the_detected_one(client: deepl.Translator) -> None:
-    results = client.translate_text(["Wo ist der Bahnhof?", "Ich möchte eine Tasse Kaffee."], target_lang="EN-US")
+    results = client.translate_text(
+        ["Wo ist der Bahnhof?", "Ich möchte eine Tasse Kaffee."], target_lang="EN-US"
+    )
     assert [r.detected_source_lang for r in results] == ["DE", "DE"]
     # Too short to tell for LibreTranslate's /detect; DeepL's clients get the best guess among the model's languages.
     short = client.translate_text("Hallo", target_lang="EN-GB")
@@ -99,20 +106,29 @@ def test_usage_counts_what_was_translated(client: deepl.Translator) -> None:
 @pytest.mark.integration
 def test_translate_document_uploads_polls_and_downloads(client: deepl.Translator, tmp_path: Path) -> None:
     source = tmp_path / "talk.srt"
-    source.write_text("1\n00:00:01,000 --> 00:00:02,500\nGood morning.\n\n2\n00:00:03,000 --> 00:00:04,000\n"
-                      "Thank you.\n", encoding="utf-8")
+    source.write_text(
+        "1\n00:00:01,000 --> 00:00:02,500\nGood morning.\n\n2\n00:00:03,000 --> 00:00:04,000\nThank you.\n",
+        encoding="utf-8",
+    )
     translated = tmp_path / "talk.de.srt"
     status = client.translate_document_from_filepath(source, translated, target_lang="DE")
     assert status.done and status.billed_characters == len("Good morning.") + len("Thank you.")
     lines = translated.read_text(encoding="utf-8").splitlines()
-    assert lines[:2] == ["1", "00:00:01,000 --> 00:00:02,500"] and lines[4:6] == ["2", "00:00:03,000 --> 00:00:04,000"]
+    assert lines[:2] == ["1", "00:00:01,000 --> 00:00:02,500"] and lines[4:6] == [
+        "2",
+        "00:00:03,000 --> 00:00:04,000",
+    ]
     assert lines[2].strip() and lines[6].strip()
 
 
 @pytest.mark.integration
 def test_form_bodies_repeat_text(url: str) -> None:
-    reply = call("POST", f"{url}/v2/translate", b"text=Thank+you.&text=Good+night.&target_lang=DE&source_lang=EN",
-                 headers={**AUTH, "Content-Type": "application/x-www-form-urlencoded"})
+    reply = call(
+        "POST",
+        f"{url}/v2/translate",
+        b"text=Thank+you.&text=Good+night.&target_lang=DE&source_lang=EN",
+        headers={**AUTH, "Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert reply.status == 200, reply.body
     assert [t["detected_source_language"] for t in reply.json()["translations"]] == ["EN", "EN"]
 
@@ -129,21 +145,45 @@ def test_a_wrong_key_is_an_authorization_failure(refusing_url: str) -> None:
         ({"text": [], "target_lang": "DE"}, AUTH, 400, "Parameter 'text' not specified."),
         ({"text": ["Hello"]}, AUTH, 400, "Parameter 'target_lang' not specified."),
         ({"text": ["Hello"], "target_lang": "XX"}, AUTH, 400, "Value for 'target_lang' not supported: XX"),
-        ({"text": ["Hello"], "target_lang": "DE", "source_lang": "QQ"}, AUTH, 400, "'source_lang' not supported"),
+        (
+            {"text": ["Hello"], "target_lang": "DE", "source_lang": "QQ"},
+            AUTH,
+            400,
+            "'source_lang' not supported",
+        ),
         ({"text": ["a" * 2001], "target_lang": "DE"}, AUTH, 413, "exceeds text limit (2000)"),
         (b"text=" + b"a" * 70_000 + b"&target_lang=DE", AUTH, 413, "Request entity too large"),
-        ({"text": ["Hello"], "target_lang": "DE"}, {"Authorization": "DeepL-Auth-Key wrong"}, 403,
-         "Authorization failure"),
+        (
+            {"text": ["Hello"], "target_lang": "DE"},
+            {"Authorization": "DeepL-Auth-Key wrong"},
+            403,
+            "Authorization failure",
+        ),
         ({"text": ["Hello"], "target_lang": "DE"}, None, 403, "Authorization failure"),
-        (b'{"text": ["Hello"], "target_lang": ', {**AUTH, "Content-Type": "application/json"}, 400,
-         "Invalid JSON format"),
-        ({"text": ["Hello"], "target_lang": "DE", "formality": "more"}, AUTH, 400, "'formality' is not supported"),
-        ({"text": ["Hello"], "target_lang": "DE", "glossary_id": "g1"}, AUTH, 400, "Glossaries are not supported"),
+        (
+            b'{"text": ["Hello"], "target_lang": ',
+            {**AUTH, "Content-Type": "application/json"},
+            400,
+            "Invalid JSON format",
+        ),
+        (
+            {"text": ["Hello"], "target_lang": "DE", "formality": "more"},
+            AUTH,
+            400,
+            "'formality' is not supported",
+        ),
+        (
+            {"text": ["Hello"], "target_lang": "DE", "glossary_id": "g1"},
+            AUTH,
+            400,
+            "Glossaries are not supported",
+        ),
         ({"text": ["Hello"], "target_lang": "DE", "tag_handling": "markdown"}, AUTH, 400, "'tag_handling'"),
     ],
 )
-def test_bad_requests_get_deepls_status_and_shape(refusing_url: str, body: object, headers: dict | None,
-                                                  status: int, message: str) -> None:
+def test_bad_requests_get_deepls_status_and_shape(
+    refusing_url: str, body: object, headers: dict | None, status: int, message: str
+) -> None:
     reply = call("POST", f"{refusing_url}/v2/translate", body, headers=headers)
     assert reply.status == status, reply.body
     assert set(reply.json()) == {"message"} and message in reply.json()["message"]
@@ -187,10 +227,13 @@ def test_language_listings_stay_small_for_every_profile(profile: str) -> None:
         assert call("GET", f"{base}/v2/languages?type=target").status == 200
 
 
-@pytest.mark.parametrize(("texts", "expected"), [
-    (["Wo ist der Bahnhof?", "Ich möchte eine Tasse Kaffee."], "de"),
-    (["12345", "!!"], "en"),  # nothing to tell by: English, with confidence 0
-])
+@pytest.mark.parametrize(
+    ("texts", "expected"),
+    [
+        (["Wo ist der Bahnhof?", "Ich möchte eine Tasse Kaffee."], "de"),
+        (["12345", "!!"], "en"),  # nothing to tell by: English, with confidence 0
+    ],
+)
 def test_the_best_guess_never_refuses(texts: list[str], expected: str) -> None:
     from tg_edge.server.translation import TranslationService
 

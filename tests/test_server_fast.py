@@ -59,7 +59,9 @@ def unloadable_model(tmp_path: Path) -> Path:
     return path
 
 
-def test_serve_on_a_taken_port_fails_before_loading_the_model(taken_port: int, unloadable_model: Path) -> None:
+def test_serve_on_a_taken_port_fails_before_loading_the_model(
+    taken_port: int, unloadable_model: Path
+) -> None:
     # Loading this model would fail with "llama.cpp could not load"; the port error comes first.
     result = CliRunner().invoke(main, ["serve", "--port", str(taken_port), "--model", str(unloadable_model)])
     assert result.exit_code == 1, result.output
@@ -68,8 +70,9 @@ def test_serve_on_a_taken_port_fails_before_loading_the_model(taken_port: int, u
     assert result.stdout == ""
 
 
-def test_serve_checks_its_key_file_before_the_port_and_the_model(taken_port: int, unloadable_model: Path,
-                                                                   tmp_path: Path) -> None:
+def test_serve_checks_its_key_file_before_the_port_and_the_model(
+    taken_port: int, unloadable_model: Path, tmp_path: Path
+) -> None:
     args = ["serve", "--port", str(taken_port), "--model", str(unloadable_model)]
     missing = CliRunner().invoke(main, [*args, "--api-keys", str(tmp_path / "none.txt")])
     assert missing.exit_code == 1 and missing.stderr.startswith("Error: cannot read the API key file")
@@ -94,16 +97,18 @@ def test_jsonl_without_fields_names_the_form_field_not_the_cli_flag(url: str) ->
     error = missing.json()["error"]
     assert "needs the form field 'fields'" in error and "fields=instruction,output" in error
     assert "--fields" not in error
-    body, headers = multipart({"source": "en", "target": "de", "fields": "meta..title"}, "file", "data.jsonl",
-                              record)
+    body, headers = multipart(
+        {"source": "en", "target": "de", "fields": "meta..title"}, "file", "data.jsonl", record
+    )
     bad = call("POST", f"{url}/translate_file", body, headers=headers)
     assert bad.status == 400 and "bad fields field 'meta..title'" in bad.json()["error"]
     assert "--fields" not in bad.json()["error"]
 
 
 def test_refusals_before_translation_take_libretranslates_error_shape(url: str) -> None:
-    assert call("POST", f"{url}/translate", {"source": "en", "target": "de"}).json() == \
-        {"error": "Invalid request: missing q parameter"}
+    assert call("POST", f"{url}/translate", {"source": "en", "target": "de"}).json() == {
+        "error": "Invalid request: missing q parameter"
+    }
     assert call("POST", f"{url}/translate", {"q": "Hi", "source": "en", "target": "xx"}).status == 400
     assert call("GET", f"{url}/nope").json() == {"error": "Not Found"}
     health = call("GET", f"{url}/health").json()

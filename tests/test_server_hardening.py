@@ -61,8 +61,10 @@ def test_a_client_that_disconnects_mid_translation_frees_its_worker(translator: 
         port = int(url.rsplit(":", 1)[1])
         body = json.dumps({"q": [LONG_TEXT] * 4, "source": "en", "target": "de"}).encode()
         gone = socket.create_connection(("127.0.0.1", port))
-        gone.sendall(b"POST /translate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                     b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        gone.sendall(
+            b"POST /translate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+        )
         assert recording.started.wait(60)  # it is translating
         gone.close()
         wait_for(lambda: admission.busy == 0 and admission.admitted == 0)
@@ -77,8 +79,21 @@ def test_a_client_that_disconnects_mid_translation_frees_its_worker(translator: 
 def serve_process(demo_model: Path, *args: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """``tg-edge serve`` as a real process on a free port; yields it and its URL, kills it if still running."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tg_edge", "serve", "--port", "0", "--model", str(demo_model), "--threads", "2", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "tg_edge",
+            "serve",
+            "--port",
+            "0",
+            "--model",
+            str(demo_model),
+            "--threads",
+            "2",
+            *args,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     try:
         line = proc.stderr.readline().decode()  # type: ignore[union-attr]
@@ -112,7 +127,9 @@ def test_an_inflating_docx_gets_413_at_once_and_costs_the_server_no_memory(demo_
         assert reply.status == 413 and "ZIP bomb" in reply.json()["error"]
         assert took < 2, took
         assert grown < 100 * (1 << 20), grown
-        print(f"\nbomb: {len(bomb)} bytes -> 413 in {took:.3f} s, server RSS grew {grown / (1 << 20):.1f} MiB")
+        print(
+            f"\nbomb: {len(bomb)} bytes -> 413 in {took:.3f} s, server RSS grew {grown / (1 << 20):.1f} MiB"
+        )
 
 
 def test_sigterm_with_eight_requests_in_flight_ends_the_process_within_seconds(demo_model: Path) -> None:
@@ -121,8 +138,12 @@ def test_sigterm_with_eight_requests_in_flight_ends_the_process_within_seconds(d
 
         def client(n: int) -> None:
             try:
-                replies[n] = call("POST", f"{url}/translate",
-                                  {"q": [LONG_TEXT] * 2, "source": "en", "target": "de"}, timeout=30)
+                replies[n] = call(
+                    "POST",
+                    f"{url}/translate",
+                    {"q": [LONG_TEXT] * 2, "source": "en", "target": "de"},
+                    timeout=30,
+                )
             except (OSError, http.client.HTTPException) as exc:  # a closed connection is an answer too
                 replies[n] = exc
 
@@ -156,9 +177,38 @@ SEEDS: dict[str, bytes] = {
     "jsonl": b'{"text": "Hi.", "n": [1, {"a": null}]}\n{"text": "Bye."}\n',
     "docx": minimal_docx(["Hi.", "Bye."]),
 }
-TOKENS = [b"<", b">", b"&", b"&amp;", b"-->", b"\n", b"\r", b"{", b"}", b"[", b"]", b'"', b"\\", b"\x00", b"\xff",
-          b"\xef\xbb\xbf", b"<!--", b"</", b"`", b"#", b"*", b"\t", b"9" * 12, b"\xc3", b"\xc3\xa9", b"]]>",
-          b"<w:p>", b"</w:t>", b"<!DOCTYPE x [<!ENTITY e SYSTEM 'file:///etc/passwd'>]>", b"&e;"]
+TOKENS = [
+    b"<",
+    b">",
+    b"&",
+    b"&amp;",
+    b"-->",
+    b"\n",
+    b"\r",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b'"',
+    b"\\",
+    b"\x00",
+    b"\xff",
+    b"\xef\xbb\xbf",
+    b"<!--",
+    b"</",
+    b"`",
+    b"#",
+    b"*",
+    b"\t",
+    b"9" * 12,
+    b"\xc3",
+    b"\xc3\xa9",
+    b"]]>",
+    b"<w:p>",
+    b"</w:t>",
+    b"<!DOCTYPE x [<!ENTITY e SYSTEM 'file:///etc/passwd'>]>",
+    b"&e;",
+]
 MUTATIONS = 60  # made per format; the ones that read fine and hold text mostly stay out (see selection)
 REFUSED = 25  # per format, at most this many that fail to read or hold no text (no model needed)
 TRANSLATED = 2  # per format, inputs that read fine and go to the model (the seed itself if no mutation does)
@@ -175,12 +225,12 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
         elif operation == 1:
             out[pos:pos] = rng.choice(TOKENS)
         elif operation == 2:
-            del out[pos:pos + rng.randint(1, 8)]
+            del out[pos : pos + rng.randint(1, 8)]
         elif operation == 3 and rng.random() < 0.3:
             del out[pos:]
         else:
             start = rng.randint(0, len(out))
-            out[pos:pos] = out[start:start + rng.randint(1, 16)]
+            out[pos:pos] = out[start : start + rng.randint(1, 16)]
     return bytes(out)
 
 
@@ -214,7 +264,9 @@ def selection(fmt: str) -> list[tuple[bytes, str]]:
         except InputError:
             refused.append((data, "bad"))
             continue
-        (refused if not document.segments else texts).append((data, "empty" if not document.segments else "text"))
+        (refused if not document.segments else texts).append(
+            (data, "empty" if not document.segments else "text")
+        )
     return refused[:REFUSED] + (texts or [(SEEDS[fmt], "text")])[:TRANSLATED]  # the model's share last
 
 
@@ -224,14 +276,19 @@ def fuzz(path: str, inputs: dict[str, list[tuple[bytes, str]]], check: object) -
     tried = dict.fromkeys(inputs, 0)
     deadline = time.monotonic() + SECONDS
     for model in (False, True):
-        share = {fmt: [data for data, kind in chosen if (kind == "text") == model] for fmt, chosen in inputs.items()}
+        share = {
+            fmt: [data for data, kind in chosen if (kind == "text") == model]
+            for fmt, chosen in inputs.items()
+        }
         for n in range(max(len(items) for items in share.values())):
             for fmt, items in share.items():
                 if n < len(items) and time.monotonic() < deadline:
                     check(fmt, items[n])  # type: ignore[operator]
                     tried[fmt] += 1
-    kinds = {fmt: {kind: [k for _, k in chosen].count(kind) for kind in ("bad", "empty", "text")}
-             for fmt, chosen in inputs.items()}
+    kinds = {
+        fmt: {kind: [k for _, k in chosen].count(kind) for kind in ("bad", "empty", "text")}
+        for fmt, chosen in inputs.items()
+    }
     print(f"\nfuzz through {path}: tried {tried} of {kinds}")
     return tried
 
@@ -241,14 +298,21 @@ def test_mutated_files_of_every_format_get_a_clean_answer(translator: object, tm
     statuses: dict[int, int] = {}
 
     with running_server(translator, ServerSettings(char_limit=60, workers=2)) as (url, _):
+
         def through_server(fmt: str, data: bytes) -> None:
-            body, headers = multipart({"source": "en", "target": "de", "fields": "text"}, "file", f"f.{fmt}", data)
+            body, headers = multipart(
+                {"source": "en", "target": "de", "fields": "text"}, "file", f"f.{fmt}", data
+            )
             reply = call("POST", f"{url}/translate_file", body, headers=headers, timeout=120)
             statuses[reply.status] = statuses.get(reply.status, 0) + 1
             assert reply.status in (200, 400, 413), (fmt, data, reply.status, reply.body)
             if reply.status != 200:
                 error = reply.json()["error"]
-                assert error and "internal error" not in error and "Traceback" not in error, (fmt, data, error)
+                assert error and "internal error" not in error and "Traceback" not in error, (
+                    fmt,
+                    data,
+                    error,
+                )
 
         served = fuzz("POST /translate_file", inputs, through_server)
 
@@ -258,8 +322,19 @@ def test_mutated_files_of_every_format_get_a_clean_answer(translator: object, tm
         source, out = tmp_path / f"in.{fmt}", tmp_path / f"out.{fmt}"
         source.write_bytes(data)
         fields = ["--fields", "text"] if fmt == "jsonl" else []
-        run = run_cli("translate", "-s", "en", "-t", "de", "-i", str(source), "-o", str(out), *fields,
-                      translator=translator)  # a traceback raises here
+        run = run_cli(
+            "translate",
+            "-s",
+            "en",
+            "-t",
+            "de",
+            "-i",
+            str(source),
+            "-o",
+            str(out),
+            *fields,
+            translator=translator,
+        )  # a traceback raises here
         codes[run.returncode] = codes.get(run.returncode, 0) + 1
         stderr = run.stderr.decode("utf-8", "replace")
         assert run.returncode in (0, 1), (fmt, data, run.returncode, stderr)

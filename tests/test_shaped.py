@@ -45,8 +45,12 @@ def test_a_tiny_shape_gets_llama_cpps_types_finite_weights_and_runs(demo_model: 
     path = build(TINY, "Q4_K_M", tmp_path / "shaped", template_model=demo_model)
     assert build(TINY, "Q4_K_M", tmp_path / "shaped", template_model=demo_model) == path  # cached
     # The header alone (gguf's GGUFReader would parse the 262k-piece vocabulary too, for seconds).
-    ours = {name: gguf.GGMLQuantizationType(kind).name for name, kind in read_header(path).tensor_types.items()}
-    assert ours == quantized_by_llama_cpp(TINY, 15, tmp_path)  # Q4_K_M's mix, as llama.cpp quantizes this shape
+    ours = {
+        name: gguf.GGMLQuantizationType(kind).name for name, kind in read_header(path).tensor_types.items()
+    }
+    assert ours == quantized_by_llama_cpp(
+        TINY, 15, tmp_path
+    )  # Q4_K_M's mix, as llama.cpp quantizes this shape
     assert {"Q4_K", "Q6_K", "F32"} == set(ours.values())
     assert [name for name, _ in tensor_shapes(TINY)] == list(ours)
 
@@ -60,6 +64,10 @@ def test_a_tiny_shape_gets_llama_cpps_types_finite_weights_and_runs(demo_model: 
 
 def test_the_4b_shape_is_translategemma_4bs_text_model() -> None:
     """google/translategemma-4b-it's text_config: 3.88 B parameters with the 262,144-token embedding."""
-    assert (TRANSLATEGEMMA_4B.hidden, TRANSLATEGEMMA_4B.intermediate, TRANSLATEGEMMA_4B.layers) == (2560, 10240, 34)
+    assert (TRANSLATEGEMMA_4B.hidden, TRANSLATEGEMMA_4B.intermediate, TRANSLATEGEMMA_4B.layers) == (
+        2560,
+        10240,
+        34,
+    )
     assert (TRANSLATEGEMMA_4B.heads, TRANSLATEGEMMA_4B.kv_heads, TRANSLATEGEMMA_4B.head_dim) == (8, 4, 256)
     assert 3.8e9 < TRANSLATEGEMMA_4B.weights < 3.95e9

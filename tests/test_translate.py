@@ -36,7 +36,12 @@ def test_lines_blank_lines_and_indentation_come_back_exactly(translator: Transla
     for src, out in zip(in_lines, out_lines):
         indent = src[: len(src) - len(src.lstrip())]
         assert out.startswith(indent) and (out.strip() != "") == (src.strip() != "")
-    assert [s.source for s in result.segments] == ["Good morning.", "I like apples.", "The house is big.", "Thank you."]
+    assert [s.source for s in result.segments] == [
+        "Good morning.",
+        "I like apples.",
+        "The house is big.",
+        "Thank you.",
+    ]
     assert all(s.text and s.text == s.text.strip() for s in result.segments)
 
 
@@ -108,7 +113,9 @@ def test_translategemma_gguf_is_detected_and_fed_the_published_prompt(translateg
         assert tg.profile == TRANSLATEGEMMA
         prompt = tg.render_prompt("Where is the train station?", source="en", target="de")
         assert prompt == REFERENCE_EN_DE
-        tokens = tg._prompt_tokens(tg._prompts.render("Where is the train station?", tg_lang("en"), tg_lang("de")))  # noqa: SLF001
+        tokens = tg._prompt_tokens(
+            tg._prompts.render("Where is the train station?", tg_lang("en"), tg_lang("de"))
+        )  # noqa: SLF001
         assert tokens[0] == tg.engine.bos_token and tokens.count(tg.engine.bos_token) == 1
         assert tokens[1:4] == tg.engine.tokenize("<start_of_turn>user\n")
         result = tg.translate("Where is the train station?", source="en", target="de")

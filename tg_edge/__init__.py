@@ -1,8 +1,8 @@
 """tg-edge: offline machine translation with translation LLMs through llama.cpp.
 
-    >>> from tg_edge import Translator
-    >>> translator = Translator()          # the demo model, or Translator("model.gguf")
-    >>> translator.translate("Where is the train station?", source="en", target="de")
+>>> from tg_edge import Translator
+>>> translator = Translator()          # the demo model, or Translator("model.gguf")
+>>> translator.translate("Where is the train station?", source="en", target="de")
 """
 
 from .detect import Detection, detect_language

@@ -62,8 +62,15 @@ def _set_verbosity(ctx: click.Context, param: click.Parameter, value: int) -> No
 
 def verbose_option(command: F) -> F:
     """``-v/--verbose`` on a command: the group's option, accepted after the subcommand's name too."""
-    return click.option("-v", "--verbose", count=True, expose_value=False, is_eager=True, callback=_set_verbosity,
-                        help="More log output on stderr (-vv for llama.cpp's own log).")(command)
+    return click.option(
+        "-v",
+        "--verbose",
+        count=True,
+        expose_value=False,
+        is_eager=True,
+        callback=_set_verbosity,
+        help="More log output on stderr (-vv for llama.cpp's own log).",
+    )(command)
 
 
 @click.group(cls=_TgEdgeGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -76,54 +83,133 @@ def main() -> None:
 @main.command()
 @verbose_option
 @click.argument("text", required=False)
-@click.option("source", "-s", "--source", required=True,
-              help="Source language code, e.g. en, or auto to detect it from the text.")
+@click.option(
+    "source",
+    "-s",
+    "--source",
+    required=True,
+    help="Source language code, e.g. en, or auto to detect it from the text.",
+)
 @click.option("target", "-t", "--target", required=True, help="Target language code, e.g. de.")
-@click.option("inputs", "-i", "--input", multiple=True, type=click.Path(path_type=Path),
-              help="A file or directory to translate (UTF-8 text, or DOCX); repeat for several. Directories "
-                   "are searched for files of a known format.")
-@click.option("images", "--image", multiple=True, type=click.Path(path_type=Path), metavar="FILE",
-              help="An image whose text to translate (PNG, JPEG, WebP, GIF, BMP, TIFF; needs a TranslateGemma model "
-                   "and its vision projector); repeat for several. Images in -i directories are taken too.")
+@click.option(
+    "inputs",
+    "-i",
+    "--input",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="A file or directory to translate (UTF-8 text, or DOCX); repeat for several. Directories "
+    "are searched for files of a known format.",
+)
+@click.option(
+    "images",
+    "--image",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="An image whose text to translate (PNG, JPEG, WebP, GIF, BMP, TIFF; needs a TranslateGemma model "
+    "and its vision projector); repeat for several. Images in -i directories are taken too.",
+)
 @MMPROJ
-@click.option("output_path", "-o", "--output", type=click.Path(),
-              help="Output file, or directory for several inputs or one ending in / (written atomically) "
-                   "[default: stdout].")
-@click.option("format_", "-f", "--format", type=click.Choice(list(FORMATS)),
-              help="Format of every input [default: by extension; unknown extensions are plain text].")
-@click.option("--fields", metavar="NAMES",
-              help="JSONL: the string fields to translate, comma-separated dotted paths "
-                   "(instruction,output or messages.*.content); other fields stay byte for byte.")
-@click.option("--resume", is_flag=True,
-              help="Go on with an interrupted job: finished records and segments are not translated again.")
-@click.option("skip_bad", "--skip-bad", is_flag=True,
-              help="Skip bad files and malformed JSONL records (reported at the end) instead of stopping.")
-@click.option("batch", "--batch", type=click.IntRange(min=1), metavar="N",
-              help="Segments (JSONL: records) handed to the model at once and journaled together "
-                   "[default: 64 segments or 128 records, fewer when they reach 12,000 characters].")
-@click.option("--progress/--no-progress", default=None,
-              help="Progress bars on stderr [default: when stderr is a terminal].")
-@click.option("model", "-m", "--model", envvar="TG_EDGE_MODEL",
-              help="GGUF file or model name [env TG_EDGE_MODEL; default: the demo model].")
-@click.option("prompt_profile", "--prompt-profile", type=click.Choice(PROFILES),
-              help="Force a prompt profile instead of detecting it from the GGUF.")
+@click.option(
+    "output_path",
+    "-o",
+    "--output",
+    type=click.Path(),
+    help="Output file, or directory for several inputs or one ending in / (written atomically) "
+    "[default: stdout].",
+)
+@click.option(
+    "format_",
+    "-f",
+    "--format",
+    type=click.Choice(list(FORMATS)),
+    help="Format of every input [default: by extension; unknown extensions are plain text].",
+)
+@click.option(
+    "--fields",
+    metavar="NAMES",
+    help="JSONL: the string fields to translate, comma-separated dotted paths "
+    "(instruction,output or messages.*.content); other fields stay byte for byte.",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Go on with an interrupted job: finished records and segments are not translated again.",
+)
+@click.option(
+    "skip_bad",
+    "--skip-bad",
+    is_flag=True,
+    help="Skip bad files and malformed JSONL records (reported at the end) instead of stopping.",
+)
+@click.option(
+    "batch",
+    "--batch",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Segments (JSONL: records) handed to the model at once and journaled together "
+    "[default: 64 segments or 128 records, fewer when they reach 12,000 characters].",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress bars on stderr [default: when stderr is a terminal].",
+)
+@click.option(
+    "model",
+    "-m",
+    "--model",
+    envvar="TG_EDGE_MODEL",
+    help="GGUF file or model name [env TG_EDGE_MODEL; default: the demo model].",
+)
+@click.option(
+    "prompt_profile",
+    "--prompt-profile",
+    type=click.Choice(PROFILES),
+    help="Force a prompt profile instead of detecting it from the GGUF.",
+)
 @click.option("--stream", is_flag=True, help="Print tokens as they are generated.")
 @engine_options
 @PARALLEL
-@click.option("--strict", is_flag=True,
-              help="Exit with status 3 if any segment was still cut, looped, empty or of a suspect length "
-                   "after retrying (files are written all the same).")
-@click.option("json_", "--json", is_flag=True, help="Print a JSON object with the translation and its details.")
-@click.option("show_prompt", "--show-prompt", is_flag=True,
-              help="Print the prompt the model would get for the first line, and exit.")
-@click.option("ray_address", "--ray", is_flag=False, flag_value="local", metavar="[ADDRESS]",
-              help="Translate a JSONL or Parquet dataset on Ray: --ray alone starts a local Ray, --ray ADDRESS "
-                   "(auto, HOST:6379, ray://HOST:10001) joins a cluster. Needs the ray extra.")
-@click.option("--replicas", type=click.IntRange(min=1), metavar="N",
-              help="With --ray: Translator actors [default: what the cluster's CPUs or GPUs allow]; --threads "
-                   "is per replica.")
-@click.option("gpus_per_replica", "--gpus-per-replica", type=click.FloatRange(min=0), default=0.0, metavar="G",
-              help="With --ray: GPUs each replica holds [default: 0, CPU only].")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit with status 3 if any segment was still cut, looped, empty or of a suspect length "
+    "after retrying (files are written all the same).",
+)
+@click.option(
+    "json_", "--json", is_flag=True, help="Print a JSON object with the translation and its details."
+)
+@click.option(
+    "show_prompt",
+    "--show-prompt",
+    is_flag=True,
+    help="Print the prompt the model would get for the first line, and exit.",
+)
+@click.option(
+    "ray_address",
+    "--ray",
+    is_flag=False,
+    flag_value="local",
+    metavar="[ADDRESS]",
+    help="Translate a JSONL or Parquet dataset on Ray: --ray alone starts a local Ray, --ray ADDRESS "
+    "(auto, HOST:6379, ray://HOST:10001) joins a cluster. Needs the ray extra.",
+)
+@click.option(
+    "--replicas",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="With --ray: Translator actors [default: what the cluster's CPUs or GPUs allow]; --threads "
+    "is per replica.",
+)
+@click.option(
+    "gpus_per_replica",
+    "--gpus-per-replica",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    metavar="G",
+    help="With --ray: GPUs each replica holds [default: 0, CPU only].",
+)
 def translate(
     text: str | None,
     source: str,
@@ -168,38 +254,81 @@ def translate(
     if text is not None and (inputs or images):
         raise click.UsageError("give the text as an argument or with -i/--input, not both")
     if text is not None and _names_a_file(text):
-        raise click.UsageError(f"{text!r} is a file: translate it with -i {text} (the argument is translated as text)")
+        raise click.UsageError(
+            f"{text!r} is a file: translate it with -i {text} (the argument is translated as text)"
+        )
     options = TranslationOptions(strict=strict)
-    translator_args = dict(model=model, threads=threads, gpu_layers=gpu_layers, n_ctx=n_ctx, parallel=parallel,
-                           prompt_profile=prompt_profile, mmproj=mmproj)
+    translator_args = dict(
+        model=model,
+        threads=threads,
+        gpu_layers=gpu_layers,
+        n_ctx=n_ctx,
+        parallel=parallel,
+        prompt_profile=prompt_profile,
+        mmproj=mmproj,
+    )
     if ray_address is not None or replicas is not None or gpus_per_replica:
         if ray_address is None:
             raise click.UsageError("--replicas and --gpus-per-replica go with --ray")
         if text is not None or stream or json_ or show_prompt:
-            raise click.UsageError("--ray translates a dataset file (-i FILE -o FILE), without TEXT, --stream, "
-                                   "--json or --show-prompt")
-        _translate_dataset(inputs, output_path, src, tgt, format_=format_, fields=fields, resume=resume,
-                           skip_bad=skip_bad, batch=batch, progress=progress, options=options,
-                           translator_args=translator_args, ray=(ray_address, replicas, gpus_per_replica))
+            raise click.UsageError(
+                "--ray translates a dataset file (-i FILE -o FILE), without TEXT, --stream, "
+                "--json or --show-prompt"
+            )
+        _translate_dataset(
+            inputs,
+            output_path,
+            src,
+            tgt,
+            format_=format_,
+            fields=fields,
+            resume=resume,
+            skip_bad=skip_bad,
+            batch=batch,
+            progress=progress,
+            options=options,
+            translator_args=translator_args,
+            ray=(ray_address, replicas, gpus_per_replica),
+        )
         return
     if images and (stream or format_ or fields):
         raise click.UsageError("--image does not go with --stream, --format or --fields")
     if images and (json_ or show_prompt) and (output_path or inputs):
         raise click.UsageError("--image with --json or --show-prompt prints to stdout: leave out -o and -i")
     if images and output_path is None and not inputs:
-        _translate_images(images, src, tgt, options=options, json_=json_, show_prompt=show_prompt,
-                          translator_args=translator_args)
+        _translate_images(
+            images,
+            src,
+            tgt,
+            options=options,
+            json_=json_,
+            show_prompt=show_prompt,
+            translator_args=translator_args,
+        )
         return
     inputs = inputs + images
     if (inputs or format_) and not (stream or json_ or show_prompt):
-        _translate_files(inputs, output_path, src, tgt, format_=format_, fields=fields, resume=resume,
-                         skip_bad=skip_bad, batch=batch, progress=progress, options=options,
-                         translator_args=translator_args)
+        _translate_files(
+            inputs,
+            output_path,
+            src,
+            tgt,
+            format_=format_,
+            fields=fields,
+            resume=resume,
+            skip_bad=skip_bad,
+            batch=batch,
+            progress=progress,
+            options=options,
+            translator_args=translator_args,
+        )
         return
     if len(inputs) > 1:
         raise click.UsageError("--stream, --json and --show-prompt take one input file")
     content = _read_input(text, inputs[0] if inputs else None)
-    if not content.strip("\ufeff \t\r\n\f\v"):  # nothing to translate: no model needed, whitespace comes back as is
+    if not content.strip(
+        "\ufeff \t\r\n\f\v"
+    ):  # nothing to translate: no model needed, whitespace comes back as is
         _emit(content, output_path)
         return
     # a command-line argument gets a terminal-friendly newline
@@ -231,8 +360,10 @@ def translate(
                 _emit_translation(exc.translations[0], translator, json_, content_end, output_path)
             raise
     if result.problems:
-        click.echo(f"{len(result.problems)} of {len(result.segments)} segments need a look (see warnings above).",
-                   err=True)
+        click.echo(
+            f"{len(result.problems)} of {len(result.segments)} segments need a look (see warnings above).",
+            err=True,
+        )
 
 
 @contextmanager
@@ -261,9 +392,11 @@ def _hint_markdown(content: str) -> None:
     from .formats import looks_like_markdown
 
     if looks_like_markdown(content):
-        click.echo("Note: stdin looks like Markdown (a code block, or headings with markup) and is translated "
-                   "as plain text, line by line; add --format md to keep code blocks and markup as they are.",
-                   err=True)
+        click.echo(
+            "Note: stdin looks like Markdown (a code block, or headings with markup) and is translated "
+            "as plain text, line by line; add --format md to keep code blocks and markup as they are.",
+            err=True,
+        )
 
 
 def _names_a_file(text: str) -> bool:
@@ -277,9 +410,21 @@ def _names_a_file(text: str) -> bool:
         return False
 
 
-def _translate_files(inputs: tuple[Path, ...], output_path: str | None, source: object, target: object, *,
-                     format_: str | None, fields: str | None, resume: bool, skip_bad: bool, batch: int | None,
-                     progress: bool | None, options: object, translator_args: dict[str, object]) -> None:
+def _translate_files(
+    inputs: tuple[Path, ...],
+    output_path: str | None,
+    source: object,
+    target: object,
+    *,
+    format_: str | None,
+    fields: str | None,
+    resume: bool,
+    skip_bad: bool,
+    batch: int | None,
+    progress: bool | None,
+    options: object,
+    translator_args: dict[str, object],
+) -> None:
     """Files (or stdin with --format) in their formats, through tg_edge.jobs; a summary on stderr."""
     from .jobs import FileJob, JobOptions, plan
 
@@ -290,14 +435,27 @@ def _translate_files(inputs: tuple[Path, ...], output_path: str | None, source: 
     pairs = plan(list(inputs), output_path) if inputs else None
     if output_path is None and pairs and any(format_for(path, format_) in BINARY for path, _ in pairs):
         raise click.UsageError("a translated DOCX file cannot go to standard output: give -o FILE or -o DIR")
-    if not fields and (format_ == "jsonl" or any(format_for(path, format_) == "jsonl" for path, _ in pairs or [])):
-        raise click.UsageError("a JSONL file needs --fields to say which string fields to translate, "
-                               "e.g. --fields instruction,output")
+    if not fields and (
+        format_ == "jsonl" or any(format_for(path, format_) == "jsonl" for path, _ in pairs or [])
+    ):
+        raise click.UsageError(
+            "a JSONL file needs --fields to say which string fields to translate, "
+            "e.g. --fields instruction,output"
+        )
     stdin_out = None if inputs else _output_file(output_path)
     stdin_text = None if inputs else _read_input(None, None)
     sizes = {"chunk_segments": batch, "chunk_records": batch} if batch else {}
-    job_options = JobOptions(source=source, target=target, format=format_, fields=fields, resume=resume,
-                             skip_bad=skip_bad, progress=progress, translation=options, **sizes)
+    job_options = JobOptions(
+        source=source,
+        target=target,
+        format=format_,
+        fields=fields,
+        resume=resume,
+        skip_bad=skip_bad,
+        progress=progress,
+        translation=options,
+        **sizes,
+    )
     with _loaded_translator(translator_args) as translator:
         job = FileJob(translator, job_options)
         try:
@@ -310,14 +468,24 @@ def _translate_files(inputs: tuple[Path, ...], output_path: str | None, source: 
                     sys.stdout.flush()
                 job.check_strict()
         except KeyboardInterrupt:
-            click.echo("Interrupted. Finished work is kept: run the same command with --resume to go on.", err=True)
+            click.echo(
+                "Interrupted. Finished work is kept: run the same command with --resume to go on.", err=True
+            )
             sys.exit(130)
         finally:
             _print_summary(job.report)
 
 
-def _translate_images(images: tuple[Path, ...], source: object, target: object, *, options: object, json_: bool,
-                      show_prompt: bool, translator_args: dict[str, object]) -> None:
+def _translate_images(
+    images: tuple[Path, ...],
+    source: object,
+    target: object,
+    *,
+    options: object,
+    json_: bool,
+    show_prompt: bool,
+    translator_args: dict[str, object],
+) -> None:
     """Images onto stdout: each one's translated text (under a ``==> NAME <==`` line when there are several)."""
     from .images import read_image
     from .translator import ImageTranslation, refuse_auto_for_images
@@ -330,31 +498,55 @@ def _translate_images(images: tuple[Path, ...], source: object, target: object, 
             _emit(translator.render_image_prompt(source=source, target=target) + "\n", None)
             return
         for picture in pictures:
-            result = translator.translate_image(picture, source=source, target=target,
-                                                options=replace(options, strict=False))
+            result = translator.translate_image(
+                picture, source=source, target=target, options=replace(options, strict=False)
+            )
             results.append(result)
             if not json_:
                 header = f"==> {picture.name} <==\n" if len(pictures) > 1 else ""
-                _emit(f"{header}{result.text}\n" + ("\n" if header and picture is not pictures[-1] else ""), None)
+                _emit(
+                    f"{header}{result.text}\n" + ("\n" if header and picture is not pictures[-1] else ""),
+                    None,
+                )
         if json_:
             shown = [_image_json(result, translator) for result in results]
-            _emit(json.dumps(shown[0] if len(shown) == 1 else shown, ensure_ascii=False, indent=2) + "\n", None)
+            _emit(
+                json.dumps(shown[0] if len(shown) == 1 else shown, ensure_ascii=False, indent=2) + "\n", None
+            )
     flagged = [r for r in results if r.problems]
     if flagged:
         click.echo(f"{len(flagged)} of {len(results)} images need a look (see warnings above).", err=True)
         if options.strict:
-            raise TranslationIncomplete(f"{len(flagged)} of {len(results)} image translations are suspect (strict)")
+            raise TranslationIncomplete(
+                f"{len(flagged)} of {len(results)} image translations are suspect (strict)"
+            )
 
 
 def _image_json(result, translator) -> dict[str, object]:  # noqa: ANN001
-    return {**_result_json(result, translator), "image": result.image, "image_tokens": result.image_tokens,
-            "image_seconds": round(result.image_seconds, 4)}
+    return {
+        **_result_json(result, translator),
+        "image": result.image,
+        "image_tokens": result.image_tokens,
+        "image_seconds": round(result.image_seconds, 4),
+    }
 
 
-def _translate_dataset(inputs: tuple[Path, ...], output_path: str | None, source: object, target: object, *,
-                       format_: str | None, fields: str | None, resume: bool, skip_bad: bool, batch: int | None,
-                       progress: bool | None, options: object, translator_args: dict[str, object],
-                       ray: tuple[str, int | None, float]) -> None:
+def _translate_dataset(
+    inputs: tuple[Path, ...],
+    output_path: str | None,
+    source: object,
+    target: object,
+    *,
+    format_: str | None,
+    fields: str | None,
+    resume: bool,
+    skip_bad: bool,
+    batch: int | None,
+    progress: bool | None,
+    options: object,
+    translator_args: dict[str, object],
+    ray: tuple[str, int | None, float],
+) -> None:
     """One JSONL or Parquet dataset on Ray (tg_edge.distributed), exactly once per record; a summary on stderr."""
     from .distributed import RayOptions, require_ray, translate_dataset
     from .jobs import JobOptions
@@ -365,42 +557,71 @@ def _translate_dataset(inputs: tuple[Path, ...], output_path: str | None, source
     if format_ not in (None, "jsonl"):
         raise click.UsageError("--ray translates JSONL or Parquet datasets (--format jsonl, or by extension)")
     if not fields:
-        raise click.UsageError("a dataset needs --fields to say which string fields to translate, "
-                               "e.g. --fields instruction,output")
+        raise click.UsageError(
+            "a dataset needs --fields to say which string fields to translate, "
+            "e.g. --fields instruction,output"
+        )
     args = dict(translator_args)
     model, threads = args.pop("model"), args.pop("threads")
     address, replicas, gpus = ray
     cluster = RayOptions(None if address == "local" else address, replicas, gpus, threads)
     sizes = {"chunk_records": batch} if batch else {}
-    job_options = JobOptions(source=source, target=target, format=format_, fields=fields, resume=resume,
-                             skip_bad=skip_bad, progress=progress, translation=options, **sizes)
+    job_options = JobOptions(
+        source=source,
+        target=target,
+        format=format_,
+        fields=fields,
+        resume=resume,
+        skip_bad=skip_bad,
+        progress=progress,
+        translation=options,
+        **sizes,
+    )
     try:
-        report = translate_dataset(inputs[0], output_path, job_options, model=model, cluster=cluster,
-                                   translator_args=args)
+        report = translate_dataset(
+            inputs[0], output_path, job_options, model=model, cluster=cluster, translator_args=args
+        )
     except KeyboardInterrupt:
-        click.echo("Interrupted. Finished blocks are kept: run the same command with --resume to go on.", err=True)
+        click.echo(
+            "Interrupted. Finished blocks are kept: run the same command with --resume to go on.", err=True
+        )
         sys.exit(130)
     except TranslationIncomplete as exc:  # --strict: the dataset is written all the same
         _print_summary(exc.report)
         raise
     per_actor = ", ".join(f"{name} {count}" for name, count in sorted(report.replicas.items()))
-    click.echo(f"{report.records} records in {report.blocks} blocks ({report.resumed} resumed) on "
-               f"{report.replica_count} replicas in {report.seconds:.1f} s"
-               + (f"; blocks per actor: {per_actor}" if per_actor else "") + ".", err=True)
+    click.echo(
+        f"{report.records} records in {report.blocks} blocks ({report.resumed} resumed) on "
+        f"{report.replica_count} replicas in {report.seconds:.1f} s"
+        + (f"; blocks per actor: {per_actor}" if per_actor else "")
+        + ".",
+        err=True,
+    )
     _print_summary(report)
 
 
 def _print_summary(report) -> None:  # noqa: ANN001
     """What a file job did, on stderr: counts, then each suspect segment and skipped input by place."""
-    if report.segments >= 200 or report.flagged or report.skipped or report.resumed or len(report.written) > 1:
-        click.echo(f"{len(report.written)} files written, {report.segments} segments "
-                   f"({report.translated} translated, {report.cached} from the cache, "
-                   f"{report.resumed} resumed) in {report.seconds:.1f} s.", err=True)
+    if (
+        report.segments >= 200
+        or report.flagged
+        or report.skipped
+        or report.resumed
+        or len(report.written) > 1
+    ):
+        click.echo(
+            f"{len(report.written)} files written, {report.segments} segments "
+            f"({report.translated} translated, {report.cached} from the cache, "
+            f"{report.resumed} resumed) in {report.seconds:.1f} s.",
+            err=True,
+        )
     if report.flagged:
         groups = report.flagged_groups()
         distinct = f", {len(groups)} distinct" if len(groups) < len(report.flagged) else ""
-        click.echo(f"{len(report.flagged)} segments need a look{distinct} (kept the best translation found):",
-                   err=True)
+        click.echo(
+            f"{len(report.flagged)} segments need a look{distinct} (kept the best translation found):",
+            err=True,
+        )
         for group in groups[:50]:
             click.echo(f"  {_flag_line(group)}", err=True)
         if len(groups) > 50:
@@ -420,7 +641,9 @@ def _flag_line(group) -> str:  # noqa: ANN001 - a tg_edge.jobs.FlaggedGroup
     return f"{group.path}: {preview!r} {group.problem} (×{len(group.lines)}: {place}s {shown}; {attempts})"
 
 
-@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True}, add_help_option=False)
+@main.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True}, add_help_option=False
+)
 @click.pass_context
 def convert(ctx: click.Context) -> None:
     """Convert a Hugging Face checkpoint to GGUF and quantize it (needs the `convert` extra)."""
@@ -448,38 +671,81 @@ def languages(query: str | None, json_: bool) -> None:
 
     langs = [accepted_language(query)] if query else supported_languages()
     if json_:
-        click.echo(json.dumps([{"code": lang.code, "name": lang.name, "table": lang.table} for lang in langs],
-                              ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(
+                [{"code": lang.code, "name": lang.name, "table": lang.table} for lang in langs],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     width = max(len(lang.code) for lang in langs)
     for lang in langs:
         click.echo(f"{lang.code:<{width}}  {lang.name}" + (f"  ({lang.table})" if query else ""))
     if not query:
-        click.echo("Models with the chat or fewshot prompt profile accept any other BCP-47 language too "
-                   "(`tg-edge languages bar` shows one).", err=True)
+        click.echo(
+            "Models with the chat or fewshot prompt profile accept any other BCP-47 language too "
+            "(`tg-edge languages bar` shows one).",
+            err=True,
+        )
 
 
 @main.command()
 @verbose_option
-@click.option("models", "-m", "--model", multiple=True, metavar="PATH_OR_NAME",
-              help="GGUF file, directory of GGUF files, or model name; repeat for several "
-                   "[default: TG_EDGE_MODEL or the demo model].")
-@click.option("quants", "--quant", multiple=True, metavar="TYPE",
-              help="Only model files of this quant type (BF16, Q8_0, Q4_K_M, Q4_0, ...); repeatable.")
-@click.option("source", "-s", "--source", default="en", show_default=True, help="Source language (FLORES-200).")
-@click.option("target", "-t", "--target", default="de", show_default=True, help="Target language (FLORES-200).")
-@click.option("--quick", is_flag=True,
-              help="A run of a few minutes: 10 sentences, a 20-line document, 2 repeats, 64 decode tokens.")
-@click.option("--sentences", type=click.IntRange(min=1), help="Sentences for per-segment latency [default: 50].")
-@click.option("--document", type=click.IntRange(min=1), help="Lines in the throughput document [default: 200].")
+@click.option(
+    "models",
+    "-m",
+    "--model",
+    multiple=True,
+    metavar="PATH_OR_NAME",
+    help="GGUF file, directory of GGUF files, or model name; repeat for several "
+    "[default: TG_EDGE_MODEL or the demo model].",
+)
+@click.option(
+    "quants",
+    "--quant",
+    multiple=True,
+    metavar="TYPE",
+    help="Only model files of this quant type (BF16, Q8_0, Q4_K_M, Q4_0, ...); repeatable.",
+)
+@click.option(
+    "source", "-s", "--source", default="en", show_default=True, help="Source language (FLORES-200)."
+)
+@click.option(
+    "target", "-t", "--target", default="de", show_default=True, help="Target language (FLORES-200)."
+)
+@click.option(
+    "--quick",
+    is_flag=True,
+    help="A run of a few minutes: 10 sentences, a 20-line document, 2 repeats, 64 decode tokens.",
+)
+@click.option(
+    "--sentences", type=click.IntRange(min=1), help="Sentences for per-segment latency [default: 50]."
+)
+@click.option(
+    "--document", type=click.IntRange(min=1), help="Lines in the throughput document [default: 200]."
+)
 @click.option("--repeats", type=click.IntRange(min=1), help="Passes over each measurement [default: 3].")
-@click.option("decode_tokens", "--tokens", type=click.IntRange(min=1),
-              help="Most tokens decoded by the decode-speed loops [default: 128].")
+@click.option(
+    "decode_tokens",
+    "--tokens",
+    type=click.IntRange(min=1),
+    help="Most tokens decoded by the decode-speed loops [default: 128].",
+)
 @engine_options
 @PARALLEL
-@click.option("out_dir", "-o", "--out", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("bench-results"), show_default=True, help="Directory for results.json/.md/.png.")
-def bench(models: tuple[str, ...], quants: tuple[str, ...], quick: bool, out_dir: Path, **options: object) -> None:
+@click.option(
+    "out_dir",
+    "-o",
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("bench-results"),
+    show_default=True,
+    help="Directory for results.json/.md/.png.",
+)
+def bench(
+    models: tuple[str, ...], quants: tuple[str, ...], quick: bool, out_dir: Path, **options: object
+) -> None:
     """Benchmark model files: load time, time to first token, prompt and decode speed, per-segment
     latency, document throughput, peak memory and chrF++/BLEU on FLORES-200, each next to a raw
     llama.cpp loop and a naive llama-cpp-python loop on the same file and threads.
@@ -501,7 +767,9 @@ def bench(models: tuple[str, ...], quants: tuple[str, ...], quick: bool, out_dir
         settings = BenchSettings.quick(**given) if quick else BenchSettings(**given)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    results = run_bench(models, settings, quants=quants, progress=lambda message: click.echo(message, err=True))
+    results = run_bench(
+        models, settings, quants=quants, progress=lambda message: click.echo(message, err=True)
+    )
     paths = write_reports(results, out_dir)
     click.echo(paths["markdown"].read_text(encoding="utf-8"), nl=False)
     click.echo(f"Wrote {', '.join(str(p) for p in paths.values())}", err=True)
@@ -509,38 +777,114 @@ def bench(models: tuple[str, ...], quants: tuple[str, ...], quick: bool, out_dir
 
 @main.command()
 @verbose_option
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on (loopback by default; 0.0.0.0 exposes the service to the network).")
-@click.option("--port", type=click.IntRange(0, 65535), default=5000, show_default=True,
-              help="Port to listen on (0: any free port, printed at start).")
-@click.option("model", "-m", "--model", envvar="TG_EDGE_MODEL",
-              help="GGUF file or model name [env TG_EDGE_MODEL; default: the demo model].")
-@click.option("api_keys", "--api-keys", type=click.Path(dir_okay=False, path_type=Path),
-              help="Require one of the API keys in this file (one a line) on every translation request.")
-@click.option("char_limit", "--char-limit", type=click.IntRange(min=-1), default=10_000, show_default=True,
-              help="Most characters one request may translate (-1: no limit).")
-@click.option("batch_limit", "--batch-limit", type=click.IntRange(min=-1), default=128, show_default=True,
-              help="Most texts in one request's q array (-1: no limit).")
-@click.option("max_queue", "--max-queue", type=click.IntRange(min=1), default=64, show_default=True,
-              help="Requests translating or waiting at once; more get HTTP 429.")
-@click.option("--workers", type=click.IntRange(min=1), default=8, show_default=True,
-              help="Requests handed to the model at once (their segments are decoded together).")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=120.0, show_default=True,
-              help="Seconds a request may wait and translate before it fails.")
-@click.option("max_body", "--max-body-mb", type=click.FloatRange(min=0, min_open=True), default=16.0,
-              show_default=True, help="Largest request body in MiB (files included); larger gets HTTP 413.")
-@click.option("segment_limit", "--segment-limit", type=click.IntRange(min=-1), default=2_000, show_default=True,
-              help="Most segments one file request may hold (-1: no limit).")
-@click.option("cors_origins", "--cors-origin", multiple=True,
-              help="Web origin whose pages may call the API from a browser, beyond this machine's own pages "
-                   "and apps/extensions (e.g. https://app.example.org, https://*.example.org); repeatable; "
-                   "'*' allows every web page.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (loopback by default; 0.0.0.0 exposes the service to the network).",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=5000,
+    show_default=True,
+    help="Port to listen on (0: any free port, printed at start).",
+)
+@click.option(
+    "model",
+    "-m",
+    "--model",
+    envvar="TG_EDGE_MODEL",
+    help="GGUF file or model name [env TG_EDGE_MODEL; default: the demo model].",
+)
+@click.option(
+    "api_keys",
+    "--api-keys",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Require one of the API keys in this file (one a line) on every translation request.",
+)
+@click.option(
+    "char_limit",
+    "--char-limit",
+    type=click.IntRange(min=-1),
+    default=10_000,
+    show_default=True,
+    help="Most characters one request may translate (-1: no limit).",
+)
+@click.option(
+    "batch_limit",
+    "--batch-limit",
+    type=click.IntRange(min=-1),
+    default=128,
+    show_default=True,
+    help="Most texts in one request's q array (-1: no limit).",
+)
+@click.option(
+    "max_queue",
+    "--max-queue",
+    type=click.IntRange(min=1),
+    default=64,
+    show_default=True,
+    help="Requests translating or waiting at once; more get HTTP 429.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="Requests handed to the model at once (their segments are decoded together).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=120.0,
+    show_default=True,
+    help="Seconds a request may wait and translate before it fails.",
+)
+@click.option(
+    "max_body",
+    "--max-body-mb",
+    type=click.FloatRange(min=0, min_open=True),
+    default=16.0,
+    show_default=True,
+    help="Largest request body in MiB (files included); larger gets HTTP 413.",
+)
+@click.option(
+    "segment_limit",
+    "--segment-limit",
+    type=click.IntRange(min=-1),
+    default=2_000,
+    show_default=True,
+    help="Most segments one file request may hold (-1: no limit).",
+)
+@click.option(
+    "cors_origins",
+    "--cors-origin",
+    multiple=True,
+    help="Web origin whose pages may call the API from a browser, beyond this machine's own pages "
+    "and apps/extensions (e.g. https://app.example.org, https://*.example.org); repeatable; "
+    "'*' allows every web page.",
+)
 @engine_options
 @MMPROJ
-def serve(host: str, port: int, model: str | None, api_keys: Path | None, char_limit: int, batch_limit: int,
-          max_queue: int, workers: int, timeout: float, max_body: float, segment_limit: int,
-          cors_origins: tuple[str, ...],
-          threads: int | None, gpu_layers: int | str | None, n_ctx: int, mmproj: Path | None) -> None:
+def serve(
+    host: str,
+    port: int,
+    model: str | None,
+    api_keys: Path | None,
+    char_limit: int,
+    batch_limit: int,
+    max_queue: int,
+    workers: int,
+    timeout: float,
+    max_body: float,
+    segment_limit: int,
+    cors_origins: tuple[str, ...],
+    threads: int | None,
+    gpu_layers: int | str | None,
+    n_ctx: int,
+    mmproj: Path | None,
+) -> None:
     """Serve LibreTranslate- and DeepL-compatible HTTP APIs (needs the server extra).
 
     POST /translate, /detect, /translate_file and /translate_image (the text in an image, with a
@@ -572,12 +916,18 @@ def serve(host: str, port: int, model: str | None, api_keys: Path | None, char_l
         cors_origins=tuple(origin for origin in cors_origins if origin),
     )
     # The port before the model: a taken port fails at once, and clients wait in the backlog while it loads.
-    with listen(host, port) as sock, Translator(model, threads=threads, gpu_layers=gpu_layers, n_ctx=n_ctx,
-                                                 mmproj=mmproj) as translator:
+    with (
+        listen(host, port) as sock,
+        Translator(model, threads=threads, gpu_layers=gpu_layers, n_ctx=n_ctx, mmproj=mmproj) as translator,
+    ):
+
         def ready(url: str) -> None:
             keys = f", {len(settings.api_key_digests)} API keys" if settings.api_key_digests else ""
-            click.echo(f"tg-edge serving {translator.model_path.name} on {url} (docs: {url}/docs{keys}); "
-                       "Ctrl-C stops", err=True)
+            click.echo(
+                f"tg-edge serving {translator.model_path.name} on {url} (docs: {url}/docs{keys}); "
+                "Ctrl-C stops",
+                err=True,
+            )
 
         try:
             run_server(translator, settings, sock=sock, ready=ready)
@@ -588,8 +938,14 @@ def serve(host: str, port: int, model: str | None, api_keys: Path | None, char_l
 @main.command()
 @verbose_option
 @click.option("json_", "--json", is_flag=True, help="Print JSON instead of text.")
-@click.option("n_ctx", "--ctx", type=click.IntRange(min=256), default=4096, show_default=True,
-              help="Context size the models are fitted with.")
+@click.option(
+    "n_ctx",
+    "--ctx",
+    type=click.IntRange(min=256),
+    default=4096,
+    show_default=True,
+    help="Context size the models are fitted with.",
+)
 def doctor(json_: bool, n_ctx: int) -> None:
     """Check this machine: the llama.cpp build (backends, CPU features, GPU offload), the CPU threads tg-edge
     uses, RAM and GPU memory, the model store, and which catalog model fits at which quant, and how (every
@@ -620,33 +976,75 @@ def models_list(json_: bool) -> None:
     fits = catalog_fits(here.budget, default_context(gpu=bool(here.gpus)), installed=installed)
     marks, fitting = fit_marks(fits), fitting_quants(fits)
     if json_:
-        click.echo(json.dumps({
-            "installed": [{"name": m.name, "path": str(m.path), "size": m.size, "quant": m.quant,
-                           "profile": m.profile, "repo": m.repo, "revision": m.revision} for m in installed],
-            "catalog": [{"name": e.name, "repo": e.repo, "profile": e.profile, "default_quant": e.default_quant,
-                         "quants": list(e.quants), "size_gb": e.size_gb, "description": e.description,
-                         "fits": fitting.get(e.name, [])}
-                        for e in CATALOG],
-        }, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "installed": [
+                        {
+                            "name": m.name,
+                            "path": str(m.path),
+                            "size": m.size,
+                            "quant": m.quant,
+                            "profile": m.profile,
+                            "repo": m.repo,
+                            "revision": m.revision,
+                        }
+                        for m in installed
+                    ],
+                    "catalog": [
+                        {
+                            "name": e.name,
+                            "repo": e.repo,
+                            "profile": e.profile,
+                            "default_quant": e.default_quant,
+                            "quants": list(e.quants),
+                            "size_gb": e.size_gb,
+                            "description": e.description,
+                            "fits": fitting.get(e.name, []),
+                        }
+                        for e in CATALOG
+                    ],
+                },
+                indent=2,
+            )
+        )
         return
     click.echo("Installed (use with --model NAME):")
     if installed:
-        _table([("NAME", "QUANT", "PROFILE", "SIZE", "PATH")]
-               + [(m.name, m.quant, m.profile, _size(m.size), str(m.path)) for m in installed])
+        _table(
+            [("NAME", "QUANT", "PROFILE", "SIZE", "PATH")]
+            + [(m.name, m.quant, m.profile, _size(m.size), str(m.path)) for m in installed]
+        )
     else:
         click.echo("  (none: `tg-edge models pull NAME` downloads one)")
     click.echo("\nCatalog (tg-edge models pull NAME[:QUANT]; FITS HERE: the quants this machine runs):")
-    _table([("NAME", "PROFILE", "SIZE", "QUANTS", "FITS HERE", "REPOSITORY", "DESCRIPTION")]
-           + [(e.name, e.profile, f"{e.size_gb:g} GB", ",".join(e.quants), marks.get(e.name, "?"), e.repo,
-               e.description) for e in CATALOG])
+    _table(
+        [("NAME", "PROFILE", "SIZE", "QUANTS", "FITS HERE", "REPOSITORY", "DESCRIPTION")]
+        + [
+            (
+                e.name,
+                e.profile,
+                f"{e.size_gb:g} GB",
+                ",".join(e.quants),
+                marks.get(e.name, "?"),
+                e.repo,
+                e.description,
+            )
+            for e in CATALOG
+        ]
+    )
 
 
 @models.command("pull")
 @verbose_option
 @click.argument("spec", metavar="NAME_OR_REPO[:QUANT]")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-@click.option("--projector/--no-projector", default=True, show_default=True,
-              help="Also fetch the repository's vision projector (mmproj GGUF, for --image), where it has one.")
+@click.option(
+    "--projector/--no-projector",
+    default=True,
+    show_default=True,
+    help="Also fetch the repository's vision projector (mmproj GGUF, for --image), where it has one.",
+)
 def models_pull(spec: str, quiet: bool, projector: bool) -> None:
     """Download a model into the Hugging Face cache and verify its checksum.
 
@@ -656,10 +1054,14 @@ def models_pull(spec: str, quiet: bool, projector: bool) -> None:
     """
     from .models import pull_model
 
-    pulled = pull_model(spec, progress=not quiet, report=lambda message: click.echo(message, err=True),
-                        projector=projector)
-    click.echo(f"Pulled {pulled.name} ({_size(pulled.size)}, {pulled.quant}, {pulled.profile} profile, "
-               f"sha256 verified); translate with --model {pulled.name}", err=True)
+    pulled = pull_model(
+        spec, progress=not quiet, report=lambda message: click.echo(message, err=True), projector=projector
+    )
+    click.echo(
+        f"Pulled {pulled.name} ({_size(pulled.size)}, {pulled.quant}, {pulled.profile} profile, "
+        f"sha256 verified); translate with --model {pulled.name}",
+        err=True,
+    )
     click.echo(str(pulled.path))
 
 
@@ -733,8 +1135,16 @@ def _result_json(result, translator) -> dict[str, object]:  # noqa: ANN001
         "model": str(translator.model_path),
         "profile": result.profile,
         "seconds": round(result.seconds, 3),
-        **({"detected": {"language": result.detected.language.code,
-                         "confidence": round(result.detected.confidence, 3)}} if result.detected else {}),
+        **(
+            {
+                "detected": {
+                    "language": result.detected.language.code,
+                    "confidence": round(result.detected.confidence, 3),
+                }
+            }
+            if result.detected
+            else {}
+        ),
         "segments": [
             {
                 "source": s.source,

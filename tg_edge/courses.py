@@ -85,7 +85,9 @@ class Course(Generic[R]):
                 if self._cancelled:
                     self._end(None)
                     return
-                results = [self._to_result(text, g) for (text, _), g in zip(self._requests, generations, strict=True)]
+                results = [
+                    self._to_result(text, g) for (text, _), g in zip(self._requests, generations, strict=True)
+                ]
                 self._requests = self._steps.send(results)
                 callbacks = self._callbacks()
                 self._watch(self._submit(self._requests, callbacks))
@@ -101,8 +103,9 @@ class Course(Generic[R]):
         self._done.set()
 
 
-def start_courses(steps: Sequence[Mending], submit: Submit,
-                  to_result: Callable[[str, Generation], R]) -> list[Course[R]]:
+def start_courses(
+    steps: Sequence[Mending], submit: Submit, to_result: Callable[[str, Generation], R]
+) -> list[Course[R]]:
     """Start every unit's course with one submission of all their first requests (the scheduler sees them in
     one step, as :meth:`~tg_edge.scheduler.Scheduler.submit_many` promises)."""
     courses = [Course(s, submit, to_result) for s in steps]
@@ -113,7 +116,6 @@ def start_courses(steps: Sequence[Mending], submit: Submit,
         callbacks += course._callbacks()  # noqa: SLF001
     jobs = list(submit(requests, callbacks)) if requests else []
     for course in courses:
-        mine, jobs = jobs[:len(course._requests)], jobs[len(course._requests):]  # noqa: SLF001
+        mine, jobs = jobs[: len(course._requests)], jobs[len(course._requests) :]  # noqa: SLF001
         course._watch(mine)  # noqa: SLF001
     return courses
-

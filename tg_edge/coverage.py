@@ -23,22 +23,34 @@ from .languages import Language, resolve_language
 from .prompts import FEWSHOT
 
 # WMT24++ codes listed as a variant of their own; the others are listed by their base code.
-_VARIANTS = MappingProxyType({
-    "ar-EG": "ar-EG", "fr-CA": "fr-CA", "pt-BR": "pt-BR", "zh-Hans": "zh-Hans", "zh-TW": "zh-Hant",
-})
+_VARIANTS = MappingProxyType(
+    {
+        "ar-EG": "ar-EG",
+        "fr-CA": "fr-CA",
+        "pt-BR": "pt-BR",
+        "zh-Hans": "zh-Hans",
+        "zh-TW": "zh-Hant",
+    }
+)
 
-_DISPLAY_NAMES = MappingProxyType({
-    "ar-EG": "Arabic (Egypt)",
-    "fr-CA": "French (Canada)",
-    "pt-BR": "Portuguese (Brazil)",
-    "zh-Hans": "Chinese (Simplified)",
-    "zh-Hant": "Chinese (Traditional)",
-})
+_DISPLAY_NAMES = MappingProxyType(
+    {
+        "ar-EG": "Arabic (Egypt)",
+        "fr-CA": "French (Canada)",
+        "pt-BR": "Portuguese (Brazil)",
+        "zh-Hans": "Chinese (Simplified)",
+        "zh-Hant": "Chinese (Traditional)",
+    }
+)
 
 
 def profile_languages(profile: str) -> list[Language]:
     """The languages a model of prompt ``profile`` is made for, each once, by code."""
-    codes = EXAMPLES if profile == FEWSHOT else ["en", *(_VARIANTS.get(c, c.split("-")[0]) for c in WMT24PP_CODES)]
+    codes = (
+        EXAMPLES
+        if profile == FEWSHOT
+        else ["en", *(_VARIANTS.get(c, c.split("-")[0]) for c in WMT24PP_CODES)]
+    )
     languages: dict[str, Language] = {}
     for code in codes:
         language = resolve_language(code)

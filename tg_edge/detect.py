@@ -32,18 +32,20 @@ Single words such as "Hallo", "Danke" or "ok" are shared by too many languages t
 
 # py3langid labels that TranslateGemma's table lacks, mapped to the nearest code it has. Labels
 # neither have nor map (Nigerian Pidgin, Ancient Greek, "no linguistic content", ...) never win.
-_LABEL_CODES = MappingProxyType({
-    "arz": "ar-EG",  # Egyptian Arabic
-    "ary": "ar-MA",  # Moroccan Arabic
-    "hbo": "he",  # Ancient Hebrew: modern Hebrew text often scores here too
-    "wuu": "zh",  # Wu Chinese, written with the same characters
-    "yue": "zh-Hant-HK",  # Cantonese, written in traditional characters
-    "gug": "gn",  # Paraguayan Guaraní
-    "uzs": "uz",  # Southern Uzbek
-    "sdh": "ku",  # Southern Kurdish
-    "kik": "ki",  # Kikuyu
-    "ltg": "lv",  # Latgalian
-})
+_LABEL_CODES = MappingProxyType(
+    {
+        "arz": "ar-EG",  # Egyptian Arabic
+        "ary": "ar-MA",  # Moroccan Arabic
+        "hbo": "he",  # Ancient Hebrew: modern Hebrew text often scores here too
+        "wuu": "zh",  # Wu Chinese, written with the same characters
+        "yue": "zh-Hant-HK",  # Cantonese, written in traditional characters
+        "gug": "gn",  # Paraguayan Guaraní
+        "uzs": "uz",  # Southern Uzbek
+        "sdh": "ku",  # Southern Kurdish
+        "kik": "ki",  # Kikuyu
+        "ltg": "lv",  # Latgalian
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,9 @@ def _loaded_identifier() -> Any:  # noqa: ANN401 - py3langid has no type hints
 
 
 def _identifier() -> Any:  # noqa: ANN401
-    with _LOCK:  # the first call loads the model; concurrent first callers wait for it instead of loading again
+    with (
+        _LOCK
+    ):  # the first call loads the model; concurrent first callers wait for it instead of loading again
         return _loaded_identifier()
 
 

@@ -18,36 +18,69 @@ def diagnose(*, n_ctx: int = 4096) -> dict[str, object]:
 
     build = _llama_build()
     total, available = ram()
-    here = (machine(probe_gpus=True) if build["loaded"]
-            else Machine(total, available, backend_libraries()))
+    here = machine(probe_gpus=True) if build["loaded"] else Machine(total, available, backend_libraries())
     gpu = bool(build.get("gpu_offload")) and bool(here.gpus)
     ctx = default_context(gpu=gpu, n_ctx=n_ctx)
     budget = here.budget if gpu else Budget(here.ram_available)
     installed = installed_models()
-    rows = [(item.entry.name, item.quant, item.size, item.fit) for item in catalog_fits(budget, ctx, installed=installed)]
+    rows = [
+        (item.entry.name, item.quant, item.size, item.fit)
+        for item in catalog_fits(budget, ctx, installed=installed)
+    ]
     rows += installed_fits(installed, budget, ctx)
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return {
         "tg_edge": __version__,
         "llama_cpp_python": _version("llama_cpp_python"),
         "llama_cpp": build,
-        "cpu": {"model": cpu_model(), "logical_cpus": os.cpu_count(), "usable_cpus": usable,
-                "threads": build.get("threads", usable)},
-        "memory": {"ram_total": here.ram_total, "ram_available": here.ram_available,
-                   "gpus": [{"name": g.name, "description": g.description, "backend": g.backend,
-                             "free": g.free_bytes, "total": g.total_bytes} for g in here.gpus]},
-        "store": {"home": str(home_dir()), "hf_cache": str(hub_cache_dir()), "offline": offline_mode(),
-                  "installed": [{"name": m.name, "quant": m.quant, "size": m.size, "path": str(m.path)}
-                                for m in installed]},
+        "cpu": {
+            "model": cpu_model(),
+            "logical_cpus": os.cpu_count(),
+            "usable_cpus": usable,
+            "threads": build.get("threads", usable),
+        },
+        "memory": {
+            "ram_total": here.ram_total,
+            "ram_available": here.ram_available,
+            "gpus": [
+                {
+                    "name": g.name,
+                    "description": g.description,
+                    "backend": g.backend,
+                    "free": g.free_bytes,
+                    "total": g.total_bytes,
+                }
+                for g in here.gpus
+            ],
+        },
+        "store": {
+            "home": str(home_dir()),
+            "hf_cache": str(hub_cache_dir()),
+            "offline": offline_mode(),
+            "installed": [
+                {"name": m.name, "quant": m.quant, "size": m.size, "path": str(m.path)} for m in installed
+            ],
+        },
         "fit": {
-            "n_ctx": ctx.n_ctx, "parallel": ctx.n_seq - 1,
-            "usable_ram": budget.usable_ram, "usable_gpu_memory": budget.usable_vram,
-            "models": [{"name": name, "quant": quant, "fits": fitted.fits,
-                        "how": fitted.placement.how if fitted.fits else None,
-                        "gpu_layers": fitted.placement.gpu_layers, "layers": size.n_layer,
-                        "ram_bytes": fitted.placement.ram_bytes, "gpu_bytes": fitted.placement.vram_bytes,
-                        "weight_bytes": size.weight_bytes, "estimated": size.estimated}
-                       for name, quant, size, fitted in rows],
+            "n_ctx": ctx.n_ctx,
+            "parallel": ctx.n_seq - 1,
+            "usable_ram": budget.usable_ram,
+            "usable_gpu_memory": budget.usable_vram,
+            "models": [
+                {
+                    "name": name,
+                    "quant": quant,
+                    "fits": fitted.fits,
+                    "how": fitted.placement.how if fitted.fits else None,
+                    "gpu_layers": fitted.placement.gpu_layers,
+                    "layers": size.n_layer,
+                    "ram_bytes": fitted.placement.ram_bytes,
+                    "gpu_bytes": fitted.placement.vram_bytes,
+                    "weight_bytes": size.weight_bytes,
+                    "estimated": size.estimated,
+                }
+                for name, quant, size, fitted in rows
+            ],
         },
     }
 
@@ -56,7 +89,10 @@ def render(report: dict[str, object]) -> str:
     """The report as text for a terminal."""
     build, cpu, memory = report["llama_cpp"], report["cpu"], report["memory"]
     store, fit = report["store"], report["fit"]
-    lines = [f"tg-edge {report['tg_edge']}, llama-cpp-python {report['llama_cpp_python'] or 'not installed'}", ""]
+    lines = [
+        f"tg-edge {report['tg_edge']}, llama-cpp-python {report['llama_cpp_python'] or 'not installed'}",
+        "",
+    ]
     lines.append("llama.cpp build")
     if not build["loaded"]:
         lines.append(f"  cannot load llama.cpp: {build['error']}")
@@ -68,20 +104,34 @@ def render(report: dict[str, object]) -> str:
         lines.append(f"  GPU offload:  {'yes' if build['gpu_offload'] else 'no'}")
         lines.append(f"  CPU features: {' '.join(build['cpu_features']) or 'none reported'}")
         for device in build["devices"]:
-            memory_text = f", {_gib(device['free'])} free of {_gib(device['total'])}" if device["kind"] != "CPU" else ""
-            lines.append(f"  device:       {device['name']} ({device['kind']}, {device['description']}{memory_text})")
-    lines += ["", "CPU",
-              f"  {cpu['model']}: {cpu['usable_cpus']} usable of {cpu['logical_cpus']} logical CPUs; "
-              f"tg-edge uses {cpu['threads']} threads (--threads to change)", "", "Memory",
-              f"  RAM: {_gib(memory['ram_total'])} total, {_gib(memory['ram_available'])} available"]
+            memory_text = (
+                f", {_gib(device['free'])} free of {_gib(device['total'])}" if device["kind"] != "CPU" else ""
+            )
+            lines.append(
+                f"  device:       {device['name']} ({device['kind']}, {device['description']}{memory_text})"
+            )
+    lines += [
+        "",
+        "CPU",
+        f"  {cpu['model']}: {cpu['usable_cpus']} usable of {cpu['logical_cpus']} logical CPUs; "
+        f"tg-edge uses {cpu['threads']} threads (--threads to change)",
+        "",
+        "Memory",
+        f"  RAM: {_gib(memory['ram_total'])} total, {_gib(memory['ram_available'])} available",
+    ]
     for gpu in memory["gpus"]:
-        lines.append(f"  GPU: {gpu['description'] or gpu['name']} ({gpu['backend']}): "
-                     f"{_gib(gpu['free'])} free of {_gib(gpu['total'])}")
+        lines.append(
+            f"  GPU: {gpu['description'] or gpu['name']} ({gpu['backend']}): "
+            f"{_gib(gpu['free'])} free of {_gib(gpu['total'])}"
+        )
     if not memory["gpus"]:
         lines.append("  GPU: none that llama.cpp can use")
-    lines += ["", "Model store",
-              f"  tg-edge home: {store['home']}",
-              f"  HF cache:     {store['hf_cache']}{'  (offline mode)' if store['offline'] else ''}"]
+    lines += [
+        "",
+        "Model store",
+        f"  tg-edge home: {store['home']}",
+        f"  HF cache:     {store['hf_cache']}{'  (offline mode)' if store['offline'] else ''}",
+    ]
     for model in store["installed"]:
         lines.append(f"  installed:    {model['name']} ({model['quant']}, {model['size'] / 1e9:.2f} GB)")
     if not store["installed"]:
@@ -89,19 +139,35 @@ def render(report: dict[str, object]) -> str:
     usable = f"{_gib(fit['usable_ram'])} RAM"
     if fit["usable_gpu_memory"]:
         usable += f" + {_gib(fit['usable_gpu_memory'])} GPU memory"
-    lines += ["", f"Which models fit (context {fit['n_ctx']} tokens, {fit['parallel']} parallel sequences; "
-                  f"{usable} usable)"]
+    lines += [
+        "",
+        f"Which models fit (context {fit['n_ctx']} tokens, {fit['parallel']} parallel sequences; "
+        f"{usable} usable)",
+    ]
     rows = [("MODEL", "QUANT", "FITS", "HOW", "RAM", "GPU", "")]
     for item in fit["models"]:
         how = {"cpu": "CPU only", "gpu": "all layers on GPU", None: "-"}.get(
-            item["how"], f"{item['gpu_layers']}/{item['layers']} layers on GPU")
-        rows.append((item["name"], item["quant"], "yes" if item["fits"] else "no", how, _gib(item["ram_bytes"]),
-                     _gib(item["gpu_bytes"]) if item["gpu_bytes"] else "-",
-                     "estimate" if item["estimated"] else "from the file"))
+            item["how"], f"{item['gpu_layers']}/{item['layers']} layers on GPU"
+        )
+        rows.append(
+            (
+                item["name"],
+                item["quant"],
+                "yes" if item["fits"] else "no",
+                how,
+                _gib(item["ram_bytes"]),
+                _gib(item["gpu_bytes"]) if item["gpu_bytes"] else "-",
+                "estimate" if item["estimated"] else "from the file",
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines += ["  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
-    lines.append("  Estimates come from the catalog's file sizes and the published architectures; "
-                 "RAM and GPU memory include the KV cache and llama.cpp's compute buffers.")
+    lines += [
+        "  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows
+    ]
+    lines.append(
+        "  Estimates come from the catalog's file sizes and the published architectures; "
+        "RAM and GPU memory include the KV cache and llama.cpp's compute buffers."
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -123,7 +189,10 @@ def _llama_build() -> dict[str, object]:
     backends = list(backend_libraries())
     try:
         from . import engine
-    except (ImportError, OSError) as exc:  # a broken or missing llama-cpp-python: doctor still reports the rest
+    except (
+        ImportError,
+        OSError,
+    ) as exc:  # a broken or missing llama-cpp-python: doctor still reports the rest
         return {"loaded": False, "error": str(exc), "backends": backends}
     info = engine.system_info()
     devices = engine.devices()
@@ -135,8 +204,17 @@ def _llama_build() -> dict[str, object]:
         "gpu_offload": engine.gpu_available(),
         "system_info": info,
         "cpu_features": cpu_features(info),
-        "devices": [{"name": d.name, "description": d.description, "kind": d.kind, "backend": d.backend,
-                     "free": d.free_bytes, "total": d.total_bytes} for d in devices],
+        "devices": [
+            {
+                "name": d.name,
+                "description": d.description,
+                "kind": d.kind,
+                "backend": d.backend,
+                "free": d.free_bytes,
+                "total": d.total_bytes,
+            }
+            for d in devices
+        ],
         "threads": engine.default_threads(),
     }
 

@@ -109,7 +109,9 @@ def translate_segments(
     for index, outcome in (done or {}).items():
         if 0 <= index < len(texts):
             outcomes[index] = outcome
-            if cache is not None:  # as an uninterrupted run would have them: a resumed job gives the same bytes
+            if (
+                cache is not None
+            ):  # as an uninterrupted run would have them: a resumed job gives the same bytes
                 cache.put((*key, texts[index]), outcome)
     pending = [i for i, o in enumerate(outcomes) if o is None]
     for chunk in _pack(pending, [len(texts[i]) for i in pending], chunk_segments, chunk_chars):
@@ -131,7 +133,11 @@ def translate_segments(
 
 
 def render_documents(
-    documents: Sequence[Document], outcomes: Sequence[SegmentOutcome], *, source: Language, target: Language,
+    documents: Sequence[Document],
+    outcomes: Sequence[SegmentOutcome],
+    *,
+    source: Language,
+    target: Language,
     detected: Detection | None,
 ) -> list[DocumentTranslation]:
     """Each document rendered with its share of ``outcomes`` (the documents' segments, in order)."""
@@ -139,7 +145,9 @@ def render_documents(
     flat = iter(outcomes)
     for document in documents:
         mine = tuple(next(flat) for _ in document.segments)
-        results.append(DocumentTranslation(document.render([o.text for o in mine]), source, target, mine, detected))
+        results.append(
+            DocumentTranslation(document.render([o.text for o in mine]), source, target, mine, detected)
+        )
     return results
 
 

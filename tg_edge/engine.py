@@ -105,14 +105,16 @@ def devices() -> list[Device]:
         free, total = ctypes.c_size_t(0), ctypes.c_size_t(0)
         lib.ggml_backend_dev_memory(device, ctypes.byref(free), ctypes.byref(total))
         kind = lib.ggml_backend_dev_type(device)
-        out.append(Device(
-            name=(lib.ggml_backend_dev_name(device) or b"").decode("utf-8", "replace"),
-            description=(lib.ggml_backend_dev_description(device) or b"").decode("utf-8", "replace"),
-            kind=_DEVICE_KINDS[kind] if 0 <= kind < len(_DEVICE_KINDS) else f"type {kind}",
-            backend=(lib.ggml_backend_reg_name(lib.ggml_backend_dev_backend_reg(device)) or b"").decode(),
-            free_bytes=free.value,
-            total_bytes=total.value,
-        ))
+        out.append(
+            Device(
+                name=(lib.ggml_backend_dev_name(device) or b"").decode("utf-8", "replace"),
+                description=(lib.ggml_backend_dev_description(device) or b"").decode("utf-8", "replace"),
+                kind=_DEVICE_KINDS[kind] if 0 <= kind < len(_DEVICE_KINDS) else f"type {kind}",
+                backend=(lib.ggml_backend_reg_name(lib.ggml_backend_dev_backend_reg(device)) or b"").decode(),
+                free_bytes=free.value,
+                total_bytes=total.value,
+            )
+        )
     return out
 
 
@@ -129,7 +131,10 @@ def _ggml_device_api() -> ctypes.CDLL | None:
         "ggml_backend_dev_name": ([pointer], text),
         "ggml_backend_dev_description": ([pointer], text),
         "ggml_backend_dev_type": ([pointer], ctypes.c_int),
-        "ggml_backend_dev_memory": ([pointer, ctypes.POINTER(ctypes.c_size_t), ctypes.POINTER(ctypes.c_size_t)], None),
+        "ggml_backend_dev_memory": (
+            [pointer, ctypes.POINTER(ctypes.c_size_t), ctypes.POINTER(ctypes.c_size_t)],
+            None,
+        ),
         "ggml_backend_dev_backend_reg": ([pointer], pointer),
         "ggml_backend_reg_name": ([pointer], text),
     }
@@ -142,8 +147,14 @@ def _ggml_device_api() -> ctypes.CDLL | None:
     return lib
 
 
-def resolve_gpu_layers(gpu_layers: int | str | None, model_path: str | os.PathLike[str], *, n_ctx: int = 4096,
-                       n_batch: int = 512, n_seq_max: int = 1) -> int:
+def resolve_gpu_layers(
+    gpu_layers: int | str | None,
+    model_path: str | os.PathLike[str],
+    *,
+    n_ctx: int = 4096,
+    n_batch: int = 512,
+    n_seq_max: int = 1,
+) -> int:
     """llama.cpp's ``n_gpu_layers`` for ``gpu_layers``: a number as given; ``"auto"`` or ``None``: as many layers
     as fit the GPUs' free memory with their KV cache and compute buffer (-1 when all do), 0 without a GPU backend.
     """
@@ -163,11 +174,19 @@ def resolve_gpu_layers(gpu_layers: int | str | None, model_path: str | os.PathLi
     usable = max(0, free - VRAM_HEADROOM * len(gpus))
     layers = gpu_layers_that_fit(size, Context(n_ctx=n_ctx, n_seq=n_seq_max, n_ubatch=n_batch), usable)
     if layers == 0:
-        log.warning("%s does not fit the GPU (%.1f GiB free, 1 GiB of it kept free): running on the CPU",
-                    Path(model_path).name, free / GIB)
+        log.warning(
+            "%s does not fit the GPU (%.1f GiB free, 1 GiB of it kept free): running on the CPU",
+            Path(model_path).name,
+            free / GIB,
+        )
     elif layers <= size.n_layer:
-        log.warning("%d of %d layers of %s fit the GPU (%.1f GiB free); the others run on the CPU",
-                    layers, size.n_layer, Path(model_path).name, free / GIB)
+        log.warning(
+            "%d of %d layers of %s fit the GPU (%.1f GiB free); the others run on the CPU",
+            layers,
+            size.n_layer,
+            Path(model_path).name,
+            free / GIB,
+        )
     return -1 if layers > size.n_layer else layers
 
 
@@ -248,9 +267,12 @@ class Engine:
         self.threads = threads or default_threads()
         self.path = Path(model_path)
         if not 1 <= n_seq_max <= llama_cpp.llama_max_parallel_sequences():
-            raise TgEdgeError(f"n_seq_max must be 1..{llama_cpp.llama_max_parallel_sequences()}, not {n_seq_max}")
-        self.gpu_layers = resolve_gpu_layers(gpu_layers, self.path, n_ctx=n_ctx, n_batch=n_batch,
-                                             n_seq_max=n_seq_max)
+            raise TgEdgeError(
+                f"n_seq_max must be 1..{llama_cpp.llama_max_parallel_sequences()}, not {n_seq_max}"
+            )
+        self.gpu_layers = resolve_gpu_layers(
+            gpu_layers, self.path, n_ctx=n_ctx, n_batch=n_batch, n_seq_max=n_seq_max
+        )
         if kv_type not in KV_TYPES:
             raise TgEdgeError(f"kv_type must be one of {', '.join(KV_TYPES)}, not {kv_type!r}")
         self.kv_type = kv_type
@@ -261,11 +283,17 @@ class Engine:
             raise
 
     def _load(self, n_ctx: int, n_batch: int, n_seq_max: int, n_ubatch: int, flash_attn: bool | None) -> None:
-        self._model = llama_cpp.llama_model_load_from_file(str(self.path).encode(), model_params(self.gpu_layers))
+        self._model = llama_cpp.llama_model_load_from_file(
+            str(self.path).encode(), model_params(self.gpu_layers)
+        )
         if not self._model:
             self._model = None
-            memory = (f"; with {self.gpu_layers} GPU layers the GPU may lack the memory: try --gpu-layers auto or "
-                      "fewer" if self.gpu_layers and gpu_available() else "")
+            memory = (
+                f"; with {self.gpu_layers} GPU layers the GPU may lack the memory: try --gpu-layers auto or "
+                "fewer"
+                if self.gpu_layers and gpu_available()
+                else ""
+            )
             raise ModelError(
                 f"llama.cpp could not load {self.path}: the file is corrupt, truncated, or of an "
                 f"architecture this llama.cpp build does not support{memory} (run with -vv for llama.cpp's log)"
@@ -276,8 +304,11 @@ class Engine:
         params.n_batch = n_batch
         params.n_ubatch = min(n_ubatch, n_batch)
         if flash_attn is not None:
-            params.flash_attn_type = (llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED if flash_attn
-                                      else llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED)
+            params.flash_attn_type = (
+                llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED
+                if flash_attn
+                else llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED
+            )
         params.n_seq_max = n_seq_max
         params.kv_unified = True  # one pool of cells: shared prefixes are stored once
         # Sliding-window layers keep every cell too (llama.cpp's default, pinned here): a smaller
@@ -420,7 +451,9 @@ class Engine:
         Recurrent and hybrid models (LFM2, Mamba) keep one state per sequence, not one entry per
         position, so a cut-off prefix cannot be taken from them.
         """
-        return not (llama_cpp.llama_model_is_recurrent(self._model) or llama_cpp.llama_model_is_hybrid(self._model))
+        return not (
+            llama_cpp.llama_model_is_recurrent(self._model) or llama_cpp.llama_model_is_hybrid(self._model)
+        )
 
     # -- decoding primitives --------------------------------------------------------------
 
@@ -465,12 +498,14 @@ class Engine:
     def evaluate(self, tokens: Sequence[int], *, seq: int = 0, pos: int = 0) -> None:
         """Evaluate ``tokens`` into sequence ``seq`` from ``pos``, in batches, logits for the last one."""
         for start in range(0, len(tokens), self.n_batch):
-            chunk = tokens[start:start + self.n_batch]
+            chunk = tokens[start : start + self.n_batch]
             last = start + len(chunk) == len(tokens)
-            self.decode([
-                BatchToken(token, pos + start + i, (seq,), last and i == len(chunk) - 1)
-                for i, token in enumerate(chunk)
-            ])
+            self.decode(
+                [
+                    BatchToken(token, pos + start + i, (seq,), last and i == len(chunk) - 1)
+                    for i, token in enumerate(chunk)
+                ]
+            )
 
     def copy_sequence(self, src: int, dst: int, length: int) -> None:
         """Let sequence ``dst`` share the cache cells of positions ``[0, length)`` of ``src``."""
@@ -493,9 +528,9 @@ class Engine:
         self.reset()
         out = np.empty((len(tokens), self._n_vocab), dtype=np.float32)
         for start in range(0, len(tokens), self.n_batch):
-            chunk = tokens[start:start + self.n_batch]
+            chunk = tokens[start : start + self.n_batch]
             self.decode([BatchToken(token, start + i, (0,), True) for i, token in enumerate(chunk)])
-            out[start:start + len(chunk)] = self._output_rows()
+            out[start : start + len(chunk)] = self._output_rows()
         return out
 
     def reset(self) -> None:
@@ -545,5 +580,7 @@ def _read_metadata(model: object) -> dict[str, str]:
         return buffer.value.decode("utf-8", errors="replace")
 
     for i in range(llama_cpp.llama_model_meta_count(model)):
-        out[read(llama_cpp.llama_model_meta_key_by_index, i)] = read(llama_cpp.llama_model_meta_val_str_by_index, i)
+        out[read(llama_cpp.llama_model_meta_key_by_index, i)] = read(
+            llama_cpp.llama_model_meta_val_str_by_index, i
+        )
     return out

@@ -25,9 +25,22 @@ RAM_HEADROOM = 512 * MIB
 
 # Bits per weight of llama.cpp's quant types, for sizing a quant from the size of another one.
 BITS_PER_WEIGHT: Mapping[str, float] = {
-    "Q2_K": 2.96, "Q3_K_S": 3.50, "Q3_K_M": 3.91, "Q3_K_L": 4.27, "IQ4_XS": 4.25, "Q4_0": 4.55,
-    "Q4_K_S": 4.58, "Q4_K_M": 4.89, "Q5_0": 5.54, "Q5_K_S": 5.54, "Q5_K_M": 5.70, "Q6_K": 6.56,
-    "Q8_0": 8.50, "F16": 16.0, "BF16": 16.0, "F32": 32.0,
+    "Q2_K": 2.96,
+    "Q3_K_S": 3.50,
+    "Q3_K_M": 3.91,
+    "Q3_K_L": 4.27,
+    "IQ4_XS": 4.25,
+    "Q4_0": 4.55,
+    "Q4_K_S": 4.58,
+    "Q4_K_M": 4.89,
+    "Q5_0": 5.54,
+    "Q5_K_S": 5.54,
+    "Q5_K_M": 5.70,
+    "Q6_K": 6.56,
+    "Q8_0": 8.50,
+    "F16": 16.0,
+    "BF16": 16.0,
+    "F32": 32.0,
 }
 
 _BLOCK = re.compile(r"blk\.(\d+)\.")
@@ -53,17 +66,40 @@ class Architecture:
 
     def is_swa(self, layer: int) -> bool:
         """Whether ``layer`` attends within the sliding window only (llama.cpp's ``is_swa``)."""
-        return self.sliding_window > 0 and self.global_every > 0 and layer % self.global_every < self.global_every - 1
+        return (
+            self.sliding_window > 0
+            and self.global_every > 0
+            and layer % self.global_every < self.global_every - 1
+        )
 
     def has_kv(self, layer: int) -> bool:
         return self.attention_layers is None or layer in self.attention_layers
 
 
-def gemma3(n_layer: int, n_embd: int, n_ff: int, n_head: int, n_head_kv: int, head_dim: int, *,
-           n_vocab: int = 262_208, sliding_window: int = 1024) -> Architecture:
+def gemma3(
+    n_layer: int,
+    n_embd: int,
+    n_ff: int,
+    n_head: int,
+    n_head_kv: int,
+    head_dim: int,
+    *,
+    n_vocab: int = 262_208,
+    sliding_window: int = 1024,
+) -> Architecture:
     """A Gemma 3 shape (TranslateGemma is one): 5 sliding-window layers to each global one."""
-    return Architecture(n_layer, n_embd, n_ff, n_head, n_head_kv, head_dim, head_dim, n_vocab,
-                        sliding_window=sliding_window, global_every=6)
+    return Architecture(
+        n_layer,
+        n_embd,
+        n_ff,
+        n_head,
+        n_head_kv,
+        head_dim,
+        head_dim,
+        n_vocab,
+        sliding_window=sliding_window,
+        global_every=6,
+    )
 
 
 @dataclass(frozen=True)
@@ -202,7 +238,9 @@ def size_from_header(header: object, *, estimated: bool = False) -> ModelSize:
     return ModelSize(arch, tuple(layers), other, output, tied, estimated)
 
 
-def architecture_from_metadata(metadata: Mapping[str, object], dims: Mapping[str, tuple[int, ...]]) -> Architecture:
+def architecture_from_metadata(
+    metadata: Mapping[str, object], dims: Mapping[str, tuple[int, ...]]
+) -> Architecture:
     """The attention shape a GGUF's metadata states (``{arch}.block_count``, ``.attention.head_count_kv`` ...)."""
     name = metadata.get("general.architecture")
 
@@ -210,7 +248,9 @@ def architecture_from_metadata(metadata: Mapping[str, object], dims: Mapping[str
         value = metadata.get(f"{name}.{key}")
         if isinstance(value, bool) or not isinstance(value, int):
             if default is None:
-                raise ModelError(f"the GGUF metadata has no {name}.{key}: cannot tell how much memory it needs")
+                raise ModelError(
+                    f"the GGUF metadata has no {name}.{key}: cannot tell how much memory it needs"
+                )
             return default
         return value
 
@@ -221,8 +261,13 @@ def architecture_from_metadata(metadata: Mapping[str, object], dims: Mapping[str
     key_length = number("attention.key_length", n_embd // n_head)
     embd = dims.get("token_embd.weight", ())
     return Architecture(
-        n_layer=n_layer, n_embd=n_embd, n_ff=number("feed_forward_length", 4 * n_embd), n_head=n_head,
-        n_head_kv=n_head_kv, key_length=key_length, value_length=number("attention.value_length", key_length),
+        n_layer=n_layer,
+        n_embd=n_embd,
+        n_ff=number("feed_forward_length", 4 * n_embd),
+        n_head=n_head,
+        n_head_kv=n_head_kv,
+        key_length=key_length,
+        value_length=number("attention.value_length", key_length),
         n_vocab=embd[1] if len(embd) > 1 else number("vocab_size", 0),
         sliding_window=number("attention.sliding_window", 0),
         global_every=6 if name == "gemma3" else 2 if name == "gemma2" else 0,
@@ -232,7 +277,8 @@ def architecture_from_metadata(metadata: Mapping[str, object], dims: Mapping[str
 def estimate_size(arch: Architecture, file_bytes: int) -> ModelSize:
     """Sizes of a model not downloaded yet: ``file_bytes`` shared between embeddings and layers by parameter count."""
     attention = arch.n_embd * arch.n_head * arch.key_length * 2 + arch.n_embd * arch.n_head_kv * (
-        arch.key_length + arch.value_length)
+        arch.key_length + arch.value_length
+    )
     layer_params = attention + 3 * arch.n_embd * arch.n_ff
     embed_params = arch.n_vocab * arch.n_embd
     per_param = file_bytes / (embed_params + arch.n_layer * layer_params)
@@ -243,14 +289,21 @@ def estimate_size(arch: Architecture, file_bytes: int) -> ModelSize:
 
 def quant_bytes(size_bytes: int, quant: str, to_quant: str) -> int:
     """A file's size in another quant, by bits per weight (an estimate; unknown quants keep the size)."""
-    ratio = BITS_PER_WEIGHT.get(to_quant.upper(), 0) / BITS_PER_WEIGHT.get(quant.upper(), 0) \
-        if quant.upper() in BITS_PER_WEIGHT else 0
+    ratio = (
+        BITS_PER_WEIGHT.get(to_quant.upper(), 0) / BITS_PER_WEIGHT.get(quant.upper(), 0)
+        if quant.upper() in BITS_PER_WEIGHT
+        else 0
+    )
     return int(size_bytes * ratio) if ratio else size_bytes
 
 
 def kv_bytes_per_layer(arch: Architecture, ctx: Context) -> tuple[int, ...]:
     """Bytes of each layer's K and V cache (llama.cpp's unified cache: ``n_ctx`` cells shared by the sequences)."""
-    swa_cells = ctx.cells if ctx.swa_full else _pad(min(ctx.cells, arch.sliding_window * ctx.n_seq + ctx.n_ubatch), 256)
+    swa_cells = (
+        ctx.cells
+        if ctx.swa_full
+        else _pad(min(ctx.cells, arch.sliding_window * ctx.n_seq + ctx.n_ubatch), 256)
+    )
     width = arch.n_head_kv * (arch.key_length + arch.value_length) * KV_CELL_BYTES
     return tuple(
         (swa_cells if arch.is_swa(layer) else ctx.cells) * width if arch.has_kv(layer) else 0
@@ -283,7 +336,12 @@ def placement(size: ModelSize, ctx: Context, gpu_layers: int) -> Placement:
     if k:
         vram = sum(size.layer_bytes[split:]) + sum(kv[split:]) + compute_bytes(size.arch, ctx)
         vram += size.output_bytes if output_on_gpu else 0
-    ram = size.weight_bytes - sum(size.layer_bytes[split:]) + sum(kv[:split]) + output_buffer_bytes(size.arch, ctx)
+    ram = (
+        size.weight_bytes
+        - sum(size.layer_bytes[split:])
+        + sum(kv[:split])
+        + output_buffer_bytes(size.arch, ctx)
+    )
     if output_on_gpu and not size.output_tied:
         ram -= size.output_bytes
     # The logits' matrix product runs where the output layer is; the CPU then keeps only the layer inputs.

@@ -36,10 +36,17 @@ class GGUFValueType(IntEnum):
 
 
 _SCALARS = {
-    GGUFValueType.UINT8: "<B", GGUFValueType.INT8: "<b", GGUFValueType.UINT16: "<H",
-    GGUFValueType.INT16: "<h", GGUFValueType.UINT32: "<I", GGUFValueType.INT32: "<i",
-    GGUFValueType.FLOAT32: "<f", GGUFValueType.BOOL: "<?", GGUFValueType.UINT64: "<Q",
-    GGUFValueType.INT64: "<q", GGUFValueType.FLOAT64: "<d",
+    GGUFValueType.UINT8: "<B",
+    GGUFValueType.INT8: "<b",
+    GGUFValueType.UINT16: "<H",
+    GGUFValueType.INT16: "<h",
+    GGUFValueType.UINT32: "<I",
+    GGUFValueType.INT32: "<i",
+    GGUFValueType.FLOAT32: "<f",
+    GGUFValueType.BOOL: "<?",
+    GGUFValueType.UINT64: "<Q",
+    GGUFValueType.INT64: "<q",
+    GGUFValueType.FLOAT64: "<d",
 }
 _MAX_ARRAY = 4096
 
@@ -95,13 +102,46 @@ def read_header(path: Path) -> GGUFHeader:
 # llama-cpp-python 0.3.36 exports them: LLAMA_FTYPE_MOSTLY_Q4_K_M = 15, ...), named without the
 # LLAMA_FTYPE_ / MOSTLY_ / ALL_ prefixes. A table, so that naming a file's quant loads no llama.cpp;
 # tests/test_imports.py checks it against llama_cpp's own constants.
-FILE_TYPES = MappingProxyType({
-    0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K",
-    11: "Q3_K_S", 12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S", 17: "Q5_K_M",
-    18: "Q6_K", 19: "IQ2_XXS", 20: "IQ2_XS", 21: "Q2_K_S", 22: "IQ3_XS", 23: "IQ3_XXS", 24: "IQ1_S",
-    25: "IQ4_NL", 26: "IQ3_S", 27: "IQ3_M", 28: "IQ2_S", 29: "IQ2_M", 30: "IQ4_XS", 31: "IQ1_M",
-    32: "BF16", 36: "TQ1_0", 37: "TQ2_0", 38: "MXFP4_MOE", 39: "NVFP4", 40: "Q1_0", 41: "Q2_0",
-})
+FILE_TYPES = MappingProxyType(
+    {
+        0: "F32",
+        1: "F16",
+        2: "Q4_0",
+        3: "Q4_1",
+        7: "Q8_0",
+        8: "Q5_0",
+        9: "Q5_1",
+        10: "Q2_K",
+        11: "Q3_K_S",
+        12: "Q3_K_M",
+        13: "Q3_K_L",
+        14: "Q4_K_S",
+        15: "Q4_K_M",
+        16: "Q5_K_S",
+        17: "Q5_K_M",
+        18: "Q6_K",
+        19: "IQ2_XXS",
+        20: "IQ2_XS",
+        21: "Q2_K_S",
+        22: "IQ3_XS",
+        23: "IQ3_XXS",
+        24: "IQ1_S",
+        25: "IQ4_NL",
+        26: "IQ3_S",
+        27: "IQ3_M",
+        28: "IQ2_S",
+        29: "IQ2_M",
+        30: "IQ4_XS",
+        31: "IQ1_M",
+        32: "BF16",
+        36: "TQ1_0",
+        37: "TQ2_0",
+        38: "MXFP4_MOE",
+        39: "NVFP4",
+        40: "Q1_0",
+        41: "Q2_0",
+    }
+)
 
 
 def quant_name(file_type: object, path: Path | None = None) -> str:
@@ -131,7 +171,7 @@ def _parse(
         nonlocal pos
         length = int(take("<Q"))
         pos += length
-        return data[pos - length:pos].decode("utf-8", errors="replace")
+        return data[pos - length : pos].decode("utf-8", errors="replace")
 
     def value(kind: int) -> object:
         nonlocal pos

@@ -32,11 +32,30 @@ from .segment import Piece, join_pieces, split_finer
 # Characters of a translation per character of English, measured on FLORES-200 devtest
 # (total characters of each language's 1012 sentences over English's). Languages not listed
 # count as 1.0, which the wide bounds below tolerate for alphabetic scripts.
-LENGTH_FACTORS = MappingProxyType({
-    "en": 1.0, "de": 1.166, "fr": 1.195, "es": 1.19, "pt": 1.087, "it": 1.15, "nl": 1.12, "ru": 1.077,
-    "uk": 1.05, "tr": 1.029, "sw": 1.047, "ar": 0.881, "he": 0.8, "hi": 0.993, "ja": 0.431, "ko": 0.5,
-    "zh": 0.328, "zh-Hans": 0.328, "zh-Hant": 0.309, "th": 0.9,
-})
+LENGTH_FACTORS = MappingProxyType(
+    {
+        "en": 1.0,
+        "de": 1.166,
+        "fr": 1.195,
+        "es": 1.19,
+        "pt": 1.087,
+        "it": 1.15,
+        "nl": 1.12,
+        "ru": 1.077,
+        "uk": 1.05,
+        "tr": 1.029,
+        "sw": 1.047,
+        "ar": 0.881,
+        "he": 0.8,
+        "hi": 0.993,
+        "ja": 0.431,
+        "ko": 0.5,
+        "zh": 0.328,
+        "zh-Hans": 0.328,
+        "zh-Hant": 0.309,
+        "th": 0.9,
+    }
+)
 # Per sentence, a human translation's length over the expected one stays within about
 # [0.5, 2.4] on FLORES-200 (0.5th–99.5th percentile over the pairs with English above);
 # outside [0.4, 2.6] a part is most likely missing or repeated.
@@ -47,7 +66,6 @@ MIN_RATIO_CHARS = 24
 MAX_DEPTH = 3
 ABANDONED = "abandoned"
 """The stop of an output abandoned half-way as a copy of its source (tg_edge.scheduler.Stop.ABANDONED)."""
-
 
 
 class Problem(str, Enum):
@@ -116,7 +134,12 @@ def length_ratio(source_text: str, output: str, source: Language | str, target: 
 
 
 def check(
-    source_text: str, output: str, stop: str, *, source: Language | str, target: Language | str,
+    source_text: str,
+    output: str,
+    stop: str,
+    *,
+    source: Language | str,
+    target: Language | str,
     language: bool = True,
 ) -> Problem | None:
     """The guard's finding for one segment's output, or ``None`` when it looks whole (``language=False``:
@@ -192,12 +215,16 @@ def retry(
     ``alternate`` it gets a flag per text when some of them need the retry prompt:
     ``translate_units(texts, again)``.
     """
-    return drive(mend_all(units, results, source=source, target=target, alternate=alternate, language=language),
-                 translate_units)
+    return drive(
+        mend_all(units, results, source=source, target=target, alternate=alternate, language=language),
+        translate_units,
+    )
 
 
-def drive(mending: Generator[list[Request], list[Result], list[Result]],
-          translate_units: Callable[..., Sequence[Result]]) -> list[Result]:
+def drive(
+    mending: Generator[list[Request], list[Result], list[Result]],
+    translate_units: Callable[..., Sequence[Result]],
+) -> list[Result]:
     """Run ``mending`` to its end, one ``translate_units`` call per round of requests."""
     try:
         requests = next(mending)
@@ -209,16 +236,30 @@ def drive(mending: Generator[list[Request], list[Result], list[Result]],
         return done.value
 
 
-def translate_and_mend(unit: str, *, source: Language | str, target: Language | str, alternate: bool = False,
-                       language: bool = True) -> Mending:
+def translate_and_mend(
+    unit: str,
+    *,
+    source: Language | str,
+    target: Language | str,
+    alternate: bool = False,
+    language: bool = True,
+) -> Mending:
     """A unit's whole course: its first translation, then :func:`mend`."""
     (first,) = yield [(unit, False)]
-    return (yield from mend(unit, first, source=source, target=target, alternate=alternate, language=language))
+    return (
+        yield from mend(unit, first, source=source, target=target, alternate=alternate, language=language)
+    )
 
 
 def mend(
-    unit: str, first: Result, *, source: Language | str, target: Language | str, depth: int = 0,
-    alternate: bool = False, language: bool = True,
+    unit: str,
+    first: Result,
+    *,
+    source: Language | str,
+    target: Language | str,
+    depth: int = 0,
+    alternate: bool = False,
+    language: bool = True,
 ) -> Mending:
     """Check ``first`` (the unit's output); when suspect, ask for the unit cut finer, or for the retry prompt.
 
@@ -235,7 +276,9 @@ def mend(
     finding = check(unit, first.text, first.stop, source=source, target=target, language=language)
     if finding is None:
         return first
-    first = replace(first, guard=finding, text=trim_repetition(first.text) if finding == "loop" else first.text)
+    first = replace(
+        first, guard=finding, text=trim_repetition(first.text) if finding == "loop" else first.text
+    )
     pieces = split_finer(unit, source) if depth < MAX_DEPTH else []
     splits = sum(p.translate for p in pieces) > 1
     if finding is Problem.WRONG_LANGUAGE and alternate and (depth > 0 or not splits):
@@ -245,8 +288,9 @@ def mend(
     elif splits:
         subs = [p.text for p in pieces if p.translate]
         fresh = yield [(text, False) for text in subs]
-        mine = yield from mend_all(subs, fresh, source=source, target=target, depth=depth + 1,
-                                   alternate=alternate, language=language)
+        mine = yield from mend_all(
+            subs, fresh, source=source, target=target, depth=depth + 1, alternate=alternate, language=language
+        )
         mended = _combine(unit, pieces, mine, source=source, target=target, language=language)
         attempts = max(first.attempts, mended.attempts)
     else:
@@ -291,7 +335,7 @@ def trim_repetition(text: str, *, min_repeats: int = 3) -> str:
     """``text`` with a repeated tail (a decoding loop: ``a / b / b / b / b``) cut down to one copy of the pattern."""
     n = len(text)
     for period in range(1, n // min_repeats + 1):
-        unit = text[n - period:]
+        unit = text[n - period :]
         copies = 1
         while text.endswith(unit * (copies + 1)):
             copies += 1
@@ -301,7 +345,12 @@ def trim_repetition(text: str, *, min_repeats: int = 3) -> str:
 
 
 def _combine(
-    unit: str, pieces: list[Piece], results: list[Result], *, source: Language | str, target: Language | str,
+    unit: str,
+    pieces: list[Piece],
+    results: list[Result],
+    *,
+    source: Language | str,
+    target: Language | str,
     language: bool = True,
 ) -> Result:
     """One result for ``unit`` from the results of its pieces, with the whitespace between them kept."""
@@ -309,8 +358,13 @@ def _combine(
     stops = [r.stop for r in results if r.stop in (Problem.LENGTH, Problem.LOOP)]
     stop = max(stops, key=lambda s: _SEVERITY[Problem(s)]) if stops else results[-1].stop
     # The worst finding counts: a piece that kept its source explains why the whole is partly untranslated.
-    finding = max((check(unit, text, stop, source=source, target=target, language=language),
-                   *(r.guard for r in results)), key=_SEVERITY.__getitem__)
+    finding = max(
+        (
+            check(unit, text, stop, source=source, target=target, language=language),
+            *(r.guard for r in results),
+        ),
+        key=_SEVERITY.__getitem__,
+    )
     return replace(
         results[0],
         source=unit,

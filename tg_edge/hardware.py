@@ -11,8 +11,16 @@ from pathlib import Path
 from .fit import GIB, Budget
 
 # ggml's GPU backend libraries (libggml-cuda.so, libggml-metal.dylib, ggml-vulkan.dll ...) and their names.
-GPU_BACKENDS = {"cuda": "CUDA", "metal": "Metal", "vulkan": "Vulkan", "hip": "ROCm", "sycl": "SYCL",
-                "opencl": "OpenCL", "musa": "MUSA", "cann": "CANN"}
+GPU_BACKENDS = {
+    "cuda": "CUDA",
+    "metal": "Metal",
+    "vulkan": "Vulkan",
+    "hip": "ROCm",
+    "sycl": "SYCL",
+    "opencl": "OpenCL",
+    "musa": "MUSA",
+    "cann": "CANN",
+}
 _BACKEND_LIBRARY = re.compile(r"(?:lib)?ggml-([a-z]+)\.(?:so|dylib|dll)", re.IGNORECASE)
 
 
@@ -52,8 +60,12 @@ class Machine:
     @property
     def budget(self) -> Budget:
         """The memory a model may take now: available RAM and the GPUs' free memory, 1 GiB of each GPU kept free."""
-        return Budget(self.ram_available, sum(gpu.free_bytes for gpu in self.gpus),
-                      vram_headroom=GIB * max(1, len(self.gpus)), unified=any(gpu.unified for gpu in self.gpus))
+        return Budget(
+            self.ram_available,
+            sum(gpu.free_bytes for gpu in self.gpus),
+            vram_headroom=GIB * max(1, len(self.gpus)),
+            unified=any(gpu.unified for gpu in self.gpus),
+        )
 
 
 def ram() -> tuple[int, int]:
@@ -85,8 +97,11 @@ def backend_libraries() -> tuple[str, ...]:
     if spec is None or spec.origin is None:
         return ()
     lib = Path(spec.origin).parent / "lib"
-    found = {match.group(1).lower() for path in (lib.iterdir() if lib.is_dir() else ())
-             if (match := _BACKEND_LIBRARY.fullmatch(path.name))}
+    found = {
+        match.group(1).lower()
+        for path in (lib.iterdir() if lib.is_dir() else ())
+        if (match := _BACKEND_LIBRARY.fullmatch(path.name))
+    }
     names = [GPU_BACKENDS[name] for name in GPU_BACKENDS if name in found]
     return ("CPU", *names) if "cpu" in found or not names else tuple(names)
 
@@ -102,6 +117,9 @@ def machine(*, probe_gpus: bool | None = None) -> Machine:
         return Machine(total, available, backends)
     from .engine import devices  # loads llama.cpp
 
-    gpus = tuple(Gpu(d.name, d.description, d.backend, d.free_bytes, d.total_bytes, d.kind)
-                 for d in devices() if d.is_gpu)
+    gpus = tuple(
+        Gpu(d.name, d.description, d.backend, d.free_bytes, d.total_bytes, d.kind)
+        for d in devices()
+        if d.is_gpu
+    )
     return Machine(total, available, backends, gpus, True)

@@ -23,6 +23,7 @@ MAX_IMAGE_PIXELS = 50_000_000
 """The vision encoder sees a few hundred pixels a side; beyond this an image is refused, not decoded."""
 MAX_IMAGE_SIDE = 20_000
 
+
 @dataclass(frozen=True)
 class RgbImage:
     """An image decoded to 8-bit RGB pixels, row by row (``width * height * 3`` bytes)."""
@@ -57,22 +58,26 @@ def read_image(image: ImageLike, *, name: str | None = None) -> RgbImage:
     if not data:
         raise InputError(f"{label}: the file is empty, not an image")
     if len(data) > MAX_IMAGE_BYTES:
-        raise InputError(f"{label}: {len(data) / 2**20:.0f} MB is over the {MAX_IMAGE_BYTES // 2**20} MB an image "
-                         "may have")
+        raise InputError(
+            f"{label}: {len(data) / 2**20:.0f} MB is over the {MAX_IMAGE_BYTES // 2**20} MB an image may have"
+        )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             opened = Image.open(io.BytesIO(data))
             width, height = opened.size
             if width > MAX_IMAGE_SIDE or height > MAX_IMAGE_SIDE or width * height > MAX_IMAGE_PIXELS:
-                raise InputError(f"{label}: {width}×{height} pixels is over what an image may have "
-                                 f"({MAX_IMAGE_PIXELS // 1_000_000} megapixels, {MAX_IMAGE_SIDE} a side)")
+                raise InputError(
+                    f"{label}: {width}×{height} pixels is over what an image may have "
+                    f"({MAX_IMAGE_PIXELS // 1_000_000} megapixels, {MAX_IMAGE_SIDE} a side)"
+                )
             opened.load()
             upright = ImageOps.exif_transpose(opened)
             rgb = _on_white(upright)
     except UnidentifiedImageError:
-        raise InputError(f"{label}: not an image of a format tg-edge reads "
-                         "(PNG, JPEG, WebP, GIF, BMP, TIFF)") from None
+        raise InputError(
+            f"{label}: not an image of a format tg-edge reads (PNG, JPEG, WebP, GIF, BMP, TIFF)"
+        ) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise InputError(f"{label}: too many pixels to decode safely") from None
     except (OSError, SyntaxError, ValueError) as exc:  # Pillow's errors for truncated and corrupt data
@@ -85,8 +90,10 @@ def read_image(image: ImageLike, *, name: str | None = None) -> RgbImage:
 def _read_file(path: Path, label: str) -> bytes:
     try:
         if path.stat().st_size > MAX_IMAGE_BYTES:
-            raise InputError(f"{label}: {path.stat().st_size / 2**20:.0f} MB is over the "
-                             f"{MAX_IMAGE_BYTES // 2**20} MB an image may have")
+            raise InputError(
+                f"{label}: {path.stat().st_size / 2**20:.0f} MB is over the "
+                f"{MAX_IMAGE_BYTES // 2**20} MB an image may have"
+            )
         return path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"cannot read {label}: no such file") from None

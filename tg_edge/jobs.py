@@ -102,8 +102,10 @@ class JobReport:
         groups: dict[tuple[str, str, str], list[Flagged]] = {}
         for flag in self.flagged:
             groups.setdefault((flag.path, flag.source, flag.problem), []).append(flag)
-        return [FlaggedGroup(path, source, problem, tuple(f.line for f in flags), max(f.attempts for f in flags))
-                for (path, source, problem), flags in groups.items()]
+        return [
+            FlaggedGroup(path, source, problem, tuple(f.line for f in flags), max(f.attempts for f in flags))
+            for (path, source, problem), flags in groups.items()
+        ]
 
 
 def plan(inputs: Sequence[Path], output: Path | str | None) -> list[tuple[Path, Path | None]]:
@@ -122,8 +124,11 @@ def plan(inputs: Sequence[Path], output: Path | str | None) -> list[tuple[Path, 
     for item in inputs:
         if item.is_dir():
             known = (*formats.known_suffixes(), *IMAGE_SUFFIXES)
-            found = sorted(p for p in item.rglob("*") if p.is_file() and p.suffix.lower() in known
-                           and not p.name.startswith((".", "~$")))  # hidden files, Word's lock files
+            found = sorted(
+                p
+                for p in item.rglob("*")
+                if p.is_file() and p.suffix.lower() in known and not p.name.startswith((".", "~$"))
+            )  # hidden files, Word's lock files
             if not found:
                 raise InputError(f"{item} holds no files of a known format ({', '.join(known)})")
             files.extend((p, _output_name(p.relative_to(item))) for p in found)
@@ -141,8 +146,13 @@ def plan(inputs: Sequence[Path], output: Path | str | None) -> list[tuple[Path, 
     if single and not directory:
         pairs = [(files[0][0], target)]
     else:
-        reason = ("-o ending in / names a directory" if single else "several inputs are written to a directory"
-                  if len(inputs) > 1 else "a directory of inputs is written to a directory")
+        reason = (
+            "-o ending in / names a directory"
+            if single
+            else "several inputs are written to a directory"
+            if len(inputs) > 1
+            else "a directory of inputs is written to a directory"
+        )
         _check_output_directory(target, directory, reason)
         pairs = [(path, target / relative) for path, relative in files]
     for path, out in pairs:
@@ -166,8 +176,10 @@ def _check_output_directory(output: Path, said: bool, reason: str) -> None:
     if output.exists() and not output.is_dir():
         raise InputError(f"{output} is a file, and {reason}")
     if not said and output.suffix.lower() in formats.known_suffixes():
-        raise InputError(f"{output} looks like a file name, and {reason}: write -o {output}/ "
-                         "to make a directory of that name")
+        raise InputError(
+            f"{output} looks like a file name, and {reason}: write -o {output}/ "
+            "to make a directory of that name"
+        )
 
 
 class FileJob:
@@ -209,8 +221,9 @@ class FileJob:
     def check_strict(self) -> None:
         """With strict decoding options, :class:`TranslationIncomplete` if any segment was flagged."""
         if (self.options.translation or self.translator.options).strict and self.report.flagged:
-            raise TranslationIncomplete(f"{len(self.report.flagged)} segments are still suspect after retrying "
-                                        "(strict)")
+            raise TranslationIncomplete(
+                f"{len(self.report.flagged)} segments are still suspect after retrying (strict)"
+            )
 
     def translate_file(self, path: Path, out: Path | None, *, stdout: TextIO | None = None) -> None:
         """Translate one file into ``out`` (atomically), or onto ``stdout`` when ``out`` is None."""
@@ -223,8 +236,9 @@ class FileJob:
             return
         if name in formats.BINARY:
             if out is None:
-                raise InputError(f"{path}: a translated {name.upper()} file cannot go to standard output; "
-                                 "give -o")
+                raise InputError(
+                    f"{path}: a translated {name.upper()} file cannot go to standard output; give -o"
+                )
             self._render(read_binary_file(path), path, name, out)
             return
         rendered = self._render(read_text_file(path), path, name, out)
@@ -251,13 +265,16 @@ class FileJob:
     def _image(self, path: Path, out: Path | None, *, stdout: TextIO | None = None) -> None:
         """The text in an image, translated, as a text file (or onto ``stdout``)."""
         with self._bar(1, path.name, "image") as bar:
-            result = self.translator.translate_image(path, source=self.options.source, target=self.options.target,
-                                                     options=self._decoding)
+            result = self.translator.translate_image(
+                path, source=self.options.source, target=self.options.target, options=self._decoding
+            )
             bar.update(1)
         self.report.segments += 1
         self._count(1, 1)
         for segment in result.problems:
-            self._flag(str(path), 1, Flag(source="", problem=segment.problem or "", attempts=segment.attempts))
+            self._flag(
+                str(path), 1, Flag(source="", problem=segment.problem or "", attempts=segment.attempts)
+            )
         text = result.text + "\n"
         if out is None:
             (stdout or sys.stdout).write(text)
@@ -275,13 +292,23 @@ class FileJob:
         journal = _journal_path(out) if out is not None else None
         done = self._load_document_journal(journal, fingerprint, len(segments)) if journal is not None else {}
         self.report.resumed += len(done)
-        with self._bar(len(segments), path.name, "seg", initial=len(done)) as bar, \
-                _Appender(journal, fingerprint, fresh=not done) as log_file:
+        with (
+            self._bar(len(segments), path.name, "seg", initial=len(done)) as bar,
+            _Appender(journal, fingerprint, fresh=not done) as log_file,
+        ):
+
             def chunk_done(indices: list[int], outcomes: list[SegmentOutcome], new: int) -> None:
                 self._count(len(indices), new)
-                log_file.write([{"i": i, "text": o.text, "problems": [[f.problem, f.attempts, f.source]
-                                                                       for f in o.flags]}
-                                for i, o in zip(indices, outcomes)])
+                log_file.write(
+                    [
+                        {
+                            "i": i,
+                            "text": o.text,
+                            "problems": [[f.problem, f.attempts, f.source] for f in o.flags],
+                        }
+                        for i, o in zip(indices, outcomes)
+                    ]
+                )
                 bar.update(len(indices))
 
             result = self._translate([document], done=done, on_chunk=chunk_done)[0]
@@ -289,13 +316,17 @@ class FileJob:
             self._flag(str(path), segments[i].line, flag)
         return result.rendered
 
-    def _load_document_journal(self, journal: Path, fingerprint: str, count: int) -> dict[int, SegmentOutcome]:
+    def _load_document_journal(
+        self, journal: Path, fingerprint: str, count: int
+    ) -> dict[int, SegmentOutcome]:
         if not self.options.resume or not journal.exists():
             return {}
         done = {}
         for entry in _read_journal(journal, fingerprint):
             if 0 <= entry.get("i", -1) < count:
-                flags = tuple(Flag(unit, problem, attempts) for problem, attempts, unit in entry.get("problems", ()))
+                flags = tuple(
+                    Flag(unit, problem, attempts) for problem, attempts, unit in entry.get("problems", ())
+                )
                 done[entry["i"]] = SegmentOutcome(entry["text"], flags)
         return done
 
@@ -304,8 +335,10 @@ class FileJob:
     def _jsonl(self, path: Path, out: Path) -> None:
         paths = jsonl.parse_fields(self.options.fields)
         if not paths:
-            raise InputError(f"{path}: a JSONL file needs --fields to say which string fields to translate, "
-                             "e.g. --fields instruction,output")
+            raise InputError(
+                f"{path}: a JSONL file needs --fields to say which string fields to translate, "
+                "e.g. --fields instruction,output"
+            )
         journal, partial = _journal_path(out), out.parent / f".{out.name}{PARTIAL_SUFFIX}"
         fingerprint = self._fingerprint("jsonl", str(path.resolve()))
         lines_done, bytes_done = 0, 0
@@ -314,8 +347,10 @@ class FileJob:
             if entries:
                 lines_done, bytes_done = entries[-1]["lines"], entries[-1]["bytes"]
             if partial.stat().st_size < bytes_done:
-                raise TgEdgeError(f"cannot resume {out}: {partial} is shorter than its journal says; "
-                                  "run again without --resume")
+                raise TgEdgeError(
+                    f"cannot resume {out}: {partial} is shorter than its journal says; "
+                    "run again without --resume"
+                )
         try:
             total = _count_lines(path)
         except OSError as exc:
@@ -323,16 +358,29 @@ class FileJob:
         out.parent.mkdir(parents=True, exist_ok=True)
         mode = "r+b" if lines_done else "wb"
         source = self.options.source  # ``auto``: detected on the first chunk, kept for the rest of the file
-        with open(partial, mode) as sink, self._bar(total, path.name, "rec", initial=lines_done) as bar, \
-                _Appender(journal, fingerprint, fresh=not lines_done) as log_file:
+        with (
+            open(partial, mode) as sink,
+            self._bar(total, path.name, "rec", initial=lines_done) as bar,
+            _Appender(journal, fingerprint, fresh=not lines_done) as log_file,
+        ):
             sink.truncate(bytes_done)
             sink.seek(bytes_done)
             self.report.resumed += lines_done
-            for first, raws in _chunks(path, lines_done, self.options.chunk_records, self.options.chunk_chars):
+            for first, raws in _chunks(
+                path, lines_done, self.options.chunk_records, self.options.chunk_chars
+            ):
                 batch = translate_records(
-                    self.translator, raws, first=first, name=str(path), fields=paths, source=source,
-                    target=self.options.target, options=self._decoding, cache=self._cache,
-                    skip_bad=self.options.skip_bad, chunk_segments=self.options.chunk_segments,
+                    self.translator,
+                    raws,
+                    first=first,
+                    name=str(path),
+                    fields=paths,
+                    source=source,
+                    target=self.options.target,
+                    options=self._decoding,
+                    cache=self._cache,
+                    skip_bad=self.options.skip_bad,
+                    chunk_segments=self.options.chunk_segments,
                     chunk_chars=self.options.chunk_chars,
                 )
                 source = batch.source or source
@@ -355,14 +403,26 @@ class FileJob:
 
     # -- shared -------------------------------------------------------------------------------
 
-    def _translate(self, documents: list[formats.Document], *, source: Language | str | None = None,
-                   done: dict[int, SegmentOutcome] | None = None, on_chunk=None) -> list[DocumentTranslation]:  # noqa: ANN001
+    def _translate(
+        self,
+        documents: list[formats.Document],
+        *,
+        source: Language | str | None = None,
+        done: dict[int, SegmentOutcome] | None = None,
+        on_chunk=None,
+    ) -> list[DocumentTranslation]:  # noqa: ANN001
         """The documents through the Translator's one document path, with this job's cache and chunk sizes."""
         if not any(document.segments for document in documents) and is_auto(source or self.options.source):
             source = "en"  # nothing to detect from, nothing to translate: any language renders the skeleton
         return self.translator.translate_documents(
-            documents, source=source or self.options.source, target=self.options.target, options=self._decoding,
-            done=done, cache=self._cache, on_chunk=on_chunk, chunk_segments=self.options.chunk_segments,
+            documents,
+            source=source or self.options.source,
+            target=self.options.target,
+            options=self._decoding,
+            done=done,
+            cache=self._cache,
+            on_chunk=on_chunk,
+            chunk_segments=self.options.chunk_segments,
             chunk_chars=self.options.chunk_chars,
         )
 
@@ -383,8 +443,16 @@ class FileJob:
         from tqdm import tqdm
 
         disable = None if self.options.progress is None else not self.options.progress
-        return tqdm(total=total, initial=initial, desc=name, unit=unit, file=self._stderr, disable=disable,
-                    dynamic_ncols=True, smoothing=0.1)
+        return tqdm(
+            total=total,
+            initial=initial,
+            desc=name,
+            unit=unit,
+            file=self._stderr,
+            disable=disable,
+            dynamic_ncols=True,
+            smoothing=0.1,
+        )
 
 
 @dataclass(frozen=True)
@@ -410,9 +478,18 @@ class TranslatedRecords:
 
 
 def translate_records(
-    translator, raws: Sequence[bytes], *, first: int, name: str, fields: tuple[tuple[str, ...], ...],  # noqa: ANN001
-    source: Language | str, target: Language | str, options: TranslationOptions | None = None,
-    cache: OutcomeCache | None = None, skip_bad: bool = False, chunk_segments: int = CHUNK_SEGMENTS,
+    translator,
+    raws: Sequence[bytes],
+    *,
+    first: int,
+    name: str,
+    fields: tuple[tuple[str, ...], ...],  # noqa: ANN001
+    source: Language | str,
+    target: Language | str,
+    options: TranslationOptions | None = None,
+    cache: OutcomeCache | None = None,
+    skip_bad: bool = False,
+    chunk_segments: int = CHUNK_SEGMENTS,
     chunk_chars: int = CHUNK_CHARS,
 ) -> TranslatedRecords:
     """Raw JSON Lines records (``first``: the line number of the first) translated at ``fields`` as one chunk of
@@ -442,10 +519,18 @@ def translate_records(
     def count(indices: list[int], outcomes: list[SegmentOutcome], new: int) -> None:
         counted[0] += new
 
-    results = iter(translator.translate_documents(
-        documents, source=source, target=target, options=options, cache=cache, on_chunk=count,
-        chunk_segments=chunk_segments, chunk_chars=chunk_chars,
-    ))
+    results = iter(
+        translator.translate_documents(
+            documents,
+            source=source,
+            target=target,
+            options=options,
+            cache=cache,
+            on_chunk=count,
+            chunk_segments=chunk_segments,
+            chunk_chars=chunk_chars,
+        )
+    )
     out, used = [], None
     for number, document in records:
         if isinstance(document, str):
@@ -503,8 +588,10 @@ def _read_journal(path: Path, fingerprint: str) -> list[dict[str, object]]:
         except json.JSONDecodeError:
             break
     if not entries or entries[0].get("fingerprint") != fingerprint:
-        raise TgEdgeError(f"cannot resume from {path}: it belongs to another job (other input, languages, fields "
-                          "or model); run again without --resume to start over")
+        raise TgEdgeError(
+            f"cannot resume from {path}: it belongs to another job (other input, languages, fields "
+            "or model); run again without --resume to start over"
+        )
     return entries[1:]
 
 

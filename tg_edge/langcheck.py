@@ -65,9 +65,13 @@ _GROUPS = (
     {"ku", "sdh"},
     {"lv", "ltg"},
 )
-LOOKALIKES = MappingProxyType({
-    label: frozenset().union(*(group for group in _GROUPS if label in group)) for group in _GROUPS for label in group
-})
+LOOKALIKES = MappingProxyType(
+    {
+        label: frozenset().union(*(group for group in _GROUPS if label in group))
+        for group in _GROUPS
+        for label in group
+    }
+)
 
 # What legitimately stays as written: URLs and e-mail addresses, code in backticks, tokens with code
 # characters, numbers. Capitalised words (names) are left out of the letter count and of the trigrams.
@@ -99,8 +103,11 @@ def judged_letters(text: str) -> int:
 def wrong_sentences(output: str, *, target: str) -> list[str]:
     """The sentences of ``output`` that are clearly not in ``target``, in whole or in a clause."""
     accepted = {base(target)} | LOOKALIKES.get(base(target), frozenset())
-    return [sentence for sentence in split_sentences(output, target)
-            if any(_wrong(part, accepted) for part in _parts(sentence))]
+    return [
+        sentence
+        for sentence in split_sentences(output, target)
+        if any(_wrong(part, accepted) for part in _parts(sentence))
+    ]
 
 
 def _parts(sentence: str) -> list[str]:
@@ -110,7 +117,7 @@ def _parts(sentence: str) -> list[str]:
     for clause in clauses:
         if judged_letters(clause) >= 2 * MIN_LETTERS:
             words = clause.split()
-            parts += [" ".join(words[:len(words) // 2]), " ".join(words[len(words) // 2:])]
+            parts += [" ".join(words[: len(words) // 2]), " ".join(words[len(words) // 2 :])]
     return parts
 
 
@@ -133,8 +140,14 @@ def copy_start(source_text: str, *, source: str, target: str) -> Callable[[str],
         return None
     words = source_text.split()
     # the shortest start with enough words and letters; a copy shows only once the word after it begins
-    n = next((n for n in range(COPY_START_WORDS, len(words))
-              if judged_letters(" ".join(words[:n])) >= COPY_START_LETTERS), None)
+    n = next(
+        (
+            n
+            for n in range(COPY_START_WORDS, len(words))
+            if judged_letters(" ".join(words[:n])) >= COPY_START_LETTERS
+        ),
+        None,
+    )
     if n is None:
         return None
     start = words[:n]
@@ -174,7 +187,9 @@ def in_wrong_language(source_text: str, output: str, *, source: str, target: str
         return False
     if copied_share(source_text, output) >= MAX_COPIED_SHARE:
         return True
-    return bool(wrong_sentences(output, target=target) or copied_sentences(source_text, output, target=target))
+    return bool(
+        wrong_sentences(output, target=target) or copied_sentences(source_text, output, target=target)
+    )
 
 
 def _trigrams(text: str) -> list[tuple[str, str, str]]:

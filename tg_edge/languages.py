@@ -18,23 +18,25 @@ from .language_table import LANGUAGE_NAMES
 
 # Codes people and other tools use that the template lacks, mapped to codes it accepts.
 # (zh-TW, nb and no-NO are in the template itself, so they stay as they are.)
-ALIASES = MappingProxyType({
-    "zh-CN": "zh-Hans",
-    "zh-SG": "zh-Hans-SG",
-    "zh-HK": "zh-Hant-HK",
-    "zh-MO": "zh-Hant-MO",
-    "en-US": "en",
-    "is-IS": "is",
-    "nb-NO": "nb",
-    "nn-NO": "nn",
-    "fil": "fil-PH",
-    "iw": "he",
-    "in": "id",
-    "ji": "yi",
-    "jw": "jv",
-    "zt": "zh-Hant",  # LibreTranslate's code for Traditional Chinese
-    "pb": "pt-BR",  # LibreTranslate's code for Brazilian Portuguese
-})
+ALIASES = MappingProxyType(
+    {
+        "zh-CN": "zh-Hans",
+        "zh-SG": "zh-Hans-SG",
+        "zh-HK": "zh-Hant-HK",
+        "zh-MO": "zh-Hant-MO",
+        "en-US": "en",
+        "is-IS": "is",
+        "nb-NO": "nb",
+        "nn-NO": "nn",
+        "fil": "fil-PH",
+        "iw": "he",
+        "in": "id",
+        "ji": "yi",
+        "jw": "jv",
+        "zt": "zh-Hant",  # LibreTranslate's code for Traditional Chinese
+        "pb": "pt-BR",  # LibreTranslate's code for Brazilian Portuguese
+    }
+)
 
 
 TRANSLATEGEMMA_TABLE = "translategemma"
@@ -114,8 +116,10 @@ def resolve_language(code: Language | str, *, any_language: bool = False) -> Lan
     if wider is not None and any_language:
         slip = _slip_suggestion(code, wider)
         if slip:  # "dee" is Dewoin, but far more likely a slip for "de": make the rare meaning explicit
-            raise LanguageError(f"unknown language {code!r}{slip} ({code!r} is also {wider.name}, a language few "
-                                f"tools know: give its name, {wider.name!r}, to mean it)")
+            raise LanguageError(
+                f"unknown language {code!r}{slip} ({code!r} is also {wider.name}, a language few "
+                f"tools know: give its name, {wider.name!r}, to mean it)"
+            )
         return wider
     if wider is not None:
         raise LanguageError(
@@ -125,8 +129,11 @@ def resolve_language(code: Language | str, *, any_language: bool = False) -> Lan
         )
     raise LanguageError(
         f"unknown language {code!r}{suggestion(code, any_language=any_language)} "
-        + ("(any BCP-47 / ISO 639 language code or English name)" if any_language
-           else "(`tg-edge languages` lists them all)")
+        + (
+            "(any BCP-47 / ISO 639 language code or English name)"
+            if any_language
+            else "(`tg-edge languages` lists them all)"
+        )
     )
 
 
@@ -218,7 +225,11 @@ def suggestion(code: str, *, any_language: bool = False) -> str:
         return ""
     names = _bcp47_names() if any_language else {}
     quoted = [f"'{c}' ({names[c]})" if c in names and c not in LANGUAGE_NAMES else f"'{c}'" for c in ranked]
-    return "; did you mean " + (quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]) + "?"
+    return (
+        "; did you mean "
+        + (quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1])
+        + "?"
+    )
 
 
 def _closest_in_translategemma(code: str) -> list[str]:
@@ -235,7 +246,9 @@ def _closest_in_translategemma(code: str) -> list[str]:
     name = code.strip().lower()
     for candidate, language in LANGUAGE_NAMES.items():
         if "-" not in candidate:
-            scored[candidate] = max(scored.get(candidate, 0.0), difflib.SequenceMatcher(None, name, language.lower()).ratio())
+            scored[candidate] = max(
+                scored.get(candidate, 0.0), difflib.SequenceMatcher(None, name, language.lower()).ratio()
+            )
     ranked = sorted((c for c in scored if scored[c] >= 0.6), key=lambda c: -scored[c])[:3]
     if len(ranked) > 1 and scored[ranked[0]] - scored[ranked[1]] >= 0.15:
         ranked = ranked[:1]
@@ -261,6 +274,10 @@ def _bcp47_names() -> dict[str, str]:
     return {
         code: names["en"]
         for code, names in CODE_TO_NAMES.items()
-        if "en" in names and code.isalpha() and code.islower() and len(code) <= 3
-        and code not in _NOT_A_LANGUAGE and not _COLLECTION_NAME.search(names["en"])
+        if "en" in names
+        and code.isalpha()
+        and code.islower()
+        and len(code) <= 3
+        and code not in _NOT_A_LANGUAGE
+        and not _COLLECTION_NAME.search(names["en"])
     }

@@ -27,7 +27,6 @@ from .prompts import IMAGE_MARKER
 log = logging.getLogger(__name__)
 
 
-
 @dataclass(frozen=True)
 class ChunkInfo:
     """One piece of a multimodal prompt: ``text`` tokens (their ids) or an ``image`` of ``n_tokens`` positions."""
@@ -101,16 +100,20 @@ class Projector:
         chunks = mtmd.mtmd_input_chunks_init()
         try:
             encoded = text.encode()
-            text_input = mtmd.mtmd_input_text(text=encoded, text_len=len(encoded), add_special=False,
-                                              parse_special=True)
+            text_input = mtmd.mtmd_input_text(
+                text=encoded, text_len=len(encoded), add_special=False, parse_special=True
+            )
             bitmaps = (mtmd.mtmd_bitmap_p_ctypes * 1)(bitmap)
             with self._lock:
                 status = mtmd.mtmd_tokenize(self._ctx, chunks, ctypes.byref(text_input), bitmaps, 1)
             if status != 0:
-                raise TgEdgeError(f"{image.name}: llama.cpp could not prepare the image (mtmd_tokenize status "
-                                  f"{status})")
-            infos = tuple(_chunk_info(mtmd.mtmd_input_chunks_get(chunks, i))
-                          for i in range(mtmd.mtmd_input_chunks_size(chunks)))
+                raise TgEdgeError(
+                    f"{image.name}: llama.cpp could not prepare the image (mtmd_tokenize status {status})"
+                )
+            infos = tuple(
+                _chunk_info(mtmd.mtmd_input_chunks_get(chunks, i))
+                for i in range(mtmd.mtmd_input_chunks_size(chunks))
+            )
             prompt = ImagePrompt(chunks, infos, mtmd.mtmd_helper_get_n_pos(chunks))
             chunks = None
             return prompt
@@ -126,11 +129,21 @@ class Projector:
         self.engine.took_outputs(0)
         new_n_past = llama_cpp.llama_pos(0)
         with self._lock:
-            status = mtmd.mtmd_helper_eval_chunks(self._ctx, self.engine.llama_context, prompt._chunks, 0,  # noqa: SLF001
-                                                  seq, self.engine.n_batch, True, ctypes.byref(new_n_past))
+            status = mtmd.mtmd_helper_eval_chunks(
+                self._ctx,
+                self.engine.llama_context,
+                prompt._chunks,
+                0,  # noqa: SLF001
+                seq,
+                self.engine.n_batch,
+                True,
+                ctypes.byref(new_n_past),
+            )
         if status != 0:
-            raise TgEdgeError(f"llama.cpp could not evaluate the image prompt (status {status}); the context may "
-                              "be too small: try a larger --ctx")
+            raise TgEdgeError(
+                f"llama.cpp could not evaluate the image prompt (status {status}); the context may "
+                "be too small: try a larger --ctx"
+            )
         self.engine.took_outputs(1)
         return new_n_past.value
 
@@ -165,7 +178,9 @@ def _check_fits(path: Path, engine: Engine) -> None:
         raise ProjectorError(f"{path} is not a vision projector: {exc}") from None
     arch = header.metadata.get("general.architecture")
     if arch != "clip":
-        raise ProjectorError(f"{path} is not a vision projector (a GGUF of architecture {arch!r}, not 'clip')")
+        raise ProjectorError(
+            f"{path} is not a vision projector (a GGUF of architecture {arch!r}, not 'clip')"
+        )
     width = header.metadata.get("clip.vision.projection_dim")
     if isinstance(width, int) and width != engine.n_embd:
         raise ProjectorError(

@@ -220,7 +220,10 @@ class FewShotProfile(PromptProfile):
         src_examples = _examples_for(source)
         tgt_examples = _examples_for(target)
         if again:
-            src_retry, tgt_retry = _examples_for(source, RETRY_EXAMPLES), _examples_for(target, RETRY_EXAMPLES)
+            src_retry, tgt_retry = (
+                _examples_for(source, RETRY_EXAMPLES),
+                _examples_for(target, RETRY_EXAMPLES),
+            )
             if src_retry and tgt_retry:
                 src_examples, tgt_examples = src_retry, tgt_retry
             else:

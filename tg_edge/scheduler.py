@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 IDLE_SECONDS = 0.5
 """How long the decoding thread waits for work before it ends (see :meth:`Scheduler._leave_if_idle`)."""
 
+
 class Stop(str, Enum):
     """Why a generation stopped (a ``str``: compares and serialises as its value)."""
 
@@ -72,9 +73,16 @@ position 0, with logits for its last token; returns the next position."""
 class Job:
     """A prompt submitted to the :class:`Scheduler`; :meth:`result` waits for its :class:`Generation`."""
 
-    def __init__(self, prompt: Sequence[int], max_tokens: int, stop_at_newline: bool, stream: bool,
-                 prefill: Prefill | None = None, on_done: Callable[[Job], None] | None = None,
-                 abandon: Abandon | None = None) -> None:
+    def __init__(
+        self,
+        prompt: Sequence[int],
+        max_tokens: int,
+        stop_at_newline: bool,
+        stream: bool,
+        prefill: Prefill | None = None,
+        on_done: Callable[[Job], None] | None = None,
+        abandon: Abandon | None = None,
+    ) -> None:
         self.prompt = list(prompt)
         self.on_done = on_done
         self.abandon = abandon
@@ -186,11 +194,18 @@ class Scheduler:
         self, prompt: Sequence[int], *, max_tokens: int, stop_at_newline: bool = False, stream: bool = False
     ) -> Job:
         """Queue ``prompt`` for greedy decoding of up to ``max_tokens`` new tokens."""
-        return self.submit_many([prompt], max_tokens=[max_tokens], stop_at_newline=stop_at_newline, stream=stream)[0]
+        return self.submit_many(
+            [prompt], max_tokens=[max_tokens], stop_at_newline=stop_at_newline, stream=stream
+        )[0]
 
     def submit_many(
-        self, prompts: Sequence[Sequence[int]], *, max_tokens: Sequence[int], stop_at_newline: bool = False,
-        stream: bool = False, on_done: Sequence[Callable[[Job], None]] | None = None,
+        self,
+        prompts: Sequence[Sequence[int]],
+        *,
+        max_tokens: Sequence[int],
+        stop_at_newline: bool = False,
+        stream: bool = False,
+        on_done: Sequence[Callable[[Job], None]] | None = None,
         abandon: Sequence[Abandon | None] | None = None,
     ) -> list[Job]:
         """Queue several prompts at once: the worker sees all of them in the same step, so which prompts
@@ -223,13 +238,17 @@ class Scheduler:
         if n_pos < 1 or max_tokens < 1:
             raise ValueError("a prefilled prompt needs at least one position and one new token")
         if n_pos + max_tokens > self.engine.n_ctx:
-            raise TgEdgeError(f"a prompt of {n_pos} positions plus up to {max_tokens} new tokens does not fit the "
-                              f"context of {self.engine.n_ctx} tokens; use a larger --ctx")
+            raise TgEdgeError(
+                f"a prompt of {n_pos} positions plus up to {max_tokens} new tokens does not fit the "
+                f"context of {self.engine.n_ctx} tokens; use a larger --ctx"
+            )
         job = Job([-1] * n_pos, max_tokens, False, stream, prefill)  # placeholders: only their count is used
         self._send([job])
         return job
 
-    def generate(self, prompt: Sequence[int], *, max_tokens: int, stop_at_newline: bool = False) -> Generation:
+    def generate(
+        self, prompt: Sequence[int], *, max_tokens: int, stop_at_newline: bool = False
+    ) -> Generation:
         """Submit one prompt and wait for it."""
         return self.submit(prompt, max_tokens=max_tokens, stop_at_newline=stop_at_newline).result()
 
@@ -370,8 +389,11 @@ class Scheduler:
         common prefix alone, so its outputs depend on its own prompts only, never on what ran before
         (cache layout and batch shapes change the last bits of the logits, and near-ties flip)."""
         self._group = group
-        prompts = [job.prompt for job in self._waiting if isinstance(job, Job) and job.group == group
-                   and not job._cancelled and job.prefill is None]  # noqa: SLF001
+        prompts = [
+            job.prompt
+            for job in self._waiting
+            if isinstance(job, Job) and job.group == group and not job._cancelled and job.prefill is None
+        ]  # noqa: SLF001
         self.engine.reset()
         self._prefix, self._prefix_job = [], None
         self._prefix_generation += 1
@@ -384,11 +406,15 @@ class Scheduler:
             jobs = [job for job in self._waiting if isinstance(job, Job) and job.group == group]
             step = self.engine.n_batch
             try:
-                for start in range(0, common, step):  # a batch at a time: a long prefix is no wall for cancel()
+                for start in range(
+                    0, common, step
+                ):  # a batch at a time: a long prefix is no wall for cancel()
                     if all(job._cancelled for job in jobs):  # noqa: SLF001 - nobody waits for it any more
                         self.engine.reset()
                         return
-                    self.engine.evaluate(prompts[0][start:min(start + step, common)], seq=self._prefix_seq, pos=start)
+                    self.engine.evaluate(
+                        prompts[0][start : min(start + step, common)], seq=self._prefix_seq, pos=start
+                    )
             except TgEdgeError:  # the jobs evaluate their prompts whole instead
                 self.engine.reset()
                 return
@@ -531,17 +557,19 @@ class Scheduler:
             job._emit(job.decoder.decode(b"", final=True))  # noqa: SLF001
         self._release(job)
         now = time.perf_counter()
-        job._resolve(Generation(  # noqa: SLF001
-            text="".join(job.text),
-            tokens=tuple(job.out),
-            n_prompt=len(job.prompt),
-            n_new=len(job.out),
-            n_reused=job.reused,
-            stop=stop,
-            first_token_s=(job.first_token_at or now) - job.submitted,
-            prompt_s=job.prompt_s,
-            seconds=now - job.submitted,
-        ))
+        job._resolve(
+            Generation(  # noqa: SLF001
+                text="".join(job.text),
+                tokens=tuple(job.out),
+                n_prompt=len(job.prompt),
+                n_new=len(job.out),
+                n_reused=job.reused,
+                stop=stop,
+                first_token_s=(job.first_token_at or now) - job.submitted,
+                prompt_s=job.prompt_s,
+                seconds=now - job.submitted,
+            )
+        )
 
     def _release(self, job: Job) -> None:
         if job in self._active:
@@ -565,7 +593,9 @@ def _common_length(a: Sequence[int], b: Sequence[int]) -> int:
     return sum(1 for _ in itertools.takewhile(lambda pair: pair[0] == pair[1], zip(a, b)))
 
 
-def repeating_tail(tokens: Sequence[int], *, min_span: int = 32, min_repeats: int = 4, max_period: int = 64) -> bool:
+def repeating_tail(
+    tokens: Sequence[int], *, min_span: int = 32, min_repeats: int = 4, max_period: int = 64
+) -> bool:
     """True when the tokens end in one pattern repeated back to back (a decoding loop).
 
     A loop needs at least ``min_repeats`` copies of its pattern covering ``min_span`` tokens,

@@ -103,7 +103,9 @@ def split_finer(text: str, language: Language | str | None = None) -> list[Piece
     half = (len(words) + 1) // 2
     first, second = "".join(words[:half]), "".join(words[half:])
     stripped = first.rstrip()
-    return _with_edges(text, [Piece(stripped, True), Piece(first[len(stripped):], False), Piece(second, True)])
+    return _with_edges(
+        text, [Piece(stripped, True), Piece(first[len(stripped) :], False), Piece(second, True)]
+    )
 
 
 def join_pieces(pieces: Iterable[Piece], translations: Iterable[str]) -> str:
@@ -173,7 +175,7 @@ def _fit_words(unit: str, count_tokens: CountTokens, max_tokens: int) -> list[Pi
         stripped = chunk.rstrip()
         out.append(Piece(stripped, True))
         if len(stripped) < len(chunk):
-            out.append(Piece(chunk[len(stripped):], False))
+            out.append(Piece(chunk[len(stripped) :], False))
     return out
 
 
@@ -196,7 +198,7 @@ def _gapped(parts: list[str]) -> list[tuple[str, str]]:
     for part in parts:
         unit = part.rstrip()
         if unit:
-            out.append((unit, part[len(unit):]))
+            out.append((unit, part[len(unit) :]))
         elif out:
             out[-1] = (out[-1][0], out[-1][1] + part)
         else:
@@ -214,7 +216,7 @@ def _split_keep_gaps(text: str, pattern: re.Pattern[str]) -> list[tuple[str, str
     for match in pattern.finditer(text):
         if match.start() == pos and not match.group():
             continue
-        units.append((text[pos:match.start()], match.group()))
+        units.append((text[pos : match.start()], match.group()))
         pos = match.end()
     if pos < len(text):
         units.append((text[pos:], ""))
@@ -232,7 +234,7 @@ def _as_pieces(parts: list[tuple[str, str]]) -> list[Piece]:
 def _with_edges(text: str, pieces: list[Piece]) -> list[Piece]:
     """Pieces of ``text.strip()`` with ``text``'s own leading and trailing whitespace put back around them."""
     lead = text[: len(text) - len(text.lstrip())]
-    trail = text[len(text.rstrip()):]
+    trail = text[len(text.rstrip()) :]
     out: list[Piece] = []
     _add(out, lead, False)
     for piece in pieces:

@@ -48,6 +48,7 @@ LanguageLike = Language | str
 
 log = logging.getLogger("tg_edge")
 
+
 @dataclass(frozen=True)
 class TranslationOptions:
     """Decoding and segmentation settings; echoed back in every :class:`Translation`."""
@@ -203,7 +204,11 @@ class Translator:
             raise ValueError("parallel must be at least 1")
         self.parallel = parallel or default_parallel(n_ctx, gpu=gpu_layers != 0 and gpu_available())
         self._engine = Engine(
-            self.model_path, n_ctx=n_ctx, threads=threads, gpu_layers=gpu_layers, n_seq_max=self.parallel + 1,
+            self.model_path,
+            n_ctx=n_ctx,
+            threads=threads,
+            gpu_layers=gpu_layers,
+            n_seq_max=self.parallel + 1,
             kv_type=kv_type,
         )
         self._scheduler = Scheduler(self._engine, parallel=self.parallel)
@@ -220,7 +225,10 @@ class Translator:
             raise
         log.info(
             "loaded %s (prompt profile %s, %d threads, %d parallel sequences)",
-            self.model_path, self.profile, self._engine.threads, self.parallel,
+            self.model_path,
+            self.profile,
+            self._engine.threads,
+            self.parallel,
         )
 
     @property
@@ -232,14 +240,26 @@ class Translator:
         the table of this model's prompt profile. Raises :class:`LanguageError` naming close matches."""
         return resolve_language(language, any_language=self._prompts.any_language)
 
-    def translate(self, text: str, *, source: LanguageLike, target: LanguageLike,
-                  options: TranslationOptions | None = None) -> Translation:
+    def translate(
+        self,
+        text: str,
+        *,
+        source: LanguageLike,
+        target: LanguageLike,
+        options: TranslationOptions | None = None,
+    ) -> Translation:
         """Translate ``text`` from ``source`` (or ``"auto"``) to ``target``."""
         return self.translate_many([text], source=source, target=target, options=options)[0]
 
-    def translate_many(self, texts: Sequence[str], *, source: LanguageLike, target: LanguageLike,
-                       options: TranslationOptions | None = None,
-                       cancel: Cancellation | None = None) -> list[Translation]:
+    def translate_many(
+        self,
+        texts: Sequence[str],
+        *,
+        source: LanguageLike,
+        target: LanguageLike,
+        options: TranslationOptions | None = None,
+        cancel: Cancellation | None = None,
+    ) -> list[Translation]:
         """Translate several texts at once, results in input order.
 
         Their segments are decoded together as parallel sequences; concurrent calls from
@@ -264,8 +284,14 @@ class Translator:
         _check_strict(translations, options)
         return translations
 
-    def translate_stream(self, text: str, *, source: LanguageLike, target: LanguageLike,
-                         options: TranslationOptions | None = None) -> TranslationStream:
+    def translate_stream(
+        self,
+        text: str,
+        *,
+        source: LanguageLike,
+        target: LanguageLike,
+        options: TranslationOptions | None = None,
+    ) -> TranslationStream:
         """Translate piece by piece as tokens come: ``for piece in stream: ...``, then ``stream.result``."""
         options = options or self.options
         src, tgt, detected = self._languages(source, target, [text])
@@ -301,8 +327,12 @@ class Translator:
         outcomes = translate_segments(
             texts,
             lambda todo: self.translate_many(todo, source=src, target=tgt, options=unstrict, cancel=cancel),
-            key=(src.code, tgt.code), done=done, cache=cache, on_chunk=on_chunk,
-            chunk_segments=chunk_segments, chunk_chars=chunk_chars,
+            key=(src.code, tgt.code),
+            done=done,
+            cache=cache,
+            on_chunk=on_chunk,
+            chunk_segments=chunk_segments,
+            chunk_chars=chunk_chars,
         )
         check(cancel)
         results = render_documents(documents, outcomes, source=src, target=tgt, detected=detected)
@@ -313,8 +343,15 @@ class Translator:
             raise error
         return results
 
-    def translate_image(self, image: ImageLike, *, source: LanguageLike, target: LanguageLike,
-                        options: TranslationOptions | None = None, name: str | None = None) -> ImageTranslation:
+    def translate_image(
+        self,
+        image: ImageLike,
+        *,
+        source: LanguageLike,
+        target: LanguageLike,
+        options: TranslationOptions | None = None,
+        name: str | None = None,
+    ) -> ImageTranslation:
         """Translate the text in ``image`` (a file path or the file's bytes; ``name`` labels bytes in errors)
         from ``source`` to ``target`` with the model's vision projector. The source language must be given:
         there is no text to detect it from."""
@@ -326,19 +363,31 @@ class Translator:
         try:
             most = min(self._engine.n_ctx - prompt.n_pos, IMAGE_MAX_TOKENS)
             if most < 1:
-                raise TgEdgeError(f"the image prompt takes {prompt.n_pos} positions, more than the context of "
-                                  f"{self._engine.n_ctx} tokens; use a larger --ctx")
+                raise TgEdgeError(
+                    f"the image prompt takes {prompt.n_pos} positions, more than the context of "
+                    f"{self._engine.n_ctx} tokens; use a larger --ctx"
+                )
             projector = self.projector()
-            generation = self._scheduler.submit_prefilled(lambda seq: projector.evaluate(prompt, seq=seq),
-                                                          prompt.n_pos, max_tokens=most).result()
+            generation = self._scheduler.submit_prefilled(
+                lambda seq: projector.evaluate(prompt, seq=seq), prompt.n_pos, max_tokens=most
+            ).result()
         finally:
             prompt.close()
         segment = _segment_result("", generation)
-        segment = replace(segment, guard=guards.check_image(segment.text, segment.stop, target=tgt,
-                                                            language=options.check_language))
+        segment = replace(
+            segment,
+            guard=guards.check_image(segment.text, segment.stop, target=tgt, language=options.check_language),
+        )
         translation = ImageTranslation(
-            text=segment.text, source=src, target=tgt, profile=self.profile, options=options, segments=(segment,),
-            seconds=time.perf_counter() - started, image=picture.name, image_tokens=prompt.image_tokens,
+            text=segment.text,
+            source=src,
+            target=tgt,
+            profile=self.profile,
+            options=options,
+            segments=(segment,),
+            seconds=time.perf_counter() - started,
+            image=picture.name,
+            image_tokens=prompt.image_tokens,
             image_seconds=generation.prompt_s,
         )
         _log_problems([translation])
@@ -404,23 +453,37 @@ class Translator:
         if not is_auto(source):
             return self.language(source), tgt, None
         detected = detect_source(texts)
-        log.info("detected source language %s (%s), confidence %.2f",
-                 detected.language.name, detected.language.code, detected.confidence)
+        log.info(
+            "detected source language %s (%s), confidence %.2f",
+            detected.language.name,
+            detected.language.code,
+            detected.confidence,
+        )
         return self.language(detected.language), tgt, detected
 
     def _image_languages(self, source: LanguageLike, target: LanguageLike) -> tuple[Language, Language]:
         refuse_auto_for_images(source)
         if not self._prompts.reads_images:
-            raise PromptError(f"the {self.profile} prompt profile has no prompt for images; image translation "
-                              "needs a TranslateGemma model (prompt profile translategemma)")
+            raise PromptError(
+                f"the {self.profile} prompt profile has no prompt for images; image translation "
+                "needs a TranslateGemma model (prompt profile translategemma)"
+            )
         return self.language(source), self.language(target)
 
-    def _run(self, text: str, source: Language, target: Language, options: TranslationOptions,
-             detected: Detection | None) -> Generator[str, None, Translation]:
+    def _run(
+        self,
+        text: str,
+        source: Language,
+        target: Language,
+        options: TranslationOptions,
+        detected: Detection | None,
+    ) -> Generator[str, None, Translation]:
         """Submit every unit at once, then stream them in order: later units decode while earlier ones print."""
         started = time.perf_counter()
         pieces = self._split(text, source, options)
-        jobs = self._submit([piece.text for piece in pieces if piece.translate], source, target, options, stream=True)
+        jobs = self._submit(
+            [piece.text for piece in pieces if piece.translate], source, target, options, stream=True
+        )
         results: list[SegmentResult] = []
         try:
             for piece in pieces:
@@ -437,22 +500,37 @@ class Translator:
                     result = guards.keep_source(piece.text, result)
                     yield result.text
                 elif result.guard is None:  # printed already: too late to retry, never too late to flag
-                    result = replace(result, guard=guards.check(piece.text, result.text, result.stop,
-                                                                source=source.code, target=target.code,
-                                                                language=options.check_language))
+                    result = replace(
+                        result,
+                        guard=guards.check(
+                            piece.text,
+                            result.text,
+                            result.stop,
+                            source=source.code,
+                            target=target.code,
+                            language=options.check_language,
+                        ),
+                    )
                 results.append(result)
         finally:
             for job in jobs:
                 job.cancel()  # a stream abandoned half-way frees its sequences
-        translation = self._assemble(pieces, results, source, target, options, time.perf_counter() - started,
-                                     detected)
+        translation = self._assemble(
+            pieces, results, source, target, options, time.perf_counter() - started, detected
+        )
         _log_problems([translation])
         _check_strict([translation], options)
         return translation
 
     def _assemble(
-        self, pieces: list[Piece], results: list[SegmentResult], source: Language, target: Language,
-        options: TranslationOptions, seconds: float, detected: Detection | None,
+        self,
+        pieces: list[Piece],
+        results: list[SegmentResult],
+        source: Language,
+        target: Language,
+        options: TranslationOptions,
+        seconds: float,
+        detected: Detection | None,
     ) -> Translation:
         """Put the segments' translations back into the skeleton."""
         return Translation(
@@ -469,11 +547,22 @@ class Translator:
     def _split(self, text: str, source: Language, options: TranslationOptions) -> list[Piece]:
         unit = options.unit
         sentences = unit == "sentence" or (unit == "auto" and self.profile == FEWSHOT)
-        return split_text(text, self._engine.count_tokens, options.max_segment_tokens,
-                          language=source.code, sentences=sentences)
+        return split_text(
+            text,
+            self._engine.count_tokens,
+            options.max_segment_tokens,
+            language=source.code,
+            sentences=sentences,
+        )
 
-    def _translate_units(self, units: Sequence[str], source: Language, target: Language,
-                         options: TranslationOptions, cancel: Cancellation | None = None) -> list[SegmentResult]:
+    def _translate_units(
+        self,
+        units: Sequence[str],
+        source: Language,
+        target: Language,
+        options: TranslationOptions,
+        cancel: Cancellation | None = None,
+    ) -> list[SegmentResult]:
         """Translate units of text (each within the segment budget) together, results in order.
 
         Each unit's output is checked as soon as it is decoded; one that looks cut, looped, empty, of the
@@ -481,15 +570,27 @@ class Translator:
         :func:`tg_edge.guards.mend`), its retries decoded in the same batches as the other units. The
         better output is kept and marked."""
         check(cancel)
-        how = {"source": source.code, "target": target.code, "alternate": self._prompts.alternates,
-               "language": options.check_language}
+        how = {
+            "source": source.code,
+            "target": target.code,
+            "alternate": self._prompts.alternates,
+            "language": options.check_language,
+        }
 
         def submit(requests: Sequence[guards.Request], on_done: Sequence[OnDone]) -> list[Job]:
-            return self._submit([text for text, _ in requests], source, target, options,
-                                again=[again for _, again in requests], on_done=on_done,
-                                abandon_copies=options.check_language)
+            return self._submit(
+                [text for text, _ in requests],
+                source,
+                target,
+                options,
+                again=[again for _, again in requests],
+                on_done=on_done,
+                abandon_copies=options.check_language,
+            )
 
-        courses = start_courses([guards.translate_and_mend(unit, **how) for unit in units], submit, _segment_result)
+        courses = start_courses(
+            [guards.translate_and_mend(unit, **how) for unit in units], submit, _segment_result
+        )
         try:
             with cancel.watch(courses) if cancel is not None else nullcontext():
                 results = [course.result() for course in courses]  # re-raises what ended a unit
@@ -501,9 +602,18 @@ class Translator:
             for course in courses:
                 course.cancel()  # after an error or Ctrl-C, do not leave work queued
 
-    def _submit(self, units: Sequence[str], source: Language, target: Language, options: TranslationOptions, *,
-                stream: bool = False, again: Sequence[bool] | None = None,
-                on_done: Sequence[OnDone] | None = None, abandon_copies: bool = False) -> list[Job]:
+    def _submit(
+        self,
+        units: Sequence[str],
+        source: Language,
+        target: Language,
+        options: TranslationOptions,
+        *,
+        stream: bool = False,
+        again: Sequence[bool] | None = None,
+        on_done: Sequence[OnDone] | None = None,
+        abandon_copies: bool = False,
+    ) -> list[Job]:
         """Hand every unit to the scheduler in one piece (see :meth:`Scheduler.submit_many`); with
         ``abandon_copies``, an output that begins as a copy of its unit is not decoded to its end (the guards
         take it for the copy it was writing; see :func:`tg_edge.langcheck.copy_start`)."""
@@ -516,10 +626,19 @@ class Translator:
             prompts.append(tokens)
             budgets.append(max(1, min(budget, self._engine.n_ctx - len(tokens))))
             stop_at_newline = prompt.stop_at_newline
-        abandon = [copy_start(text, source=source.code, target=target.code) for text in units] if abandon_copies \
+        abandon = (
+            [copy_start(text, source=source.code, target=target.code) for text in units]
+            if abandon_copies
             else None
-        return self._scheduler.submit_many(prompts, max_tokens=budgets, stop_at_newline=stop_at_newline, stream=stream,
-                                           on_done=on_done, abandon=abandon)
+        )
+        return self._scheduler.submit_many(
+            prompts,
+            max_tokens=budgets,
+            stop_at_newline=stop_at_newline,
+            stream=stream,
+            on_done=on_done,
+            abandon=abandon,
+        )
 
     def _prompt_tokens(self, prompt: Prompt) -> list[int]:
         """Tokens of a rendered prompt with exactly one BOS (templates that emit it get no second one)."""
@@ -532,8 +651,9 @@ IMAGE_MAX_TOKENS = 2048
 """The most tokens the translation of one image's text may take (TranslateGemma's own context is 2K)."""
 
 
-def translate(text: str, *, source: LanguageLike, target: LanguageLike,
-              model: str | os.PathLike[str] | None = None) -> str:
+def translate(
+    text: str, *, source: LanguageLike, target: LanguageLike, model: str | os.PathLike[str] | None = None
+) -> str:
     """Translate once with a freshly loaded model; keep a :class:`Translator` to translate many texts."""
     with Translator(model) as translator:
         return translator.translate(text, source=source, target=target).text
@@ -547,8 +667,10 @@ def is_auto(source: LanguageLike) -> bool:
 def refuse_auto_for_images(source: LanguageLike) -> None:
     """An image has no text to detect its language from: ``source="auto"`` is a :class:`LanguageError`."""
     if is_auto(source):
-        raise LanguageError("an image's source language cannot be detected (there is no text to detect it "
-                            "from): give it with -s/source")
+        raise LanguageError(
+            "an image's source language cannot be detected (there is no text to detect it "
+            "from): give it with -s/source"
+        )
 
 
 def detect_source(texts: Sequence[str]) -> Detection:
@@ -578,7 +700,9 @@ def _log_problems(translations: Sequence[Translation]) -> None:
             log.warning("segment %d of %d %s", numbers[0], len(segments), problem)
         else:
             shown = ", ".join(map(str, numbers[:8])) + (", …" if len(numbers) > 8 else "")
-            log.warning("%d of %d segments each %s (segments %s)", len(numbers), len(segments), problem, shown)
+            log.warning(
+                "%d of %d segments each %s (segments %s)", len(numbers), len(segments), problem, shown
+            )
 
 
 def _check_strict(translations: Sequence[Translation], options: TranslationOptions) -> None:
@@ -612,7 +736,7 @@ def _trimmed(pieces: Iterator[str]) -> Iterator[str]:
             piece = piece.lstrip()
             started = bool(piece)
         body = (held + piece).rstrip()
-        held = (held + piece)[len(body):]
+        held = (held + piece)[len(body) :]
         if body:
             yield body
 

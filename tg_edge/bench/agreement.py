@@ -46,17 +46,28 @@ def divergence_gaps(
                 found.append({"index": i, "retried": True, "gap": None})
                 continue
             add_bos = engine.adds_bos and not prompts[i].startswith(bos)
-            departures = _departures(engine, engine.tokenize(prompts[i], add_bos=add_bos),
-                                     {"tg_edge": ours[i], "naive": theirs[i]})
+            departures = _departures(
+                engine, engine.tokenize(prompts[i], add_bos=add_bos), {"tg_edge": ours[i], "naive": theirs[i]}
+            )
             gaps = [gap for _, gap in departures.values() if gap is not None]
-            found.append({"index": i, "retried": False,
-                          **{f"{k}_leaves_at": step for k, (step, _) in departures.items()},
-                          **{f"{k}_gap": None if gap is None else round(gap, 3) for k, (_, gap) in departures.items()},
-                          "gap": round(max(gaps), 3) if gaps else None})
+            found.append(
+                {
+                    "index": i,
+                    "retried": False,
+                    **{f"{k}_leaves_at": step for k, (step, _) in departures.items()},
+                    **{
+                        f"{k}_gap": None if gap is None else round(gap, 3)
+                        for k, (_, gap) in departures.items()
+                    },
+                    "gap": round(max(gaps), 3) if gaps else None,
+                }
+            )
     return {"differences": found, "near_tie": NEAR_TIE}
 
 
-def _departures(engine: Engine, prompt: list[int], outputs: dict[str, str]) -> dict[str, tuple[int | None, float | None]]:
+def _departures(
+    engine: Engine, prompt: list[int], outputs: dict[str, str]
+) -> dict[str, tuple[int | None, float | None]]:
     """Per output: the step (token) where the alone greedy decode stops spelling it, and the top-2 gap
     there; ``(None, None)`` for an output the greedy decode reproduces up to its stop.
 
@@ -87,7 +98,7 @@ def _departures(engine: Engine, prompt: list[int], outputs: dict[str, str]) -> d
             if ends and text.rstrip() == target:
                 left[name] = (None, None)  # reproduced, stop included
             elif ends or not target.startswith(text):
-                left[name] = (step, min(gaps[word_start[name]:]))
+                left[name] = (step, min(gaps[word_start[name] :]))
             elif not _inside_word(target, len(text)):
                 word_start[name] = step + 1  # this token ended where a word of the output ends
         if len(left) == len(targets):
@@ -100,5 +111,5 @@ def _departures(engine: Engine, prompt: list[int], outputs: dict[str, str]) -> d
 
 def _inside_word(text: bytes, at: int) -> bool:
     """Whether byte ``at`` of UTF-8 ``text`` continues a word (a letter, digit or any non-ASCII byte)."""
-    following = text[at:at + 1]
+    following = text[at : at + 1]
     return bool(following) and (following.isalnum() or following[0] >= 0x80)

@@ -21,7 +21,7 @@ def measure_bandwidth(threads: int, *, megabytes: int = 256, repeats: int = 5) -
         edges = np.linspace(0, source.size, count + 1).astype(int)
 
         def copy(part: int) -> None:
-            np.copyto(target[edges[part]:edges[part + 1]], source[edges[part]:edges[part + 1]])
+            np.copyto(target[edges[part] : edges[part + 1]], source[edges[part] : edges[part + 1]])
 
         times = []
         with ThreadPoolExecutor(max_workers=count) as pool:

@@ -21,22 +21,24 @@ if TYPE_CHECKING:
 FLORES_ENV = "TG_EDGE_FLORES"
 
 # tg-edge language codes → FLORES-200 file names for the languages the shipped copy holds.
-FLORES_CODES = MappingProxyType({
-    "en": "eng_Latn",
-    "de": "deu_Latn",
-    "fr": "fra_Latn",
-    "es": "spa_Latn",
-    "ar": "arb_Arab",
-    "ja": "jpn_Jpan",
-    "ko": "kor_Hang",
-    "zh-Hans": "zho_Hans",
-    "zh-Hant": "zho_Hant",
-    "hi": "hin_Deva",
-    "ru": "rus_Cyrl",
-    "pt": "por_Latn",
-    "tr": "tur_Latn",
-    "sw": "swh_Latn",
-})
+FLORES_CODES = MappingProxyType(
+    {
+        "en": "eng_Latn",
+        "de": "deu_Latn",
+        "fr": "fra_Latn",
+        "es": "spa_Latn",
+        "ar": "arb_Arab",
+        "ja": "jpn_Jpan",
+        "ko": "kor_Hang",
+        "zh-Hans": "zho_Hans",
+        "zh-Hant": "zho_Hant",
+        "hi": "hin_Deva",
+        "ru": "rus_Cyrl",
+        "pt": "por_Latn",
+        "tr": "tur_Latn",
+        "sw": "swh_Latn",
+    }
+)
 
 
 def flores_dir() -> Traversable:
@@ -47,7 +49,9 @@ def flores_dir() -> Traversable:
     return resources.files(__package__) / "data" / "flores200"
 
 
-def load_flores(language: str, count: int | None = None, *, start: int = 0, split: str = "devtest") -> list[str]:
+def load_flores(
+    language: str, count: int | None = None, *, start: int = 0, split: str = "devtest"
+) -> list[str]:
     """``count`` sentences of FLORES-200 ``split`` in ``language`` from line ``start`` (all when None)."""
     code = resolve_language(language).code
     name = FLORES_CODES.get(code) or FLORES_CODES.get(code.split("-")[0])
@@ -56,7 +60,9 @@ def load_flores(language: str, count: int | None = None, *, start: int = 0, spli
     lines = _read(f"{split}/{name}.{split}", "file")
     end = len(lines) if count is None else start + count
     if start < 0 or end > len(lines):
-        raise InputError(f"FLORES-200 {split}/{name}.{split} has {len(lines)} lines; asked for lines {start}..{end}")
+        raise InputError(
+            f"FLORES-200 {split}/{name}.{split} has {len(lines)} lines; asked for lines {start}..{end}"
+        )
     return lines[start:end]
 
 

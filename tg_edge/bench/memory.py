@@ -58,7 +58,9 @@ def memory_profile(
     load, after it, and after translating. The worker adds the peak."""
     before = resident_bytes(model_path)
     progress("loading")
-    translator = Translator(model_path, threads=threads, gpu_layers=gpu_layers, n_ctx=n_ctx, parallel=parallel)
+    translator = Translator(
+        model_path, threads=threads, gpu_layers=gpu_layers, n_ctx=n_ctx, parallel=parallel
+    )
     with translator:
         loaded = resident_bytes(model_path)
         progress(f"translating {len(sentences)} lines")
@@ -97,10 +99,28 @@ def compare_memory(
     from .runner import spawn  # here, so that the worker measuring memory does not load the runner too
 
     common = {"threads": threads, "n_ctx": n_ctx, "gpu_layers": gpu_layers}
-    ours = spawn("memory", "tg-edge", progress, model_path=str(model_path), sentences=list(sentences),
-                 source=source, target=target, parallel=parallel, **common)
-    raw = spawn("raw", "raw llama.cpp, one sequence", progress, model_path=str(model_path),
-                prompt=ours["prompt_tokens"], n_decode=32, repeats=1, n_batch=512, **common)
+    ours = spawn(
+        "memory",
+        "tg-edge",
+        progress,
+        model_path=str(model_path),
+        sentences=list(sentences),
+        source=source,
+        target=target,
+        parallel=parallel,
+        **common,
+    )
+    raw = spawn(
+        "raw",
+        "raw llama.cpp, one sequence",
+        progress,
+        model_path=str(model_path),
+        prompt=ours["prompt_tokens"],
+        n_decode=32,
+        repeats=1,
+        n_batch=512,
+        **common,
+    )
     return summarize(ours, raw)
 
 
@@ -111,8 +131,14 @@ def against_model_and_kv(ours: dict[str, object], raws: Sequence[dict[str, objec
     used = ours["peak_rss_bytes"] - ours["rss_at_start_bytes"]
     raw_used = max(raw["peak_rss_bytes"] - raw["rss_at_start_bytes"] for raw in raws)
     budget = ours["model_bytes"] + ours["kv_cache_bytes"]
-    return {"used_bytes": used, "model_bytes": ours["model_bytes"], "kv_cache_bytes": ours["kv_cache_bytes"],
-            "ratio": used / budget, "raw_used_bytes": raw_used, "raw_ratio": raw_used / budget}
+    return {
+        "used_bytes": used,
+        "model_bytes": ours["model_bytes"],
+        "kv_cache_bytes": ours["kv_cache_bytes"],
+        "ratio": used / budget,
+        "raw_used_bytes": raw_used,
+        "raw_ratio": raw_used / budget,
+    }
 
 
 def summarize(ours: dict[str, object], raw: dict[str, object]) -> dict[str, object]:

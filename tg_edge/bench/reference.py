@@ -75,7 +75,7 @@ def raw_loop(
             llama_cpp.llama_memory_clear(memory, True)
             t0 = time.perf_counter()
             for start in range(0, len(prompt), n_batch):
-                token = decode(prompt[start:start + n_batch], start)
+                token = decode(prompt[start : start + n_batch], start)
             t1 = time.perf_counter()
             n_new = 0
             while n_new < n_decode and not llama_cpp.llama_vocab_is_eog(vocab, token):
@@ -116,8 +116,13 @@ def naive_loop(
     """
     started = time.perf_counter()
     with _model_params_as_tg_edge_loads():
-        llm = llama_cpp.Llama(model_path=str(model_path), n_threads=threads, n_threads_batch=threads,
-                              n_gpu_layers=gpu_layers, verbose=False)
+        llm = llama_cpp.Llama(
+            model_path=str(model_path),
+            n_threads=threads,
+            n_threads_batch=threads,
+            n_gpu_layers=gpu_layers,
+            verbose=False,
+        )
     load_s = time.perf_counter() - started
 
     def complete(prompt: str) -> str:

@@ -81,7 +81,9 @@ def run_bench(
         source=source,
         target=target,
         threads=settings.threads or default_threads(),
-        gpu_layers=settings.gpu_layers if settings.gpu_layers is not None else ("auto" if gpu_available() else 0),
+        gpu_layers=settings.gpu_layers
+        if settings.gpu_layers is not None
+        else ("auto" if gpu_available() else 0),
     )
     texts = {
         "speed": " ".join(load_flores(source, SPEED_SENTENCES)),
@@ -119,35 +121,86 @@ def _bench_model(
 
     _read_through(model.path)  # every process then loads from the page cache: load times compare
     # "auto" is resolved once here, so that tg-edge and the reference loops offload the same layers.
-    gpu_layers = resolve_gpu_layers(settings.gpu_layers, model.path, n_ctx=settings.n_ctx, n_batch=settings.n_batch,
-                                    n_seq_max=(settings.parallel or 16) + 1)
+    gpu_layers = resolve_gpu_layers(
+        settings.gpu_layers,
+        model.path,
+        n_ctx=settings.n_ctx,
+        n_batch=settings.n_batch,
+        n_seq_max=(settings.parallel or 16) + 1,
+    )
     common = {"model_path": str(model.path), "threads": settings.threads, "gpu_layers": gpu_layers}
-    pair = {"speed_text": texts["speed"], "source": settings.source, "target": settings.target,
-            "n_ctx": settings.n_ctx, "parallel": settings.parallel}
-    tg = spawn("tg_edge", "tg-edge", progress, **common, **pair, sentences=sentences,
-               n_latency=settings.sentences, warmup_sentence=texts["warmup"], repeats=settings.repeats)
+    pair = {
+        "speed_text": texts["speed"],
+        "source": settings.source,
+        "target": settings.target,
+        "n_ctx": settings.n_ctx,
+        "parallel": settings.parallel,
+    }
+    tg = spawn(
+        "tg_edge",
+        "tg-edge",
+        progress,
+        **common,
+        **pair,
+        sentences=sentences,
+        n_latency=settings.sentences,
+        warmup_sentence=texts["warmup"],
+        repeats=settings.repeats,
+    )
     # Decode speed in turns, one run per process each, so that a machine's drift slows both alike.
     raws, tg_speed = [], []
     for turn in range(1, settings.repeats + 1):
-        raws.append(spawn("raw", f"raw llama.cpp ({turn}/{settings.repeats})", progress, **common,
-                          prompt=tg["speed_prompt_tokens"], n_decode=settings.decode_tokens, repeats=1,
-                          n_ctx=settings.n_ctx, n_batch=settings.n_batch))
-        tg_speed += spawn("tg_edge_speed", f"tg-edge decode ({turn}/{settings.repeats})", progress, **common,
-                          **pair, n_decode=settings.decode_tokens, repeats=1)["speed"]
-    raw = raws[0] | {"runs": [run for r in raws for run in r["runs"]],
-                     "load_s": statistics.median(r["load_s"] for r in raws),
-                     "peak_rss_bytes": max(r["peak_rss_bytes"] for r in raws)}
-    naive_spec = {**common, "prompts": tg["prompts"], "warmup_prompt": tg["warmup_prompt"],
-                  "repeats": settings.repeats, "max_tokens": settings.naive_max_tokens}
+        raws.append(
+            spawn(
+                "raw",
+                f"raw llama.cpp ({turn}/{settings.repeats})",
+                progress,
+                **common,
+                prompt=tg["speed_prompt_tokens"],
+                n_decode=settings.decode_tokens,
+                repeats=1,
+                n_ctx=settings.n_ctx,
+                n_batch=settings.n_batch,
+            )
+        )
+        tg_speed += spawn(
+            "tg_edge_speed",
+            f"tg-edge decode ({turn}/{settings.repeats})",
+            progress,
+            **common,
+            **pair,
+            n_decode=settings.decode_tokens,
+            repeats=1,
+        )["speed"]
+    raw = raws[0] | {
+        "runs": [run for r in raws for run in r["runs"]],
+        "load_s": statistics.median(r["load_s"] for r in raws),
+        "peak_rss_bytes": max(r["peak_rss_bytes"] for r in raws),
+    }
+    naive_spec = {
+        **common,
+        "prompts": tg["prompts"],
+        "warmup_prompt": tg["warmup_prompt"],
+        "repeats": settings.repeats,
+        "max_tokens": settings.naive_max_tokens,
+    }
     naive = spawn("naive", "naive llama-cpp-python", progress, **naive_spec)
     fresh = spawn("naive", "naive, prefix each time", progress, **naive_spec, keep_prefix=False)
     chars = sum(len(s) for s in sentences)
     # Outputs unit by unit (for agreement), line by line (for quality: the references are lines).
     tg_outputs, naive_outputs = tg["document"][0]["outputs"], naive["passes"][0]["outputs"]
     tg_lines = tg["document"][0]["lines"]
-    agreement = spawn("agreement", "where outputs differ", progress, **common, prompts=tg["prompts"],
-                      ours=tg_outputs, theirs=naive_outputs, retried=tg["document"][0]["retried"],
-                      n_ctx=settings.n_ctx)
+    agreement = spawn(
+        "agreement",
+        "where outputs differ",
+        progress,
+        **common,
+        prompts=tg["prompts"],
+        ours=tg_outputs,
+        theirs=naive_outputs,
+        retried=tg["document"][0]["retried"],
+        n_ctx=settings.n_ctx,
+    )
     tg_summary = {
         "load_s": tg["load_s"],
         "profile": tg["profile"],
@@ -171,20 +224,32 @@ def _bench_model(
     fresh_summary = _naive_summary(fresh, settings, tg["unit_lines"], sentences, references, chars)
     gbps = float(bandwidth["gb_per_s"])
     return {
-        "model": {"path": str(model.path), "name": model.name, "quant": model.quant, "file_bytes": model.file_bytes,
-                  "tensor_bytes": model.tensor_bytes, "bytes_per_token": model.bytes_per_token},
+        "model": {
+            "path": str(model.path),
+            "name": model.name,
+            "quant": model.quant,
+            "file_bytes": model.file_bytes,
+            "tensor_bytes": model.tensor_bytes,
+            "bytes_per_token": model.bytes_per_token,
+        },
         "raw": raw_summary,
         "naive": naive_summary,
         "naive_fresh": fresh_summary,
         "tg_edge": tg_summary,
         "weights_gb_per_s": {"raw": _gb(model, raw_summary), "tg_edge": _gb(model, tg_summary)},
         "ratios": {
-            "decode_vs_raw": _ratio(tg_summary["decode_tok_s"]["median"], raw_summary["decode_tok_s"]["median"]),
-            "prompt_vs_raw": _ratio(tg_summary["prompt_tok_s"]["median"], raw_summary["prompt_tok_s"]["median"]),
-            "document_vs_naive": _ratio(tg_summary["document"]["segments_per_s"],
-                                        naive_summary["document"]["segments_per_s"]),
-            "document_vs_naive_fresh": _ratio(tg_summary["document"]["segments_per_s"],
-                                              fresh_summary["document"]["segments_per_s"]),
+            "decode_vs_raw": _ratio(
+                tg_summary["decode_tok_s"]["median"], raw_summary["decode_tok_s"]["median"]
+            ),
+            "prompt_vs_raw": _ratio(
+                tg_summary["prompt_tok_s"]["median"], raw_summary["prompt_tok_s"]["median"]
+            ),
+            "document_vs_naive": _ratio(
+                tg_summary["document"]["segments_per_s"], naive_summary["document"]["segments_per_s"]
+            ),
+            "document_vs_naive_fresh": _ratio(
+                tg_summary["document"]["segments_per_s"], fresh_summary["document"]["segments_per_s"]
+            ),
             "ttft_vs_own_prompt": tg_summary["ttft_vs_own_prompt"]["median"],
             "memory_vs_model_and_kv": tg_summary["memory"]["ratio"],
             "latency_p50_vs_naive": _ratio(tg_summary["latency"]["p50_s"], naive_summary["latency"]["p50_s"]),
@@ -197,7 +262,9 @@ def _bench_model(
             "differences": agreement["differences"],
             "near_tie": agreement["near_tie"],
             "retried": sum(d["retried"] for d in agreement["differences"]),
-            "max_gap": max((d["gap"] for d in agreement["differences"] if d["gap"] is not None), default=None),
+            "max_gap": max(
+                (d["gap"] for d in agreement["differences"] if d["gap"] is not None), default=None
+            ),
             "clear_choices": sum((d["gap"] or 0) >= agreement["near_tie"] for d in agreement["differences"]),
         },
     }
@@ -211,17 +278,28 @@ def spawn(kind: str, label: str, progress: Progress, **spec: object) -> dict[str
         spec_path, result_path = Path(tmp, "spec.json"), Path(tmp, "result.json")
         spec_path.write_text(json.dumps({"label": label, **spec}, ensure_ascii=False), encoding="utf-8")
         # The worker's stdout is dropped so that only the table reaches ours; progress goes to stderr.
-        proc = subprocess.run([sys.executable, "-m", "tg_edge.bench.worker", kind, str(spec_path), str(result_path)],
-                              stdout=subprocess.DEVNULL, check=False)
+        proc = subprocess.run(
+            [sys.executable, "-m", "tg_edge.bench.worker", kind, str(spec_path), str(result_path)],
+            stdout=subprocess.DEVNULL,
+            check=False,
+        )
         result = json.loads(result_path.read_text(encoding="utf-8")) if result_path.is_file() else {}
     if proc.returncode != 0 or "error" in result:
-        raise BenchError(f"{label} measurement failed: {result.get('error') or f'exit status {proc.returncode}'}")
+        raise BenchError(
+            f"{label} measurement failed: {result.get('error') or f'exit status {proc.returncode}'}"
+        )
     progress(f"  {label}: done in {time.perf_counter() - started:.0f} s")
     return result
 
 
-def _naive_summary(naive: dict[str, object], settings: BenchSettings, unit_lines: list[int], sentences: list[str],
-                   references: list[str], chars: int) -> dict[str, object]:
+def _naive_summary(
+    naive: dict[str, object],
+    settings: BenchSettings,
+    unit_lines: list[int],
+    sentences: list[str],
+    references: list[str],
+    chars: int,
+) -> dict[str, object]:
     """The naive loop's figures; it translated tg-edge's units, which are put together again by line."""
     latency_units = sum(line < settings.sentences for line in unit_lines)
     lines = [[] for _ in sentences]
@@ -241,8 +319,11 @@ def _naive_summary(naive: dict[str, object], settings: BenchSettings, unit_lines
 def _ttft_ratio(latency: list[dict[str, float]]) -> dict[str, object]:
     """Time to the first token over the time llama.cpp took for the sentence's own prompt tokens."""
     ratios = [r["ttft_s"] / r["own_prompt_s"] for r in latency if r.get("own_prompt_s")]
-    return {"median": statistics.median(ratios) if ratios else None, "max": max(ratios, default=None),
-            "own_prompt_tokens": statistics.median([r["own_prompt_tokens"] for r in latency])}
+    return {
+        "median": statistics.median(ratios) if ratios else None,
+        "max": max(ratios, default=None),
+        "own_prompt_tokens": statistics.median([r["own_prompt_tokens"] for r in latency]),
+    }
 
 
 def _read_through(path: Path) -> None:
@@ -265,9 +346,16 @@ def _speed(runs: list[dict[str, object]], n_prompt: int) -> dict[str, object]:
 
 
 def _percentiles(seconds: list[float], ttft: list[float] | None = None) -> dict[str, object]:
-    figures = {"n": len(seconds), "p50_s": float(np.percentile(seconds, 50)), "p95_s": float(np.percentile(seconds, 95))}
+    figures = {
+        "n": len(seconds),
+        "p50_s": float(np.percentile(seconds, 50)),
+        "p95_s": float(np.percentile(seconds, 95)),
+    }
     if ttft:
-        figures |= {"ttft_p50_s": float(np.percentile(ttft, 50)), "ttft_p95_s": float(np.percentile(ttft, 95))}
+        figures |= {
+            "ttft_p50_s": float(np.percentile(ttft, 50)),
+            "ttft_p95_s": float(np.percentile(ttft, 95)),
+        }
     return figures
 
 
@@ -283,7 +371,11 @@ def _throughput(seconds: list[float], segments: int, chars: int) -> dict[str, ob
 
 
 def _stat(values: list[float], *, best: Callable[[list[float]], float]) -> dict[str, float | None]:
-    return {"median": statistics.median(values), "best": best(values)} if values else {"median": None, "best": None}
+    return (
+        {"median": statistics.median(values), "best": best(values)}
+        if values
+        else {"median": None, "best": None}
+    )
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:

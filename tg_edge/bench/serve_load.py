@@ -48,12 +48,15 @@ APIS = {"libretranslate": ("/translate", "translatedText"), "deepl": ("/v2/trans
 """Each API's translation path and the key a successful answer carries."""
 
 
-def make_requests(count: int, *, source: str = "en", target: str = "de",
-                  api: str = "libretranslate") -> list[dict[str, object]]:
+def make_requests(
+    count: int, *, source: str = "en", target: str = "de", api: str = "libretranslate"
+) -> list[dict[str, object]]:
     """``count`` single-sentence translation requests for ``api``, cycling through :data:`SENTENCES`."""
     sentences = [SENTENCES[i % len(SENTENCES)] for i in range(count)]
     if api == "deepl":
-        return [{"text": [s], "source_lang": source.upper(), "target_lang": target.upper()} for s in sentences]
+        return [
+            {"text": [s], "source_lang": source.upper(), "target_lang": target.upper()} for s in sentences
+        ]
     return [{"q": s, "source": source, "target": target} for s in sentences]
 
 
@@ -85,15 +88,28 @@ class LoadResult:
 
     def as_json(self) -> dict[str, object]:
         return {
-            "clients": self.clients, "sent": self.sent, "ok": self.ok, "errors": len(self.errors),
-            "unsent": self.unsent, "seconds": round(self.seconds, 3), "requests_per_s": round(self.throughput, 3),
-            "latency_p50_s": round(self.percentile(0.5), 3), "latency_p95_s": round(self.percentile(0.95), 3),
+            "clients": self.clients,
+            "sent": self.sent,
+            "ok": self.ok,
+            "errors": len(self.errors),
+            "unsent": self.unsent,
+            "seconds": round(self.seconds, 3),
+            "requests_per_s": round(self.throughput, 3),
+            "latency_p50_s": round(self.percentile(0.5), 3),
+            "latency_p95_s": round(self.percentile(0.95), 3),
             "latency_mean_s": round(statistics.fmean(self.latencies), 3) if self.latencies else None,
         }
 
 
-def run_load(url: str, requests: list[dict[str, object]], *, clients: int, request_timeout: float = 120.0,
-             deadline_s: float = 600.0, api: str = "libretranslate") -> LoadResult:
+def run_load(
+    url: str,
+    requests: list[dict[str, object]],
+    *,
+    clients: int,
+    request_timeout: float = 120.0,
+    deadline_s: float = 600.0,
+    api: str = "libretranslate",
+) -> LoadResult:
     """Send ``requests`` to ``api``'s path on ``url`` from ``clients`` threads (request i goes to client i % clients).
 
     A client stops taking new requests once ``deadline_s`` has passed; those count as unsent.
@@ -118,12 +134,17 @@ def run_load(url: str, requests: list[dict[str, object]], *, clients: int, reque
                     connection.request("POST", path, body, {"Content-Type": "application/json"})
                     response = connection.getresponse()
                     data = response.read()
-                    error = None if response.status == 200 and answer_key in json.loads(data) else \
-                        f"HTTP {response.status}: {data[:200]!r}"
+                    error = (
+                        None
+                        if response.status == 200 and answer_key in json.loads(data)
+                        else f"HTTP {response.status}: {data[:200]!r}"
+                    )
                 except (OSError, http.client.HTTPException, ValueError) as exc:
                     error = f"{type(exc).__name__}: {exc}"
                     connection.close()
-                    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=request_timeout)
+                    connection = http.client.HTTPConnection(
+                        parts.hostname, parts.port, timeout=request_timeout
+                    )
                 with lock:
                     result.sent += 1
                     if error is None:
@@ -142,8 +163,15 @@ def run_load(url: str, requests: list[dict[str, object]], *, clients: int, reque
     return result
 
 
-def compare(url: str, requests: list[dict[str, object]], *, clients: int, request_timeout: float = 120.0,
-            deadline_s: float = 600.0, api: str = "libretranslate") -> tuple[LoadResult, LoadResult]:
+def compare(
+    url: str,
+    requests: list[dict[str, object]],
+    *,
+    clients: int,
+    request_timeout: float = 120.0,
+    deadline_s: float = 600.0,
+    api: str = "libretranslate",
+) -> tuple[LoadResult, LoadResult]:
     """The same requests one at a time and from ``clients`` concurrent clients.
 
     A warm-up round (``clients`` requests at once, not counted) brings the model's pages into memory.
@@ -155,12 +183,13 @@ def compare(url: str, requests: list[dict[str, object]], *, clients: int, reques
     concurrent = LoadResult(clients=clients, sent=0, seconds=0.0)
     started = time.perf_counter()
     for round_index, first in enumerate(range(0, len(requests), clients)):
-        batch = requests[first:first + clients]
+        batch = requests[first : first + clients]
         phases = [(sequential, 1), (concurrent, clients)]
         for total, n_clients in phases if round_index % 2 == 0 else phases[::-1]:
             left = max(0.0, deadline_s - (time.perf_counter() - started))
-            phase = run_load(url, batch, clients=n_clients, request_timeout=request_timeout, deadline_s=left,
-                             api=api)
+            phase = run_load(
+                url, batch, clients=n_clients, request_timeout=request_timeout, deadline_s=left, api=api
+            )
             total.sent += phase.sent
             total.seconds += phase.seconds
             total.latencies += phase.latencies

@@ -64,10 +64,12 @@ class Shape:
 
 
 # google/translategemma-4b-it and -12b-it (config.json, text_config); the same as Gemma 3 4B/12B.
-TRANSLATEGEMMA_4B = Shape("translategemma-4b-shaped", hidden=2560, intermediate=10240, layers=34, heads=8,
-                          kv_heads=4)
-TRANSLATEGEMMA_12B = Shape("translategemma-12b-shaped", hidden=3840, intermediate=15360, layers=48, heads=16,
-                           kv_heads=8)
+TRANSLATEGEMMA_4B = Shape(
+    "translategemma-4b-shaped", hidden=2560, intermediate=10240, layers=34, heads=8, kv_heads=4
+)
+TRANSLATEGEMMA_12B = Shape(
+    "translategemma-12b-shaped", hidden=3840, intermediate=15360, layers=48, heads=16, kv_heads=8
+)
 SHAPES = {"4b": TRANSLATEGEMMA_4B, "12b": TRANSLATEGEMMA_12B}
 
 QUANTS = {"Q4_K_M": 15, "Q8_0": 7, "Q4_0": 2, "Q5_K_M": 17}  # llama.cpp's LLAMA_FTYPE_MOSTLY_* values
@@ -95,13 +97,21 @@ def tensor_shapes(shape: Shape) -> Iterator[tuple[str, tuple[int, ...]]]:
     yield "output_norm.weight", (h,)
 
 
-def build(shape: Shape, quant: str, directory: Path, *, template_model: Path,
-          progress: Callable[[str], None] = lambda message: None) -> Path:
+def build(
+    shape: Shape,
+    quant: str,
+    directory: Path,
+    *,
+    template_model: Path,
+    progress: Callable[[str], None] = lambda message: None,
+) -> Path:
     """The shaped GGUF for ``shape`` at ``quant`` in ``directory`` (made once, then taken from there).
     ``template_model``: a Gemma 3 GGUF whose tokenizer and metadata the file copies (the demo model)."""
     if quant not in QUANTS:
         raise ValueError(f"quant must be one of {', '.join(QUANTS)}, not {quant!r}")
-    key = hashlib.sha256(json.dumps([CACHE_VERSION, dataclasses.asdict(shape), quant]).encode()).hexdigest()[:12]
+    key = hashlib.sha256(json.dumps([CACHE_VERSION, dataclasses.asdict(shape), quant]).encode()).hexdigest()[
+        :12
+    ]
     path = directory / f"{shape.name}-{quant}-{key}.gguf"
     if path.is_file():
         return path
@@ -142,7 +152,9 @@ def llama_cpp_types(shape: Shape, quant: str, directory: Path) -> dict[str, str]
         route_llama_logs()
         params = llama_cpp.llama_model_quantize_default_params()
         params.ftype = QUANTS[quant]
-        status = llama_cpp.llama_model_quantize(str(f32).encode(), str(quantized).encode(), ctypes.byref(params))
+        status = llama_cpp.llama_model_quantize(
+            str(f32).encode(), str(quantized).encode(), ctypes.byref(params)
+        )
         if status != 0:
             raise RuntimeError(f"llama.cpp could not quantize the {quant} probe (status {status})")
         return {t.name: t.tensor_type.name for t in gguf.GGUFReader(quantized).tensors}
@@ -193,7 +205,9 @@ def _write(path: Path, shape: Shape, types: dict[str, str], quant: str, template
             writer.add_tensor_info(name, list(reversed(dims)), dtype, nbytes)
         else:  # quantized: the shape in bytes, a row of blocks as its last dimension
             rows = list(reversed(dims[1:]))
-            writer.add_tensor_info(name, [*rows, dims[0] // block * size], np.dtype(np.uint8), nbytes, raw_dtype=kind)
+            writer.add_tensor_info(
+                name, [*rows, dims[0] // block * size], np.dtype(np.uint8), nbytes, raw_dtype=kind
+            )
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_ti_data_to_file()
@@ -214,7 +228,7 @@ def random_tensor(kind, dims: tuple[int, ...], rng: np.random.Generator, *, norm
     block, size = gguf.GGML_QUANT_SIZES[kind]
     data = rng.integers(0, 256, size=(count // block, size), dtype=np.uint8)
     for offset, value in _SCALES[kind.name]:  # each f16 scale of a block, at its byte offset
-        data[:, offset:offset + 2] = np.frombuffer(np.float16(value).tobytes(), np.uint8)
+        data[:, offset : offset + 2] = np.frombuffer(np.float16(value).tobytes(), np.uint8)
     return data.reshape(-1)
 
 

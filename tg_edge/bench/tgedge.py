@@ -34,7 +34,9 @@ def tg_edge_loop(
     Also returns the prompts it rendered, so the reference loops run on exactly the same input.
     """
     started = time.perf_counter()
-    translator = Translator(model_path, threads=threads, gpu_layers=gpu_layers, n_ctx=n_ctx, parallel=parallel)
+    translator = Translator(
+        model_path, threads=threads, gpu_layers=gpu_layers, n_ctx=n_ctx, parallel=parallel
+    )
     load_s = time.perf_counter() - started
     with translator:
         engine = translator.engine
@@ -50,14 +52,16 @@ def tg_edge_loop(
         for run in range(1, repeats + 1):
             progress(f"document of {len(sentences)} lines, pass {run}/{repeats}")
             result = translator.translate(document, source=source, target=target)
-            passes.append({
-                "seconds": result.seconds,
-                "segments": len(result.segments),
-                "problems": len(result.problems),
-                "outputs": [segment.text for segment in result.segments],
-                "retried": [segment.attempts > 1 for segment in result.segments],
-                "lines": result.text.split("\n")[:len(sentences)],
-            })
+            passes.append(
+                {
+                    "seconds": result.seconds,
+                    "segments": len(result.segments),
+                    "problems": len(result.problems),
+                    "outputs": [segment.text for segment in result.segments],
+                    "retried": [segment.attempts > 1 for segment in result.segments],
+                    "lines": result.text.split("\n")[: len(sentences)],
+                }
+            )
             units = units or result.segments
         return {
             "load_s": load_s,
@@ -74,7 +78,9 @@ def tg_edge_loop(
             "document": passes,
             # The units tg-edge translated (a line of two sentences is two units for a sentence-level
             # profile), so the reference loops translate exactly the same pieces.
-            "prompts": [translator.render_prompt(unit.source, source=source, target=target) for unit in units],
+            "prompts": [
+                translator.render_prompt(unit.source, source=source, target=target) for unit in units
+            ],
             "unit_lines": _lines_of(document, units),
             "warmup_prompt": translator.render_prompt(warmup_sentence, source=source, target=target),
         }
@@ -108,7 +114,9 @@ def tg_edge_speed(
 ) -> dict[str, object]:
     """Prompt and single-stream decode speed through the scheduler every translation takes: the translation
     prompt for ``speed_text`` from an empty cache, then up to ``n_decode`` greedy tokens; after a warm-up."""
-    translator = Translator(model_path, threads=threads, gpu_layers=gpu_layers, n_ctx=n_ctx, parallel=parallel)
+    translator = Translator(
+        model_path, threads=threads, gpu_layers=gpu_layers, n_ctx=n_ctx, parallel=parallel
+    )
     with translator:
         tokens = translator.prompt_tokens(speed_text, source=source, target=target)
         scheduler = translator._scheduler  # noqa: SLF001 - the decode path every translation takes
@@ -118,12 +126,16 @@ def tg_edge_speed(
             scheduler.clear_cache()
             generation = scheduler.generate(tokens, max_tokens=n_decode + 1)  # + the prompt's own token
             if run:
-                speed.append({
-                    "prompt_s": generation.first_token_s,
-                    "decode_s": generation.seconds - generation.first_token_s if generation.n_new > 1 else None,
-                    "n_decode": generation.n_new - 1,  # the first token came with the prompt
-                    "stop": generation.stop,
-                })
+                speed.append(
+                    {
+                        "prompt_s": generation.first_token_s,
+                        "decode_s": generation.seconds - generation.first_token_s
+                        if generation.n_new > 1
+                        else None,
+                        "n_decode": generation.n_new - 1,  # the first token came with the prompt
+                        "stop": generation.stop,
+                    }
+                )
         return {"speed_prompt_tokens": tokens, "speed": speed}
 
 

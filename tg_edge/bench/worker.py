@@ -24,7 +24,9 @@ KINDS = ("tg_edge", "tg_edge_speed", "raw", "naive", "agreement", "memory")
 def main(argv: list[str]) -> int:
     """Run one measurement; the exit status is 0 on success, 1 on a tg-edge error (described in RESULT)."""
     kind, spec_path, result_path = argv
-    logging.getLogger("tg_edge").setLevel(logging.ERROR)  # problem segments are counted in the results instead
+    logging.getLogger("tg_edge").setLevel(
+        logging.ERROR
+    )  # problem segments are counted in the results instead
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
     label = spec.pop("label")
     spec["model_path"] = Path(spec["model_path"])
@@ -34,7 +36,9 @@ def main(argv: list[str]) -> int:
         now = time.monotonic()
         if sys.stderr.isatty() or now - last[0] >= 2:
             last[0] = now
-            sys.stderr.write(f"\r\033[K  {label}: {message}" if sys.stderr.isatty() else f"  {label}: {message}\n")
+            sys.stderr.write(
+                f"\r\033[K  {label}: {message}" if sys.stderr.isatty() else f"  {label}: {message}\n"
+            )
             sys.stderr.flush()
 
     rss_start = peak_rss_bytes()

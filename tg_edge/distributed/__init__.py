@@ -13,5 +13,13 @@ from .job import translate_dataset
 from .report import BlockDone, DatasetReport
 
 
-__all__ = ["RAY_INSTALL", "BlockDone", "DatasetReport", "RayMissing", "RayOptions", "plan_replicas", "require_ray",
-           "translate_dataset"]
+__all__ = [
+    "RAY_INSTALL",
+    "BlockDone",
+    "DatasetReport",
+    "RayMissing",
+    "RayOptions",
+    "plan_replicas",
+    "require_ray",
+    "translate_dataset",
+]

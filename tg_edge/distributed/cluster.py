@@ -37,12 +37,19 @@ def require_ray() -> ModuleType:
         import ray
         import ray.data  # noqa: F401
     except ImportError as exc:
-        raise RayMissing(f"--ray needs Ray Data and pyarrow ({exc.name or 'ray'} is missing): {RAY_INSTALL}") from None
+        raise RayMissing(
+            f"--ray needs Ray Data and pyarrow ({exc.name or 'ray'} is missing): {RAY_INSTALL}"
+        ) from None
     return ray
 
 
-def plan_replicas(resources: Mapping[str, float], options: RayOptions, *, blocks: int | None = None,
-                  node_cpus: Sequence[int] | None = None) -> tuple[int, int]:
+def plan_replicas(
+    resources: Mapping[str, float],
+    options: RayOptions,
+    *,
+    blocks: int | None = None,
+    node_cpus: Sequence[int] | None = None,
+) -> tuple[int, int]:
     """(replicas, threads each) for a cluster with ``resources`` (``ray.cluster_resources()``) and nodes of
     ``node_cpus`` CPUs each (one node holding them all when not given).
 
@@ -55,16 +62,24 @@ def plan_replicas(resources: Mapping[str, float], options: RayOptions, *, blocks
     nodes = [int(n) for n in node_cpus or [cpus] if n > 0] or [0]
     if options.gpus_per_replica:
         if gpus < options.gpus_per_replica:
-            raise TgEdgeError(f"--gpus-per-replica {options.gpus_per_replica:g}: the Ray cluster has {gpus:g} GPUs")
+            raise TgEdgeError(
+                f"--gpus-per-replica {options.gpus_per_replica:g}: the Ray cluster has {gpus:g} GPUs"
+            )
         replicas = options.replicas or max(1, int(gpus // options.gpus_per_replica))
         if replicas * options.gpus_per_replica > gpus:
-            raise TgEdgeError(f"{replicas} replicas × {options.gpus_per_replica:g} GPUs do not fit in the Ray "
-                              f"cluster's {gpus:g} GPUs: lower --replicas or --gpus-per-replica")
+            raise TgEdgeError(
+                f"{replicas} replicas × {options.gpus_per_replica:g} GPUs do not fit in the Ray "
+                f"cluster's {gpus:g} GPUs: lower --replicas or --gpus-per-replica"
+            )
         return replicas, options.threads or max(1, min(4, cpus // replicas))
     if options.replicas:
         replicas = options.replicas
         # the most threads each that still places every replica on some node
-        fitting = [t for t in range(min(max(nodes), cpus // replicas), 0, -1) if sum(n // t for n in nodes) >= replicas]
+        fitting = [
+            t
+            for t in range(min(max(nodes), cpus // replicas), 0, -1)
+            if sum(n // t for n in nodes) >= replicas
+        ]
         threads = options.threads or (fitting[0] if fitting else 1)
     else:
         threads = options.threads or max(1, min(4, max(nodes)))
@@ -73,6 +88,8 @@ def plan_replicas(resources: Mapping[str, float], options: RayOptions, *, blocks
             replicas = min(replicas, max(1, blocks))
     if replicas > sum(n // threads for n in nodes):
         where = f"{cpus} CPUs" if len(nodes) == 1 else f"nodes of {', '.join(map(str, nodes))} CPUs"
-        raise TgEdgeError(f"{replicas} replicas × {threads} threads do not fit in the Ray cluster's {where}: "
-                          "lower --replicas or --threads")
+        raise TgEdgeError(
+            f"{replicas} replicas × {threads} threads do not fit in the Ray cluster's {where}: "
+            "lower --replicas or --threads"
+        )
     return replicas, threads

@@ -108,12 +108,27 @@ class JsonlDataset:
             texts.extend(segment.text for segment in builder.finish().segments)
         return texts
 
-    def translate(self, translator, block: Block, payload: bytes, settings: Settings,  # noqa: ANN001
-                  cache: OutcomeCache | None) -> BlockResult:
+    def translate(
+        self,
+        translator,
+        block: Block,
+        payload: bytes,
+        settings: Settings,  # noqa: ANN001
+        cache: OutcomeCache | None,
+    ) -> BlockResult:
         batch = translate_records(
-            translator, _LINES.findall(payload), first=block.first, name=settings.name, fields=self.paths,
-            source=settings.source, target=settings.target, options=settings.options, cache=cache,
-            skip_bad=settings.skip_bad, chunk_segments=settings.chunk_segments, chunk_chars=settings.chunk_chars,
+            translator,
+            _LINES.findall(payload),
+            first=block.first,
+            name=settings.name,
+            fields=self.paths,
+            source=settings.source,
+            target=settings.target,
+            options=settings.options,
+            cache=cache,
+            skip_bad=settings.skip_bad,
+            chunk_segments=settings.chunk_segments,
+            chunk_chars=settings.chunk_chars,
         )
         result = BlockResult(b"", block.count, batch.segments, batch.translated)
         out = []
@@ -154,12 +169,19 @@ class ParquetDataset:
         schema = self._file().schema_arrow
         for name in self.columns:
             if name not in schema.names:
-                hint = " (nested paths are not supported for Parquet: name a top-level column)" if "." in name else ""
-                raise InputError(f"{self.path}: no column {name!r}{hint}; its columns are {', '.join(schema.names)}")
+                hint = (
+                    " (nested paths are not supported for Parquet: name a top-level column)"
+                    if "." in name
+                    else ""
+                )
+                raise InputError(
+                    f"{self.path}: no column {name!r}{hint}; its columns are {', '.join(schema.names)}"
+                )
             kind = schema.field(name).type
             if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
-                raise InputError(f"{self.path}: column {name!r} holds {kind}, not strings; --fields names string "
-                                 "columns")
+                raise InputError(
+                    f"{self.path}: column {name!r} holds {kind}, not strings; --fields names string columns"
+                )
 
     def plan(self, records: int, chars: int) -> list[Block]:
         metadata = self._file().metadata
@@ -189,8 +211,14 @@ class ParquetDataset:
         table = _table(payload)
         return [value for name in self.columns for value in table.column(name).to_pylist() if value]
 
-    def translate(self, translator, block: Block, payload: bytes, settings: Settings,  # noqa: ANN001
-                  cache: OutcomeCache | None) -> BlockResult:
+    def translate(
+        self,
+        translator,
+        block: Block,
+        payload: bytes,
+        settings: Settings,  # noqa: ANN001
+        cache: OutcomeCache | None,
+    ) -> BlockResult:
         """Each non-null cell of the chosen columns becomes a one-slot document, row by row, and all of the
         block's documents go through :meth:`Translator.translate_documents` together, as JSONL records do."""
         import pyarrow as pa
@@ -207,9 +235,14 @@ class ParquetDataset:
         source = "en" if not segments and is_auto(settings.source) else settings.source
         counted = [0]
         results = translator.translate_documents(
-            documents, source=source, target=settings.target, options=settings.options, cache=cache,
+            documents,
+            source=source,
+            target=settings.target,
+            options=settings.options,
+            cache=cache,
             on_chunk=lambda indices, outcomes, new: counted.__setitem__(0, counted[0] + new),
-            chunk_segments=settings.chunk_segments, chunk_chars=settings.chunk_chars,
+            chunk_segments=settings.chunk_segments,
+            chunk_chars=settings.chunk_chars,
         )
         result = BlockResult(b"", table.num_rows, segments, counted[0])
         for (row, name), translated in zip(places, results, strict=True):
@@ -217,8 +250,11 @@ class ParquetDataset:
             result.flags.extend((block.first + row, flag) for _, flag in translated.flags)
         for name in self.columns:
             position = table.schema.get_field_index(name)
-            table = table.set_column(position, table.schema.field(position),
-                                     pa.array(values[name], type=table.schema.field(position).type))
+            table = table.set_column(
+                position,
+                table.schema.field(position),
+                pa.array(values[name], type=table.schema.field(position).type),
+            )
         result.payload = _ipc(table)
         return result
 
@@ -243,14 +279,23 @@ class ParquetDataset:
 
 def dataset_for(path: Path, fields: str, format_name: str | None = None) -> JsonlDataset | ParquetDataset:
     """The dataset format for ``path``: ``format_name`` (``jsonl`` or ``parquet``), else by extension."""
-    name = format_name or ("parquet" if path.suffix.lower() in (".parquet", ".pq") else
-                           "jsonl" if path.suffix.lower() in (".jsonl", ".ndjson") else None)
+    name = format_name or (
+        "parquet"
+        if path.suffix.lower() in (".parquet", ".pq")
+        else "jsonl"
+        if path.suffix.lower() in (".jsonl", ".ndjson")
+        else None
+    )
     if name not in ("jsonl", "parquet"):
-        raise InputError(f"{path}: a Ray job translates JSON Lines (.jsonl) or Parquet (.parquet) datasets; "
-                         "give --format jsonl for another extension")
+        raise InputError(
+            f"{path}: a Ray job translates JSON Lines (.jsonl) or Parquet (.parquet) datasets; "
+            "give --format jsonl for another extension"
+        )
     if not jsonl.parse_fields(fields):
-        raise InputError("a dataset needs --fields to say which string fields to translate, "
-                         "e.g. --fields instruction,output")
+        raise InputError(
+            "a dataset needs --fields to say which string fields to translate, "
+            "e.g. --fields instruction,output"
+        )
     return JsonlDataset(path, fields) if name == "jsonl" else ParquetDataset(path, fields)
 
 
@@ -283,7 +328,9 @@ def _table(payload: bytes):  # noqa: ANN202 - a pyarrow.Table
 
 def flags_json(flags: Sequence[tuple[int, Flag]]) -> str:
     """Flags as JSON, to travel in an Arrow column."""
-    return json.dumps([[line, flag.source, flag.problem, flag.attempts] for line, flag in flags], ensure_ascii=False)
+    return json.dumps(
+        [[line, flag.source, flag.problem, flag.attempts] for line, flag in flags], ensure_ascii=False
+    )
 
 
 def flags_from_json(text: str) -> list[tuple[int, Flag]]:

@@ -70,8 +70,12 @@ def translate_dataset(
         from ..models import resolve_model
 
         model = str(resolve_model(model))
-    store = ShardStore(out, fingerprint=_fingerprint(dataset, source_path, options, model), blocks=len(blocks),
-                       suffix=dataset.shard_suffix)
+    store = ShardStore(
+        out,
+        fingerprint=_fingerprint(dataset, source_path, options, model),
+        blocks=len(blocks),
+        suffix=dataset.shard_suffix,
+    )
     done = store.open(resume=options.resume)
     report = DatasetReport(blocks=len(blocks))
     report.resumed = sum(block.count for block in blocks if block.index in done)
@@ -79,27 +83,56 @@ def translate_dataset(
     pending = [block for block in blocks if block.index not in done]
     if pending:
         settings = Settings(
-            fields=options.fields or "", source=_source(dataset, blocks, options), target=_code(options.target),
+            fields=options.fields or "",
+            source=_source(dataset, blocks, options),
+            target=_code(options.target),
             options=replace(options.translation, strict=False) if options.translation else None,
-            skip_bad=options.skip_bad, chunk_segments=options.chunk_segments, chunk_chars=options.chunk_chars,
+            skip_bad=options.skip_bad,
+            chunk_segments=options.chunk_segments,
+            chunk_chars=options.chunk_chars,
             name=str(source_path),
         )
         with _ray_session(ray, cluster.address):
-            _run(ray, dataset, pending, store, report, settings, model, cluster, dict(translator_args or {}),
-                 options, on_block, stderr or sys.stderr)
+            _run(
+                ray,
+                dataset,
+                pending,
+                store,
+                report,
+                settings,
+                model,
+                cluster,
+                dict(translator_args or {}),
+                options,
+                on_block,
+                stderr or sys.stderr,
+            )
     store.finish(dataset.assemble)
     report.written.append(out)
     report.seconds = time.perf_counter() - started
     if options.translation is not None and options.translation.strict and report.flagged:
-        error = TranslationIncomplete(f"{len(report.flagged)} segments are still suspect after retrying (strict)")
+        error = TranslationIncomplete(
+            f"{len(report.flagged)} segments are still suspect after retrying (strict)"
+        )
         error.report = report  # the output is written; the report says what is suspect
         raise error
     return report
 
 
-def _run(ray, dataset, pending: list[Block], store: ShardStore, report: DatasetReport, settings: Settings,  # noqa: ANN001
-         model: str | None, cluster: RayOptions, translator_args: dict[str, object], options: JobOptions,
-         on_block: Callable[[BlockDone], None] | None, stderr: TextIO) -> None:
+def _run(
+    ray,
+    dataset,
+    pending: list[Block],
+    store: ShardStore,
+    report: DatasetReport,
+    settings: Settings,  # noqa: ANN001
+    model: str | None,
+    cluster: RayOptions,
+    translator_args: dict[str, object],
+    options: JobOptions,
+    on_block: Callable[[BlockDone], None] | None,
+    stderr: TextIO,
+) -> None:
     from ray.data import ActorPoolStrategy, DataContext
 
     from .replica import TranslatorReplica
@@ -109,8 +142,13 @@ def _run(ray, dataset, pending: list[Block], store: ShardStore, report: DatasetR
     replicas, threads = plan_replicas(ray.cluster_resources(), cluster, blocks=len(pending), node_cpus=nodes)
     report.replica_count = replicas
     translator_args["threads"] = threads
-    log.info("translating %d blocks on %d replicas (%d threads%s each)", len(pending), replicas, threads,
-             f", {cluster.gpus_per_replica:g} GPU" if cluster.gpus_per_replica else "")
+    log.info(
+        "translating %d blocks on %d replicas (%d threads%s each)",
+        len(pending),
+        replicas,
+        threads,
+        f", {cluster.gpus_per_replica:g} GPU" if cluster.gpus_per_replica else "",
+    )
     context = DataContext.get_current()
     shown, ray_log = context.enable_progress_bars, logging.getLogger("ray.data")
     level = ray_log.level
@@ -120,13 +158,23 @@ def _run(ray, dataset, pending: list[Block], store: ShardStore, report: DatasetR
         source = BlockSource(dataset, pending)
         # Each read task's rows are split into one Ray block per row (per dataset block): an actor task then
         # holds one block, and the pool shares them out one by one.
-        data = (ray.data.read_datasource(source, num_cpus=0, override_num_blocks=source.row_slots())
-                .map_batches(TranslatorReplica, batch_size=1, batch_format="pyarrow",
-                             fn_constructor_kwargs={"model": model, "translator_args": translator_args,
-                                                    "settings": settings, "dataset": dataset,
-                                                    "cache_size": options.cache_size},
-                             compute=ActorPoolStrategy(size=replicas, max_tasks_in_flight_per_actor=2),
-                             num_cpus=threads, num_gpus=cluster.gpus_per_replica or None))
+        data = ray.data.read_datasource(
+            source, num_cpus=0, override_num_blocks=source.row_slots()
+        ).map_batches(
+            TranslatorReplica,
+            batch_size=1,
+            batch_format="pyarrow",
+            fn_constructor_kwargs={
+                "model": model,
+                "translator_args": translator_args,
+                "settings": settings,
+                "dataset": dataset,
+                "cache_size": options.cache_size,
+            },
+            compute=ActorPoolStrategy(size=replicas, max_tasks_in_flight_per_actor=2),
+            num_cpus=threads,
+            num_gpus=cluster.gpus_per_replica or None,
+        )
         # closing(): an interrupted job stops Ray Data's execution (and frees the actors) at once
         with _bar(report, options, settings.name, stderr) as bar, closing(_batches(ray, data)) as batches:
             for batch in batches:
@@ -151,8 +199,10 @@ def _batches(ray, data) -> Iterator[object]:  # noqa: ANN001
         cause = getattr(exc, "cause", None)
         if isinstance(cause, TgEdgeError):
             raise cause from None
-        raise TgEdgeError(f"the Ray job failed: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}; "
-                          "finished blocks are kept: run again with --resume") from exc
+        raise TgEdgeError(
+            f"the Ray job failed: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}; "
+            "finished blocks are kept: run again with --resume"
+        ) from exc
 
 
 def _count(report: DatasetReport, row: dict[str, object], name: str) -> None:
@@ -175,8 +225,12 @@ def _ray_session(ray, address: str | None) -> Iterator[None]:  # noqa: ANN001
     import tg_edge
 
     runtime_env = {"py_modules": [str(Path(tg_edge.__file__).parent)]}
-    if address is None:  # "local": a new Ray on this machine, even where `ray start` runs one (that is --ray auto)
-        ray.init(address="local", include_dashboard=False, logging_level=logging.WARNING, runtime_env=runtime_env)
+    if (
+        address is None
+    ):  # "local": a new Ray on this machine, even where `ray start` runs one (that is --ray auto)
+        ray.init(
+            address="local", include_dashboard=False, logging_level=logging.WARNING, runtime_env=runtime_env
+        )
     else:
         ray.init(address=address, logging_level=logging.WARNING, runtime_env=runtime_env)
     try:
@@ -208,12 +262,23 @@ def _code(language: object) -> str:
     return accepted_language(language).code
 
 
-def _fingerprint(dataset: JsonlDataset | ParquetDataset, path: Path, options: JobOptions, model: str | None) -> str:
+def _fingerprint(
+    dataset: JsonlDataset | ParquetDataset, path: Path, options: JobOptions, model: str | None
+) -> str:
     stat = path.stat()
     source = "auto" if is_auto(options.source) else _code(options.source)
-    settings = [source, _code(options.target), options.fields or "", str(model), dataset.name,
-                str(path.resolve()), str(stat.st_size), str(stat.st_mtime_ns), str(options.chunk_records),
-                str(options.chunk_chars)]
+    settings = [
+        source,
+        _code(options.target),
+        options.fields or "",
+        str(model),
+        dataset.name,
+        str(path.resolve()),
+        str(stat.st_size),
+        str(stat.st_mtime_ns),
+        str(options.chunk_records),
+        str(options.chunk_chars),
+    ]
     return hashlib.sha256("\0".join(settings).encode()).hexdigest()
 
 
@@ -222,6 +287,14 @@ def _bar(report: DatasetReport, options: JobOptions, name: str, stderr: TextIO):
     from tqdm import tqdm
 
     disable = None if options.progress is None else not options.progress
-    with tqdm(total=report.records, initial=report.resumed, desc=Path(name).name, unit="rec", file=stderr,
-              disable=disable, dynamic_ncols=True, smoothing=0.1) as bar:
+    with tqdm(
+        total=report.records,
+        initial=report.resumed,
+        desc=Path(name).name,
+        unit="rec",
+        file=stderr,
+        disable=disable,
+        dynamic_ncols=True,
+        smoothing=0.1,
+    ) as bar:
         yield bar

@@ -25,8 +25,14 @@ class TranslatorReplica:
     """One Translator on one node; ``model`` is a path, a catalog name or hub repository (pulled into this node's
     HF cache when it is not there yet), or ``None`` for ``TG_EDGE_MODEL`` or the demo model."""
 
-    def __init__(self, model: str | None, translator_args: Mapping[str, object], settings: Settings,
-                 dataset: JsonlDataset | ParquetDataset, cache_size: int = 200_000) -> None:
+    def __init__(
+        self,
+        model: str | None,
+        translator_args: Mapping[str, object],
+        settings: Settings,
+        dataset: JsonlDataset | ParquetDataset,
+        cache_size: int = 200_000,
+    ) -> None:
         from ..translator import Translator
 
         self.settings = settings
@@ -43,12 +49,26 @@ class TranslatorReplica:
         for row in rows:
             block = Block(row["block"], row["first"], row["count"], (0, 0))
             try:
-                result = self.dataset.translate(self.translator, block, row["payload"], self.settings, self.cache)
+                result = self.dataset.translate(
+                    self.translator, block, row["payload"], self.settings, self.cache
+                )
             except TgEdgeError as exc:
                 out.append(_row(block.index, b"", 0, 0, 0, "[]", [], self.name, str(exc), type(exc).__name__))
                 continue
-            out.append(_row(block.index, result.payload, result.records, result.segments, result.translated,
-                            flags_json(result.flags), result.skipped, self.name, None, None))
+            out.append(
+                _row(
+                    block.index,
+                    result.payload,
+                    result.records,
+                    result.segments,
+                    result.translated,
+                    flags_json(result.flags),
+                    result.skipped,
+                    self.name,
+                    None,
+                    None,
+                )
+            )
         return pa.Table.from_pylist(out, schema=result_schema())
 
 
@@ -68,14 +88,43 @@ def model_on_this_node(model: str | None) -> Path:
 def result_schema():  # noqa: ANN201, N802 - a pyarrow schema, built when pyarrow is there
     import pyarrow as pa
 
-    return pa.schema([
-        ("block", pa.int64()), ("payload", pa.large_binary()), ("records", pa.int64()), ("segments", pa.int64()),
-        ("translated", pa.int64()), ("flags", pa.large_string()), ("skipped", pa.list_(pa.string())),
-        ("replica", pa.string()), ("error", pa.string()), ("kind", pa.string()),
-    ])
+    return pa.schema(
+        [
+            ("block", pa.int64()),
+            ("payload", pa.large_binary()),
+            ("records", pa.int64()),
+            ("segments", pa.int64()),
+            ("translated", pa.int64()),
+            ("flags", pa.large_string()),
+            ("skipped", pa.list_(pa.string())),
+            ("replica", pa.string()),
+            ("error", pa.string()),
+            ("kind", pa.string()),
+        ]
+    )
 
 
-def _row(block: int, payload: bytes, records: int, segments: int, translated: int, flags: str, skipped: list[str],
-         replica: str, error: str | None, kind: str | None) -> dict[str, object]:
-    return {"block": block, "payload": payload, "records": records, "segments": segments, "translated": translated,
-            "flags": flags, "skipped": skipped, "replica": replica, "error": error, "kind": kind}
+def _row(
+    block: int,
+    payload: bytes,
+    records: int,
+    segments: int,
+    translated: int,
+    flags: str,
+    skipped: list[str],
+    replica: str,
+    error: str | None,
+    kind: str | None,
+) -> dict[str, object]:
+    return {
+        "block": block,
+        "payload": payload,
+        "records": records,
+        "segments": segments,
+        "translated": translated,
+        "flags": flags,
+        "skipped": skipped,
+        "replica": replica,
+        "error": error,
+        "kind": kind,
+    }

@@ -36,15 +36,21 @@ class ShardStore:
         if resume and (self.dir / MANIFEST).exists():
             manifest = self._manifest()
             if manifest.get("fingerprint") != self.fingerprint or manifest.get("blocks") != self.blocks:
-                raise TgEdgeError(f"cannot resume from {self.dir}: it belongs to another job (other input, "
-                                  "languages, fields, model or block size); run again without --resume to start over")
+                raise TgEdgeError(
+                    f"cannot resume from {self.dir}: it belongs to another job (other input, "
+                    "languages, fields, model or block size); run again without --resume to start over"
+                )
             self.done = {index for index in map(self._index, self.dir.iterdir()) if index is not None}
             return set(self.done)
         if self.dir.exists():
             shutil.rmtree(self.dir)
         self.dir.mkdir(parents=True)
-        manifest = {"tg_edge_shards": 1, "fingerprint": self.fingerprint, "blocks": self.blocks,
-                    "suffix": self.suffix}
+        manifest = {
+            "tg_edge_shards": 1,
+            "fingerprint": self.fingerprint,
+            "blocks": self.blocks,
+            "suffix": self.suffix,
+        }
         self._write(self.dir / MANIFEST, json.dumps(manifest).encode())
         self.done = set()
         return set()
@@ -66,8 +72,10 @@ class ShardStore:
         """Join every shard in block order into the output (atomically), then remove the directory."""
         missing = self.missing()
         if missing:
-            raise TgEdgeError(f"{len(missing)} of {self.blocks} blocks have no output (first: block {missing[0]}); "
-                              "run again with --resume to translate them")
+            raise TgEdgeError(
+                f"{len(missing)} of {self.blocks} blocks have no output (first: block {missing[0]}); "
+                "run again with --resume to translate them"
+            )
         partial = self.dir / f"output{self.suffix}.partial"
         assemble([self._path(index) for index in range(self.blocks)], partial)
         with open(partial, "rb") as handle:
@@ -79,7 +87,7 @@ class ShardStore:
         return self.dir / f"{index:08d}{self.suffix}"
 
     def _index(self, path: Path) -> int | None:
-        stem, suffix = path.name[: -len(self.suffix)], path.name[-len(self.suffix):]
+        stem, suffix = path.name[: -len(self.suffix)], path.name[-len(self.suffix) :]
         if suffix != self.suffix or not stem.isdigit() or len(stem) != 8:
             return None  # the manifest, or a temporary file a kill left behind
         index = int(stem)
@@ -89,8 +97,10 @@ class ShardStore:
         try:
             return json.loads((self.dir / MANIFEST).read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            raise TgEdgeError(f"cannot resume from {self.dir}: its manifest is unreadable; run again without "
-                              "--resume to start over") from None
+            raise TgEdgeError(
+                f"cannot resume from {self.dir}: its manifest is unreadable; run again without "
+                "--resume to start over"
+            ) from None
 
     @staticmethod
     def _write(path: Path, data: bytes) -> None:

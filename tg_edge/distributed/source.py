@@ -18,8 +18,9 @@ from .datasets import Block, JsonlDataset, ParquetDataset
 BLOCKS_PER_READ = 32
 """Blocks one read task reads (fewer tasks, one pass over the file each)."""
 
-SCHEMA = pa.schema([("block", pa.int64()), ("first", pa.int64()), ("count", pa.int64()),
-                    ("payload", pa.large_binary())])
+SCHEMA = pa.schema(
+    [("block", pa.int64()), ("first", pa.int64()), ("count", pa.int64()), ("payload", pa.large_binary())]
+)
 
 
 class BlockSource(Datasource):
@@ -45,20 +46,38 @@ class BlockSource(Datasource):
         task's output into single rows."""
         return len(_runs(self.blocks, BLOCKS_PER_READ)) * min(BLOCKS_PER_READ, len(self.blocks))
 
-    def get_read_tasks(self, parallelism: int, per_task_row_limit: int | None = None,
-                       data_context: object | None = None) -> list[ReadTask]:
+    def get_read_tasks(
+        self, parallelism: int, per_task_row_limit: int | None = None, data_context: object | None = None
+    ) -> list[ReadTask]:
         runs = _runs(self.blocks, BLOCKS_PER_READ)
-        return [ReadTask(self._reader(run), BlockMetadata(num_rows=len(run), size_bytes=sum(map(self.dataset.size, run)),
-                                                          input_files=None, exec_stats=None), schema=SCHEMA)
-                for run in runs]
+        return [
+            ReadTask(
+                self._reader(run),
+                BlockMetadata(
+                    num_rows=len(run),
+                    size_bytes=sum(map(self.dataset.size, run)),
+                    input_files=None,
+                    exec_stats=None,
+                ),
+                schema=SCHEMA,
+            )
+            for run in runs
+        ]
 
     def _reader(self, run: list[Block]):  # noqa: ANN202
         dataset = self.dataset
 
         def read():  # noqa: ANN202 - a generator of pyarrow tables, one block (one row) each
             for block, payload in zip(run, dataset.read(run), strict=True):
-                yield pa.Table.from_pydict({"block": [block.index], "first": [block.first], "count": [block.count],
-                                            "payload": [payload]}, schema=SCHEMA)
+                yield pa.Table.from_pydict(
+                    {
+                        "block": [block.index],
+                        "first": [block.first],
+                        "count": [block.count],
+                        "payload": [payload],
+                    },
+                    schema=SCHEMA,
+                )
 
         return read
 
@@ -72,4 +91,3 @@ def _runs(blocks: list[Block], most: int) -> list[list[Block]]:
         else:
             runs.append([block])
     return runs
-

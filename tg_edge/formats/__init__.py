@@ -73,11 +73,13 @@ class Tally:
         self.chars += len(text)
         self.segments += 1
         if limits.max_chars is not None and self.chars > limits.max_chars:
-            raise TextLimitExceeded(f"{self.name} holds more than {limits.max_chars} characters to translate "
-                                    "(the limit)")
+            raise TextLimitExceeded(
+                f"{self.name} holds more than {limits.max_chars} characters to translate (the limit)"
+            )
         if limits.max_segments is not None and self.segments > limits.max_segments:
-            raise TextLimitExceeded(f"{self.name} holds more than {limits.max_segments} segments to translate "
-                                    "(the limit)")
+            raise TextLimitExceeded(
+                f"{self.name} holds more than {limits.max_segments} segments to translate (the limit)"
+            )
         if limits.cancel is not None and self.segments % _CHECK_EVERY == 0:
             limits.cancel.check()
 
@@ -152,8 +154,13 @@ class Builder:
             self._flush()
             self._append(raw)
 
-    def text(self, raw: str, *, escape: Callable[[str], str] | None = None,
-             unescape: Callable[[str], str] | None = None) -> None:
+    def text(
+        self,
+        raw: str,
+        *,
+        escape: Callable[[str], str] | None = None,
+        unescape: Callable[[str], str] | None = None,
+    ) -> None:
         """Translatable source text; ``unescape`` turns its raw form into plain text, ``escape`` back."""
         if raw:
             if not self._run:
@@ -208,9 +215,9 @@ class Builder:
         if run:
             first = run[0][1]
             lead = first[: len(first) - len(first.lstrip())]
-            run[0] = (False, first[len(lead):])
+            run[0] = (False, first[len(lead) :])
             last = run[-1][1]
-            trail = last[len(last.rstrip()):]
+            trail = last[len(last.rstrip()) :]
             run[-1] = (False, last[: len(last) - len(trail)])
             lines, breaks = [""], []
             for is_break, raw in run:
@@ -263,9 +270,9 @@ def reflow(text: str, breaks: Sequence[str], widths: Sequence[int]) -> str:
         lowest, highest = starts[-1] + 1, len(words) - (lines - k)
         starts.append(min(range(lowest, highest + 1), key=lambda j: abs(before[j] - target)))
     starts.append(len(words))
-    out = " ".join(words[starts[0]:starts[1]])
+    out = " ".join(words[starts[0] : starts[1]])
     for k in range(1, lines):
-        out += breaks[k - 1] + " ".join(words[starts[k]:starts[k + 1]])
+        out += breaks[k - 1] + " ".join(words[starts[k] : starts[k + 1]])
     return out
 
 
@@ -306,8 +313,9 @@ def looks_like_markdown(text: str) -> bool:
     return bool(_ATX_HEADING.search(text)) and any(sign.search(text) for sign in _MARKDOWN_SIGNS)
 
 
-def read(text: str | bytes, name: str, format_name: str, *, limits: Limits | None = None,
-         **options: object) -> Document:
+def read(
+    text: str | bytes, name: str, format_name: str, *, limits: Limits | None = None, **options: object
+) -> Document:
     """Read ``text`` (from file ``name``, for messages) in format ``format_name`` into a :class:`Document`.
 
     Formats in :data:`BINARY` take the file's bytes and give a document whose ``render`` returns bytes.

@@ -29,10 +29,10 @@ def add_cue_text(builder: Builder, cue: list[tuple[str, str]], *, unescape: bool
         if dialogue:
             dash = _DASH.match(body).group(1)
             builder.keep(dash)
-            body = body[len(dash):]
+            body = body[len(dash) :]
         pos = 0
         for tag in _TAG.finditer(body):
-            builder.text(body[pos:tag.start()], escape=escape, unescape=plain)
+            builder.text(body[pos : tag.start()], escape=escape, unescape=plain)
             builder.keep(tag.group())
             pos = tag.end()
         builder.text(body[pos:], escape=escape, unescape=plain)

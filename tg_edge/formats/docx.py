@@ -38,20 +38,37 @@ _CT = "http://schemas.openxmlformats.org/package/2006/content-types"
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 _TEXT_PARTS = re.compile(
     r"application/vnd\.(?:openxmlformats-officedocument\.wordprocessingml|ms-word\.(?:document|template)"
-    r"\.macroEnabled)\.(?:document\.main|template\.main|main|header|footer|footnotes|endnotes|comments)\+xml$")
+    r"\.macroEnabled)\.(?:document\.main|template\.main|main|header|footer|footnotes|endnotes|comments)\+xml$"
+)
 # Run properties that mark spelling, language or revisions, not how the text looks.
 _NOT_FORMATTING = {f"{{{_W}}}{name}" for name in ("lang", "noProof", "rPrChange", "webHidden")}
 # Run children that neither hold text nor interrupt it.
 _INSIDE_TEXT = {f"{{{_W}}}{name}" for name in ("rPr", "lastRenderedPageBreak", "proofErr")}
-_PARSER_OPTIONS = {"resolve_entities": False, "no_network": True, "huge_tree": True, "remove_blank_text": False}
+_PARSER_OPTIONS = {
+    "resolve_entities": False,
+    "no_network": True,
+    "huge_tree": True,
+    "remove_blank_text": False,
+}
 _PARSER = etree.XMLParser(**_PARSER_OPTIONS)
 _MAX_ENTRIES = 10_000  # a Word document has tens of parts; hundreds with many images
 _MAX_RATIO = 100  # inflated / compressed; Word's XML rarely passes 20, Apache POI refuses past 100 too
 _RATIO_FROM = 1 << 20  # entries that inflate to less than this are never refused for their ratio
 _PIECE = 1 << 16  # bytes inflated at a time
 # What zipfile raises on a damaged archive (found by fuzzing: a bad header seeks to -3, a bad stream is zlib's).
-_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, NotImplementedError, OSError, EOFError, ValueError,
-               OverflowError, RuntimeError, zlib.error, struct.error)
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    KeyError,
+    NotImplementedError,
+    OSError,
+    EOFError,
+    ValueError,
+    OverflowError,
+    RuntimeError,
+    zlib.error,
+    struct.error,
+)
 
 
 def _w(name: str) -> str:
@@ -105,7 +122,11 @@ class DocxDocument:
         with zipfile.ZipFile(io.BytesIO(self.data)) as archive, zipfile.ZipFile(out, "w") as written:
             for info in archive.infolist():
                 changed_part = info.filename in changed
-                data = _serialize(self._roots[info.filename]) if changed_part else _copy(archive, info, self.name)
+                data = (
+                    _serialize(self._roots[info.filename])
+                    if changed_part
+                    else _copy(archive, info, self.name)
+                )
                 written.writestr(info, data)
         return out.getvalue()
 
@@ -134,16 +155,22 @@ def read(data: bytes, name: str, *, limits: Limits | None = None) -> DocxDocumen
                         limits.cancel.check()
                 root = _close(parser, name, part)
                 _read_paragraphs(parser, document, part, paragraphs, tally)
-                if etree.QName(root).namespace != _W:  # e.g. Strict Open XML: nothing would be found, silently
-                    raise InputError(f"{name}: its part {part} is not in the WordprocessingML namespace tg-edge "
-                                     f"reads ({etree.QName(root).namespace}); save it as a standard Word document")
+                if (
+                    etree.QName(root).namespace != _W
+                ):  # e.g. Strict Open XML: nothing would be found, silently
+                    raise InputError(
+                        f"{name}: its part {part} is not in the WordprocessingML namespace tg-edge "
+                        f"reads ({etree.QName(root).namespace}); save it as a standard Word document"
+                    )
                 document._roots[part] = root
     except InputError:
         raise
     except _ZIP_ERRORS as exc:
         if isinstance(exc, zipfile.BadZipFile) and not document._roots and "CRC" not in str(exc):
-            raise InputError(f"{name} is not a DOCX file: not a ZIP archive (an old .doc or a password-protected "
-                             "file? save it as .docx first)") from None
+            raise InputError(
+                f"{name} is not a DOCX file: not a ZIP archive (an old .doc or a password-protected "
+                "file? save it as .docx first)"
+            ) from None
         raise InputError(f"{name} is not a readable DOCX file: {exc or type(exc).__name__}") from None
     return document
 
@@ -153,12 +180,14 @@ def _copy(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> bytes:
     try:
         return archive.read(info)
     except _ZIP_ERRORS as exc:
-        raise InputError(f"{name}: its entry {info.filename} is damaged ({exc}); the file cannot be written "
-                         "back") from None
+        raise InputError(
+            f"{name}: its entry {info.filename} is damaged ({exc}); the file cannot be written back"
+        ) from None
 
 
-def _read_paragraphs(parser: etree.XMLPullParser, document: DocxDocument, part: str, paragraphs: list[int],
-                     tally: Tally) -> None:
+def _read_paragraphs(
+    parser: etree.XMLPullParser, document: DocxDocument, part: str, paragraphs: list[int], tally: Tally
+) -> None:
     """The segments of the paragraphs the parser finished since the last call."""
     for _, p in parser.read_events():
         if _paragraph_of(p) is None:  # an outermost paragraph: the ones in its text boxes come with it
@@ -177,25 +206,33 @@ def _check_entry_count(data: bytes, name: str) -> None:
     if entries == 0xFFFF:
         entries = directory // 46  # a central directory entry takes at least 46 bytes
     if entries > _MAX_ENTRIES:
-        raise InputTooLarge(f"{name} is a ZIP archive of {entries} entries; a DOCX file has far fewer "
-                            f"(at most {_MAX_ENTRIES} are read)")
+        raise InputTooLarge(
+            f"{name} is a ZIP archive of {entries} entries; a DOCX file has far fewer "
+            f"(at most {_MAX_ENTRIES} are read)"
+        )
 
 
 def _check_sizes(archive: zipfile.ZipFile, name: str, limits: Limits) -> None:
     """Refuse from the declared sizes, before inflating: too many entries, too much in all, absurd ratios."""
     infos = archive.infolist()
     if len(infos) > _MAX_ENTRIES:
-        raise InputTooLarge(f"{name} is a ZIP archive of {len(infos)} entries; a DOCX file has far fewer "
-                            f"(at most {_MAX_ENTRIES} are read)")
+        raise InputTooLarge(
+            f"{name} is a ZIP archive of {len(infos)} entries; a DOCX file has far fewer "
+            f"(at most {_MAX_ENTRIES} are read)"
+        )
     for info in infos:
         if info.file_size > _RATIO_FROM and info.file_size > _MAX_RATIO * max(info.compress_size, 1):
-            raise InputTooLarge(f"{name}: its entry {info.filename} would inflate {info.compress_size} bytes to "
-                                f"{info.file_size} (more than {_MAX_RATIO} times); refusing a file built to "
-                                "exhaust memory (a ZIP bomb)")
+            raise InputTooLarge(
+                f"{name}: its entry {info.filename} would inflate {info.compress_size} bytes to "
+                f"{info.file_size} (more than {_MAX_RATIO} times); refusing a file built to "
+                "exhaust memory (a ZIP bomb)"
+            )
     total = sum(info.file_size for info in infos)
     if total > limits.max_unpacked:
-        raise InputTooLarge(f"{name} unpacks to {total} bytes, more than the {limits.max_unpacked} bytes "
-                            "allowed; refusing to read it")
+        raise InputTooLarge(
+            f"{name} unpacks to {total} bytes, more than the {limits.max_unpacked} bytes "
+            "allowed; refusing to read it"
+        )
 
 
 class _Inflated:
@@ -214,8 +251,10 @@ class _Inflated:
                 produced += len(piece)
                 self.total += len(piece)
                 if produced > info.file_size or self.total > self.limits.max_unpacked:
-                    raise InputTooLarge(f"{self.name}: its entry {part} inflates to more than it declares or "
-                                        f"than the {self.limits.max_unpacked} bytes allowed; refusing to read it")
+                    raise InputTooLarge(
+                        f"{self.name}: its entry {part} inflates to more than it declares or "
+                        f"than the {self.limits.max_unpacked} bytes allowed; refusing to read it"
+                    )
                 yield piece
 
     def read(self, archive: zipfile.ZipFile, part: str) -> bytes:
@@ -310,14 +349,16 @@ def _formatting(run: etree._Element) -> tuple[object, bytes]:
     return link, b"".join(kept)
 
 
-def _add(document: DocxDocument, part: str, paragraph: int, texts: list[etree._Element], tally: Tally) -> None:
+def _add(
+    document: DocxDocument, part: str, paragraph: int, texts: list[etree._Element], tally: Tally
+) -> None:
     originals = [element.text or "" for element in texts]
     whole = "".join(originals)
     stripped = whole.strip()
     if not _HAS_WORD.search(stripped):
         return
     lead = whole[: len(whole) - len(whole.lstrip())]
-    trail = whole[len(whole.rstrip()):]
+    trail = whole[len(whole.rstrip()) :]
     segment = Segment(" ".join(stripped.split()), paragraph)
     tally.add(segment.text)
     document.segments.append(segment)

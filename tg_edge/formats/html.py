@@ -23,7 +23,8 @@ TRANSLATED_ATTRIBUTES = ("alt", "title", "placeholder", "aria-label")
 _NO_TRANSLATE = {"code", "pre", "kbd", "samp", "var", "script", "style", "textarea", "svg", "math"}
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 _ATTRIBUTE = re.compile(
-    r"""(?<=[\s"'])(?P<name>[^\s"'>/=]+)\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s"'=<>`]+))""")
+    r"""(?<=[\s"'])(?P<name>[^\s"'>/=]+)\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s"'=<>`]+))"""
+)
 _LINE_BREAK = re.compile(r"[ \t]*(?:\r\n|\r|\n)\s*")
 _FEED = 1 << 16  # characters fed to the parser at once (about; a piece ends before a "<")
 
@@ -53,7 +54,9 @@ class _Events(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self._record("tag", not self._skipping())
         if tag not in _VOID:
-            skip = tag in _NO_TRANSLATE or any(k == "translate" and (v or "").lower() == "no" for k, v in attrs)
+            skip = tag in _NO_TRANSLATE or any(
+                k == "translate" and (v or "").lower() == "no" for k, v in attrs
+            )
             self._open.setdefault(tag, []).append(len(self._stack))
             self._stack.append((tag, skip))
             self._skips += skip
@@ -112,7 +115,7 @@ def read(text: str, name: str, *, limits: Limits | None = None) -> Document:
         done = len(events) if last else len(events) - 1
         for n in range(done):
             stop = offsets[n + 1] if n + 1 < len(offsets) else len(text)
-            _build(builder, events[n][2], events[n][3], text[offsets[n]:stop])
+            _build(builder, events[n][2], events[n][3], text[offsets[n] : stop])
         del events[: max(done, 0)]
     if not started:
         builder.keep(text)
@@ -131,7 +134,7 @@ def _build(builder: Builder, kind: str, translatable: bool, raw: str) -> None:
 def _add_text(builder: Builder, raw: str) -> None:
     pos = 0
     for match in _LINE_BREAK.finditer(raw):
-        builder.text(raw[pos:match.start()], escape=_escape_text, unescape=html.unescape)
+        builder.text(raw[pos : match.start()], escape=_escape_text, unescape=html.unescape)
         builder.soft_break(match.group())
         pos = match.end()
     builder.text(raw[pos:], escape=_escape_text, unescape=html.unescape)
@@ -150,8 +153,9 @@ def _add_tag(builder: Builder, raw: str) -> None:
         quote = '"' if group == "dq" else "'" if group == "sq" else None
         builder.keep(tag[pos:start])
         value = tag[start:stop]
-        builder.slot(value, " ".join(html.unescape(value).split()),
-                     lambda t, q=quote: _escape_attribute(t, q))
+        builder.slot(
+            value, " ".join(html.unescape(value).split()), lambda t, q=quote: _escape_attribute(t, q)
+        )
         pos = stop
     builder.keep(tag[pos:])
     if rest:  # text the parser delivered with the tag (should not happen with convert_charrefs)

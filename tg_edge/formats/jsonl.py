@@ -25,15 +25,22 @@ def parse_fields(spec: str | Sequence[str] | None) -> tuple[tuple[str, ...], ...
     """``"instruction,output"`` → the dotted paths to translate."""
     if spec is None:
         return ()
-    items = spec.split(",") if isinstance(spec, str) else [".".join(f) if isinstance(f, tuple) else f for f in spec]
+    items = (
+        spec.split(",")
+        if isinstance(spec, str)
+        else [".".join(f) if isinstance(f, tuple) else f for f in spec]
+    )
     fields = tuple(tuple(item.strip().split(".")) for item in items if item.strip())
     if any(not part for field in fields for part in field):
-        raise InputError(f"bad --fields {spec!r}: give dotted field names such as instruction,output or messages.*.content")
+        raise InputError(
+            f"bad --fields {spec!r}: give dotted field names such as instruction,output or messages.*.content"
+        )
     return fields
 
 
-def read(text: str, name: str, fields: str | Sequence[str] | None = None, *,
-         limits: Limits | None = None) -> Document:
+def read(
+    text: str, name: str, fields: str | Sequence[str] | None = None, *, limits: Limits | None = None
+) -> Document:
     paths = _require(fields)
     builder = Builder(limits=limits, name=name)
     for number, line in enumerate(_LINES.findall(text), start=1):
@@ -63,8 +70,10 @@ def add_line(builder: Builder, line: str, name: str, number: int, paths: tuple[t
 def _require(fields: str | Sequence[str] | None) -> tuple[tuple[str, ...], ...]:
     paths = parse_fields(fields)
     if not paths:
-        raise InputError("a JSONL file needs --fields to say which string fields to translate, "
-                         "e.g. --fields instruction,output")
+        raise InputError(
+            "a JSONL file needs --fields to say which string fields to translate, "
+            "e.g. --fields instruction,output"
+        )
     return paths
 
 

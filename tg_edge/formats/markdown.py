@@ -55,10 +55,15 @@ def read(text: str, name: str, *, limits: Limits | None = None) -> Document:
     for before, token in zip([None, *tokens], tokens):
         if token.type != "inline" or token.map is None or before is None or before.type not in _TEXT_BLOCKS:
             continue
-        spans = _locate(token.content, token.map[0], lines, starts, cursors, cells=before.type in ("th_open", "td_open"))
+        spans = _locate(
+            token.content, token.map[0], lines, starts, cursors, cells=before.type in ("th_open", "td_open")
+        )
         if spans is None:
-            log.warning("%s, line %d: kept untranslated (could not map the text to its source)", name,
-                        token.map[0] + 1)
+            log.warning(
+                "%s, line %d: kept untranslated (could not map the text to its source)",
+                name,
+                token.map[0] + 1,
+            )
             continue
         regions.append(spans)
     builder = Builder(limits=limits, name=name)
@@ -66,7 +71,7 @@ def read(text: str, name: str, *, limits: Limits | None = None) -> Document:
     for spans in sorted(regions, key=lambda s: s[0][0]):
         if spans[0][0] < pos:  # overlapping regions (should not happen): keep the later one as is
             continue
-        builder.keep(text[pos:spans[0][0]])
+        builder.keep(text[pos : spans[0][0]])
         _add_prose(builder, text, spans)
         pos = spans[-1][1]
     builder.keep(text[pos:])
@@ -81,11 +86,13 @@ def _blank_front_matter(text: str, lines: list[str]) -> str:
     fence = opener.group().strip()
     for n, line in enumerate(lines[1:], start=1):
         if line.strip() == fence:
-            return "\n" * (n + 1) + "".join(lines[n + 1:])
+            return "\n" * (n + 1) + "".join(lines[n + 1 :])
     return text
 
 
-def _locate(content: str, first: int, lines: list[str], starts: list[int], cursors: dict[int, int], *, cells: bool):
+def _locate(
+    content: str, first: int, lines: list[str], starts: list[int], cursors: dict[int, int], *, cells: bool
+):
     """Absolute (start, end) of each non-empty content line in the source, or None if one is not found."""
     spans = []
     for i, piece in enumerate(content.split("\n")):
@@ -114,13 +121,13 @@ def _add_prose(builder: Builder, text: str, spans: list[tuple[int, int]]) -> Non
         line = text[start:end]
         pos = 0
         for match in _INLINE_KEEP.finditer(line):
-            builder.text(line[pos:match.start()])
+            builder.text(line[pos : match.start()])
             builder.keep(match.group())
             pos = match.end()
         builder.text(line[pos:])
         if k + 1 < len(spans):
-            between = text[end:spans[k + 1][0]]
-            hard = line.endswith(("  ", "\\")) or text[end:end + 2] == "  "
+            between = text[end : spans[k + 1][0]]
+            hard = line.endswith(("  ", "\\")) or text[end : end + 2] == "  "
             if hard:
                 builder.keep(between)
             else:

@@ -32,8 +32,10 @@ def read(text: str, name: str, *, limits: Limits | None = None) -> Document:
         i += 1
         if i >= len(lines) or not _TIMING.match(lines[i][0]):
             found = lines[i][0].strip()[:40] if i < len(lines) else "the end of the file"
-            raise InputError(f"{name}, line {i + 1}: expected a timing line such as "
-                             f"'00:00:01,000 --> 00:00:02,500', found {found!r}")
+            raise InputError(
+                f"{name}, line {i + 1}: expected a timing line such as "
+                f"'00:00:01,000 --> 00:00:02,500', found {found!r}"
+            )
         builder.keep("".join(lines[i]))
         i += 1
         cue = []

@@ -28,10 +28,12 @@ def read(text: str, name: str, *, limits: Limits | None = None) -> Document:
         timing = next((n for n, (body, _) in enumerate(block[:2]) if "-->" in body), None)
         if block_start == 0 or first.startswith(("NOTE", "STYLE", "REGION")) or timing is None:
             if timing is None and block_start != 0 and not first.startswith(("NOTE", "STYLE", "REGION")):
-                raise InputError(f"{name}, line {block_start + 1}: expected a cue timing such as "
-                                 f"'00:01.000 --> 00:02.500', found {first.strip()[:40]!r}")
+                raise InputError(
+                    f"{name}, line {block_start + 1}: expected a cue timing such as "
+                    f"'00:01.000 --> 00:02.500', found {first.strip()[:40]!r}"
+                )
             builder.keep("".join(body + end for body, end in block))
             continue
         builder.keep("".join(body + end for body, end in block[: timing + 1]))
-        add_cue_text(builder, block[timing + 1:], unescape=True)
+        add_cue_text(builder, block[timing + 1 :], unescape=True)
     return builder.finish()

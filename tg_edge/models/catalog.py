@@ -43,21 +43,63 @@ LFM2_1_2B = Architecture(16, 2048, 8192, 32, 8, 64, 64, 65_536, attention_layers
 
 
 CATALOG: tuple[CatalogEntry, ...] = (
-    CatalogEntry("translategemma-4b", "mradermacher/translategemma-4b-it-GGUF", TRANSLATEGEMMA,
-                 "Google TranslateGemma 4B: 55 languages, the laptop choice", 2.5, arch=GEMMA3_4B),
-    CatalogEntry("translategemma-12b", "mradermacher/translategemma-12b-it-GGUF", TRANSLATEGEMMA,
-                 "Google TranslateGemma 12B: better quality, 16 GB of RAM or an 8 GB GPU", 7.3, arch=GEMMA3_12B),
-    CatalogEntry("translategemma-27b", "mradermacher/translategemma-27b-it-GGUF", TRANSLATEGEMMA,
-                 "Google TranslateGemma 27B: best quality, workstation or 24 GB GPU", 16.5, arch=GEMMA3_27B),
-    CatalogEntry("gemma-3-1b-it", "bartowski/google_gemma-3-1b-it-GGUF", CHAT,
-                 "Gemma 3 1B instruct, prompted to translate: small and fast, rough quality", 0.8, arch=GEMMA3_1B),
-    CatalogEntry("gemma-3-4b-it", "bartowski/google_gemma-3-4b-it-GGUF", CHAT,
-                 "Gemma 3 4B instruct, prompted to translate (TranslateGemma 4B's base model)", 2.5, arch=GEMMA3_4B),
-    CatalogEntry("gemma-3-12b-it", "bartowski/google_gemma-3-12b-it-GGUF", CHAT,
-                 "Gemma 3 12B instruct, prompted to translate", 7.3, arch=GEMMA3_12B),
-    CatalogEntry("hala-1.2b-en-ar", "mradermacher/Hala-1.2B-EN-AR-Translator-GGUF", CHAT,
-                 "Hala 1.2B (LFM2): English to Arabic translator from KAUST", 0.7,
-                 quants=("Q4_K_M", "Q6_K", "Q8_0", "F16"), arch=LFM2_1_2B),
+    CatalogEntry(
+        "translategemma-4b",
+        "mradermacher/translategemma-4b-it-GGUF",
+        TRANSLATEGEMMA,
+        "Google TranslateGemma 4B: 55 languages, the laptop choice",
+        2.5,
+        arch=GEMMA3_4B,
+    ),
+    CatalogEntry(
+        "translategemma-12b",
+        "mradermacher/translategemma-12b-it-GGUF",
+        TRANSLATEGEMMA,
+        "Google TranslateGemma 12B: better quality, 16 GB of RAM or an 8 GB GPU",
+        7.3,
+        arch=GEMMA3_12B,
+    ),
+    CatalogEntry(
+        "translategemma-27b",
+        "mradermacher/translategemma-27b-it-GGUF",
+        TRANSLATEGEMMA,
+        "Google TranslateGemma 27B: best quality, workstation or 24 GB GPU",
+        16.5,
+        arch=GEMMA3_27B,
+    ),
+    CatalogEntry(
+        "gemma-3-1b-it",
+        "bartowski/google_gemma-3-1b-it-GGUF",
+        CHAT,
+        "Gemma 3 1B instruct, prompted to translate: small and fast, rough quality",
+        0.8,
+        arch=GEMMA3_1B,
+    ),
+    CatalogEntry(
+        "gemma-3-4b-it",
+        "bartowski/google_gemma-3-4b-it-GGUF",
+        CHAT,
+        "Gemma 3 4B instruct, prompted to translate (TranslateGemma 4B's base model)",
+        2.5,
+        arch=GEMMA3_4B,
+    ),
+    CatalogEntry(
+        "gemma-3-12b-it",
+        "bartowski/google_gemma-3-12b-it-GGUF",
+        CHAT,
+        "Gemma 3 12B instruct, prompted to translate",
+        7.3,
+        arch=GEMMA3_12B,
+    ),
+    CatalogEntry(
+        "hala-1.2b-en-ar",
+        "mradermacher/Hala-1.2B-EN-AR-Translator-GGUF",
+        CHAT,
+        "Hala 1.2B (LFM2): English to Arabic translator from KAUST",
+        0.7,
+        quants=("Q4_K_M", "Q6_K", "Q8_0", "F16"),
+        arch=LFM2_1_2B,
+    ),
 )
 
 
@@ -70,7 +112,9 @@ def catalog_entry(name: str) -> CatalogEntry | None:
 def family(name: str) -> list[CatalogEntry]:
     """The catalog entries of model family ``name`` (``translategemma``: its 4B, 12B and 27B), smallest first."""
     wanted = name.strip().lower() + "-"
-    return sorted((entry for entry in CATALOG if entry.name.startswith(wanted)), key=lambda entry: entry.size_gb)
+    return sorted(
+        (entry for entry in CATALOG if entry.name.startswith(wanted)), key=lambda entry: entry.size_gb
+    )
 
 
 def catalog_entry_for_repo(repo: str) -> CatalogEntry | None:

@@ -38,8 +38,13 @@ def default_context(*, gpu: bool, n_ctx: int = 4096) -> Context:
     return Context(n_ctx=n_ctx, n_seq=default_parallel(n_ctx, gpu=gpu) + 1)
 
 
-def catalog_fits(budget: Budget, ctx: Context, *, installed: Sequence[InstalledModel] = (),
-                 entries: Sequence[CatalogEntry] = CATALOG) -> list[CatalogFit]:
+def catalog_fits(
+    budget: Budget,
+    ctx: Context,
+    *,
+    installed: Sequence[InstalledModel] = (),
+    entries: Sequence[CatalogEntry] = CATALOG,
+) -> list[CatalogFit]:
     """Every catalog model's usual quants against ``budget``: from the file's header where it is ``installed``,
     else estimated from the catalog's size and the published architecture."""
     out = []
@@ -51,7 +56,9 @@ def catalog_fits(budget: Budget, ctx: Context, *, installed: Sequence[InstalledM
     return out
 
 
-def installed_fits(installed: Sequence[InstalledModel], budget: Budget, ctx: Context) -> list[tuple[str, str, ModelSize, Fit]]:
+def installed_fits(
+    installed: Sequence[InstalledModel], budget: Budget, ctx: Context
+) -> list[tuple[str, str, ModelSize, Fit]]:
     """Name, quant, sizes and fit of each installed file outside the catalog (the demo model, hand-placed files)."""
     from ..gguf_header import read_header
     from .catalog import catalog_entry_for_repo
@@ -83,21 +90,32 @@ def fit_marks(fits: Sequence[CatalogFit]) -> dict[str, str]:
     offered: dict[str, int] = {}
     for item in fits:
         offered[item.entry.name] = offered.get(item.entry.name, 0) + 1
-    return {name: "all" if len(quants) == offered[name] else ",".join(quants) or "no"
-            for name, quants in fitting_quants(fits).items()}
+    return {
+        name: "all" if len(quants) == offered[name] else ",".join(quants) or "no"
+        for name, quants in fitting_quants(fits).items()
+    }
 
 
-def pick_largest(name: str, quant: str | None, budget: Budget, ctx: Context, *,
-                 installed: Sequence[InstalledModel] = (), say: Callable[[str], None] = lambda message: None,
-                 ) -> CatalogFit:
+def pick_largest(
+    name: str,
+    quant: str | None,
+    budget: Budget,
+    ctx: Context,
+    *,
+    installed: Sequence[InstalledModel] = (),
+    say: Callable[[str], None] = lambda message: None,
+) -> CatalogFit:
     """The largest model of family ``name`` whose ``quant`` (its default when ``None``) fits ``budget``; ``say``
     tells why. :class:`ModelError` when none fits."""
     members = [entry for entry in family(name) if entry.arch is not None]
     if not members:
         raise ModelError(f"{name!r} is no model family of the catalog")
-    fits = [item for entry in members
-            for item in catalog_fits(budget, ctx, installed=installed, entries=[entry])
-            if item.quant == (quant or entry.default_quant)]
+    fits = [
+        item
+        for entry in members
+        for item in catalog_fits(budget, ctx, installed=installed, entries=[entry])
+        if item.quant == (quant or entry.default_quant)
+    ]
     if not fits:
         raise ModelError(f"no model of the {name} family comes in {quant}")
     fitting = [item for item in fits if item.fit.fits]
@@ -106,16 +124,23 @@ def pick_largest(name: str, quant: str | None, budget: Budget, ctx: Context, *,
         raise ModelError(
             f"no {name} model fits this machine: the smallest, {smallest.name}, needs "
             f"{gib(smallest.fit.placement.ram_bytes)} of RAM ({gib(budget.usable_ram)} usable)"
-            + (f" and {gib(smallest.fit.placement.vram_bytes)} of GPU memory" if smallest.fit.placement.vram_bytes
-               else "")
+            + (
+                f" and {gib(smallest.fit.placement.vram_bytes)} of GPU memory"
+                if smallest.fit.placement.vram_bytes
+                else ""
+            )
         )
     chosen = fitting[-1]
-    larger = fits[fits.index(chosen) + 1:]
-    why = (f"Picked {chosen.name}, the largest {name} model that fits this machine: "
-           f"{chosen.fit.placement.describe()}, {chosen.fit.need}")
+    larger = fits[fits.index(chosen) + 1 :]
+    why = (
+        f"Picked {chosen.name}, the largest {name} model that fits this machine: "
+        f"{chosen.fit.placement.describe()}, {chosen.fit.need}"
+    )
     if larger:
         why += f"; {larger[0].name} would need {larger[0].fit.need}"
-    usable = f"{gib(budget.usable_ram)} RAM" + (f" + {gib(budget.usable_vram)} GPU memory" if budget.usable_vram else "")
+    usable = f"{gib(budget.usable_ram)} RAM" + (
+        f" + {gib(budget.usable_vram)} GPU memory" if budget.usable_vram else ""
+    )
     say(f"{why} ({usable} usable{'; estimated from published sizes' if chosen.estimated else ''})")
     return chosen
 

@@ -56,7 +56,11 @@ def pulled_files() -> list[PulledFile]:
             for file in sorted(revision.files, key=lambda f: f.file_path):
                 if file.file_name.lower().endswith(".gguf") and not is_projector(file.file_name):
                     quant = quant_of_filename(file.file_name) or "unknown"
-                    out.append(PulledFile(repo.repo_id, revision.commit_hash, file.file_path, file.size_on_disk, quant))
+                    out.append(
+                        PulledFile(
+                            repo.repo_id, revision.commit_hash, file.file_path, file.size_on_disk, quant
+                        )
+                    )
     return out
 
 
@@ -70,16 +74,29 @@ def delete_cached(paths: list[Path]) -> None:
     cache = _scan()
     if cache is None or not wanted:
         return
-    doomed = {file for repo in cache.repos for revision in repo.revisions for file in revision.files
-              if _entry_key(file.file_path) in wanted}
-    touched = {revision.commit_hash for repo in cache.repos for revision in repo.revisions
-               if not doomed.isdisjoint(revision.files)}
+    doomed = {
+        file
+        for repo in cache.repos
+        for revision in repo.revisions
+        for file in revision.files
+        if _entry_key(file.file_path) in wanted
+    }
+    touched = {
+        revision.commit_hash
+        for repo in cache.repos
+        for revision in repo.revisions
+        if not doomed.isdisjoint(revision.files)
+    }
     cache.delete_files(*doomed).execute()
     cache = _scan()
     if cache is None:
         return
-    emptied = [revision.commit_hash for repo in cache.repos for revision in repo.revisions
-               if revision.commit_hash in touched and not revision.files]
+    emptied = [
+        revision.commit_hash
+        for repo in cache.repos
+        for revision in repo.revisions
+        if revision.commit_hash in touched and not revision.files
+    ]
     if emptied:
         cache.delete_revisions(*emptied).execute()
 

@@ -12,12 +12,21 @@ from pathlib import Path, PurePosixPath
 from ..errors import ModelError
 from .catalog import CATALOG, DEFAULT_QUANT, CatalogEntry, catalog_entry, family
 from .hfcache import delete_cached, hub_cache_dir, offline_mode
-from .spec import REPO_ID, choose_projector, is_projector, is_split_part, pulled_name, quant_of_filename, split_quant
+from .spec import (
+    REPO_ID,
+    choose_projector,
+    is_projector,
+    is_split_part,
+    pulled_name,
+    quant_of_filename,
+    split_quant,
+)
 from .store import InstalledModel, describe
 
 
-def pull_model(spec: str, *, progress: bool = False, report: Callable[[str], None] | None = None,
-               projector: bool = True) -> InstalledModel:
+def pull_model(
+    spec: str, *, progress: bool = False, report: Callable[[str], None] | None = None, projector: bool = True
+) -> InstalledModel:
     """Download the GGUF file ``spec`` names (``NAME_OR_REPO[:QUANT]``) into the HF cache and verify it.
 
     The file is chosen by quant from the repository's listing (the catalog's default quant, or
@@ -35,7 +44,9 @@ def pull_model(spec: str, *, progress: bool = False, report: Callable[[str], Non
         entry, quant = chosen.entry, chosen.quant
     if entry is None and not REPO_ID.fullmatch(base):
         names = ", ".join(e.name for e in CATALOG)
-        raise ModelError(f"unknown model {base!r}: name one of the catalog ({names}) or a hub repository OWNER/NAME")
+        raise ModelError(
+            f"unknown model {base!r}: name one of the catalog ({names}) or a hub repository OWNER/NAME"
+        )
     repo = entry.repo if entry is not None else base
     if offline_mode():
         raise ModelError(
@@ -48,8 +59,12 @@ def pull_model(spec: str, *, progress: bool = False, report: Callable[[str], Non
         info = HfApi().model_info(repo, files_metadata=True)
     sibling = _choose_file(info.siblings or [], quant, entry, repo)
     cache = hub_cache_dir()
-    already = isinstance(try_to_load_from_cache(repo, sibling.rfilename, cache_dir=cache, revision=info.sha), str)
-    say(f"{'Checking' if already else 'Downloading'} {repo}/{sibling.rfilename} ({_gb(sibling.size)}) into {cache}")
+    already = isinstance(
+        try_to_load_from_cache(repo, sibling.rfilename, cache_dir=cache, revision=info.sha), str
+    )
+    say(
+        f"{'Checking' if already else 'Downloading'} {repo}/{sibling.rfilename} ({_gb(sibling.size)}) into {cache}"
+    )
     path = _download(repo, sibling, info.sha, cache, progress, say)
     described = describe(path)
     if described is None:
@@ -65,14 +80,27 @@ def pull_model(spec: str, *, progress: bool = False, report: Callable[[str], Non
     return InstalledModel(name, path, path.stat().st_size, *described, repo, info.sha)
 
 
-def _download(repo: str, sibling, revision: str, cache: Path, progress: bool,  # noqa: ANN001 - a RepoSibling
-              say: Callable[[str], None]) -> Path:
+def _download(
+    repo: str,
+    sibling,
+    revision: str,
+    cache: Path,
+    progress: bool,  # noqa: ANN001 - a RepoSibling
+    say: Callable[[str], None],
+) -> Path:
     """One repository file into the HF cache (resumed if interrupted), checked against the hub's checksum."""
     from huggingface_hub import hf_hub_download
 
     with _hub_errors(repo):
-        path = Path(hf_hub_download(repo, sibling.rfilename, revision=revision, cache_dir=cache,
-                                    tqdm_class=_progress_bar_class(progress)))
+        path = Path(
+            hf_hub_download(
+                repo,
+                sibling.rfilename,
+                revision=revision,
+                cache_dir=cache,
+                tqdm_class=_progress_bar_class(progress),
+            )
+        )
     say("Verifying the checksum")
     _verify(path, sibling)
     return path
@@ -84,8 +112,9 @@ def _largest_that_fits(name: str, quant: str | None, say: Callable[[str], None])
     from .store import installed_models
 
     here = machine()
-    return pick_largest(name, quant, here.budget, default_context(gpu=here.gpu_backend),
-                        installed=installed_models(), say=say)
+    return pick_largest(
+        name, quant, here.budget, default_context(gpu=here.gpu_backend), installed=installed_models(), say=say
+    )
 
 
 def _choose_file(siblings: list, quant: str | None, entry: CatalogEntry | None, repo: str):  # noqa: ANN202
@@ -109,7 +138,9 @@ def _choose_file(siblings: list, quant: str | None, entry: CatalogEntry | None, 
         raise ModelError(f"{repo} has no {quant} file; it offers: {offered}")
     files = by_quant[wanted]
     if any(is_split_part(s.rfilename) for s in files):
-        raise ModelError(f"the {wanted} model of {repo} is split into several files, which tg-edge does not join yet")
+        raise ModelError(
+            f"the {wanted} model of {repo} is split into several files, which tg-edge does not join yet"
+        )
     if len(files) > 1:
         names = ", ".join(s.rfilename for s in files)
         raise ModelError(f"{repo} has several {wanted} files ({names}); pass a path after downloading one")
@@ -170,7 +201,11 @@ def _hub_errors(repo: str) -> Iterator[None]:
 def _transport_errors() -> tuple[type[BaseException], ...]:
     """Network errors of whichever HTTP client this huggingface-hub version uses, and the OS's."""
     errors: list[type[BaseException]] = [OSError]
-    for module, name in (("httpx2", "TransportError"), ("httpx", "TransportError"), ("requests", "RequestException")):
+    for module, name in (
+        ("httpx2", "TransportError"),
+        ("httpx", "TransportError"),
+        ("requests", "RequestException"),
+    ):
         if importlib.util.find_spec(module) is not None:
             errors.append(getattr(importlib.import_module(module), name))
     return tuple(errors)

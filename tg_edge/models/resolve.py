@@ -60,12 +60,16 @@ def _resolve_name(text: str, path: Path) -> Path:
             return found
         hint = f"`tg-edge models pull {text}` downloads it"
         if entry is None:
-            raise ModelError(f"model file not found: {path}, and nothing pulled from the hub repository {base}; {hint}")
+            raise ModelError(
+                f"model file not found: {path}, and nothing pulled from the hub repository {base}; {hint}"
+            )
         raise ModelError(f"{text} is not pulled yet: {hint} (about {entry.size_gb:g} GB)")
     if os.sep in text:
         raise ModelError(f"model file not found: {path}")
     names = ", ".join(m.name for m in available_models())
-    raise ModelError(f"unknown model {text!r}: not a file, and not a known name ({names}); {HOW_TO_GET_A_MODEL}")
+    raise ModelError(
+        f"unknown model {text!r}: not a file, and not a known name ({names}); {HOW_TO_GET_A_MODEL}"
+    )
 
 
 def check_gguf(path: Path) -> None:
@@ -77,7 +81,6 @@ def check_gguf(path: Path) -> None:
         raise ModelError(f"cannot read model file {path}: {exc.strerror}") from exc
     if magic != GGUF_MAGIC:
         raise ModelError(f"{path} is not a GGUF model file (it does not start with the GGUF header)")
-
 
 
 def find_projector(model_path: Path) -> Path | None:

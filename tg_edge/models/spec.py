@@ -60,7 +60,7 @@ def choose_projector(names: list[str], model_name: str) -> str | None:
         return found[0] if found else None
     stem, quant = Path(model_name).stem, quant_of_filename(model_name)
     if quant:
-        stem = stem[:stem.upper().rfind(quant)]  # translategemma-4b-it.Q4_K_M → translategemma-4b-it
+        stem = stem[: stem.upper().rfind(quant)]  # translategemma-4b-it.Q4_K_M → translategemma-4b-it
     family = stem.rstrip("-._").lower()
     named = [name for name in found if family and family in name.lower()] or found
 
@@ -71,6 +71,7 @@ def choose_projector(names: list[str], model_name: str) -> str | None:
     best = min(map(rank, named))
     chosen = [name for name in named if rank(name) == best]
     if len(chosen) > 1:
-        raise ModelError(f"several vision projectors go with {model_name} ({', '.join(chosen)}); choose one with "
-                         "--mmproj")
+        raise ModelError(
+            f"several vision projectors go with {model_name} ({', '.join(chosen)}); choose one with --mmproj"
+        )
     return chosen[0]

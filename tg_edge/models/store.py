@@ -62,7 +62,9 @@ def installed_models() -> list[InstalledModel]:
         described = describe(pulled.path)
         if described is not None:
             name = pulled_name(entry.name if entry else pulled.repo, pulled.quant)
-            out.append(InstalledModel(name, pulled.path, pulled.size, *described, pulled.repo, pulled.revision))
+            out.append(
+                InstalledModel(name, pulled.path, pulled.size, *described, pulled.repo, pulled.revision)
+            )
     own = own_models_dir()
     for path in sorted(own.glob("*.gguf")) if own.is_dir() else []:
         described = describe(path)
@@ -104,14 +106,23 @@ def remove_models(spec: str) -> list[InstalledModel]:
         return doomed
     entry = catalog_entry(base)
     repo = entry.repo if entry is not None else base
-    doomed = [m for m in installed_models()
-              if m.repo is not None and same_repo(m.repo, repo)
-              and (quant is None or (quant_of_filename(m.path.name) or "") == quant)]
+    doomed = [
+        m
+        for m in installed_models()
+        if m.repo is not None
+        and same_repo(m.repo, repo)
+        and (quant is None or (quant_of_filename(m.path.name) or "") == quant)
+    ]
     delete_cached([m.path for m in doomed])
     # A vision projector goes with the last model of its folder (pull fetched it for them).
     kept = {m.path.parent for m in installed_models()}
-    orphans = [p for folder in {m.path.parent for m in doomed} - kept if folder.is_dir()
-               for p in folder.iterdir() if is_projector(p.name)]
+    orphans = [
+        p
+        for folder in {m.path.parent for m in doomed} - kept
+        if folder.is_dir()
+        for p in folder.iterdir()
+        if is_projector(p.name)
+    ]
     delete_cached(orphans)
     return doomed
 

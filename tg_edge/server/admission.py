@@ -66,12 +66,15 @@ class Admission:
         except RuntimeError:  # the pool shut down: the server is stopping
             self._leave(cancel)
             raise RequestError(503, f"Service unavailable: {_STOPPING}; retry shortly") from None
-        future.add_done_callback(lambda _: self._leave(cancel))  # finished or dropped while queued: exactly once
+        future.add_done_callback(
+            lambda _: self._leave(cancel)
+        )  # finished or dropped while queued: exactly once
         waiter = asyncio.wrap_future(future)
         watcher = asyncio.ensure_future(_wait_for_disconnect(request.receive))
         try:
-            done, _ = await asyncio.wait({waiter, watcher}, timeout=self.settings.timeout,
-                                         return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(
+                {waiter, watcher}, timeout=self.settings.timeout, return_when=asyncio.FIRST_COMPLETED
+            )
         except asyncio.CancelledError:  # the server stopped waiting for this request
             cancel.cancel(_STOPPING)
             future.cancel()
@@ -88,8 +91,9 @@ class Admission:
         waiter.add_done_callback(lambda f: f.cancelled() or f.exception())  # nobody awaits its outcome now
         if gone:
             raise ClientGone
-        raise RequestError(500, f"Cannot translate text: no result within {self.settings.timeout:g} s "
-                                "(server busy)")
+        raise RequestError(
+            500, f"Cannot translate text: no result within {self.settings.timeout:g} s (server busy)"
+        )
 
     def stop(self) -> None:
         """Stop: new and queued requests get 503, running work is cancelled at its next check."""
@@ -109,8 +113,9 @@ class Admission:
             if self._stopping:
                 raise RequestError(503, f"Service unavailable: {_STOPPING}; retry shortly")
             if len(self._admitted) >= self.settings.max_queue:
-                raise RequestError(429, f"Slowdown: {self.settings.max_queue} requests are already queued; "
-                                        "retry shortly")
+                raise RequestError(
+                    429, f"Slowdown: {self.settings.max_queue} requests are already queued; retry shortly"
+                )
             self._admitted.add(cancel)
 
     def _leave(self, cancel: Cancellation) -> None:

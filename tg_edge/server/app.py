@@ -48,24 +48,27 @@ def create_app(translator: Translator, settings: ServerSettings | None = None) -
     add_error_handlers(app, errors)
     libretranslate.add_routes(app, service, errors)
     deepl.add_routes(app, service, errors)
-    app.add_api_route("/health", health, methods=["GET"], tags=["service"],
-                      summary="Whether the server is up, and its load")
+    app.add_api_route(
+        "/health", health, methods=["GET"], tags=["service"], summary="Whether the server is up, and its load"
+    )
     return app
 
 
 async def health(request: Request) -> Response:
     """``GET /health``: up, which model, and how many requests are admitted now."""
     service: Service = request.app.state.service
-    return JSONResponse({
-        "status": "ok",
-        "version": __version__,
-        "model": service.translation.model_name,
-        "profile": service.translation.profile,
-        "requests": service.admission.admitted,
-        "maxQueue": service.settings.max_queue,
-        "workers": service.settings.workers,
-        "uptime": round(time.time() - service.started, 1),
-    })
+    return JSONResponse(
+        {
+            "status": "ok",
+            "version": __version__,
+            "model": service.translation.model_name,
+            "profile": service.translation.profile,
+            "requests": service.admission.admitted,
+            "maxQueue": service.settings.max_queue,
+            "workers": service.settings.workers,
+            "uptime": round(time.time() - service.started, 1),
+        }
+    )
 
 
 def serve(
@@ -135,6 +138,13 @@ def make_server(app: FastAPI) -> Any:  # noqa: ANN401 - uvicorn.Server; uvicorn 
             app.state.service.admission.stop()
             await super().shutdown(sockets)
 
-    config = uvicorn.Config(app, log_config=None, access_log=False, timeout_keep_alive=5,
-                            timeout_graceful_shutdown=3, server_header=False, lifespan="off")
+    config = uvicorn.Config(
+        app,
+        log_config=None,
+        access_log=False,
+        timeout_keep_alive=5,
+        timeout_graceful_shutdown=3,
+        server_header=False,
+        lifespan="off",
+    )
     return Server(config)

@@ -25,10 +25,20 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .errors import ErrorShapes
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]", "0.0.0.0")  # noqa: S104 - an origin, not a bind address
-APP_SCHEMES = ("app", "file", "tauri", "vscode-webview", "vscode-file", "chrome-extension", "moz-extension",
-               "safari-web-extension")
-DEFAULT_ORIGINS = (*(f"{scheme}://{host}:*" for scheme in ("http", "https") for host in LOOPBACK_HOSTS),
-                   *(f"{scheme}://*" for scheme in APP_SCHEMES))
+APP_SCHEMES = (
+    "app",
+    "file",
+    "tauri",
+    "vscode-webview",
+    "vscode-file",
+    "chrome-extension",
+    "moz-extension",
+    "safari-web-extension",
+)
+DEFAULT_ORIGINS = (
+    *(f"{scheme}://{host}:*" for scheme in ("http", "https") for host in LOOPBACK_HOSTS),
+    *(f"{scheme}://*" for scheme in APP_SCHEMES),
+)
 """What the default allows, in ``--cors-origin``'s notation (a loopback origin may also have no port)."""
 
 
@@ -40,8 +50,11 @@ class OriginPolicy:
         loopback = "|".join(re.escape(host) for host in LOOPBACK_HOSTS)
         schemes = "|".join(re.escape(scheme) for scheme in APP_SCHEMES)
         patterns = [rf"https?://(?:{loopback})(?::\d{{1,5}})?", rf"(?:{schemes})://[^/\s]*"]
-        patterns += [re.escape(origin.rstrip("/")).replace(r"\*", r"[^/\s]*") for origin in extra
-                     if origin and origin != "*"]
+        patterns += [
+            re.escape(origin.rstrip("/")).replace(r"\*", r"[^/\s]*")
+            for origin in extra
+            if origin and origin != "*"
+        ]
         self.regex = "|".join(f"(?:{pattern})" for pattern in patterns)
         self._compiled = re.compile(self.regex)
 
@@ -54,8 +67,14 @@ class Cors(CORSMiddleware):
 
     def __init__(self, app: ASGIApp, policy: OriginPolicy, errors: ErrorShapes) -> None:
         allow = {"allow_origins": ["*"]} if policy.allow_all else {"allow_origin_regex": policy.regex}
-        super().__init__(app, allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"],
-                         allow_private_network=True, max_age=86400, **allow)
+        super().__init__(
+            app,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+            allow_private_network=True,
+            max_age=86400,
+            **allow,
+        )
         self.policy = policy
         self.errors = errors
 
@@ -64,8 +83,11 @@ class Cors(CORSMiddleware):
             origin = Headers(scope=scope).get("origin")
             if origin is not None and not self.policy.allows(origin):
                 response = self.errors.response(
-                    scope["path"], 403, f"Forbidden: web pages from {origin[:100]} may not call this server "
-                    "(start it with --cors-origin ORIGIN to allow them)")
+                    scope["path"],
+                    403,
+                    f"Forbidden: web pages from {origin[:100]} may not call this server "
+                    "(start it with --cors-origin ORIGIN to allow them)",
+                )
                 await response(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)

@@ -72,19 +72,53 @@ def add_routes(app: FastAPI, service: Service, errors: ErrorShapes) -> None:
     errors.add("/v2", error_body)
     app.state.deepl = DeepL(service)
     common = {"tags": ["deepl"], "responses": openapi.DEEPL_ERRORS}
-    app.add_api_route("/v2/translate", translate, methods=["POST"], summary="Translate text (DeepL API v2)",
-                      openapi_extra=openapi.request_body(openapi.DEEPL_TRANSLATE), **common)
+    app.add_api_route(
+        "/v2/translate",
+        translate,
+        methods=["POST"],
+        summary="Translate text (DeepL API v2)",
+        openapi_extra=openapi.request_body(openapi.DEEPL_TRANSLATE),
+        **common,
+    )
     for method in ("GET", "POST"):  # one route each: an operation id per method
-        app.add_api_route("/v2/languages", languages, methods=[method], operation_id=f"deepl_languages_{method}",
-                          summary="Source or target languages (DeepL API v2)", **common)
-        app.add_api_route("/v2/usage", usage, methods=[method], operation_id=f"deepl_usage_{method}",
-                          summary="Characters translated since the server started (DeepL API v2)", **common)
-    app.add_api_route("/v2/document", document_upload, methods=["POST"], summary="Translate a document",
-                      openapi_extra=openapi.request_body(openapi.DEEPL_DOCUMENT, multipart_only=True), **common)
-    app.add_api_route("/v2/document/{document_id}", document_status, methods=["POST"],
-                      summary="A document translation's status", **common)
-    app.add_api_route("/v2/document/{document_id}/result", document_result, methods=["POST"],
-                      summary="Download a translated document", **common)
+        app.add_api_route(
+            "/v2/languages",
+            languages,
+            methods=[method],
+            operation_id=f"deepl_languages_{method}",
+            summary="Source or target languages (DeepL API v2)",
+            **common,
+        )
+        app.add_api_route(
+            "/v2/usage",
+            usage,
+            methods=[method],
+            operation_id=f"deepl_usage_{method}",
+            summary="Characters translated since the server started (DeepL API v2)",
+            **common,
+        )
+    app.add_api_route(
+        "/v2/document",
+        document_upload,
+        methods=["POST"],
+        summary="Translate a document",
+        openapi_extra=openapi.request_body(openapi.DEEPL_DOCUMENT, multipart_only=True),
+        **common,
+    )
+    app.add_api_route(
+        "/v2/document/{document_id}",
+        document_status,
+        methods=["POST"],
+        summary="A document translation's status",
+        **common,
+    )
+    app.add_api_route(
+        "/v2/document/{document_id}/result",
+        document_result,
+        methods=["POST"],
+        summary="Download a translated document",
+        **common,
+    )
 
 
 def error_body(message: str) -> dict[str, str]:
@@ -115,8 +149,11 @@ async def translate(request: Request) -> Response:
 
     def work() -> tuple[list[Any], str]:
         limits = document_limits(api.service.settings, current_cancellation())
-        documents = ([formats.read(t, f"text[{i}]", "html", limits=limits) for i, t in enumerate(texts)]
-                     if tag_handling else None)
+        documents = (
+            [formats.read(t, f"text[{i}]", "html", limits=limits) for i, t in enumerate(texts)]
+            if tag_handling
+            else None
+        )
         sample = [s.text for d in documents for s in d.segments] if documents is not None else texts
         src = source or translation.guess_source(sample).language
         if documents is not None:
@@ -126,11 +163,18 @@ async def translate(request: Request) -> Response:
         return rendered, source_code_of(src)
 
     rendered, detected = await _run(api, request, work)
-    return JSONResponse({"translations": [
-        {"detected_source_language": detected, "text": text if isinstance(text, str) else text.decode("utf-8"),
-         "billed_characters": len(original)}
-        for text, original in zip(rendered, texts, strict=True)
-    ]})
+    return JSONResponse(
+        {
+            "translations": [
+                {
+                    "detected_source_language": detected,
+                    "text": text if isinstance(text, str) else text.decode("utf-8"),
+                    "billed_characters": len(original),
+                }
+                for text, original in zip(rendered, texts, strict=True)
+            ]
+        }
+    )
 
 
 async def languages(request: Request) -> Response:
@@ -156,7 +200,9 @@ async def usage(request: Request) -> Response:
     """``GET|POST /v2/usage``: characters translated since the server started, by both APIs."""
     api = _api(request)
     await _authorized_fields(api, request)
-    return JSONResponse({"character_count": api.service.translation.characters, "character_limit": USAGE_LIMIT})
+    return JSONResponse(
+        {"character_count": api.service.translation.characters, "character_limit": USAGE_LIMIT}
+    )
 
 
 async def document_upload(request: Request) -> Response:
@@ -169,12 +215,17 @@ async def document_upload(request: Request) -> Response:
     filename = PurePath(optional_string(fields, "filename") or upload.filename or "").name
     file_format = files.file_format(filename)
     if file_format is None or file_format == "jsonl":  # a JSONL file needs tg-edge's own fields parameter
-        raise RequestError(400, f"File type not supported: {PurePath(filename).suffix or 'no extension'} "
-                                f"(this server reads {', '.join(files.document_extensions())}; .jsonl through "
-                                "/translate_file).")
+        raise RequestError(
+            400,
+            f"File type not supported: {PurePath(filename).suffix or 'no extension'} "
+            f"(this server reads {', '.join(files.document_extensions())}; .jsonl through "
+            "/translate_file).",
+        )
     output_format = optional_string(fields, "output_format")
     if output_format and output_format.lower().lstrip(".") != PurePath(filename).suffix.lower().lstrip("."):
-        raise RequestError(400, "Value for 'output_format' not supported: the translation keeps the file's format.")
+        raise RequestError(
+            400, "Value for 'output_format' not supported: the translation keeps the file's format."
+        )
     target_code = optional_string(fields, "target_lang")
     if not target_code:
         raise RequestError(400, "Parameter 'target_lang' not specified.")
@@ -186,19 +237,31 @@ async def document_upload(request: Request) -> Response:
     await upload.close()
 
     def work() -> tuple[bytes, int]:
-        return files.translate_upload(api.service, data, filename, file_format, source=source, target=target,
-                                      options={}, guess=True, limit_status=413)
+        return files.translate_upload(
+            api.service,
+            data,
+            filename,
+            file_format,
+            source=source,
+            target=target,
+            options={},
+            guess=True,
+            limit_status=413,
+        )
 
     translated, characters = await _run(api, request, work)
-    document_id = api.documents.put(StoredFile(filename, translated, upload.content_type or
-                                               "application/octet-stream", characters))
+    document_id = api.documents.put(
+        StoredFile(filename, translated, upload.content_type or "application/octet-stream", characters)
+    )
     return JSONResponse({"document_id": document_id, "document_key": api.document_key(document_id)})
 
 
 async def document_status(request: Request, document_id: str) -> Response:
     """``POST /v2/document/{document_id}``: always ``done`` (documents are translated during their upload)."""
     stored = await _document(request, document_id)
-    return JSONResponse({"document_id": document_id, "status": "done", "billed_characters": stored.characters})
+    return JSONResponse(
+        {"document_id": document_id, "status": "done", "billed_characters": stored.characters}
+    )
 
 
 async def document_result(request: Request, document_id: str) -> Response:
@@ -239,8 +302,9 @@ async def _authorized_fields(api: DeepL, request: Request) -> dict[str, Any]:
         scheme, _, given = authorization.partition(" ")
         key = given.strip() if scheme.lower() == "deepl-auth-key" else fields.get("auth_key")
         if not key or not isinstance(key, str) or not settings.accepts_key(key):
-            raise RequestError(403, "Authorization failure: send an accepted key as "
-                                    "'Authorization: DeepL-Auth-Key KEY'.")
+            raise RequestError(
+                403, "Authorization failure: send an accepted key as 'Authorization: DeepL-Auth-Key KEY'."
+            )
     return fields
 
 
@@ -270,8 +334,11 @@ def _check_options(fields: dict[str, Any]) -> None:
     accepted: the segmenter keeps formatting, and context is not translated."""
     formality = optional_string(fields, "formality")
     if formality not in (None, "", *_FORMALITIES):
-        raise RequestError(400, "'formality' is not supported for given 'target_lang' "
-                                "(tg-edge accepts default, prefer_more and prefer_less).")
+        raise RequestError(
+            400,
+            "'formality' is not supported for given 'target_lang' "
+            "(tg-edge accepts default, prefer_more and prefer_less).",
+        )
     if str(fields.get("split_sentences", "1")) not in _SPLIT_SENTENCES:
         raise RequestError(400, "Value for 'split_sentences' not supported (0, 1 or nonewlines).")
     if fields.get("glossary_id") or fields.get("glossary_ids"):
@@ -282,8 +349,9 @@ def _language(api: DeepL, code: str, field: str) -> Language:
     try:
         return api.service.translation.language(code)
     except LanguageError:
-        raise RequestError(400, f"Value for '{field}' not supported: {code} "
-                                "(GET /v2/languages lists them).") from None
+        raise RequestError(
+            400, f"Value for '{field}' not supported: {code} (GET /v2/languages lists them)."
+        ) from None
 
 
 async def _run(api: DeepL, request: Request, work: Callable[[], Any]) -> Any:  # noqa: ANN401

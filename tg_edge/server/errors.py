@@ -40,8 +40,9 @@ class ErrorShapes:
         self._shapes.append((prefix, body))
         self._shapes.sort(key=lambda shape: len(shape[0]), reverse=True)
 
-    def response(self, path: str, status: int, message: str,
-                 headers: Mapping[str, str] | None = None) -> JSONResponse:
+    def response(
+        self, path: str, status: int, message: str, headers: Mapping[str, str] | None = None
+    ) -> JSONResponse:
         body = next((shape for prefix, shape in self._shapes if path.startswith(prefix)), _detail)
         return JSONResponse(body(message), status_code=status, headers=headers)
 

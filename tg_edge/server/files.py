@@ -68,7 +68,11 @@ class FileStore:
 
 def file_format(filename: str) -> str | None:
     """The tg-edge format of an uploaded file by its extension, or None when tg-edge cannot read it."""
-    return formats.format_for(filename) if PurePath(filename).suffix.lower() in formats.known_suffixes() else None
+    return (
+        formats.format_for(filename)
+        if PurePath(filename).suffix.lower() in formats.known_suffixes()
+        else None
+    )
 
 
 def document_extensions() -> list[str]:
@@ -76,9 +80,18 @@ def document_extensions() -> list[str]:
     return sorted(formats.known_suffixes())
 
 
-def translate_upload(service: Service, data: bytes, filename: str, file_format: str, *, source: Language | None,
-                     target: Language, options: dict[str, Any], guess: bool = False,
-                     limit_status: int = 400) -> tuple[bytes, int]:
+def translate_upload(
+    service: Service,
+    data: bytes,
+    filename: str,
+    file_format: str,
+    *,
+    source: Language | None,
+    target: Language,
+    options: dict[str, Any],
+    guess: bool = False,
+    limit_status: int = 400,
+) -> tuple[bytes, int]:
     """An uploaded file translated into the same format, and its characters of source text (blocks: run it on
     a worker). ``source`` None: detected (``guess``: the best guess, never a refusal)."""
     content = data if file_format in formats.BINARY else upload_text(data, filename)

@@ -54,23 +54,62 @@ class LibreTranslate:
 def add_routes(app: FastAPI, service: Service, errors: ErrorShapes) -> None:
     """Serve LibreTranslate's endpoints from ``app``; errors anywhere not claimed by another API take its shape."""
     errors.add("/", error_body)
-    app.state.libretranslate = LibreTranslate(service, FileStore(), _languages_json(service.translation.languages()),
-                                              _languages_json(service.translation.languages(every=True)))
+    app.state.libretranslate = LibreTranslate(
+        service,
+        FileStore(),
+        _languages_json(service.translation.languages()),
+        _languages_json(service.translation.languages(every=True)),
+    )
     post = {"methods": ["POST"], "tags": ["translate"], "responses": openapi.LIBRETRANSLATE_ERRORS}
-    app.add_api_route("/translate", translate, summary="Translate text from a language to another",
-                      openapi_extra=openapi.request_body(openapi.LIBRETRANSLATE_TRANSLATE), **post)
-    app.add_api_route("/detect", detect, summary="Detect the language of a single text",
-                      openapi_extra=openapi.request_body(openapi.LIBRETRANSLATE_DETECT), **post)
-    app.add_api_route("/translate_file", translate_file, summary="Translate a file from a language to another",
-                      openapi_extra=openapi.request_body(openapi.LIBRETRANSLATE_FILE, multipart_only=True), **post)
-    app.add_api_route("/translate_image", translate_image, summary="Translate the text in an image",
-                      openapi_extra=openapi.request_body(openapi.TRANSLATE_IMAGE, multipart_only=True), **post)
-    app.add_api_route("/download_file/{token}/{filename}", download_file, methods=["GET"], tags=["translate"],
-                      summary="Download a translated file")
-    app.add_api_route("/languages", languages, methods=["GET"], tags=["translate"],
-                      summary="Retrieve the list of supported languages")
-    app.add_api_route("/frontend/settings", frontend_settings, methods=["GET"], tags=["frontend"],
-                      summary="Settings LibreTranslate's frontends read")
+    app.add_api_route(
+        "/translate",
+        translate,
+        summary="Translate text from a language to another",
+        openapi_extra=openapi.request_body(openapi.LIBRETRANSLATE_TRANSLATE),
+        **post,
+    )
+    app.add_api_route(
+        "/detect",
+        detect,
+        summary="Detect the language of a single text",
+        openapi_extra=openapi.request_body(openapi.LIBRETRANSLATE_DETECT),
+        **post,
+    )
+    app.add_api_route(
+        "/translate_file",
+        translate_file,
+        summary="Translate a file from a language to another",
+        openapi_extra=openapi.request_body(openapi.LIBRETRANSLATE_FILE, multipart_only=True),
+        **post,
+    )
+    app.add_api_route(
+        "/translate_image",
+        translate_image,
+        summary="Translate the text in an image",
+        openapi_extra=openapi.request_body(openapi.TRANSLATE_IMAGE, multipart_only=True),
+        **post,
+    )
+    app.add_api_route(
+        "/download_file/{token}/{filename}",
+        download_file,
+        methods=["GET"],
+        tags=["translate"],
+        summary="Download a translated file",
+    )
+    app.add_api_route(
+        "/languages",
+        languages,
+        methods=["GET"],
+        tags=["translate"],
+        summary="Retrieve the list of supported languages",
+    )
+    app.add_api_route(
+        "/frontend/settings",
+        frontend_settings,
+        methods=["GET"],
+        tags=["frontend"],
+        summary="Settings LibreTranslate's frontends read",
+    )
     app.add_api_route("/spec", spec, methods=["GET"], include_in_schema=False)  # LibreTranslate's path for it
 
 
@@ -112,7 +151,9 @@ async def translate(request: Request) -> Response:
     translated, detected = await _run(api, request, work)
     body: dict[str, Any] = {"translatedText": translated if batch else translated[0]}
     if detected is not None:
-        body["detectedLanguage"] = [_detection_json(detected)] * len(texts) if batch else _detection_json(detected)
+        body["detectedLanguage"] = (
+            [_detection_json(detected)] * len(texts) if batch else _detection_json(detected)
+        )
     if alternatives > 0:
         body["alternatives"] = [[] for _ in texts] if batch else []
     return JSONResponse(body)
@@ -148,29 +189,35 @@ async def translate_file(request: Request) -> Response:
     file_format = files.file_format(filename)
     if file_format is None:
         extension = PurePath(filename).suffix.lower() or "no extension"
-        raise RequestError(400, f"Invalid request: file format not supported ({extension}; this server reads "
-                                f"{', '.join(files.document_extensions())})")
+        raise RequestError(
+            400,
+            f"Invalid request: file format not supported ({extension}; this server reads "
+            f"{', '.join(files.document_extensions())})",
+        )
     options = {"fields": jsonl_fields(fields)} if file_format == "jsonl" else {}
     data = await upload.read()
     await upload.close()
     source, target = _languages(api, source_code, target_code)
 
     def work() -> bytes:
-        return files.translate_upload(api.service, data, filename, file_format, source=source, target=target,
-                                      options=options)[0]
+        return files.translate_upload(
+            api.service, data, filename, file_format, source=source, target=target, options=options
+        )[0]
 
     translated = await _run(api, request, work)
     token = api.files.put(StoredFile(filename, translated, upload.content_type or "application/octet-stream"))
-    return JSONResponse({"translatedFileUrl": f"{str(request.base_url).rstrip('/')}/download_file/{token}/"
-                                              f"{quote(filename)}"})
+    return JSONResponse(
+        {"translatedFileUrl": f"{str(request.base_url).rstrip('/')}/download_file/{token}/{quote(filename)}"}
+    )
 
 
 async def translate_image(request: Request) -> Response:
     """``POST /translate_image`` (tg-edge's own): the text in an uploaded image (``file``), translated. Images
     come as uploads only; the server never fetches a URL."""
     api = _api(request)
-    fields, upload = await _upload(api, request, "Invalid request: missing file parameter (the image, as a "
-                                                 "multipart upload)")
+    fields, upload = await _upload(
+        api, request, "Invalid request: missing file parameter (the image, as a multipart upload)"
+    )
     source_code, target_code = required_string(fields, "source"), required_string(fields, "target")
     filename = PurePath(upload.filename or "").name or "image"
     data = await upload.read()
@@ -205,17 +252,21 @@ async def languages(request: Request) -> Response:
 async def frontend_settings(request: Request) -> Response:
     """``GET /frontend/settings``: what LibreTranslate's web frontends read to set themselves up."""
     settings = _api(request).service.settings
-    return JSONResponse({
-        "charLimit": settings.char_limit,
-        "frontendTimeout": int(settings.timeout * 1000),
-        "apiKeys": settings.keys_required,
-        "keyRequired": settings.keys_required,
-        "suggestions": False,
-        "filesTranslation": True,
-        "supportedFilesFormat": files.document_extensions(),
-        "language": {"source": {"code": "auto", "name": "Auto Detect"},
-                     "target": {"code": "en", "name": "English"}},
-    })
+    return JSONResponse(
+        {
+            "charLimit": settings.char_limit,
+            "frontendTimeout": int(settings.timeout * 1000),
+            "apiKeys": settings.keys_required,
+            "keyRequired": settings.keys_required,
+            "suggestions": False,
+            "filesTranslation": True,
+            "supportedFilesFormat": files.document_extensions(),
+            "language": {
+                "source": {"code": "auto", "name": "Auto Detect"},
+                "target": {"code": "en", "name": "English"},
+            },
+        }
+    )
 
 
 async def spec(request: Request) -> Response:
@@ -265,7 +316,9 @@ def _language(api: LibreTranslate, code: str) -> Language:
     try:
         return api.service.translation.language(code)
     except LanguageError:
-        raise RequestError(400, f"{code} is not supported{suggestion(code)} (GET /languages lists them)") from None
+        raise RequestError(
+            400, f"{code} is not supported{suggestion(code)} (GET /languages lists them)"
+        ) from None
 
 
 async def _run(api: LibreTranslate, request: Request, work: Callable[[], Any]) -> Any:  # noqa: ANN401
@@ -288,6 +341,8 @@ def _detection_json(detection: Detection) -> dict[str, Any]:
 def _languages_json(known: list[Language]) -> bytes:
     """A ``GET /languages`` answer, made once: these languages, each able to translate into every other."""
     codes = [language.code for language in known]
-    listing = [{"code": lang.code, "name": display_name(lang), "targets": [c for c in codes if c != lang.code]}
-               for lang in known]
+    listing = [
+        {"code": lang.code, "name": display_name(lang), "targets": [c for c in codes if c != lang.code]}
+        for lang in known
+    ]
     return json.dumps(listing, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

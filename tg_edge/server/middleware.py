@@ -56,8 +56,12 @@ class BodyLimit:
             await self._too_large(scope)(scope, receive, send)
 
     def _too_large(self, scope: Scope) -> Response:
-        return self.errors.response(scope["path"], 413, f"Request entity too large: the body exceeds {self.limit} "
-                                    "bytes", headers={"Connection": "close"})
+        return self.errors.response(
+            scope["path"],
+            413,
+            f"Request entity too large: the body exceeds {self.limit} bytes",
+            headers={"Connection": "close"},
+        )
 
 
 class AccessLog:
@@ -82,7 +86,9 @@ class AccessLog:
         try:
             await self.app(scope, receive, recording)
         finally:
-            log.info("%s %s %s %.3fs", scope["method"], scope["path"], status or "-", time.perf_counter() - started)
+            log.info(
+                "%s %s %s %.3fs", scope["method"], scope["path"], status or "-", time.perf_counter() - started
+            )
 
 
 def add_error_handlers(app: FastAPI, errors: ErrorShapes) -> None:
@@ -99,7 +105,9 @@ def add_error_handlers(app: FastAPI, errors: ErrorShapes) -> None:
 
     async def unexpected_error(request: Request, exc: Exception) -> Response:
         log.error("unexpected error serving %s %s", request.method, request.url.path, exc_info=exc)
-        return errors.response(request.url.path, 500, f"Cannot translate text: internal error ({type(exc).__name__})")
+        return errors.response(
+            request.url.path, 500, f"Cannot translate text: internal error ({type(exc).__name__})"
+        )
 
     app.add_exception_handler(RequestError, request_error)
     app.add_exception_handler(ClientGone, client_gone)

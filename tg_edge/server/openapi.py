@@ -13,8 +13,11 @@ def request_body(schema: dict[str, Any], *, multipart_only: bool = False) -> dic
     """``openapi_extra`` describing a body of ``schema`` sent as JSON or a form (or only multipart)."""
     forms: dict[str, Any] = {"multipart/form-data": {"schema": schema}}
     if not multipart_only:
-        forms = {"application/json": {"schema": schema},
-                 "application/x-www-form-urlencoded": {"schema": schema}, **forms}
+        forms = {
+            "application/json": {"schema": schema},
+            "application/x-www-form-urlencoded": {"schema": schema},
+            **forms,
+        }
     return {"requestBody": {"required": True, "content": forms}}
 
 
@@ -30,20 +33,29 @@ LIBRETRANSLATE_TRANSLATE = {
     "type": "object",
     "required": ["q", "source", "target"],
     "properties": {
-        "q": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
-              "description": "Text(s) to translate", "example": "Hello world!"},
+        "q": {
+            "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+            "description": "Text(s) to translate",
+            "example": "Hello world!",
+        },
         "source": {"type": "string", "example": "en", "description": "Source language code, or auto"},
         "target": {"type": "string", "example": "de", "description": "Target language code"},
         "format": {"type": "string", "enum": ["text", "html"], "default": "text"},
-        "alternatives": {"type": "integer", "default": 0,
-                         "description": "Alternative translations wanted (greedy decoding gives none)"},
+        "alternatives": {
+            "type": "integer",
+            "default": 0,
+            "description": "Alternative translations wanted (greedy decoding gives none)",
+        },
         "api_key": {"type": "string", "description": "API key, when the server requires one"},
     },
 }
 LIBRETRANSLATE_DETECT = {
     "type": "object",
     "required": ["q"],
-    "properties": {"q": {"type": "string", "example": "What language is this?"}, "api_key": {"type": "string"}},
+    "properties": {
+        "q": {"type": "string", "example": "What language is this?"},
+        "api_key": {"type": "string"},
+    },
 }
 LIBRETRANSLATE_FILE = {
     "type": "object",
@@ -53,16 +65,22 @@ LIBRETRANSLATE_FILE = {
         "source": {"type": "string", "example": "en"},
         "target": {"type": "string", "example": "de"},
         "api_key": {"type": "string"},
-        "fields": {"type": "string", "example": "instruction,output",
-                   "description": "For .jsonl files: the string fields to translate (tg-edge's own field)"},
+        "fields": {
+            "type": "string",
+            "example": "instruction,output",
+            "description": "For .jsonl files: the string fields to translate (tg-edge's own field)",
+        },
     },
 }
 TRANSLATE_IMAGE = {
     "type": "object",
     "required": ["file", "source", "target"],
     "properties": {
-        "file": {"type": "string", "format": "binary",
-                 "description": "The image: PNG, JPEG, WebP, GIF, BMP or TIFF (uploaded; URLs are never fetched)"},
+        "file": {
+            "type": "string",
+            "format": "binary",
+            "description": "The image: PNG, JPEG, WebP, GIF, BMP or TIFF (uploaded; URLs are never fetched)",
+        },
         "source": {"type": "string", "example": "ja", "description": "The language of the text in the image"},
         "target": {"type": "string", "example": "en"},
         "api_key": {"type": "string"},
@@ -70,8 +88,13 @@ TRANSLATE_IMAGE = {
 }
 LIBRETRANSLATE_ERRORS = error_responses(
     {"type": "object", "properties": {"error": {"type": "string"}}},
-    {400: "Invalid request", 403: "Invalid API key", 413: "Request body too large",
-     429: "Slow down: too many requests queued", 500: "Translation error"},
+    {
+        400: "Invalid request",
+        403: "Invalid API key",
+        413: "Request body too large",
+        429: "Slow down: too many requests queued",
+        500: "Translation error",
+    },
 )
 
 
@@ -81,11 +104,27 @@ DEEPL_TRANSLATE = {
     "type": "object",
     "required": ["text", "target_lang"],
     "properties": {
-        "text": {"type": "array", "items": {"type": "string"}, "example": ["Hello world!"],
-                 "description": "Text(s) to translate (a form field may repeat)"},
-        "target_lang": {"type": "string", "example": "DE", "description": "Target language (EN-US, PT-BR, ZH-HANT, ...)"},
-        "source_lang": {"type": "string", "example": "EN", "description": "Source language; absent: detected"},
-        "tag_handling": {"type": "string", "enum": ["html", "xml"], "description": "Keep markup, translate text"},
+        "text": {
+            "type": "array",
+            "items": {"type": "string"},
+            "example": ["Hello world!"],
+            "description": "Text(s) to translate (a form field may repeat)",
+        },
+        "target_lang": {
+            "type": "string",
+            "example": "DE",
+            "description": "Target language (EN-US, PT-BR, ZH-HANT, ...)",
+        },
+        "source_lang": {
+            "type": "string",
+            "example": "EN",
+            "description": "Source language; absent: detected",
+        },
+        "tag_handling": {
+            "type": "string",
+            "enum": ["html", "xml"],
+            "description": "Keep markup, translate text",
+        },
         "split_sentences": {"type": "string", "enum": ["0", "1", "nonewlines"], "description": "Accepted"},
         "preserve_formatting": {"type": "boolean", "description": "Accepted (formatting is always kept)"},
         "formality": {"type": "string", "enum": ["default", "prefer_more", "prefer_less"]},
@@ -104,6 +143,11 @@ DEEPL_DOCUMENT = {
 }
 DEEPL_ERRORS = error_responses(
     {"type": "object", "properties": {"message": {"type": "string"}}},
-    {400: "Bad request", 403: "Authorization failure", 413: "Request too large",
-     429: "Too many requests", 500: "Translation error"},
+    {
+        400: "Bad request",
+        403: "Authorization failure",
+        413: "Request too large",
+        429: "Too many requests",
+        500: "Translation error",
+    },
 )

@@ -97,11 +97,14 @@ def optional_count(fields: dict[str, Any], name: str) -> int:
 def check_limits(texts: Sequence[str], settings: ServerSettings, *, status: int = 400) -> None:
     """Refuse (with ``status``) more texts than ``batch_limit`` or more characters than ``char_limit``."""
     if settings.batch_limit != -1 and len(texts) > settings.batch_limit:
-        raise RequestError(status, f"Invalid request: request ({len(texts)}) exceeds text limit "
-                                f"({settings.batch_limit})")
+        raise RequestError(
+            status, f"Invalid request: request ({len(texts)}) exceeds text limit ({settings.batch_limit})"
+        )
     size = sum(len(t) for t in texts)
     if settings.char_limit != -1 and size > settings.char_limit:
-        raise RequestError(status, f"Invalid request: request ({size}) exceeds text limit ({settings.char_limit})")
+        raise RequestError(
+            status, f"Invalid request: request ({size}) exceeds text limit ({settings.char_limit})"
+        )
 
 
 def document_limits(settings: ServerSettings, cancel: Cancellation | None) -> Limits:
@@ -125,11 +128,15 @@ def jsonl_fields(fields: dict[str, Any], name: str = "fields") -> str:
     try:
         paths = jsonl.parse_fields(spec)
     except InputError:
-        raise RequestError(400, f"Invalid request: bad {name} field {spec!r}: give dotted field names, "
-                                f"{example}") from None
+        raise RequestError(
+            400, f"Invalid request: bad {name} field {spec!r}: give dotted field names, {example}"
+        ) from None
     if spec is None or not paths:
-        raise RequestError(400, f"Invalid request: a .jsonl file needs the form field {name!r} to say which "
-                                f"string fields to translate, {example}")
+        raise RequestError(
+            400,
+            f"Invalid request: a .jsonl file needs the form field {name!r} to say which "
+            f"string fields to translate, {example}",
+        )
     return spec
 
 

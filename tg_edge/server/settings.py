@@ -62,7 +62,9 @@ def load_api_keys(path: Path) -> frozenset[bytes]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the API key file {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        raise InputError(
+            f"cannot read the API key file {path}: {getattr(exc, 'strerror', None) or exc}"
+        ) from None
     keys = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
     if not keys:
         raise InputError(f"the API key file {path} holds no keys (one key a line)")

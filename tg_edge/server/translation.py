@@ -77,21 +77,25 @@ class TranslationService:
         own = {language.code.split("-")[0] for language in self.languages()}
         return next((c for c in candidates if c.language.code.split("-")[0] in own), candidates[0])
 
-    def translate_texts(self, texts: Sequence[str], *, source: Language | None,
-                        target: Language) -> tuple[list[str], Detection | None]:
+    def translate_texts(
+        self, texts: Sequence[str], *, source: Language | None, target: Language
+    ) -> tuple[list[str], Detection | None]:
         """The translations of ``texts`` in one batch, and the detected source language when ``source`` is None."""
-        results = self._translator.translate_many(texts, source=source or AUTO, target=target,
-                                                  cancel=current_cancellation())
+        results = self._translator.translate_many(
+            texts, source=source or AUTO, target=target, cancel=current_cancellation()
+        )
         self._count(texts)
         return [result.text for result in results], results[0].detected if results else None
 
-    def translate_documents(self, documents: Sequence[formats.Document], *, source: Language | None,
-                            target: Language) -> tuple[list[str | bytes], Detection | None]:
+    def translate_documents(
+        self, documents: Sequence[formats.Document], *, source: Language | None, target: Language
+    ) -> tuple[list[str | bytes], Detection | None]:
         """Each document rendered back translated (their segments in one batch), and the detected source."""
         if not any(document.segments for document in documents):
             return [document.render([]) for document in documents], None
-        results = self._translator.translate_documents(documents, source=source or AUTO, target=target,
-                                                       cancel=current_cancellation())
+        results = self._translator.translate_documents(
+            documents, source=source or AUTO, target=target, cancel=current_cancellation()
+        )
         self._count([segment.text for document in documents for segment in document.segments])
         return [result.rendered for result in results], results[0].detected
 
