@@ -34,7 +34,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--threads", type=int)
     args = parser.parse_args()
-    data = open(args.image, "rb").read() if args.image else sign()  # noqa: SIM115, PTH123
+    data = open(args.image, "rb").read() if args.image else sign()  # noqa: SIM115
     with Translator(
         args.model, threads=args.threads, n_ctx=2048, parallel=2, mmproj=args.mmproj
     ) as translator:

@@ -24,9 +24,8 @@ import argparse
 import os
 import time
 
-from tg_edge import TranslationOptions, Translator
+from tg_edge import TranslationOptions, Translator, scheduler
 from tg_edge.bench.flores import load_flores
-from tg_edge import scheduler
 from tg_edge.engine import BatchToken, Engine
 
 OFF = TranslationOptions(check_language=False)

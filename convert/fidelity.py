@@ -84,7 +84,7 @@ def record_logits(engine: Engine, sequences: Sequence[Sequence[int]], store: Log
         store[i] = engine.logits(tokens)
 
 
-def compare(reference: LogitStore, sequences: Sequence[Sequence[int]], logits_of) -> Fidelity:  # noqa: ANN001
+def compare(reference: LogitStore, sequences: Sequence[Sequence[int]], logits_of) -> Fidelity:
     """Compare ``logits_of(i)`` for every sequence with the stored reference logits."""
     kl_sum = agree = nll_ref = nll = 0.0
     max_diff = 0.0

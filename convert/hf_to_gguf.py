@@ -68,10 +68,9 @@ def _last_lines(text: str, n: int = 3) -> str:
 
 def _run(request: dict) -> None:
     """In the child: build the converter's model class, add our metadata, write the file."""
+    import gguf
     import torch
     from conversion import ModelBase, ModelType, get_model_architecture, get_model_class
-
-    import gguf
 
     checkpoint = Path(request["checkpoint"])
     model_type = ModelType.MMPROJ if request["mmproj"] else ModelType.TEXT

@@ -59,7 +59,7 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _feed(digest: hashlib._Hash, path: Path) -> None:  # noqa: SLF001 - the type hashlib returns
+def _feed(digest: hashlib._Hash, path: Path) -> None:
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)

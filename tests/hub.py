@@ -33,7 +33,7 @@ class HubFile:
     size: int = 0
 
     def __post_init__(self) -> None:
-        digest, blob = hashlib.sha256(), hashlib.sha1()  # noqa: S324 - git's object id is sha1
+        digest, blob = hashlib.sha256(), hashlib.sha1()
         self.size = len(self.data) if self.data is not None else self.path.stat().st_size  # type: ignore[union-attr]
         blob.update(f"blob {self.size}\0".encode())
         for chunk in self.chunks(0, self.size):

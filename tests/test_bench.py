@@ -115,7 +115,7 @@ def test_tiny_run_writes_json_markdown_and_chart(demo_model: Path, tmp_path: Pat
     assert "naive llama-cpp-python: sentence 1/2" in proc.stderr.decode()  # progress, on stderr (throttled)
 
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
-    assert SECTIONS <= results.keys()
+    assert results.keys() >= SECTIONS
     assert results["settings"]["document"] == 2 and results["machine"]["cpu"]
     assert results["bandwidth"]["gb_per_s"] > 0
     (entry,) = results["models"]
@@ -146,7 +146,7 @@ def test_tiny_run_writes_json_markdown_and_chart(demo_model: Path, tmp_path: Pat
     assert (out / "results.png").read_bytes().startswith(b"\x89PNG")
 
 
-def test_units_are_traced_to_their_lines(translator) -> None:  # noqa: ANN001
+def test_units_are_traced_to_their_lines(translator) -> None:
     """The reference loops translate tg-edge's units; each unit must be put back on its own line."""
     from tg_edge.bench.tgedge import _lines_of
 
@@ -160,7 +160,7 @@ def test_units_are_traced_to_their_lines(translator) -> None:  # noqa: ANN001
     assert _lines_of(document, result.segments) == [0, 0, 1]
 
 
-def test_departures_find_where_an_output_leaves_the_greedy_path(demo_model: Path, translator) -> None:  # noqa: ANN001
+def test_departures_find_where_an_output_leaves_the_greedy_path(demo_model: Path, translator) -> None:
     from tg_edge.bench.agreement import _departures
     from tg_edge.engine import Engine, on_own_thread
 

@@ -104,7 +104,7 @@ def test_translate_argument_prints_german_on_stdout_only(demo_model: Path) -> No
 
 @pytest.mark.integration
 def test_stdin_structure_is_kept_and_stream_prints_the_same(demo_model: Path) -> None:
-    text = "Good morning.\n\n  I like apples.\n\nThank you.\n".encode()
+    text = b"Good morning.\n\n  I like apples.\n\nThank you.\n"
     plain = run_cli("translate", "-s", "en", "-t", "de", input=text, env=model_env(demo_model))
     streamed = run_cli("translate", "-s", "en", "-t", "de", "--stream", input=text, env=model_env(demo_model))
     assert plain.returncode == streamed.returncode == 0
@@ -158,7 +158,7 @@ def test_console_script_is_installed() -> None:
     assert proc.returncode == 0 and proc.stdout.startswith(b"tg-edge, version ")
 
 
-def invoke(*args: str, input: str | None = None):  # noqa: ANN201 - click's Result
+def invoke(*args: str, input: str | None = None):
     """``tg-edge ARGS`` in-process through click's CliRunner."""
     from click.testing import CliRunner
 

@@ -137,7 +137,7 @@ def _check_exactly_once(out: Path, source: Path, reference: list[bytes]) -> None
 
 def test_two_actors_translate_every_record_once_in_order_as_one_process_does_even_when_one_is_killed(
     local_ray, dataset: Path, demo_model: Path, single_process: list[bytes], tmp_path: Path
-) -> None:  # noqa: ANN001
+) -> None:
     """96 records through 2 actors while one of them is SIGKILLed mid-block: Ray restarts it and redoes its
     block, and the output is still every record once, in order, byte for byte what one process writes."""
     killed: list[int] = []
@@ -164,7 +164,7 @@ def test_two_actors_translate_every_record_once_in_order_as_one_process_does_eve
 
 def test_an_interrupted_job_resumes_without_redoing_finished_blocks(
     local_ray, dataset: Path, demo_model: Path, single_process: list[bytes], tmp_path: Path
-) -> None:  # noqa: ANN001
+) -> None:
     small = tmp_path / "small.jsonl"
     small.write_bytes(b"".join(dataset.read_bytes().splitlines(keepends=True)[:64]))
     out = tmp_path / "out.jsonl"
@@ -198,7 +198,7 @@ def test_an_interrupted_job_resumes_without_redoing_finished_blocks(
 
 def test_parquet_in_and_out_translates_the_named_string_columns_only(
     local_ray, dataset: Path, demo_model: Path, single_process: list[bytes], tmp_path: Path
-) -> None:  # noqa: ANN001
+) -> None:
     sentences = _sentences()[:48]
     table = pa.table(
         {

@@ -127,7 +127,7 @@ def test_resuming_another_jobs_shards_is_refused_and_a_fresh_start_clears_them(t
         ({"CPU": 8, "GPU": 2}, RayOptions(replicas=1, gpus_per_replica=2, threads=6), None, (1, 6)),
     ],
 )
-def test_replicas_follow_the_clusters_resources(resources, options, blocks, expected) -> None:  # noqa: ANN001
+def test_replicas_follow_the_clusters_resources(resources, options, blocks, expected) -> None:
     assert plan_replicas(resources, options, blocks=blocks) == expected
 
 
@@ -151,7 +151,7 @@ def test_an_actor_never_needs_more_cpus_than_a_node_has() -> None:
         ({"CPU": 4, "GPU": 1}, RayOptions(replicas=2, gpus_per_replica=1), "2 replicas × 1 GPUs do not fit"),
     ],
 )
-def test_a_pool_the_cluster_cannot_hold_is_refused(resources, options, message) -> None:  # noqa: ANN001
+def test_a_pool_the_cluster_cannot_hold_is_refused(resources, options, message) -> None:
     with pytest.raises(TgEdgeError, match=message):
         plan_replicas(resources, options)
 

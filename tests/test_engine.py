@@ -117,7 +117,7 @@ def test_a_job_submitted_when_another_ends_joins_the_running_batch_at_the_same_s
         scheduler.clear_cache()
         later: list = []
 
-        def on_done(job) -> None:  # noqa: ANN001
+        def on_done(job) -> None:
             later.extend(scheduler.submit_many([follow_up], max_tokens=[16], stop_at_newline=True))
 
         steps = scheduler.steps
@@ -173,12 +173,12 @@ def test_an_idle_scheduler_lets_its_decoding_thread_end_and_starts_another_for_n
     thread of the process): the thread ends once idle, and the next submission is served as before."""
     prompt = prompt_for(engine, "Good night.")
     first = scheduler.generate(prompt, max_tokens=16, stop_at_newline=True)
-    thread = scheduler._thread  # noqa: SLF001
+    thread = scheduler._thread
     assert thread is not None
     thread.join(timeout=60)  # it leaves IDLE_SECONDS after its last job
     assert not thread.is_alive()
     again = scheduler.generate(prompt, max_tokens=16, stop_at_newline=True)
-    assert again.tokens == first.tokens and scheduler._thread not in (None, thread)  # noqa: SLF001
+    assert again.tokens == first.tokens and scheduler._thread not in (None, thread)
 
 
 @pytest.mark.integration

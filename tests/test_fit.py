@@ -30,11 +30,11 @@ CTX = Context()  # tg-edge's defaults: 4096 cells, 16 parallel sequences + 1
 
 
 @pytest.fixture(scope="module")
-def demo_size(demo_model: Path):  # noqa: ANN201
+def demo_size(demo_model: Path):
     return size_from_header(read_header(demo_model))
 
 
-def test_the_demo_gguf_tensor_table(demo_model: Path, demo_size) -> None:  # noqa: ANN001
+def test_the_demo_gguf_tensor_table(demo_model: Path, demo_size) -> None:
     header = read_header(demo_model)
     arch = demo_size.arch
     assert (arch.n_layer, arch.n_embd, arch.n_head_kv, arch.key_length, arch.n_vocab) == (
@@ -56,7 +56,7 @@ def test_the_demo_gguf_tensor_table(demo_model: Path, demo_size) -> None:  # noq
     assert demo_size.other_bytes >= demo_size.output_bytes and not demo_size.estimated
 
 
-def test_kv_cache_per_layer_follows_llama_cpp(demo_size) -> None:  # noqa: ANN001
+def test_kv_cache_per_layer_follows_llama_cpp(demo_size) -> None:
     # F16 K and V: 4096 cells x 1 KV head x (256 + 256) x 2 bytes per layer = 4 MiB, 72 MiB for 18 layers
     assert kv_bytes_per_layer(demo_size.arch, CTX) == (4 * MIB,) * 18
     # without the full-size window cache, the 15 sliding-window layers keep 512 + 512 cells (padded to 256)
@@ -65,12 +65,12 @@ def test_kv_cache_per_layer_follows_llama_cpp(demo_size) -> None:  # noqa: ANN00
 
 
 @pytest.mark.integration
-def test_kv_cache_estimate_is_what_llama_cpp_allocates(translator, demo_size) -> None:  # noqa: ANN001
+def test_kv_cache_estimate_is_what_llama_cpp_allocates(translator, demo_size) -> None:
     engine = translator.engine
     assert sum(kv_bytes_per_layer(demo_size.arch, Context(n_ctx=engine.n_ctx))) == engine.kv_cache_bytes
 
 
-def test_placement_arithmetic(demo_size) -> None:  # noqa: ANN001
+def test_placement_arithmetic(demo_size) -> None:
     layers, kv, compute = demo_size.layer_bytes, 4 * MIB, compute_bytes(demo_size.arch, CTX)
     cpu = placement(demo_size, CTX, 0)
     assert cpu.how == "cpu" and cpu.vram_bytes == 0
@@ -87,7 +87,7 @@ def test_placement_arithmetic(demo_size) -> None:  # noqa: ANN001
     assert every.ram_bytes < seven.ram_bytes
 
 
-def test_gpu_layers_that_fit_a_budget(demo_size) -> None:  # noqa: ANN001
+def test_gpu_layers_that_fit_a_budget(demo_size) -> None:
     for k in (1, 7, 18, 19):
         need = placement(demo_size, CTX, k).vram_bytes
         assert gpu_layers_that_fit(demo_size, CTX, need) == k
@@ -96,7 +96,7 @@ def test_gpu_layers_that_fit_a_budget(demo_size) -> None:  # noqa: ANN001
     assert gpu_layers_that_fit(demo_size, CTX, 0) == 0
 
 
-def test_fit_against_budgets(demo_size) -> None:  # noqa: ANN001
+def test_fit_against_budgets(demo_size) -> None:
     need_cpu = placement(demo_size, CTX, 0).ram_bytes
     cpu_only = fit(demo_size, CTX, Budget(ram_bytes=need_cpu + Budget(0).ram_headroom))
     assert (
@@ -150,7 +150,7 @@ def test_which_translategemma_quants_fit(ram_gib: int, vram_gib: int, expected: 
     assert marks == expected
 
 
-def test_unified_memory_counts_the_gpu_share_against_the_ram(demo_size) -> None:  # noqa: ANN001
+def test_unified_memory_counts_the_gpu_share_against_the_ram(demo_size) -> None:
     every = placement(demo_size, CTX, -1)
     ram = every.ram_bytes + Budget(0).ram_headroom
     separate = Budget(ram_bytes=ram, vram_bytes=every.vram_bytes + GIB)

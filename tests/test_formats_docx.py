@@ -119,10 +119,10 @@ def test_deleted_revisions_and_field_codes_are_not_translated() -> None:
     parts = entries(data)
     xml = parts["word/document.xml"].decode("utf-8")
     inserted = (
-        f'<w:del w:id="1" w:author="A" w:date="2024-01-01T00:00:00Z"><w:r><w:delText>Old words</w:delText>'
-        f'</w:r></w:del><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> PAGE </w:instrText>'
-        f'</w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>1</w:t></w:r>'
-        f'<w:r><w:fldChar w:fldCharType="end"/></w:r>'
+        '<w:del w:id="1" w:author="A" w:date="2024-01-01T00:00:00Z"><w:r><w:delText>Old words</w:delText>'
+        '</w:r></w:del><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> PAGE </w:instrText>'
+        '</w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>1</w:t></w:r>'
+        '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
     )
     xml = xml.replace("<w:sectPr", f"<w:p>{inserted}<w:r><w:t>Page end</w:t></w:r></w:p><w:sectPr", 1)
     parts["word/document.xml"] = xml.encode("utf-8")

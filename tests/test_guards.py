@@ -71,13 +71,13 @@ def test_a_paragraph_the_model_garbles_is_split_into_sentences_and_retried_in_on
     paragraph = " ".join(load_flores("en", 4))
     with Translator(demo_model, threads=2, options=TranslationOptions(unit="paragraph")) as translator:
         calls: list[int] = []
-        submit = translator._submit  # noqa: SLF001 - watch the submissions the guard makes
+        submit = translator._submit
 
-        def watched(batch, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        def watched(batch, *args, **kwargs):
             calls.append(len(batch))
             return submit(batch, *args, **kwargs)
 
-        translator._submit = watched  # noqa: SLF001
+        translator._submit = watched
         result = translator.translate(paragraph, source="en", target="de")
     segment = result.segments[0]
     assert calls[0] == 1 and calls[1] == 4, calls  # the paragraph, then its four sentences together
@@ -107,7 +107,7 @@ def _result(unit: str, text: str, stop: str = "newline") -> SegmentResult:
     )
 
 
-def _answers(table: dict[str, str]):  # noqa: ANN202
+def _answers(table: dict[str, str]):
     """A translate function that answers each unit from ``table`` (``""`` for any other), counting its calls."""
     calls: list[list[str]] = []
 

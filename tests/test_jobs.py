@@ -298,7 +298,7 @@ def test_a_killed_document_job_resumes_from_its_journal(
     assert out.read_bytes() == whole.read_bytes()  # a resumed job gives what an uninterrupted one gives
 
 
-def invoke(*args: str, model: object):  # noqa: ANN201 - click's Result
+def invoke(*args: str, model: object):
     """``tg-edge translate -s en -t de ARGS`` in-process (click's CliRunner) with the session's demo model."""
     from click.testing import CliRunner
 

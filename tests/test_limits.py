@@ -33,7 +33,7 @@ DOCUMENTS = {
 }
 
 
-def read_document(fmt: str, limits: Limits | None = None):  # noqa: ANN201
+def read_document(fmt: str, limits: Limits | None = None):
     options = {"fields": "text"} if fmt == "jsonl" else {}
     return read(DOCUMENTS[fmt], f"doc.{fmt}", fmt, limits=limits, **options)
 
@@ -89,8 +89,8 @@ def test_a_zip_of_absurdly_many_entries_is_refused_from_its_end_record() -> None
 
 def test_docx_text_boxes_keep_their_reading_order() -> None:
     box = (
-        f"<w:p><w:r><w:t>Outer before</w:t></w:r><w:r><w:pict><w:txbxContent><w:p><w:r><w:t>Inside box"
-        f"</w:t></w:r></w:p></w:txbxContent></w:pict></w:r><w:r><w:t>Outer after</w:t></w:r></w:p>"
+        "<w:p><w:r><w:t>Outer before</w:t></w:r><w:r><w:pict><w:txbxContent><w:p><w:r><w:t>Inside box"
+        "</w:t></w:r></w:p></w:txbxContent></w:pict></w:r><w:r><w:t>Outer after</w:t></w:r></w:p>"
     )
     xml = document_xml(["First"]).replace(b"</w:body>", box.encode() + b"</w:body>")
     document = read(minimal_docx([], xml=xml), "box.docx", "docx")
@@ -134,7 +134,7 @@ def url() -> Iterator[str]:
         yield running
 
 
-def upload(url: str, filename: str, data: bytes, **headers: str):  # noqa: ANN201
+def upload(url: str, filename: str, data: bytes, **headers: str):
     body, content = multipart({"source": "en", "target": "de"}, "file", filename, data)
     return call("POST", f"{url}/translate_file", body, headers={**content, **headers})
 
@@ -185,7 +185,7 @@ def test_a_page_from_a_foreign_origin_is_refused_and_gets_no_cors_header(url: st
 
 
 def test_private_network_preflights_are_answered_only_for_allowed_origins(url: str) -> None:
-    def preflight(origin: str):  # noqa: ANN202
+    def preflight(origin: str):
         return call(
             "OPTIONS",
             f"{url}/translate",

@@ -15,7 +15,7 @@ from tg_edge.jobs import FileJob, JobOptions
 pytestmark = pytest.mark.integration
 
 
-def translate_document(translator: Translator, words: int, tmp_path: Path):  # noqa: ANN201
+def translate_document(translator: Translator, words: int, tmp_path: Path):
     paragraphs = flores_paragraphs(words)
     source = tmp_path / "long.txt"
     source.write_text("\n\n".join(paragraphs) + "\n", encoding="utf-8")
@@ -24,7 +24,7 @@ def translate_document(translator: Translator, words: int, tmp_path: Path):  # n
     return paragraphs, output.read_text(encoding="utf-8"), report
 
 
-def assert_whole(paragraphs: list[str], translated: str, report) -> None:  # noqa: ANN001
+def assert_whole(paragraphs: list[str], translated: str, report) -> None:
     lines = translated.split("\n")
     assert len(lines) == 2 * len(paragraphs)  # paragraph, blank line, ..., paragraph, final newline
     assert all(

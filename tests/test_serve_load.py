@@ -26,7 +26,7 @@ PER_CLIENT = 1
 @pytest.fixture(scope="module", params=["libretranslate", "deepl"])
 def load(translator: object, request: pytest.FixtureRequest) -> Iterator[tuple[LoadResult, LoadResult, int]]:
     api = request.param
-    scheduler = translator._scheduler  # noqa: SLF001
+    scheduler = translator._scheduler
     with running_server(translator, ServerSettings(workers=CLIENTS, max_queue=4 * CLIENTS)) as (url, _):
         scheduler.peak_active = 0
         sequential, concurrent = compare(

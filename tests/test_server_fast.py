@@ -11,12 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from tg_edge.translator import accepted_language
 from click.testing import CliRunner
 
 from tg_edge.cli import main
 from tg_edge.server.errors import ErrorShapes
+from tg_edge.translator import accepted_language
 
 from .conftest import modules_after_help
 from .servers import call, multipart, running_server

@@ -115,7 +115,7 @@ def test_translategemma_gguf_is_detected_and_fed_the_published_prompt(translateg
         assert prompt == REFERENCE_EN_DE
         tokens = tg._prompt_tokens(
             tg._prompts.render("Where is the train station?", tg_lang("en"), tg_lang("de"))
-        )  # noqa: SLF001
+        )
         assert tokens[0] == tg.engine.bos_token and tokens.count(tg.engine.bos_token) == 1
         assert tokens[1:4] == tg.engine.tokenize("<start_of_turn>user\n")
         result = tg.translate("Where is the train station?", source="en", target="de")

@@ -18,7 +18,7 @@ from .cli_params import MMPROJ, PARALLEL, engine_options
 from .errors import InputError, TgEdgeError, TranslationIncomplete
 from .fileio import decode_utf8, write_atomically
 from .formats import BINARY, FORMATS, format_for
-from .languages import resolve_language, supported_languages
+from .languages import supported_languages
 from .prompts import PROFILES
 
 if TYPE_CHECKING:
@@ -380,7 +380,7 @@ def _loaded_translator(args: dict[str, object]) -> Iterator[Translator]:
         yield translator
 
 
-def _emit_translation(result, translator, json_: bool, content_end: str, output_path: str | None) -> None:  # noqa: ANN001
+def _emit_translation(result, translator, json_: bool, content_end: str, output_path: str | None) -> None:
     if json_:
         _emit(json.dumps(_result_json(result, translator), ensure_ascii=False, indent=2) + "\n", output_path)
     else:
@@ -522,7 +522,7 @@ def _translate_images(
             )
 
 
-def _image_json(result, translator) -> dict[str, object]:  # noqa: ANN001
+def _image_json(result, translator) -> dict[str, object]:
     return {
         **_result_json(result, translator),
         "image": result.image,
@@ -600,7 +600,7 @@ def _translate_dataset(
     _print_summary(report)
 
 
-def _print_summary(report) -> None:  # noqa: ANN001
+def _print_summary(report) -> None:
     """What a file job did, on stderr: counts, then each suspect segment and skipped input by place."""
     if (
         report.segments >= 200
@@ -630,7 +630,7 @@ def _print_summary(report) -> None:  # noqa: ANN001
         click.echo(f"Skipped: {skipped}", err=True)
 
 
-def _flag_line(group) -> str:  # noqa: ANN001 - a tg_edge.jobs.FlaggedGroup
+def _flag_line(group) -> str:
     """One summary line for a suspect segment, or for a repeated one with its count and places."""
     preview = group.source if len(group.source) <= 60 else group.source[:59] + "…"
     place = "paragraph" if format_for(group.path) in BINARY else "line"
@@ -1127,7 +1127,7 @@ def _output_file(output_path: str | None) -> Path | None:
     return Path(output_path)
 
 
-def _result_json(result, translator) -> dict[str, object]:  # noqa: ANN001
+def _result_json(result, translator) -> dict[str, object]:
     return {
         "translation": result.text,
         "source": result.source.code,

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 from pathlib import Path
+from typing import TypeVar
 
 import click
 

@@ -21,8 +21,59 @@ SHORT_TEXT_LETTERS = 40
 """Texts with fewer letters than this are only matched against :data:`COMMON_LANGUAGES`."""
 
 COMMON_LANGUAGES = frozenset(
-    "ar bg bn ca cs da de el en es et fa fi fr gu he hi hr hu id is it ja kn ko lt lv ml mr nl no pa pl pt "
-    "ro ru sk sl sr sv sw ta te th tl tr uk ur vi zh zu".split()
+    [
+        "ar",
+        "bg",
+        "bn",
+        "ca",
+        "cs",
+        "da",
+        "de",
+        "el",
+        "en",
+        "es",
+        "et",
+        "fa",
+        "fi",
+        "fr",
+        "gu",
+        "he",
+        "hi",
+        "hr",
+        "hu",
+        "id",
+        "is",
+        "it",
+        "ja",
+        "kn",
+        "ko",
+        "lt",
+        "lv",
+        "ml",
+        "mr",
+        "nl",
+        "no",
+        "pa",
+        "pl",
+        "pt",
+        "ro",
+        "ru",
+        "sk",
+        "sl",
+        "sr",
+        "sv",
+        "sw",
+        "ta",
+        "te",
+        "th",
+        "tl",
+        "tr",
+        "uk",
+        "ur",
+        "vi",
+        "zh",
+        "zu",
+    ]
 )
 """The languages of WMT24++, which TranslateGemma was evaluated on, as py3langid labels (``tl``: Filipino)."""
 
@@ -100,13 +151,13 @@ _LOCK = threading.Lock()
 
 
 @functools.cache
-def _loaded_identifier() -> Any:  # noqa: ANN401 - py3langid has no type hints
+def _loaded_identifier() -> Any:
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
-def _identifier() -> Any:  # noqa: ANN401
+def _identifier() -> Any:
     with (
         _LOCK
     ):  # the first call loads the model; concurrent first callers wait for it instead of loading again

@@ -103,7 +103,7 @@ def _read_file(path: Path, label: str) -> bytes:
         raise InputError(f"cannot read {label}: {exc.strerror or exc}") from None
 
 
-def _on_white(image):  # noqa: ANN001, ANN202 - PIL images
+def _on_white(image):
     """RGB pixels, with any transparency composited onto white."""
     from PIL import Image
 

@@ -189,7 +189,7 @@ class FileJob:
     at the end of :meth:`run` when a segment stayed suspect.
     """
 
-    def __init__(self, translator, options: JobOptions, *, stderr: TextIO | None = None) -> None:  # noqa: ANN001
+    def __init__(self, translator, options: JobOptions, *, stderr: TextIO | None = None) -> None:
         self.translator = translator
         self.options = options
         self.report = JobReport()
@@ -410,7 +410,7 @@ class FileJob:
         source: Language | str | None = None,
         done: dict[int, SegmentOutcome] | None = None,
         on_chunk=None,
-    ) -> list[DocumentTranslation]:  # noqa: ANN001
+    ) -> list[DocumentTranslation]:
         """The documents through the Translator's one document path, with this job's cache and chunk sizes."""
         if not any(document.segments for document in documents) and is_auto(source or self.options.source):
             source = "en"  # nothing to detect from, nothing to translate: any language renders the skeleton
@@ -439,7 +439,7 @@ class FileJob:
         settings = [*languages, self.options.fields or "", str(model), *parts]
         return hashlib.sha256("\0".join(settings).encode()).hexdigest()
 
-    def _bar(self, total: int, name: str, unit: str, initial: int = 0):  # noqa: ANN202
+    def _bar(self, total: int, name: str, unit: str, initial: int = 0):
         from tqdm import tqdm
 
         disable = None if self.options.progress is None else not self.options.progress
@@ -483,7 +483,7 @@ def translate_records(
     *,
     first: int,
     name: str,
-    fields: tuple[tuple[str, ...], ...],  # noqa: ANN001
+    fields: tuple[tuple[str, ...], ...],
     source: Language | str,
     target: Language | str,
     options: TranslationOptions | None = None,

@@ -133,7 +133,7 @@ class Projector:
                 self._ctx,
                 self.engine.llama_context,
                 prompt._chunks,
-                0,  # noqa: SLF001
+                0,
                 seq,
                 self.engine.n_batch,
                 True,

@@ -393,7 +393,7 @@ class Scheduler:
             job.prompt
             for job in self._waiting
             if isinstance(job, Job) and job.group == group and not job._cancelled and job.prefill is None
-        ]  # noqa: SLF001
+        ]
         self.engine.reset()
         self._prefix, self._prefix_job = [], None
         self._prefix_generation += 1
@@ -558,7 +558,7 @@ class Scheduler:
         self._release(job)
         now = time.perf_counter()
         job._resolve(
-            Generation(  # noqa: SLF001
+            Generation(
                 text="".join(job.text),
                 tokens=tuple(job.out),
                 n_prompt=len(job.prompt),

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import guards
+from .cancel import Cancellation, check
+from .courses import OnDone, start_courses
 from .documents import (
     CHUNK_CHARS,
     CHUNK_SEGMENTS,
@@ -24,13 +26,11 @@ from .documents import (
     render_documents,
     translate_segments,
 )
-from .cancel import Cancellation, check
-from .courses import OnDone, start_courses
 from .errors import Cancelled, LanguageError, ProjectorError, PromptError, TgEdgeError, TranslationIncomplete
 from .guards import Problem
+from .images import ImageLike, read_image
 from .langcheck import copy_start
 from .languages import Language, resolve_language
-from .images import ImageLike, read_image
 from .models import find_projector, resolve_model
 from .prompts import FEWSHOT, TRANSLATEGEMMA, Prompt, detect_profile, make_profile
 from .segment import Piece, join_pieces, split_text
@@ -232,7 +232,7 @@ class Translator:
         )
 
     @property
-    def engine(self):  # noqa: ANN201 - the Engine type stays out of the public API's imports
+    def engine(self):
         return self._engine
 
     def language(self, language: LanguageLike) -> Language:

@@ -149,7 +149,7 @@ def chart(results: dict[str, object], path: Path) -> None:
     x = np.arange(len(entries))
     fig, axes = plt.subplots(1, 3, figsize=(max(12, 3 * len(entries) + 6), 4.5), constrained_layout=True)
 
-    def bars(ax, series: list[tuple[str, list, list | None]], title: str, ylabel: str) -> None:  # noqa: ANN001
+    def bars(ax, series: list[tuple[str, list, list | None]], title: str, ylabel: str) -> None:
         """Grouped bars per model file; a series' optional second values are drawn as whiskers above."""
         width = 0.8 / len(series)
         for i, (name, values, tops) in enumerate(series):

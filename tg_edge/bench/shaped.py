@@ -163,7 +163,7 @@ def llama_cpp_types(shape: Shape, quant: str, directory: Path) -> dict[str, str]
         quantized.unlink(missing_ok=True)
 
 
-def _add_hparams(writer, shape: Shape) -> None:  # noqa: ANN001 - a gguf.GGUFWriter
+def _add_hparams(writer, shape: Shape) -> None:
     writer.add_name(shape.name)
     writer.add_context_length(shape.context)
     writer.add_embedding_length(shape.hidden)
@@ -216,7 +216,7 @@ def _write(path: Path, shape: Shape, types: dict[str, str], quant: str, template
     writer.close()
 
 
-def random_tensor(kind, dims: tuple[int, ...], rng: np.random.Generator, *, norm: bool = False) -> np.ndarray:  # noqa: ANN001
+def random_tensor(kind, dims: tuple[int, ...], rng: np.random.Generator, *, norm: bool = False) -> np.ndarray:
     """A tensor of ``kind`` (a gguf.GGMLQuantizationType) as raw bytes: random quants, small finite scales."""
     import gguf
 
@@ -243,7 +243,7 @@ _SCALES = {
 }
 
 
-def _copy_field(writer, key: str, field) -> None:  # noqa: ANN001 - gguf writer and reader field
+def _copy_field(writer, key: str, field) -> None:
     import gguf
 
     if field.types[0] == gguf.GGUFValueType.ARRAY:

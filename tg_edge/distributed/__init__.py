@@ -12,7 +12,6 @@ from .cluster import RAY_INSTALL, RayMissing, RayOptions, plan_replicas, require
 from .job import translate_dataset
 from .report import BlockDone, DatasetReport
 
-
 __all__ = [
     "RAY_INSTALL",
     "BlockDone",

@@ -35,7 +35,7 @@ def require_ray() -> ModuleType:
     try:
         import pyarrow  # noqa: F401
         import ray
-        import ray.data  # noqa: F401
+        import ray.data
     except ImportError as exc:
         raise RayMissing(
             f"--ray needs Ray Data and pyarrow ({exc.name or 'ray'} is missing): {RAY_INSTALL}"

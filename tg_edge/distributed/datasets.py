@@ -113,7 +113,7 @@ class JsonlDataset:
         translator,
         block: Block,
         payload: bytes,
-        settings: Settings,  # noqa: ANN001
+        settings: Settings,
         cache: OutcomeCache | None,
     ) -> BlockResult:
         batch = translate_records(
@@ -216,7 +216,7 @@ class ParquetDataset:
         translator,
         block: Block,
         payload: bytes,
-        settings: Settings,  # noqa: ANN001
+        settings: Settings,
         cache: OutcomeCache | None,
     ) -> BlockResult:
         """Each non-null cell of the chosen columns becomes a one-slot document, row by row, and all of the
@@ -267,7 +267,7 @@ class ParquetDataset:
             for shard in shards:
                 writer.write_table(_table(shard.read_bytes()).cast(schema))
 
-    def _file(self):  # noqa: ANN202 - a pyarrow.parquet.ParquetFile
+    def _file(self):
         import pyarrow as pa
         import pyarrow.parquet as pq
 
@@ -311,7 +311,7 @@ def _plain(text: str) -> str:
     return text
 
 
-def _ipc(table) -> bytes:  # noqa: ANN001 - a pyarrow.Table
+def _ipc(table) -> bytes:
     import pyarrow as pa
 
     sink = io.BytesIO()
@@ -320,7 +320,7 @@ def _ipc(table) -> bytes:  # noqa: ANN001 - a pyarrow.Table
     return sink.getvalue()
 
 
-def _table(payload: bytes):  # noqa: ANN202 - a pyarrow.Table
+def _table(payload: bytes):
     import pyarrow as pa
 
     return pa.ipc.open_stream(payload).read_all()

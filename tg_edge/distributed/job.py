@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -23,8 +23,8 @@ from .. import errors
 from ..errors import InputError, TgEdgeError, TranslationIncomplete
 from ..jobs import Flagged, JobOptions
 from ..translator import is_auto
-from .datasets import Block, JsonlDataset, ParquetDataset, Settings, dataset_for, flags_from_json
 from .cluster import RayOptions, plan_replicas, require_ray
+from .datasets import Block, JsonlDataset, ParquetDataset, Settings, dataset_for, flags_from_json
 from .report import BlockDone, DatasetReport
 from .shards import ShardStore
 
@@ -32,7 +32,7 @@ log = logging.getLogger("tg_edge.distributed")
 
 
 def translate_dataset(
-    input: str | Path,  # noqa: A002 - the name the CLI's -i gives it
+    input: str | Path,
     output: str | Path,
     options: JobOptions,
     *,
@@ -125,7 +125,7 @@ def _run(
     pending: list[Block],
     store: ShardStore,
     report: DatasetReport,
-    settings: Settings,  # noqa: ANN001
+    settings: Settings,
     model: str | None,
     cluster: RayOptions,
     translator_args: dict[str, object],
@@ -191,7 +191,7 @@ def _run(
         ray_log.setLevel(level)
 
 
-def _batches(ray, data) -> Iterator[object]:  # noqa: ANN001
+def _batches(ray, data) -> Iterator[object]:
     """The pipeline's output batches; a failure inside Ray becomes tg-edge's own error."""
     try:
         yield from data.iter_batches(batch_size=None, batch_format="pyarrow", prefetch_batches=0)
@@ -216,7 +216,7 @@ def _count(report: DatasetReport, row: dict[str, object], name: str) -> None:
 
 
 @contextmanager
-def _ray_session(ray, address: str | None) -> Iterator[None]:  # noqa: ANN001
+def _ray_session(ray, address: str | None) -> Iterator[None]:
     """Ray for this job: the one this process is connected to, else a local one (``address`` None) or the
     cluster at ``address``, shut down afterwards. Workers get this process's tg-edge code."""
     if ray.is_initialized():
@@ -283,7 +283,7 @@ def _fingerprint(
 
 
 @contextmanager
-def _bar(report: DatasetReport, options: JobOptions, name: str, stderr: TextIO):  # noqa: ANN202
+def _bar(report: DatasetReport, options: JobOptions, name: str, stderr: TextIO):
     from tqdm import tqdm
 
     disable = None if options.progress is None else not options.progress

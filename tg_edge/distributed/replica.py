@@ -41,7 +41,7 @@ class TranslatorReplica:
         self.cache = OutcomeCache(cache_size)
         self.name = f"{socket.gethostname()}:{os.getpid()}"
 
-    def __call__(self, batch):  # noqa: ANN001, ANN204 - pyarrow.Table in, pyarrow.Table out
+    def __call__(self, batch):
         import pyarrow as pa
 
         rows = batch.to_pylist()
@@ -85,7 +85,7 @@ def model_on_this_node(model: str | None) -> Path:
         return pull_model(model).path
 
 
-def result_schema():  # noqa: ANN201, N802 - a pyarrow schema, built when pyarrow is there
+def result_schema():
     import pyarrow as pa
 
     return pa.schema(

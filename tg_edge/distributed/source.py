@@ -64,10 +64,10 @@ class BlockSource(Datasource):
             for run in runs
         ]
 
-    def _reader(self, run: list[Block]):  # noqa: ANN202
+    def _reader(self, run: list[Block]):
         dataset = self.dataset
 
-        def read():  # noqa: ANN202 - a generator of pyarrow tables, one block (one row) each
+        def read():
             for block, payload in zip(run, dataset.read(run), strict=True):
                 yield pa.Table.from_pydict(
                     {

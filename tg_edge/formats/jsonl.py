@@ -85,7 +85,7 @@ def _matches(path: tuple[str, ...], paths: tuple[tuple[str, ...], ...]) -> bool:
     return any(len(p) == len(path) and all(a == "*" or a == b for a, b in zip(p, path)) for p in paths)
 
 
-def _walk(s: str, pos: int, path: tuple[str, ...], paths, out: list[tuple[int, int, str]]) -> int:  # noqa: ANN001
+def _walk(s: str, pos: int, path: tuple[str, ...], paths, out: list[tuple[int, int, str]]) -> int:
     """Walk one JSON value (already known to be valid) from ``pos``; collect the chosen strings' spans."""
     pos = _WS.match(s, pos).end()
     char = s[pos]

@@ -101,7 +101,7 @@ def delete_cached(paths: list[Path]) -> None:
         cache.delete_revisions(*emptied).execute()
 
 
-def _scan():  # noqa: ANN202 - huggingface_hub's HFCacheInfo, imported lazily
+def _scan():
     """huggingface_hub's scan of the cache, or ``None`` when there is no cache yet."""
     cache_dir = hub_cache_dir()
     if not cache_dir.is_dir():

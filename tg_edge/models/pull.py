@@ -85,7 +85,7 @@ def _download(
     sibling,
     revision: str,
     cache: Path,
-    progress: bool,  # noqa: ANN001 - a RepoSibling
+    progress: bool,
     say: Callable[[str], None],
 ) -> Path:
     """One repository file into the HF cache (resumed if interrupted), checked against the hub's checksum."""
@@ -106,7 +106,7 @@ def _download(
     return path
 
 
-def _largest_that_fits(name: str, quant: str | None, say: Callable[[str], None]):  # noqa: ANN202 - a CatalogFit
+def _largest_that_fits(name: str, quant: str | None, say: Callable[[str], None]):
     from ..hardware import machine
     from .fits import default_context, pick_largest
     from .store import installed_models
@@ -117,7 +117,7 @@ def _largest_that_fits(name: str, quant: str | None, say: Callable[[str], None])
     )
 
 
-def _choose_file(siblings: list, quant: str | None, entry: CatalogEntry | None, repo: str):  # noqa: ANN202
+def _choose_file(siblings: list, quant: str | None, entry: CatalogEntry | None, repo: str):
     """The repository file to pull: a single-file GGUF model (no vision projector) of the wanted quant."""
     ggufs = [s for s in siblings if s.rfilename.lower().endswith(".gguf") and not is_projector(s.rfilename)]
     if not ggufs:
@@ -147,13 +147,13 @@ def _choose_file(siblings: list, quant: str | None, entry: CatalogEntry | None, 
     return files[0]
 
 
-def _verify(path: Path, sibling) -> None:  # noqa: ANN001 - huggingface_hub's RepoSibling
+def _verify(path: Path, sibling) -> None:
     """Check the downloaded file against the hub's sha256 (LFS) or git blob id; delete it on a mismatch."""
     if sibling.lfs is not None:
         expected, actual = sibling.lfs.sha256, _file_digest(path, hashlib.sha256())
     elif sibling.blob_id:
         size = path.stat().st_size
-        expected, actual = sibling.blob_id, _file_digest(path, hashlib.sha1(f"blob {size}\0".encode()))  # noqa: S324
+        expected, actual = sibling.blob_id, _file_digest(path, hashlib.sha1(f"blob {size}\0".encode()))
     else:
         raise ModelError(f"the hub gave no checksum for {sibling.rfilename}, so it cannot be verified")
     if expected != actual:

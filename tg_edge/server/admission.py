@@ -56,7 +56,7 @@ class Admission:
         """Workers running a request's work now."""
         return self._busy
 
-    async def run(self, request: Request, work: Callable[[], Any]) -> Any:  # noqa: ANN401
+    async def run(self, request: Request, work: Callable[[], Any]) -> Any:
         """``work()`` on a worker thread; :class:`RequestError` when full, too slow, stopping or over a
         limit found while reading, :class:`ClientGone` when the client left."""
         cancel = Cancellation()
@@ -122,7 +122,7 @@ class Admission:
         with self._lock:
             self._admitted.discard(cancel)
 
-    def _work(self, cancel: Cancellation, work: Callable[[], Any]) -> Any:  # noqa: ANN401
+    def _work(self, cancel: Cancellation, work: Callable[[], Any]) -> Any:
         """On a worker: ``work()`` with ``cancel`` as the current cancellation (unless cancelled already)."""
         with self._lock:
             self._busy += 1
@@ -136,7 +136,7 @@ class Admission:
                 self._busy -= 1
 
 
-def _outcome(waiter: asyncio.Future[Any]) -> Any:  # noqa: ANN401
+def _outcome(waiter: asyncio.Future[Any]) -> Any:
     """The work's result; the errors every API answers alike turned into their statuses."""
     try:
         return waiter.result()

@@ -125,7 +125,7 @@ def base_url(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if sock.family == socket.AF_INET6 else f"http://{host}:{port}"
 
 
-def make_server(app: FastAPI) -> Any:  # noqa: ANN401 - uvicorn.Server; uvicorn loads only when serving
+def make_server(app: FastAPI) -> Any:
     """A uvicorn server for ``app``: no access log of its own (ours never shows query strings or bodies).
 
     Its shutdown first stops the admission (queued requests get 503, running work is cancelled), so

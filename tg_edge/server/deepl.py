@@ -30,9 +30,9 @@ from ..coverage import display_name
 from ..errors import InputError, LanguageError, TgEdgeError
 from ..languages import Language
 from . import files, openapi
+from .admission import current_cancellation
 from .errors import ErrorShapes, RequestError
 from .files import FileStore, StoredFile
-from .admission import current_cancellation
 from .parsing import check_limits, document_limits, optional_string, read_fields
 from .service import Service
 
@@ -354,7 +354,7 @@ def _language(api: DeepL, code: str, field: str) -> Language:
         ) from None
 
 
-async def _run(api: DeepL, request: Request, work: Callable[[], Any]) -> Any:  # noqa: ANN401
+async def _run(api: DeepL, request: Request, work: Callable[[], Any]) -> Any:
     """Admit ``work`` and run it, tg-edge's errors turned into DeepL's statuses."""
     try:
         return await api.service.admission.run(request, work)

@@ -321,7 +321,7 @@ def _language(api: LibreTranslate, code: str) -> Language:
         ) from None
 
 
-async def _run(api: LibreTranslate, request: Request, work: Callable[[], Any]) -> Any:  # noqa: ANN401
+async def _run(api: LibreTranslate, request: Request, work: Callable[[], Any]) -> Any:
     """Admit ``work`` and run it, tg-edge's errors turned into LibreTranslate's statuses and wording."""
     try:
         return await api.service.admission.run(request, work)

@@ -15,9 +15,9 @@ from urllib.parse import parse_qs
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 
+from ..cancel import Cancellation
 from ..errors import InputError
 from ..fileio import decode_utf8
-from ..cancel import Cancellation
 from ..formats import Limits, jsonl
 from .errors import RequestError
 from .settings import ServerSettings
