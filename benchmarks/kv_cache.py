@@ -36,7 +36,7 @@ def main() -> None:
             kv_mib = translator.engine.kv_cache_bytes / 2**20
         outputs[kv_type] = [result.text for result in results]
         chrf = sacrebleu.corpus_chrf(outputs[kv_type], [references], word_order=2).score
-        differ = sum(a != b for a, b in zip(outputs["f16"], outputs[kv_type]))
+        differ = sum(a != b for a, b in zip(outputs["f16"], outputs[kv_type], strict=False))
         print(
             f"KV {kv_type:5}: chrF++ {chrf:5.1f}, {seconds:6.1f} s, KV cache {kv_mib:6.1f} MiB, "
             f"{differ} of {args.count} outputs differ from f16's",

@@ -117,7 +117,7 @@ def main() -> None:
         "steps × before |"
     )
     print("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
-    for before, after in zip(rows[::2], rows[1::2]):
+    for before, after in zip(rows[::2], rows[1::2], strict=False):
         for row in (before, after):
             print(
                 f"| en→{row['target']} | {'on' if row['guard'] else 'off'} | {row['sentences']} | "

@@ -44,7 +44,7 @@ def main() -> None:
     out_lines = output.read_text(encoding="utf-8").split("\n")
     in_lines = document.split("\n")
     in_order = len(out_lines) == len(in_lines) and all(
-        bool(a.strip()) == bool(b.strip()) for a, b in zip(in_lines, out_lines)
+        bool(a.strip()) == bool(b.strip()) for a, b in zip(in_lines, out_lines, strict=False)
     )
     summary = {
         "words": len(document.split()),

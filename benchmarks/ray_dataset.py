@@ -70,7 +70,7 @@ def main() -> None:
                 options,
                 model=model,
                 cluster=RayOptions(replicas=replicas, threads=args.threads),
-                on_block=lambda done: first.append(time.perf_counter()) if not first else None,
+                on_block=lambda done, first=first: first.append(time.perf_counter()) if not first else None,
             )
             seconds = time.perf_counter() - started
             lines = out.read_text(encoding="utf-8").splitlines()
@@ -89,7 +89,7 @@ def main() -> None:
             }
     finally:
         ray.shutdown()
-    same = sum(a == b for a, b in zip(outputs[1], outputs[2]))
+    same = sum(a == b for a, b in zip(outputs[1], outputs[2], strict=False))
     print(
         f"{'actors':>6} {'seconds':>8} {'records/s':>10} {'first block s':>14} {'records/s after':>16}"
         "  blocks per actor"

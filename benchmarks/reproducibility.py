@@ -63,7 +63,7 @@ def main() -> None:
                 process.wait()
         seconds = time.perf_counter() - started
         outputs.append(out.read_text(encoding="utf-8").splitlines())
-        differ = sum(a != b for a, b in zip(outputs[0], outputs[-1])) + abs(
+        differ = sum(a != b for a, b in zip(outputs[0], outputs[-1], strict=False)) + abs(
             len(outputs[0]) - len(outputs[-1])
         )
         print(

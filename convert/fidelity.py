@@ -58,7 +58,7 @@ class LogitStore:
         self, sequences: Sequence[Sequence[int]], n_vocab: int, directory: Path | None = None
     ) -> None:
         self.offsets = np.cumsum([0] + [len(s) for s in sequences])
-        self._file = tempfile.NamedTemporaryFile(dir=directory, suffix=".logits")
+        self._file = tempfile.NamedTemporaryFile(dir=directory, suffix=".logits")  # noqa: SIM115 - lives as long as this object
         self._data = np.memmap(
             self._file, dtype=np.float32, mode="w+", shape=(int(self.offsets[-1]), n_vocab)
         )

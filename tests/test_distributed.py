@@ -127,7 +127,7 @@ def _check_exactly_once(out: Path, source: Path, reference: list[bytes]) -> None
     lines = out.read_bytes().splitlines(keepends=True)
     originals = source.read_bytes().splitlines(keepends=True)
     assert len(lines) == len(originals)
-    for i, (line, original) in enumerate(zip(lines, originals)):
+    for i, (line, original) in enumerate(zip(lines, originals, strict=False)):
         head = f'{{"id": {i},"instruction" : '.encode()
         tail = original[original.index(b', "output"') :]
         assert line.startswith(head) and line.endswith(tail), (i, line)  # every other byte as it was

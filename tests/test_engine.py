@@ -77,7 +77,9 @@ def test_a_submissions_common_prefix_is_evaluated_once(engine, scheduler) -> Non
         prompt_for(engine, s) for s in ("Good night.", "See you tomorrow.", "The weather is nice today.")
     ]
     jobs = scheduler.submit_many(prompts, max_tokens=[16] * 3, stop_at_newline=True)
-    common = min(next(i for i, (a, b) in enumerate(zip(prompts[0], p)) if a != b) for p in prompts[1:])
+    common = min(
+        next(i for i, (a, b) in enumerate(zip(prompts[0], p, strict=False)) if a != b) for p in prompts[1:]
+    )
     assert [job.result().n_reused for job in jobs] == [common] * 3
 
 
@@ -260,15 +262,15 @@ def test_parallel_output_equals_decoding_alone_except_at_near_ties(engine, sched
     jobs = [scheduler.submit(p, max_tokens=80, stop_at_newline=True) for p in prompts]
     together = [job.result() for job in jobs]
     assert sum(g.n_reused > 0 for g in together) >= len(prompts) - 1  # they really shared the prefix
-    identical = sum(a.text == b.text for a, b in zip(alone, together))
+    identical = sum(a.text == b.text for a, b in zip(alone, together, strict=False))
     assert identical >= len(prompts) // 4
     scheduler.close()
     gaps = []
-    for prompt, a, b in zip(prompts, alone, together):
+    for prompt, a, b in zip(prompts, alone, together, strict=False):
         if a.text == b.text:
             continue
         ours, theirs = list(a.tokens), list(b.tokens)
-        split = next(i for i, (x, y) in enumerate(zip(ours + [-1], theirs + [-2])) if x != y)
+        split = next(i for i, (x, y) in enumerate(zip(ours + [-1], theirs + [-2], strict=False)) if x != y)
         logits = engine.logits(prompt + ours[:split])[-1]
         top2 = np.sort(logits)[-2:]
         gaps.append((split, round(float(top2[1] - top2[0]), 3)))

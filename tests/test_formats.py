@@ -50,7 +50,7 @@ print("hello")  # code stays
 Setext heading
 ==============
 
-Line with a hard break  
+Line with a hard break \x20
 next line. See https://x.org/a_b and snake_case_name.
 ![An image alt](img.png)
 """,

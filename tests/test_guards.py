@@ -52,9 +52,9 @@ def test_length_ratio_knows_that_chinese_is_shorter() -> None:
 def test_human_translations_almost_never_trip_the_length_guard(target: str) -> None:
     """FLORES-200's human translations are the yardstick: at most 1 % may fall outside the bounds."""
     english, other = load_flores("en"), load_flores(target)
-    tripped = [check(e, o, "eos", source="en", target=target) for e, o in zip(english, other)]
+    tripped = [check(e, o, "eos", source="en", target=target) for e, o in zip(english, other, strict=False)]
     assert sum(t is not None for t in tripped) <= len(english) // 100
-    back = [check(o, e, "eos", source=target, target="en") for e, o in zip(english, other)]
+    back = [check(o, e, "eos", source=target, target="en") for e, o in zip(english, other, strict=False)]
     assert sum(t is not None for t in back) <= len(english) // 100
 
 

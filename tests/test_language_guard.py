@@ -73,8 +73,8 @@ class FakeEngine:
 
     def __call__(self, units: Sequence[str], again: Sequence[bool] | None = None) -> list[SegmentResult]:
         flags = list(again or [False] * len(units))
-        self.calls.append(list(zip(units, flags)))
-        return [self.result(u, self.behaviour[flag]) for u, flag in zip(units, flags)]
+        self.calls.append(list(zip(units, flags, strict=False)))
+        return [self.result(u, self.behaviour[flag]) for u, flag in zip(units, flags, strict=False)]
 
     def result(self, unit: str, behaviour: str) -> SegmentResult:
         if behaviour == "abandon":
@@ -180,7 +180,11 @@ def test_no_human_translation_begins_as_a_copy_of_its_source(source: str, target
     lines = load_flores(source)
     for target in targets:
         tests = [copy_start(line, source=source, target=target) for line in lines]
-        begun = [line for test, line in zip(tests, load_flores(target)) if test is not None and test(line)]
+        begun = [
+            line
+            for test, line in zip(tests, load_flores(target), strict=False)
+            if test is not None and test(line)
+        ]
         assert not begun, (target, begun[:3])
 
 
@@ -267,7 +271,9 @@ def test_severity_puts_wrong_language_with_a_far_off_length_below_loops_cuts_and
 def test_human_translations_are_almost_never_flagged(target: str) -> None:
     """No false alarms: FLORES-200's references (all 1012 lines) pass the guard, at most 1 % flagged."""
     english, other = load_flores("en"), load_flores(target)
-    flagged = [e for e, o in zip(english, other) if in_wrong_language(e, o, source="en", target=target)]
+    flagged = [
+        e for e, o in zip(english, other, strict=False) if in_wrong_language(e, o, source="en", target=target)
+    ]
     assert len(flagged) <= len(english) // 100, flagged[:3]
 
 
@@ -294,11 +300,14 @@ def test_sentences_the_demo_model_copies_are_translated_again_or_flagged(transla
     unguarded = translator.translate_many(
         sentences, source="en", target="de", options=TranslationOptions(check_language=False)
     )
-    copied = [in_wrong_language(s, t.text, source="en", target="de") for s, t in zip(sentences, unguarded)]
+    copied = [
+        in_wrong_language(s, t.text, source="en", target="de")
+        for s, t in zip(sentences, unguarded, strict=False)
+    ]
     assert sum(copied) >= 3, [t.text for t in unguarded]  # a batch of 5 decodes a little unlike one of 200
     guarded = translator.translate_many(sentences, source="en", target="de")
     fixed = 0
-    for sentence, translation, was_copied in zip(sentences, guarded, copied):
+    for sentence, translation, was_copied in zip(sentences, guarded, copied, strict=False):
         segment = translation.segments[0]
         if segment.finding is None:
             assert not in_wrong_language(sentence, segment.text, source="en", target="de")

@@ -34,7 +34,7 @@ def assert_whole(paragraphs: list[str], translated: str, report) -> None:
     assert report.segments == len(paragraphs)
     # Nothing silently cut: each paragraph's output passes the guards, or it is in the summary.
     flagged_lines = {flag.line for flag in report.flagged}
-    for n, (source, output) in enumerate(zip(paragraphs, lines[::2])):
+    for n, (source, output) in enumerate(zip(paragraphs, lines[::2], strict=False)):
         if check(source, output, "eos", source="en", target="de") is not None:
             assert 2 * n + 1 in flagged_lines, (source, output)
 

@@ -33,7 +33,7 @@ def test_lines_blank_lines_and_indentation_come_back_exactly(translator: Transla
     result = translator.translate(text, source="en", target="de")
     out_lines, in_lines = result.text.split("\n"), text.split("\n")
     assert len(out_lines) == len(in_lines)
-    for src, out in zip(in_lines, out_lines):
+    for src, out in zip(in_lines, out_lines, strict=False):
         indent = src[: len(src) - len(src.lstrip())]
         assert out.startswith(indent) and (out.strip() != "") == (src.strip() != "")
     assert [s.source for s in result.segments] == [

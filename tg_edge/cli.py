@@ -499,7 +499,7 @@ def _translate_images(
             return
         for picture in pictures:
             result = translator.translate_image(
-                picture, source=source, target=target, options=replace(options, strict=False)
+                picture, source=source, target=target, options=replace(options, strict=True)
             )
             results.append(result)
             if not json_:
@@ -1083,7 +1083,9 @@ def models_rm(spec: str) -> None:
 def _table(rows: list[tuple[str, ...]]) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
-        click.echo("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        click.echo(
+            "  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
 
 
 def _size(size: int) -> str:

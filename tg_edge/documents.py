@@ -167,7 +167,7 @@ def _pack(items: list[int], sizes: list[int], most: int, chars: int) -> Iterator
     """``items`` in order, in chunks of at most ``most`` items that end once they reach ``chars`` characters."""
     chunk: list[int] = []
     held = 0
-    for item, size in zip(items, sizes):
+    for item, size in zip(items, sizes, strict=True):
         chunk.append(item)
         held += size
         if len(chunk) >= most or held >= chars:

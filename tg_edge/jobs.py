@@ -112,11 +112,11 @@ def plan(inputs: Sequence[Path], output: Path | str | None) -> list[tuple[Path, 
     """Pairs of (input file, output file) for the given files and directories.
 
     A directory's files with a known extension are taken recursively and keep their relative
-    paths under ``output`` (images too: their text is written to ``NAME.EXT.txt``); a single input file with an ``output`` that is not a directory is
-    written to ``output`` itself; no ``output`` means stdout (one input file only). An ``output``
-    given as a string ending in ``/`` is a directory, existing or not; several inputs (or a
-    directory) into an ``output`` that is a file, or that looks like one (a known file extension,
-    not an existing directory), is an error rather than a directory of that name.
+    paths under ``output`` (images too: their text is written to ``NAME.EXT.txt``); a single input file
+    with an ``output`` that is not a directory is written to ``output`` itself; no ``output`` means
+    stdout (one input file only). An ``output`` given as a string ending in ``/`` is a directory,
+    existing or not; several inputs (or a directory) into an ``output`` that is a file, or that
+    looks like one (a known file extension, not an existing directory), is an error rather than a directory of that name.
     """
     if not inputs:
         raise InputError("no input files")
@@ -195,7 +195,7 @@ class FileJob:
         self.report = JobReport()
         self._stderr = stderr or sys.stderr
         self._cache = OutcomeCache(options.cache_size)
-        self._decoding = replace(options.translation or translator.options, strict=False)
+        self._decoding = replace(options.translation or translator.options, strict=True)
 
     def run(self, pairs: Sequence[tuple[Path, Path | None]], *, stdout: TextIO | None = None) -> JobReport:
         """Translate every (input, output) pair; with ``skip_bad`` a bad input is reported and passed over,
@@ -306,7 +306,7 @@ class FileJob:
                             "text": o.text,
                             "problems": [[f.problem, f.attempts, f.source] for f in o.flags],
                         }
-                        for i, o in zip(indices, outcomes)
+                        for i, o in zip(indices, outcomes, strict=True)
                     ]
                 )
                 bar.update(len(indices))

@@ -132,7 +132,7 @@ class Projector:
             status = mtmd.mtmd_helper_eval_chunks(
                 self._ctx,
                 self.engine.llama_context,
-                prompt._chunks,
+                prompt._chunks,  # noqa: SLF001 - the projector owns the prompts it makes
                 0,
                 seq,
                 self.engine.n_batch,

@@ -231,7 +231,8 @@ class FewShotProfile(PromptProfile):
         blocks = [f"Translate from {source.name} to {target.name}."]
         if src_examples and tgt_examples:
             blocks += [
-                f"{source.name}: {src}\n{target.name}: {tgt}" for src, tgt in zip(src_examples, tgt_examples)
+                f"{source.name}: {src}\n{target.name}: {tgt}"
+                for src, tgt in zip(src_examples, tgt_examples, strict=False)
             ]
         else:
             log.warning(

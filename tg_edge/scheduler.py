@@ -392,7 +392,10 @@ class Scheduler:
         prompts = [
             job.prompt
             for job in self._waiting
-            if isinstance(job, Job) and job.group == group and not job._cancelled and job.prefill is None
+            if isinstance(job, Job)
+            and job.group == group
+            and not job._cancelled  # noqa: SLF001 - the scheduler owns its jobs' state
+            and job.prefill is None
         ]
         self.engine.reset()
         self._prefix, self._prefix_job = [], None
@@ -557,7 +560,7 @@ class Scheduler:
             job._emit(job.decoder.decode(b"", final=True))  # noqa: SLF001
         self._release(job)
         now = time.perf_counter()
-        job._resolve(
+        job._resolve(  # noqa: SLF001
             Generation(
                 text="".join(job.text),
                 tokens=tuple(job.out),
@@ -590,7 +593,7 @@ class Scheduler:
 
 
 def _common_length(a: Sequence[int], b: Sequence[int]) -> int:
-    return sum(1 for _ in itertools.takewhile(lambda pair: pair[0] == pair[1], zip(a, b)))
+    return sum(1 for _ in itertools.takewhile(lambda pair: pair[0] == pair[1], zip(a, b, strict=False)))
 
 
 def repeating_tail(

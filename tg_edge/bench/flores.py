@@ -75,7 +75,7 @@ def flores_paragraphs(words: int, language: str = "en", *, split: str = "devtest
     sentences = load_flores(language, split=split)
     urls = [row.split("\t")[0] for row in _read(f"metadata_{split}.tsv", "metadata")[1:]]
     groups: list[tuple[str, list[str]]] = []
-    for url, sentence in zip(urls, sentences):
+    for url, sentence in zip(urls, sentences, strict=True):
         if groups and groups[-1][0] == url:
             groups[-1][1].append(sentence)
         else:

@@ -155,7 +155,9 @@ def chart(results: dict[str, object], path: Path) -> None:
         for i, (name, values, tops) in enumerate(series):
             heights = [v or 0 for v in values]
             whiskers = (
-                None if tops is None else [[0] * len(heights), [(t or 0) - h for t, h in zip(tops, heights)]]
+                None
+                if tops is None
+                else [[0] * len(heights), [(t or 0) - h for t, h in zip(tops, heights, strict=True)]]
             )
             ax.bar(
                 x + (i - (len(series) - 1) / 2) * width, heights, width, yerr=whiskers, capsize=4, label=name

@@ -257,7 +257,7 @@ def _bench_model(
             "raw_decode_of_bandwidth": _ratio(_gb(model, raw_summary), gbps),
         },
         "agreement": {
-            "identical_outputs": sum(a == b for a, b in zip(tg_outputs, naive_outputs)),
+            "identical_outputs": sum(a == b for a, b in zip(tg_outputs, naive_outputs, strict=True)),
             "of": len(tg_outputs),
             "differences": agreement["differences"],
             "near_tie": agreement["near_tie"],

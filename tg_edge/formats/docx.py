@@ -106,8 +106,8 @@ class DocxDocument:
         if len(translations) != len(self.segments):
             raise ValueError(f"{len(translations)} translations for {len(self.segments)} segments")
         changed: set[str] = set()
-        for segment, place, translation in zip(self.segments, self._places, translations):
-            for element, original in zip(place.texts, place.originals):
+        for segment, place, translation in zip(self.segments, self._places, translations, strict=True):
+            for element, original in zip(place.texts, place.originals, strict=True):
                 element.text = original
             if translation == segment.text:
                 continue
@@ -162,11 +162,12 @@ def read(data: bytes, name: str, *, limits: Limits | None = None) -> DocxDocumen
                         f"{name}: its part {part} is not in the WordprocessingML namespace tg-edge "
                         f"reads ({etree.QName(root).namespace}); save it as a standard Word document"
                     )
-                document._roots[part] = root
+                document._roots[part] = root  # noqa: SLF001 - the reader fills the document it builds
     except InputError:
         raise
     except _ZIP_ERRORS as exc:
-        if isinstance(exc, zipfile.BadZipFile) and not document._roots and "CRC" not in str(exc):
+        found_parts = document._roots  # noqa: SLF001 - the reader inspects the document it builds
+        if isinstance(exc, zipfile.BadZipFile) and not found_parts and "CRC" not in str(exc):
             raise InputError(
                 f"{name} is not a DOCX file: not a ZIP archive (an old .doc or a password-protected "
                 "file? save it as .docx first)"
@@ -362,7 +363,7 @@ def _add(
     segment = Segment(" ".join(stripped.split()), paragraph)
     tally.add(segment.text)
     document.segments.append(segment)
-    document._places.append(_Place(part, texts, originals, lead, trail))
+    document._places.append(_Place(part, texts, originals, lead, trail))  # noqa: SLF001 - as above
 
 
 def _serialize(root: etree._Element) -> bytes:

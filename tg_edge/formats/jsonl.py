@@ -82,7 +82,9 @@ def _dump(text: str) -> str:
 
 
 def _matches(path: tuple[str, ...], paths: tuple[tuple[str, ...], ...]) -> bool:
-    return any(len(p) == len(path) and all(a == "*" or a == b for a, b in zip(p, path)) for p in paths)
+    return any(
+        len(p) == len(path) and all(a == "*" or a == b for a, b in zip(p, path, strict=True)) for p in paths
+    )
 
 
 def _walk(s: str, pos: int, path: tuple[str, ...], paths, out: list[tuple[int, int, str]]) -> int:

@@ -52,7 +52,7 @@ def read(text: str, name: str, *, limits: Limits | None = None) -> Document:
     tokens = MarkdownIt("commonmark").enable("table").disable("inline").parse(parse_text)
     regions = []
     cursors: dict[int, int] = {}  # line → column after the last text found on it (table cells share lines)
-    for before, token in zip([None, *tokens], tokens):
+    for before, token in zip([None, *tokens], tokens, strict=False):
         if token.type != "inline" or token.map is None or before is None or before.type not in _TEXT_BLOCKS:
             continue
         spans = _locate(

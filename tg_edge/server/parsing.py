@@ -29,7 +29,7 @@ async def read_fields(request: Request, *, repeatable: frozenset[str] = frozense
     A JSON object sent without a JSON content type (``curl -d '{...}'``) is read as JSON too. A form
     field named in ``repeatable`` and given several times becomes a list; otherwise the first counts.
     """
-    fields: dict[str, Any] = {key: value for key, value in request.query_params.items()}
+    fields: dict[str, Any] = dict(request.query_params.items())
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
         try:
