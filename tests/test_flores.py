@@ -67,14 +67,12 @@ def test_tg_edge_flores_points_elsewhere(monkeypatch: pytest.MonkeyPatch, tmp_pa
 
 def test_the_wheel_carries_the_data_and_reads_it_from_anywhere(tmp_path: Path) -> None:
     """Build the wheel from this checkout, unpack it, and load FLORES from it with another working directory."""
-    pytest.importorskip(
-        "setuptools", minversion="68"
-    )  # the build-system requirement; torch's install brings it
+    pytest.importorskip("setuptools", minversion="77")  # the build-system requirement (PEP 639 license-files)
     source = tmp_path / "source"
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for tree in ("tg_edge", "convert"):
         shutil.copytree(REPO / tree, source / tree, ignore=ignore)
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(REPO / name, source / name)
     build = "import sys\nfrom setuptools import build_meta\nprint(build_meta.build_wheel(sys.argv[1]))\n"
     done = subprocess.run(
@@ -91,6 +89,7 @@ def test_the_wheel_carries_the_data_and_reads_it_from_anywhere(tmp_path: Path) -
         if p.is_file()
     }
     assert shipped <= names and len(shipped) == 17
+    assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
