@@ -79,7 +79,7 @@ class GGUFHeader:
         """Bytes each tensor takes in the file, its alignment padding included, in file order."""
         ordered = sorted(self.tensor_offsets.items(), key=lambda item: item[1])
         ends = [start for _, start in ordered[1:]] + [self.file_bytes - self.data_start]
-        return {name: end - start for (name, start), end in zip(ordered, ends, strict=True)}
+        return {name: end - start for (name, start), end in zip(ordered, ends, strict=False)}
 
     def string(self, key: str) -> str:
         value = self.metadata.get(key)
