@@ -1137,6 +1137,7 @@ def _result_json(result, translator) -> dict[str, object]:
         "model": str(translator.model_path),
         "profile": result.profile,
         "seconds": round(result.seconds, 3),
+        "threads": translator.threads,
         **(
             {
                 "detected": {

@@ -37,12 +37,35 @@ GPU_LAYERS_HELP = (
 )
 
 
+class _Threads(click.ParamType):
+    """A thread count of at least 1, or ``auto`` (None: follow the machine's load)."""
+
+    name = "N|auto"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int | None:
+        if value is None or (isinstance(value, str) and value.strip().lower() == "auto"):
+            return None
+        try:
+            count = int(value)  # type: ignore[call-overload]  # click hands a str or, as a default, an int
+        except (TypeError, ValueError):
+            count = 0
+        if count < 1:
+            self.fail(f"{value!r} is neither a thread count of at least 1 nor auto", param, ctx)
+        return count
+
+
+THREADS = _Threads()
+
+
 def engine_options(command: F) -> F:
     """``--threads``, ``--gpu-layers`` and ``--ctx``: how a command loads its model, alike on every command."""
     for option in reversed(
         (
             click.option(
-                "--threads", type=click.IntRange(min=1), help="CPU threads [default: all usable CPUs]."
+                "--threads",
+                type=THREADS,
+                help="CPU threads: a fixed count, or auto [default: auto: the usable CPUs, fewer while other "
+                "processes take cores].",
             ),
             click.option("gpu_layers", "--gpu-layers", type=GPU_LAYERS, help=GPU_LAYERS_HELP),
             click.option(

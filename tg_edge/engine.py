@@ -7,6 +7,7 @@ import functools
 import logging
 import os
 import threading
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ import numpy as np
 from .errors import ModelError, TgEdgeError
 from .fit import GIB, VRAM_HEADROOM, Context, gpu_layers_that_fit, size_from_header
 from .gguf_header import read_header
+from .thread_control import ThreadController
 
 log = logging.getLogger("tg_edge")
 T = TypeVar("T")
@@ -264,7 +266,10 @@ class Engine:
         self._model = self._ctx = self._batch = None
         route_llama_logs()
         llama_cpp.llama_backend_init()
+        # No count given: start from every usable CPU and follow the load (see thread_control).
         self.threads = threads or default_threads()
+        self._thread_control = ThreadController(self.threads) if threads is None else None
+        self.thread_steps: Counter[int] = Counter()  # decoding steps run at each thread count
         self.path = Path(model_path)
         if not 1 <= n_seq_max <= llama_cpp.llama_max_parallel_sequences():
             raise TgEdgeError(
@@ -472,11 +477,21 @@ class Engine:
                 batch.seq_id[i][j] = seq
             batch.logits[i] = entry.logits
         self._n_outputs = sum(entry.logits for entry in tokens)
+        self._follow_load()
         status = llama_cpp.llama_decode(self._ctx, batch)
         if status != 0:
             self._n_outputs = 0
             reason = "no room left in the KV cache" if status == 1 else f"status {status}"
             raise TgEdgeError(f"llama_decode failed: {reason}")
+
+    def _follow_load(self) -> None:
+        """Decode the next step with the threads the machine's load leaves (a fixed count stays)."""
+        if self._thread_control is not None:
+            threads = self._thread_control.threads()
+            if threads != self.threads:
+                llama_cpp.llama_set_n_threads(self._ctx, threads, threads)
+                self.threads = threads
+        self.thread_steps[self.threads] += 1
 
     def greedy_tokens(self) -> list[int]:
         """The most likely next token for each batch entry of the last :meth:`decode` that asked for logits."""

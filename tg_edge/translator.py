@@ -235,6 +235,11 @@ class Translator:
     def engine(self):
         return self._engine
 
+    @property
+    def threads(self) -> int:
+        """The CPU threads decoding now: fixed when a count was given, else following the machine's load."""
+        return self._engine.threads
+
     def language(self, language: LanguageLike) -> Language:
         """``language`` as this model accepts it: a code resolved once, a :class:`Language` checked against
         the table of this model's prompt profile. Raises :class:`LanguageError` naming close matches."""

@@ -1,0 +1,74 @@
+"""The same document quiet and beside busy processes: --threads auto (the default) against each fixed count.
+
+    python benchmarks/busy.py --lines 40 [-m MODEL] [--repeats 1]
+
+Each run is a fresh `tg-edge translate -i FILE -o OUT` process (load included); beside it 0..N-1 processes
+spin at normal priority on the usable CPUs. Prints, per load, the seconds of every thread setting, each
+one's ratio to the best fixed count under the same load, and whether every output has the same bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tg_edge.bench.flores import load_flores
+from tg_edge.thread_control import usable_cpu_ids
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--lines", type=int, default=40)
+    parser.add_argument("--target", default="de")
+    parser.add_argument("--repeats", type=int, default=1, help="runs per setting; the fastest counts")
+    parser.add_argument("-m", "--model", help="GGUF file or model name [default: the demo model]")
+    args = parser.parse_args()
+
+    cpus = len(usable_cpu_ids())
+    work = Path(tempfile.mkdtemp(prefix="tg-edge-busy-"))
+    source = work / "flores.en.txt"
+    source.write_text("\n".join(load_flores("en", args.lines)) + "\n", encoding="utf-8")
+    command = [sys.executable, "-m", "tg_edge", "translate", "-s", "en", "-t", args.target, "-i", str(source)]
+    command += ["-m", args.model] if args.model else []
+    settings = ["auto", *[str(n) for n in range(1, cpus + 1)]]
+    print(f"{args.lines} FLORES lines en→{args.target}; {cpus} usable CPUs; {platform.processor() or '?'}")
+    outputs: set[bytes] = set()
+    for busy_count in range(cpus):
+        seconds: dict[str, float] = {}
+        for setting in settings:
+            best = float("inf")
+            for repeat in range(args.repeats):
+                out = work / f"out-{busy_count}-{setting}-{repeat}.txt"
+                busy = [
+                    subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(busy_count)
+                ]
+                started = time.perf_counter()
+                try:
+                    subprocess.run(
+                        [*command, "--threads", setting, "-o", str(out)],
+                        check=True,
+                        stderr=subprocess.DEVNULL,
+                    )
+                finally:
+                    for process in busy:
+                        process.kill()
+                        process.wait()
+                best = min(best, time.perf_counter() - started)
+                outputs.add(out.read_bytes())
+            seconds[setting] = best
+        fixed = min(seconds[s] for s in settings[1:])
+        row = ", ".join(f"{s}: {seconds[s]:.1f} s (x{seconds[s] / fixed:.2f})" for s in settings)
+        print(f"{busy_count} busy: {row}; auto / best fixed x{seconds['auto'] / fixed:.2f}", flush=True)
+    print(
+        f"identical output bytes in every run: {len(outputs) == 1}; load average now {os.getloadavg()[0]:.1f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
