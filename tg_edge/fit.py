@@ -16,8 +16,9 @@ from .errors import ModelError
 
 MIB = 2**20
 GIB = 2**30
-KV_CELL_BYTES = 2
-"""Bytes per K or V element: llama.cpp's default cache type is F16."""
+KV_BYTES_PER_ELEMENT: Mapping[str, float] = {"f16": 2.0, "q8_0": 34 / 32}
+"""Bytes per K or V element of each KV cache type tg-edge offers (``f16``, llama.cpp's default), by ggml's block
+sizes: a q8_0 block holds 32 values in 34 bytes (32 int8 and an F16 scale)."""
 VRAM_HEADROOM = GIB
 """GPU memory left free for the driver, its kernels and fragmentation (llama.cpp's own fitting leaves 1 GiB)."""
 RAM_HEADROOM = 512 * MIB
@@ -63,6 +64,8 @@ class Architecture:
     """With a sliding window: every n-th layer attends to the whole context (Gemma 3: 6), the others to the window."""
     attention_layers: tuple[int, ...] | None = None
     """The layers that keep a KV cache (hybrid models such as LFM2); ``None``: all of them."""
+    layer_heads_kv: tuple[int, ...] | None = None
+    """KV heads of each layer where the GGUF gives one count per layer (0: a recurrent layer, no KV cache)."""
 
     def is_swa(self, layer: int) -> bool:
         """Whether ``layer`` attends within the sliding window only (llama.cpp's ``is_swa``)."""
@@ -74,6 +77,12 @@ class Architecture:
 
     def has_kv(self, layer: int) -> bool:
         return self.attention_layers is None or layer in self.attention_layers
+
+    def heads_kv(self, layer: int) -> int:
+        """KV heads ``layer`` caches (0 for a layer without attention)."""
+        if self.layer_heads_kv is not None:
+            return self.layer_heads_kv[layer]
+        return self.n_head_kv if self.has_kv(layer) else 0
 
 
 def gemma3(
@@ -112,6 +121,8 @@ class Context:
     n_ubatch: int = 512
     swa_full: bool = True
     """Sliding-window layers cache the whole context (llama.cpp's default, which tg-edge's engine keeps)."""
+    kv_type: str = "f16"
+    """The KV cache's element type, a key of :data:`KV_BYTES_PER_ELEMENT`."""
 
     @property
     def cells(self) -> int:
@@ -256,8 +267,14 @@ def architecture_from_metadata(
 
     n_layer, n_embd = number("block_count"), number("embedding_length")
     n_head = number("attention.head_count", 0) or 1
-    # Hybrid models store head_count_kv per layer, an array the header reader leaves out: count every head.
-    n_head_kv = number("attention.head_count_kv", n_head)
+    # Hybrid models (LFM2) store head_count_kv per layer: 0 for a recurrent layer.
+    per_layer = metadata.get(f"{name}.attention.head_count_kv")
+    layer_heads_kv = (
+        tuple(int(heads) for heads in per_layer)
+        if isinstance(per_layer, tuple) and len(per_layer) == n_layer
+        else None
+    )
+    n_head_kv = max(layer_heads_kv) if layer_heads_kv else number("attention.head_count_kv", n_head)
     key_length = number("attention.key_length", n_embd // n_head)
     embd = dims.get("token_embd.weight", ())
     return Architecture(
@@ -271,6 +288,7 @@ def architecture_from_metadata(
         n_vocab=embd[1] if len(embd) > 1 else number("vocab_size", 0),
         sliding_window=number("attention.sliding_window", 0),
         global_every=6 if name == "gemma3" else 2 if name == "gemma2" else 0,
+        layer_heads_kv=layer_heads_kv,
     )
 
 
@@ -298,17 +316,35 @@ def quant_bytes(size_bytes: int, quant: str, to_quant: str) -> int:
 
 
 def kv_bytes_per_layer(arch: Architecture, ctx: Context) -> tuple[int, ...]:
-    """Bytes of each layer's K and V cache (llama.cpp's unified cache: ``n_ctx`` cells shared by the sequences)."""
+    """Bytes of each layer's K and V cache (llama.cpp's unified cache: ``n_ctx`` cells shared by the sequences)
+    of ``ctx.kv_type``: a K row of ``heads_kv * key_length`` and a V row of ``heads_kv * value_length`` per cell.
+
+    The one rule for the KV cache's size: the fit arithmetic, ``--gpu-layers auto`` and the engine's
+    :attr:`~tg_edge.engine.Engine.kv_cache_bytes` all count it here. Caches shaped otherwise (DeepSeek's MLA,
+    Gemma 3n's shared-KV layers) are not counted right; tg-edge's model families (Gemma 3, Llama, LFM2) have none.
+    """
+    if ctx.kv_type not in KV_BYTES_PER_ELEMENT:
+        raise ModelError(f"kv_type must be one of {', '.join(KV_BYTES_PER_ELEMENT)}, not {ctx.kv_type!r}")
     swa_cells = (
         ctx.cells
         if ctx.swa_full
         else _pad(min(ctx.cells, arch.sliding_window * ctx.n_seq + ctx.n_ubatch), 256)
     )
-    width = arch.n_head_kv * (arch.key_length + arch.value_length) * KV_CELL_BYTES
+    element = KV_BYTES_PER_ELEMENT[ctx.kv_type]
     return tuple(
-        (swa_cells if arch.is_swa(layer) else ctx.cells) * width if arch.has_kv(layer) else 0
+        int(
+            (swa_cells if arch.is_swa(layer) else ctx.cells)
+            * arch.heads_kv(layer)
+            * (arch.key_length + arch.value_length)
+            * element
+        )
         for layer in range(arch.n_layer)
     )
+
+
+def kv_cache_bytes(arch: Architecture, ctx: Context) -> int:
+    """Bytes of the whole KV cache (see :func:`kv_bytes_per_layer`)."""
+    return sum(kv_bytes_per_layer(arch, ctx))
 
 
 def compute_bytes(arch: Architecture, ctx: Context) -> int:
