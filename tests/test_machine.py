@@ -118,3 +118,23 @@ def test_the_engine_starts_with_the_quota_s_threads(one_cpu_quota: Path, demo_mo
         assert engine.threads == 1
     with Engine(demo_model, n_ctx=256, threads=2) as engine:  # --threads N keeps N
         assert engine.threads == 2
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("0", b"0 threads: give 1 or more, or auto"),
+        ("many", b"'many' is neither a number of threads nor auto"),
+    ],
+)
+def test_threads_option_takes_a_count_or_auto(value: str, message: bytes) -> None:
+    result = run_cli("translate", "-s", "en", "-t", "de", "--threads", value, "Hello")
+    assert result.returncode == 2 and message in result.stderr
+
+
+@pytest.mark.integration
+def test_threads_auto_on_the_command_line_follows_the_quota(one_cpu_quota: Path, demo_model: Path) -> None:
+    result = run_cli(
+        "translate", "-v", "-s", "en", "-t", "de", "-m", str(demo_model), "--threads", "auto", "Hi"
+    )
+    assert result.returncode == 0 and b"(prompt profile fewshot, 1 threads, " in result.stderr

@@ -30,6 +30,26 @@ class GpuLayers(click.ParamType):
         return number
 
 
+class Threads(click.ParamType):
+    """``--threads``: a count, or ``auto`` (``None``: the CPUs this process may use, see tg_edge.machine)."""
+
+    name = "N|auto"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int | None:
+        if value is None or isinstance(value, int) and value >= 1:
+            return value
+        text = str(value).strip().lower()
+        if text == "auto":
+            return None
+        try:
+            number = int(text)
+        except ValueError:
+            self.fail(f"{value!r} is neither a number of threads nor auto", param, ctx)
+        if number < 1:
+            self.fail(f"{number} threads: give 1 or more, or auto", param, ctx)
+        return number
+
+
 GPU_LAYERS = GpuLayers()
 GPU_LAYERS_HELP = (
     "Layers to offload to the GPU: a count, -1 for all, or auto for as many as fit its free memory "
@@ -42,7 +62,10 @@ def engine_options(command: F) -> F:
     for option in reversed(
         (
             click.option(
-                "--threads", type=click.IntRange(min=1), help="CPU threads [default: all usable CPUs]."
+                "--threads",
+                type=Threads(),
+                help="CPU threads, or auto [default: auto: the CPUs this process may use, within its affinity "
+                "and cgroup CPU quota; `tg-edge doctor` shows them].",
             ),
             click.option("gpu_layers", "--gpu-layers", type=GPU_LAYERS, help=GPU_LAYERS_HELP),
             click.option(
