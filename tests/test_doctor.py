@@ -57,10 +57,7 @@ def test_doctor_json_reports_the_build_the_machine_and_what_fits(demo_installed:
         expected.vram_bytes,
     )
     speed = estimate_decode(
-        size_from_header(read_header(demo_installed)),
-        "Q4_K_M",
-        expected,
-        SpeedFacts(BANDWIDTH, default_threads()),
+        size_from_header(read_header(demo_installed)), expected, SpeedFacts(BANDWIDTH, default_threads())
     )
     assert report["cpu"]["memory_bandwidth"] == BANDWIDTH
     assert (demo["tokens_per_s"], demo["seconds_per_sentence"]) == (

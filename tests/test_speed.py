@@ -31,7 +31,7 @@ CTX = default_context(gpu=False)
 def speed_of(quant: str, facts: SpeedFacts, gpu_layers: int = 0, *, unified: bool = False):
     entry = catalog_entry("translategemma-4b")
     size = estimate_size(GEMMA3_4B, int(entry.size_gb * 1e9 * (8.5 / 4.89 if quant == "Q8_0" else 1)))
-    return estimate_decode(size, quant, placement(size, CTX, gpu_layers), facts, unified=unified)
+    return estimate_decode(size, placement(size, CTX, gpu_layers), facts, unified=unified)
 
 
 def test_two_cores_are_bound_by_arithmetic_and_more_cores_by_memory() -> None:

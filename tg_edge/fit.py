@@ -8,6 +8,7 @@ on the GPU, and the output layer too once k exceeds the layer count; the token e
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -142,6 +143,9 @@ class ModelSize:
     output_tied: bool
     estimated: bool = False
     """True when the sizes come from a published architecture and file size, not a GGUF header."""
+    params_per_token: int = 0
+    """Weights each decoded token is multiplied by: all of them, less the token embeddings where the model has
+    an output matrix of its own (a token reads one embedding row)."""
 
     @property
     def weight_bytes(self) -> int:
@@ -246,7 +250,8 @@ def size_from_header(header: object, *, estimated: bool = False) -> ModelSize:
             other += size
     tied = "output.weight" not in sizes
     output = sizes.get("token_embd.weight", 0) if tied else sizes["output.weight"]
-    return ModelSize(arch, tuple(layers), other, output, tied, estimated)
+    params = sum(math.prod(shape) for name, shape in dims.items() if tied or name != "token_embd.weight")
+    return ModelSize(arch, tuple(layers), other, output, tied, estimated, params)
 
 
 def architecture_from_metadata(
@@ -302,7 +307,10 @@ def estimate_size(arch: Architecture, file_bytes: int) -> ModelSize:
     per_param = file_bytes / (embed_params + arch.n_layer * layer_params)
     layer = int(layer_params * per_param)
     embed = file_bytes - arch.n_layer * layer
-    return ModelSize(arch, (layer,) * arch.n_layer, embed, embed, True, estimated=True)
+    params = embed_params + arch.n_layer * layer_params
+    return ModelSize(
+        arch, (layer,) * arch.n_layer, embed, embed, True, estimated=True, params_per_token=params
+    )
 
 
 def quant_bytes(size_bytes: int, quant: str, to_quant: str) -> int:

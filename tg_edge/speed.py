@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .fit import BITS_PER_WEIGHT, ModelSize, Placement
+from .fit import ModelSize, Placement
 from .machine import Machine, cpu_model
 
 log = logging.getLogger("tg_edge")
@@ -63,22 +63,22 @@ class DecodeSpeed:
 
 
 def estimate_decode(
-    size: ModelSize, quant: str, place: Placement, facts: SpeedFacts, *, unified: bool = False
+    size: ModelSize, place: Placement, facts: SpeedFacts, *, unified: bool = False
 ) -> DecodeSpeed:
-    """Single-stream decode speed of ``size`` (a ``quant`` file) placed as ``place`` on a machine of ``facts``.
+    """Single-stream decode speed of ``size`` placed as ``place`` on a machine of ``facts``.
 
     Bytes read per token: every weight, less the token embeddings where the model has a separate output matrix
-    (only one embedding row is read). Parameters: those bytes at ``quant``'s bits per weight (Q4_K_M's where
-    the quant is unknown). Layers on the GPU cost their bytes at :data:`GPU_BANDWIDTH`, or at the RAM's where
-    the GPU's memory is the RAM (``unified``).
+    (only one embedding row is read); the arithmetic: 2 FLOPs per weight multiplied. Layers on the GPU cost
+    their bytes at :data:`GPU_BANDWIDTH`, or at the RAM's where the GPU's memory is the RAM (``unified``).
     """
     read = size.weight_bytes - (0 if size.output_tied else size.other_bytes - size.output_bytes)
     split = size.n_layer - min(place.gpu_layers, size.n_layer)
     gpu_bytes = sum(size.layer_bytes[split:]) + (size.output_bytes if place.gpu_layers > size.n_layer else 0)
     cpu_bytes = max(0, read - gpu_bytes)
-    params = cpu_bytes * 8 / BITS_PER_WEIGHT.get(quant.upper(), BITS_PER_WEIGHT["Q4_K_M"])
     memory = cpu_bytes / (BANDWIDTH_SHARE * facts.bandwidth)
-    compute = 2 * params / (FLOPS_PER_CORE * max(1, facts.cpus))
+    compute = (
+        2 * size.params_per_token * (cpu_bytes / read if read else 0) / (FLOPS_PER_CORE * max(1, facts.cpus))
+    )
     gpu = gpu_bytes / (BANDWIDTH_SHARE * facts.bandwidth if unified else GPU_BANDWIDTH)
     seconds = max(memory, compute) + gpu
     bound = "gpu" if gpu > max(memory, compute) else "memory" if memory >= compute else "compute"

@@ -75,7 +75,7 @@ def _fitted(
     entry: CatalogEntry, quant: str, size: ModelSize, ctx: Context, budget: Budget, facts: SpeedFacts | None
 ) -> CatalogFit:
     fitted = fit(size, ctx, budget)
-    speed = estimate_decode(size, quant, fitted.placement, facts, unified=budget.unified) if facts else None
+    speed = estimate_decode(size, fitted.placement, facts, unified=budget.unified) if facts else None
     return CatalogFit(entry, quant, size, fitted, speed)
 
 
@@ -96,11 +96,7 @@ def installed_fits(
         except ModelError:
             continue
         fitted = fit(size, ctx, budget)
-        speed = (
-            estimate_decode(size, model.quant, fitted.placement, facts, unified=budget.unified)
-            if facts
-            else None
-        )
+        speed = estimate_decode(size, fitted.placement, facts, unified=budget.unified) if facts else None
         out.append((model.name, model.quant, size, fitted, speed))
     return out
 
