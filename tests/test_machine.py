@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tg_edge import machine as probe
+from tg_edge.fit import GIB, MIB
 from tg_edge.machine import Cpus, default_threads, usable_cpus
 from tg_edge.models import home_dir
 from tg_edge.speed import record_bandwidth
@@ -138,3 +139,38 @@ def test_threads_auto_on_the_command_line_follows_the_quota(one_cpu_quota: Path,
         "translate", "-v", "-s", "en", "-t", "de", "-m", str(demo_model), "--threads", "auto", "Hi"
     )
     assert result.returncode == 0 and b"(prompt profile fewshot, 1 threads, " in result.stderr
+
+
+def test_a_cgroup_memory_limit_bounds_the_ram(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "cgroup"
+    self_cgroup = cgroup_v2(root, {"/": "max 100000"}, member="/app")
+    (root / "app" / "memory.max").write_text(f"{2 * GIB}\n")
+    (root / "app" / "memory.current").write_text(f"{GIB}\n")  # of which 256 MiB reclaimable file pages
+    (root / "app" / "memory.stat").write_text(f"anon 123\ninactive_file {256 * MIB}\n")
+    limit = probe.memory_limit(root, self_cgroup)
+    assert limit == (2 * GIB, GIB + 256 * MIB, str(root / "app" / "memory.max"))
+    monkeypatch.setattr(probe, "CGROUP_ROOT", root)
+    monkeypatch.setattr(probe, "SELF_CGROUP", self_cgroup)
+    here = probe.machine(probe_gpus=False)
+    assert here.ram_total == 2 * GIB and here.ram_available <= GIB + 256 * MIB
+    assert here.ram_limit == str(root / "app" / "memory.max")
+    record_bandwidth(here, home_dir(), 20e9)
+    report = json.loads(run_cli("doctor", "--json").stdout)
+    assert report["memory"]["ram_total"] == 2 * GIB and report["fit"]["usable_ram"] <= 3 * GIB // 4
+    assert "RAM: 2.0 GiB total" in run_cli("doctor").stdout.decode()
+
+
+def test_cgroup_v1_memory_limit(tmp_path: Path) -> None:
+    memory = tmp_path / "cgroup" / "memory" / "job"
+    memory.mkdir(parents=True)
+    (memory / "memory.limit_in_bytes").write_text(f"{4 * GIB}\n")
+    (memory / "memory.usage_in_bytes").write_text(f"{GIB}\n")
+    (tmp_path / "cgroup" / "memory" / "memory.limit_in_bytes").write_text("9223372036854771712\n")  # none
+    self_cgroup = tmp_path / "self-cgroup"
+    self_cgroup.write_text("7:memory:/job\n")
+    assert probe.memory_limit(tmp_path / "cgroup", self_cgroup) == (
+        4 * GIB,
+        3 * GIB,
+        str(memory / "memory.limit_in_bytes"),
+    )
+    assert probe.memory_limit(tmp_path / "none", self_cgroup) is None

@@ -46,6 +46,7 @@ def diagnose(*, n_ctx: int = 4096) -> dict[str, object]:
         "memory": {
             "ram_total": here.ram_total,
             "ram_available": here.ram_available,
+            "ram_limit_file": here.ram_limit or None,
             "gpus": [
                 {
                     "name": g.name,
@@ -126,7 +127,8 @@ def render(report: dict[str, object]) -> str:
         f"  memory bandwidth: {cpu['memory_bandwidth'] / 1e9:.1f} GB/s (numpy copy, measured once and kept)",
         "",
         "Memory",
-        f"  RAM: {_gib(memory['ram_total'])} total, {_gib(memory['ram_available'])} available",
+        f"  RAM: {_gib(memory['ram_total'])} total, {_gib(memory['ram_available'])} available"
+        + (f" (a cgroup memory limit: {memory['ram_limit_file']})" if memory["ram_limit_file"] else ""),
     ]
     for gpu in memory["gpus"]:
         lines.append(
@@ -173,7 +175,8 @@ def render(report: dict[str, object]) -> str:
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines += [
-        "  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
+        "  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
     ]
     lines.append(
         "  Estimates come from the catalog's file sizes and the published architectures; "

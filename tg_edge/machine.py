@@ -101,6 +101,8 @@ class Machine:
     """Every ggml backend library llama_cpp ships (``CPU``, ``CUDA`` ...), found by file name."""
     gpus: tuple[Device, ...] = field(default=())
     gpus_probed: bool = False
+    ram_limit: str = ""
+    """The cgroup file whose memory limit bounds the RAM figures (``""``: none does)."""
 
     @property
     def gpu_backend(self) -> bool:
@@ -121,15 +123,18 @@ def machine(*, probe_gpus: bool | None = None) -> Machine:
     """This machine now. ``probe_gpus``: ask llama.cpp for its GPUs and their memory; by default only where a
     GPU backend ships, so that on a CPU build nothing loads llama.cpp."""
     total, available = ram()
+    limit = memory_limit(CGROUP_ROOT, SELF_CGROUP)
+    if limit is not None:
+        total, available = min(total, limit[0]), min(available, limit[1])
     backends = backend_libraries()
     if probe_gpus is None:
         probe_gpus = any(name in GPU_BACKENDS.values() for name in backends)
-    if not probe_gpus:
-        return Machine(usable_cpus(), total, available, backends)
-    from .engine import devices  # loads llama.cpp
+    gpus: tuple[Device, ...] = ()
+    if probe_gpus:
+        from .engine import devices  # loads llama.cpp
 
-    gpus = tuple(device for device in devices() if device.is_gpu)
-    return Machine(usable_cpus(), total, available, backends, gpus, True)
+        gpus = tuple(device for device in devices() if device.is_gpu)
+    return Machine(usable_cpus(), total, available, backends, gpus, probe_gpus, limit[2] if limit else "")
 
 
 def default_threads() -> int:
@@ -156,6 +161,34 @@ def usable_cpus(cgroup_root: Path | None = None, self_cgroup: Path | None = None
 
 def cpu_quota(cgroup_root: Path, self_cgroup: Path) -> tuple[float, str] | None:
     """The tightest CPU quota over this process's cgroups, in CPUs, and the file that sets it; ``None``: none."""
+    v2, v1 = _cgroup_dirs(cgroup_root, self_cgroup, "cpu", ("cpu,cpuacct", "cpu", "cpuacct,cpu"))
+    quotas = [
+        quota
+        for quota in [_cpu_max(directory / "cpu.max") for directory in v2] + [_cfs_quota(d) for d in v1]
+        if quota is not None
+    ]
+    return min(quotas) if quotas else None
+
+
+def memory_limit(cgroup_root: Path, self_cgroup: Path) -> tuple[int, int, str] | None:
+    """The tightest cgroup memory limit over this process's cgroups (v2 ``memory.max``, v1
+    ``memory.limit_in_bytes``): the limit, what is left of it (the limit less the cgroup's usage, reclaimable
+    file pages not counted), and the file that sets it; ``None``: no limit."""
+    v2, v1 = _cgroup_dirs(cgroup_root, self_cgroup, "memory", ("memory",))
+    found = [_memory(d, "memory.max", "memory.current", "inactive_file") for d in v2] + [
+        _memory(d, "memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file") for d in v1
+    ]
+    limits = [item for item in found if item is not None]
+    if not limits:
+        return None
+    return min(limit for limit, _, _ in limits), min(left for _, left, _ in limits), min(limits)[2]
+
+
+def _cgroup_dirs(
+    cgroup_root: Path, self_cgroup: Path, controller: str, v1_mounts: tuple[str, ...]
+) -> tuple[list[Path], list[Path]]:
+    """The directories of this process's cgroup and those above it: in the cgroup v2 hierarchy, and in the
+    cgroup v1 hierarchy of ``controller`` (mounted at one of ``v1_mounts``)."""
     try:
         lines = self_cgroup.read_text().splitlines()
     except OSError:
@@ -165,16 +198,35 @@ def cpu_quota(cgroup_root: Path, self_cgroup: Path) -> tuple[float, str] | None:
         parts = line.split(":", 2)
         if len(parts) == 3:
             paths[parts[1]] = parts[2]
-    found = []
-    for directory in _ancestors(cgroup_root, paths.get("", "/")):
-        found.append(_cpu_max(directory / "cpu.max"))
-    v1 = next((path for controllers, path in paths.items() if "cpu" in controllers.split(",")), "/")
-    for mount in ("cpu,cpuacct", "cpu", "cpuacct,cpu"):
-        if (cgroup_root / mount).is_dir():
-            found += [_cfs_quota(directory) for directory in _ancestors(cgroup_root / mount, v1)]
-            break
-    quotas = [item for item in found if item is not None]
-    return min(quotas) if quotas else None
+    v2 = _ancestors(cgroup_root, paths.get("", "/"))
+    v1_path = next((path for names, path in paths.items() if controller in names.split(",")), "/")
+    mount = next((cgroup_root / name for name in v1_mounts if (cgroup_root / name).is_dir()), None)
+    return v2, _ancestors(mount, v1_path) if mount is not None else []
+
+
+def _memory(
+    directory: Path, limit_file: str, usage_file: str, inactive_key: str
+) -> tuple[int, int, str] | None:
+    """A cgroup's memory limit, what is left of it, and the limit's file; ``None`` where it sets none."""
+    try:
+        text = (directory / limit_file).read_text().strip()
+    except OSError:
+        return None
+    if text == "max" or not text.isdigit() or int(text) >= 2**62:  # v1 writes "no limit" as about 2**63
+        return None
+    limit = int(text)
+    try:
+        used = int((directory / usage_file).read_text())
+    except (OSError, ValueError):
+        return limit, limit, str(directory / limit_file)
+    try:
+        stat = dict(
+            line.split() for line in (directory / "memory.stat").read_text().splitlines() if " " in line
+        )
+        used -= int(stat.get(inactive_key, 0))
+    except (OSError, ValueError):
+        pass
+    return limit, max(0, limit - used), str(directory / limit_file)
 
 
 def _ancestors(mount: Path, cgroup: str) -> list[Path]:
@@ -210,7 +262,8 @@ def _cfs_quota(directory: Path) -> tuple[float, str] | None:
 
 
 def ram() -> tuple[int, int]:
-    """Total and available RAM in bytes (available: what new programs can take without swapping)."""
+    """The machine's total and available RAM in bytes (available: what new programs can take without swapping);
+    :func:`machine` bounds them by a cgroup memory limit."""
     meminfo = Path("/proc/meminfo")
     if meminfo.is_file():
         values = {}
