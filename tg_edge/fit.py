@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from . import gguf_keys as keys
 from .errors import ModelError
 
 MIB = 2**20
@@ -258,40 +259,41 @@ def architecture_from_metadata(
     metadata: Mapping[str, object], dims: Mapping[str, tuple[int, ...]]
 ) -> Architecture:
     """The attention shape a GGUF's metadata states (``{arch}.block_count``, ``.attention.head_count_kv`` ...)."""
-    name = metadata.get("general.architecture")
+    name = metadata.get(keys.ARCHITECTURE)
 
-    def number(key: str, default: int | None = None) -> int:
-        value = metadata.get(f"{name}.{key}")
+    def number(template: str, default: int | None = None) -> int:
+        value = metadata.get(keys.for_arch(template, name))
         if isinstance(value, bool) or not isinstance(value, int):
             if default is None:
                 raise ModelError(
-                    f"the GGUF metadata has no {name}.{key}: cannot tell how much memory it needs"
+                    f"the GGUF metadata has no {keys.for_arch(template, name)}: cannot tell how much memory "
+                    "it needs"
                 )
             return default
         return value
 
-    n_layer, n_embd = number("block_count"), number("embedding_length")
-    n_head = number("attention.head_count", 0) or 1
+    n_layer, n_embd = number(keys.BLOCK_COUNT), number(keys.EMBEDDING_LENGTH)
+    n_head = number(keys.HEAD_COUNT, 0) or 1
     # Hybrid models (LFM2) store head_count_kv per layer: 0 for a recurrent layer.
-    per_layer = metadata.get(f"{name}.attention.head_count_kv")
+    per_layer = metadata.get(keys.for_arch(keys.HEAD_COUNT_KV, name))
     layer_heads_kv = (
         tuple(int(heads) for heads in per_layer)
         if isinstance(per_layer, tuple) and len(per_layer) == n_layer
         else None
     )
-    n_head_kv = max(layer_heads_kv) if layer_heads_kv else number("attention.head_count_kv", n_head)
-    key_length = number("attention.key_length", n_embd // n_head)
+    n_head_kv = max(layer_heads_kv) if layer_heads_kv else number(keys.HEAD_COUNT_KV, n_head)
+    key_length = number(keys.KEY_LENGTH, n_embd // n_head)
     embd = dims.get("token_embd.weight", ())
     return Architecture(
         n_layer=n_layer,
         n_embd=n_embd,
-        n_ff=number("feed_forward_length", 4 * n_embd),
+        n_ff=number(keys.FEED_FORWARD_LENGTH, 4 * n_embd),
         n_head=n_head,
         n_head_kv=n_head_kv,
         key_length=key_length,
-        value_length=number("attention.value_length", key_length),
-        n_vocab=embd[1] if len(embd) > 1 else number("vocab_size", 0),
-        sliding_window=number("attention.sliding_window", 0),
+        value_length=number(keys.VALUE_LENGTH, key_length),
+        n_vocab=embd[1] if len(embd) > 1 else number(keys.VOCAB_SIZE, 0),
+        sliding_window=number(keys.SLIDING_WINDOW, 0),
         global_every=6 if name == "gemma3" else 2 if name == "gemma2" else 0,
         layer_heads_kv=layer_heads_kv,
     )
