@@ -17,12 +17,14 @@ from typing import TypeVar
 import llama_cpp
 import numpy as np
 
+from . import gguf_keys
 from .errors import ModelError, TgEdgeError
 from .fit import (
     GIB,
     KV_BYTES_PER_ELEMENT,
     VRAM_HEADROOM,
     Context,
+    architecture_from_metadata,
     gpu_layers_that_fit,
     kv_cache_bytes,
     size_from_header,
@@ -329,7 +331,13 @@ class Engine:
         one stream (``kv_unified``), full-size sliding-window layers (``swa_full``). tests/test_engine.py and
         tests/test_convert.py check it against llama.cpp's own log line.
         """
-        arch = size_from_header(read_header(self.path)).arch
+        metadata: Mapping[str, object] = {
+            key: int(value) if value.isdigit() else value for key, value in self.metadata.items()
+        }
+        per_layer = gguf_keys.for_arch(gguf_keys.HEAD_COUNT_KV, metadata.get(gguf_keys.ARCHITECTURE))
+        if per_layer not in metadata:  # one count per layer, an array llama.cpp's metadata strings leave out
+            metadata = read_header(self.path).metadata
+        arch = architecture_from_metadata(metadata, {})
         return kv_cache_bytes(arch, Context(n_ctx=self.n_ctx, n_seq=self.n_seq_max, kv_type=self.kv_type))
 
     # -- tokens ---------------------------------------------------------------------------

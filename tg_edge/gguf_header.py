@@ -180,6 +180,10 @@ def _parse(
             return string()
         if kind == GGUFValueType.ARRAY:
             item, count = int(take("<I")), int(take("<Q"))
+            if item == GGUFValueType.STRING:  # the vocabulary: stepped over, not decoded
+                for _ in range(count):
+                    pos += 8 + struct.unpack_from("<Q", data, pos)[0]
+                return None
             if item not in _SCALARS:
                 for _ in range(count):
                     value(item)
