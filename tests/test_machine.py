@@ -47,7 +47,7 @@ def test_a_quota_of_one_cpu_gives_one_thread_from_the_start(one_cpu_quota: Path)
     cpus = usable_cpus()
     assert (cpus.quota, cpus.quota_source) == (1.0, str(one_cpu_quota / "cpu.max"))
     assert cpus.usable == 1 and cpus.affinity == AFFINITY and default_threads() == 1
-    assert "a cgroup quota 1 CPUs (" in cpus.why()
+    assert "a cgroup quota of 1 CPU (" in cpus.why()
 
 
 def test_no_quota_leaves_the_affinity(tmp_path: Path) -> None:
@@ -95,7 +95,7 @@ def test_why_names_each_limit() -> None:
     assert Cpus(8, 8).why() == "8 of 8 logical CPUs: no affinity mask or CPU quota limits this process"
     assert (
         Cpus(8, 4, 2.5, "/sys/fs/cgroup/cpu.max").why()
-        == "2 of 8 logical CPUs: the affinity mask allows 4, a cgroup quota 2.5 CPUs (/sys/fs/cgroup/cpu.max)"
+        == "2 of 8 logical CPUs: the affinity mask allows 4, a cgroup quota of 2.5 CPUs (/sys/fs/cgroup/cpu.max)"
     )
     assert Cpus(8, 2, 0.2).usable == 1
 

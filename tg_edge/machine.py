@@ -57,12 +57,13 @@ class Cpus:
         return max(1, count)
 
     def why(self) -> str:
-        """One phrase: ``2 of 4 logical CPUs: the affinity mask allows 2, a cgroup quota 1.5 CPUs (...)``."""
+        """One phrase: ``2 of 4 logical CPUs: the affinity mask allows 2, a cgroup quota of 1.5 CPUs (...)``."""
         limits = []
         if self.affinity < self.logical:
             limits.append(f"the affinity mask allows {self.affinity}")
         if self.quota is not None:
-            limits.append(f"a cgroup quota {self.quota:g} CPUs ({self.quota_source})")
+            cpus = f"{self.quota:g} CPU" + ("" if self.quota == 1 else "s")
+            limits.append(f"a cgroup quota of {cpus} ({self.quota_source})")
         return f"{self.usable} of {self.logical} logical CPUs" + (
             f": {', '.join(limits)}" if limits else ": no affinity mask or CPU quota limits this process"
         )
