@@ -155,6 +155,7 @@ def test_auto_offloads_the_demo_model_whole_to_a_gpu_with_room(demo_model: Path)
 
 
 def test_models_list_marks_the_quants_that_fit() -> None:
+    record_bandwidth(machine(), home_dir(), BANDWIDTH)  # this machine's speed given, not measured
     listed = run_cli("models", "list", "--json")
     assert listed.returncode == 0
     catalog = {entry["name"]: entry for entry in json.loads(listed.stdout)["catalog"]}
