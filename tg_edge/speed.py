@@ -97,7 +97,9 @@ def speed_facts(here: Machine, cache_dir: Path) -> SpeedFacts:
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass
     log.info("measuring this machine's memory bandwidth once (kept in %s)", path)
-    measured = measure_bandwidth(here.cpus.usable, repeats=3)
+    # Two arrays of 256 MiB (more than any CPU's cache), or a quarter of the available RAM on a small machine.
+    megabytes = max(16, min(256, here.ram_available // 2**23))
+    measured = measure_bandwidth(here.cpus.usable, megabytes=megabytes, repeats=3)
     bandwidth = float(measured["gb_per_s"]) * 1e9  # type: ignore[arg-type]
     try:
         record_bandwidth(here, cache_dir, bandwidth, str(measured["method"]))
