@@ -21,8 +21,8 @@ import click
 
 from tg_edge.bench.flores import load_flores
 from tg_edge.bench.memory import compare_memory
-from tg_edge.engine import default_threads
 from tg_edge.errors import TgEdgeError
+from tg_edge.machine import default_threads
 from tg_edge.models import resolve_model
 
 _MIB = 2**20

@@ -22,15 +22,16 @@ from pathlib import Path
 
 import click
 
-from tg_edge.bench.bandwidth import measure_bandwidth
 from tg_edge.bench.flores import load_flores
 from tg_edge.bench.machine import machine_info
 from tg_edge.bench.shaped import QUANTS, SHAPES, build
-from tg_edge.engine import BatchToken, Engine, default_threads
+from tg_edge.engine import BatchToken, Engine
 from tg_edge.languages import resolve_language
+from tg_edge.machine import default_threads
 from tg_edge.models import demo_model_path, home_dir
 from tg_edge.prompts import render_translategemma
 from tg_edge.scheduler import Scheduler
+from tg_edge.speed import measure_bandwidth
 
 
 def drop_page_cache(path: Path) -> None:

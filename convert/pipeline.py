@@ -183,7 +183,7 @@ def _measure(
 
 def _tg_edge_metadata(checkpoint: Checkpoint) -> dict[str, str]:
     profile = detect_profile(
-        {CHAT_TEMPLATE_KEY: checkpoint.chat_template or "", "general.name": checkpoint.source}
+        {CHAT_TEMPLATE_KEY: checkpoint.chat_template or "", gguf_keys.NAME: checkpoint.source}
     )
     return {
         gguf_keys.SOURCE: checkpoint.source,

@@ -3,28 +3,25 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from tg_edge.doctor import cpu_features
-from tg_edge.engine import (
-    Engine,
-    default_threads,
-    gpu_available,
-    on_own_thread,
-    resolve_gpu_layers,
-    system_info,
-)
+from tg_edge.engine import Engine, gpu_available, on_own_thread, resolve_gpu_layers, system_info
 from tg_edge.fit import Context, placement, size_from_header
 from tg_edge.gguf_header import read_header
-from tg_edge.models import CATALOG
+from tg_edge.machine import default_threads, machine
+from tg_edge.models import CATALOG, home_dir
 from tg_edge.models.demo import demo_file_name
+from tg_edge.speed import SpeedFacts, estimate_decode, record_bandwidth
 
 from .conftest import run_cli, spawn_cli
 from .hub import HubFile, LocalHub, tiny_gguf
 from .test_models_hub import hub_env
 
+BANDWIDTH = 20e9
 needs_gpu = pytest.mark.skipif(not gpu_available(), reason="this llama.cpp build has no GPU backend")
 cpu_build = pytest.mark.skipif(gpu_available(), reason="this llama.cpp build has a GPU backend")
 
@@ -35,6 +32,7 @@ def demo_installed(demo_model: Path, isolated_home: Path) -> Path:
     target = isolated_home / "tg-edge" / "models" / demo_file_name()
     target.parent.mkdir(parents=True)
     target.symlink_to(demo_model)
+    record_bandwidth(machine(), home_dir(), BANDWIDTH)  # this machine's speed given, not measured
     return target
 
 
@@ -57,6 +55,14 @@ def test_doctor_json_reports_the_build_the_machine_and_what_fits(demo_installed:
     assert not demo["estimated"] and (demo["ram_bytes"], demo["gpu_bytes"]) == (
         expected.ram_bytes,
         expected.vram_bytes,
+    )
+    speed = estimate_decode(
+        size_from_header(read_header(demo_installed)), expected, SpeedFacts(BANDWIDTH, default_threads())
+    )
+    assert report["cpu"]["memory_bandwidth"] == BANDWIDTH
+    assert (demo["tokens_per_s"], demo["seconds_per_sentence"]) == (
+        speed.tokens_per_s,
+        speed.seconds_per_sentence,
     )
     for row in fit["models"]:
         if not gpu_available():
@@ -84,7 +90,9 @@ def test_doctor_text(demo_installed: Path) -> None:
     ):
         assert heading in text
     assert f"CPU features: {' '.join(cpu_features(system_info()))}" in text
-    assert f"tg-edge uses {default_threads()} threads" in text
+    assert f"tg-edge uses {default_threads()} thread" in text
+    assert f"this process may use {default_threads()} of " in text and "memory bandwidth: 20.0 GB/s" in text
+    assert "TOK/S  S/SENTENCE" in text
     assert f"GPU offload:  {'yes' if gpu_available() else 'no'}" in text
     for entry in CATALOG:
         assert f"\n  {entry.name} " in text
@@ -147,6 +155,7 @@ def test_auto_offloads_the_demo_model_whole_to_a_gpu_with_room(demo_model: Path)
 
 
 def test_models_list_marks_the_quants_that_fit() -> None:
+    record_bandwidth(machine(), home_dir(), BANDWIDTH)  # this machine's speed given, not measured
     listed = run_cli("models", "list", "--json")
     assert listed.returncode == 0
     catalog = {entry["name"]: entry for entry in json.loads(listed.stdout)["catalog"]}
@@ -159,6 +168,7 @@ def test_models_list_marks_the_quants_that_fit() -> None:
 
 
 def test_pull_a_family_picks_the_largest_that_fits_and_says_why(isolated_home: Path) -> None:
+    record_bandwidth(machine(), home_dir(), 20e9)  # this machine's speed given, not measured
     hub = LocalHub().start()
     try:
         sizes = {"4b": 4, "12b": 12, "27b": 27}
@@ -173,8 +183,15 @@ def test_pull_a_family_picks_the_largest_that_fits_and_says_why(isolated_home: P
     stderr = pulled.stderr.decode()
     assert pulled.returncode == 0, stderr
     picked = stderr.split("Picked translategemma-", 1)[1].split(":", 1)[0]
-    assert picked in sizes and ", the largest translategemma model that fits this machine: " in stderr
+    assert picked in sizes
+    # the largest that fits and is fast enough, or the fastest where none is (test_speed.py tells which when)
+    assert re.search(
+        r", the (largest translategemma model that fits this machine and decodes 5 tok/s or faster"
+        r"|fastest translategemma model that fits this machine, though none decodes 5 tok/s here): ",
+        stderr,
+    )
+    assert re.search(r"about \d+\.\d tok/s, \d+\.\d s per sentence", stderr)
     path = Path(pulled.stdout.decode().strip())
     assert path.name == f"translategemma-{picked}-it.Q4_K_M.gguf"
     if picked != "27b":
-        assert "would need" in stderr  # and why the next larger one was not picked
+        assert "would need" in stderr or "would decode at about" in stderr  # why not the next larger one

@@ -292,18 +292,32 @@ _KV_LOG_LINE = re.compile(r"llama_kv_cache: size = +([0-9.]+) MiB")
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize(("n_ctx", "n_seq_max", "cells"), [(2048, 9, 2048), (1000, 3, 1024), (4096, 1, 4096)])
+@pytest.mark.parametrize(
+    ("n_ctx", "n_seq_max", "cells", "kv_type", "value_bytes"),
+    [
+        (2048, 9, 2048, "f16", 2),
+        (1000, 3, 1024, "f16", 2),
+        (4096, 1, 4096, "f16", 2),
+        (1024, 2, 1024, "q8_0", 34 / 32),
+    ],
+)
 def test_kv_cache_bytes_is_what_llama_cpp_allocates(
-    demo_model, caplog: pytest.LogCaptureFixture, n_ctx: int, n_seq_max: int, cells: int
+    demo_model,
+    caplog: pytest.LogCaptureFixture,
+    n_ctx: int,
+    n_seq_max: int,
+    cells: int,
+    kv_type: str,
+    value_bytes: float,
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="tg_edge.llama")
-    with Engine(demo_model, n_ctx=n_ctx, threads=2, n_seq_max=n_seq_max) as engine:
+    with Engine(demo_model, n_ctx=n_ctx, threads=2, n_seq_max=n_seq_max, kv_type=kv_type) as engine:
         logged = [float(m.group(1)) for r in caplog.records if (m := _KV_LOG_LINE.search(r.getMessage()))]
         assert engine.n_ctx == cells  # llama.cpp pads the context to a multiple of 256 cells
     # One cache for the 15 sliding-window layers, one for the 3 global ones, both of n_ctx cells:
-    # 18 layers x 1 KV head x (256 + 256) f16 values per cell.
+    # 18 layers x 1 KV head x (256 + 256) values per cell (q8_0: 32 values in 34 bytes).
     assert len(logged) == 2
-    assert engine.kv_cache_bytes == cells * 18 * 512 * 2
+    assert engine.kv_cache_bytes == cells * 18 * 512 * value_bytes
     assert engine.kv_cache_bytes == pytest.approx(sum(logged) * 2**20, abs=0.01 * 2**20)  # the log rounds
 
 

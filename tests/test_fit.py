@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,12 +18,14 @@ from tg_edge.fit import (
     fit,
     gpu_layers_that_fit,
     kv_bytes_per_layer,
+    kv_cache_bytes,
     output_buffer_bytes,
     placement,
     quant_bytes,
     size_from_header,
 )
 from tg_edge.gguf_header import read_header
+from tg_edge.machine import Device
 from tg_edge.models.catalog import GEMMA3_4B, GEMMA3_27B, catalog_entry, family
 from tg_edge.models.fits import catalog_fits, default_context, fit_marks, pick_largest
 
@@ -62,6 +65,35 @@ def test_kv_cache_per_layer_follows_llama_cpp(demo_size) -> None:
     # without the full-size window cache, the 15 sliding-window layers keep 512 + 512 cells (padded to 256)
     small = kv_bytes_per_layer(demo_size.arch, Context(n_seq=1, swa_full=False))
     assert sum(small) == 15 * 1024 * 1024 + 3 * 4 * MIB
+
+
+def test_a_q8_0_kv_cache_is_17_32_of_f16_by_ggml_block_sizes(demo_size) -> None:
+    # q8_0: blocks of 32 values in 34 bytes (32 int8 and an F16 scale) against F16's 64 bytes
+    f16 = kv_bytes_per_layer(demo_size.arch, CTX)
+    q8 = kv_bytes_per_layer(demo_size.arch, replace(CTX, kv_type="q8_0"))
+    assert q8 == tuple(layer * 17 // 32 for layer in f16) and sum(q8) == 72 * MIB * 34 // 64
+    assert kv_cache_bytes(demo_size.arch, replace(CTX, kv_type="q8_0")) == sum(q8)
+    # and what runs with it: the CPU share of a q8_0 context holds the smaller cache
+    assert placement(demo_size, CTX, 0).ram_bytes - placement(
+        demo_size, replace(CTX, kv_type="q8_0"), 0
+    ).ram_bytes == sum(f16) - sum(q8)
+    with pytest.raises(ModelError, match="kv_type must be one of f16, q8_0, not 'q4_0'"):
+        kv_bytes_per_layer(demo_size.arch, replace(CTX, kv_type="q4_0"))
+
+
+def test_gpu_layers_auto_counts_the_kv_cache_of_its_type(demo_model: Path, demo_size) -> None:
+    from tg_edge.engine import resolve_gpu_layers
+
+    def auto(kv_type: str, free: int) -> int:
+        gpu = Device("GPU0", "a GPU of the test's", "GPU", "CUDA", free, 8 * GIB)
+        return resolve_gpu_layers("auto", demo_model, n_seq_max=17, kv_type=kv_type, gpus=[gpu])
+
+    q8_ctx = replace(CTX, kv_type="q8_0")
+    every_with_q8 = placement(demo_size, q8_ctx, -1).vram_bytes + GIB  # 1 GiB of the GPU is kept free
+    assert placement(demo_size, CTX, -1).vram_bytes + GIB > every_with_q8
+    assert auto("q8_0", every_with_q8) == -1  # every layer, with the q8_0 cache
+    f16_layers = auto("f16", every_with_q8)  # the F16 cache is larger: fewer layers fit
+    assert 0 < f16_layers <= 18 and f16_layers == gpu_layers_that_fit(demo_size, CTX, every_with_q8 - GIB)
 
 
 @pytest.mark.integration

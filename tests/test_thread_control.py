@@ -6,9 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from tg_edge.cli_params import THREADS
 from tg_edge.thread_control import CpuSample, ThreadController, read_cpu_sample
 
 
@@ -87,20 +85,6 @@ def test_cpu_times_come_from_proc_stat_for_the_usable_cpus_only(tmp_path: Path) 
     ticks = 100 + 10 + 50 + 5 + 5 + 20  # everything but idle and iowait, steal included
     assert sample.busy * os.sysconf("SC_CLK_TCK") == pytest.approx(ticks)
     assert read_cpu_sample({0}, str(tmp_path / "missing")) is None
-
-
-@pytest.mark.parametrize(("given", "threads"), [("auto", None), ("AUTO", None), ("3", 3), (None, None)])
-def test_threads_option_takes_a_count_or_auto(given: str | None, threads: int | None) -> None:
-    assert THREADS.convert(given, None, None) == threads
-
-
-@pytest.mark.parametrize("given", ["0", "-2", "many"])
-def test_a_bad_thread_count_is_a_usage_error(given: str) -> None:
-    from tg_edge.cli import main
-
-    result = CliRunner().invoke(main, ["translate", "-s", "en", "-t", "de", "--threads", given, "Hi"])
-    assert result.exit_code == 2
-    assert "neither a thread count of at least 1 nor auto" in result.output
 
 
 def _greedy(engine: object, prompt: str, steps: int) -> list[int]:

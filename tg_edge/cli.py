@@ -966,15 +966,19 @@ def models() -> None:
 @click.option("json_", "--json", is_flag=True, help="Print JSON instead of tables.")
 def models_list(json_: bool) -> None:
     """Installed model files (name, quant, prompt profile, size) and the catalog of known models, with the
-    quants of each that fit this machine (`tg-edge doctor` tells how)."""
-    from .hardware import machine
+    quants of each that fit this machine and how fast its default quant would decode here (`tg-edge doctor`
+    tells how)."""
+    from .machine import machine
     from .models import CATALOG, installed_models
-    from .models.fits import catalog_fits, default_context, fit_marks, fitting_quants
+    from .models.fits import catalog_fits, default_context, fit_marks, fitting_quants, speed_here, speeds
+    from .speed import as_json
 
     installed = installed_models()
     here = machine()
-    fits = catalog_fits(here.budget, default_context(gpu=bool(here.gpus)), installed=installed)
-    marks, fitting = fit_marks(fits), fitting_quants(fits)
+    fits = catalog_fits(
+        here.budget, default_context(gpu=bool(here.gpus)), installed=installed, facts=speed_here(here)
+    )
+    marks, fitting, speed = fit_marks(fits), fitting_quants(fits), speeds(fits)
     if json_:
         click.echo(
             json.dumps(
@@ -1001,6 +1005,7 @@ def models_list(json_: bool) -> None:
                             "size_gb": e.size_gb,
                             "description": e.description,
                             "fits": fitting.get(e.name, []),
+                            "speed": {quant: as_json(s) for quant, s in speed.get(e.name, {}).items()},
                         }
                         for e in CATALOG
                     ],
@@ -1017,9 +1022,12 @@ def models_list(json_: bool) -> None:
         )
     else:
         click.echo("  (none: `tg-edge models pull NAME` downloads one)")
-    click.echo("\nCatalog (tg-edge models pull NAME[:QUANT]; FITS HERE: the quants this machine runs):")
+    click.echo(
+        "\nCatalog (tg-edge models pull NAME[:QUANT]; FITS HERE: the quants this machine runs; SPEED HERE: the "
+        "default quant's estimated decode speed):"
+    )
     _table(
-        [("NAME", "PROFILE", "SIZE", "QUANTS", "FITS HERE", "REPOSITORY", "DESCRIPTION")]
+        [("NAME", "PROFILE", "SIZE", "QUANTS", "FITS HERE", "SPEED HERE", "REPOSITORY", "DESCRIPTION")]
         + [
             (
                 e.name,
@@ -1027,6 +1035,9 @@ def models_list(json_: bool) -> None:
                 f"{e.size_gb:g} GB",
                 ",".join(e.quants),
                 marks.get(e.name, "?"),
+                speed[e.name][e.default_quant].describe()
+                if e.default_quant in speed.get(e.name, {})
+                else "-",
                 e.repo,
                 e.description,
             )

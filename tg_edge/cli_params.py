@@ -30,31 +30,31 @@ class GpuLayers(click.ParamType):
         return number
 
 
+class Threads(click.ParamType):
+    """``--threads``: a count, or ``auto`` (``None``: the CPUs this process may use, see tg_edge.machine)."""
+
+    name = "N|auto"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int | None:
+        if value is None or isinstance(value, int) and value >= 1:
+            return value
+        text = str(value).strip().lower()
+        if text == "auto":
+            return None
+        try:
+            number = int(text)
+        except ValueError:
+            self.fail(f"{value!r} is neither a number of threads nor auto", param, ctx)
+        if number < 1:
+            self.fail(f"{number} threads: give 1 or more, or auto", param, ctx)
+        return number
+
+
 GPU_LAYERS = GpuLayers()
 GPU_LAYERS_HELP = (
     "Layers to offload to the GPU: a count, -1 for all, or auto for as many as fit its free memory "
     "[default: auto with a GPU backend, else 0]."
 )
-
-
-class _Threads(click.ParamType):
-    """A thread count of at least 1, or ``auto`` (None: follow the machine's load)."""
-
-    name = "N|auto"
-
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int | None:
-        if value is None or (isinstance(value, str) and value.strip().lower() == "auto"):
-            return None
-        try:
-            count = int(value)  # type: ignore[call-overload]  # click hands a str or, as a default, an int
-        except (TypeError, ValueError):
-            count = 0
-        if count < 1:
-            self.fail(f"{value!r} is neither a thread count of at least 1 nor auto", param, ctx)
-        return count
-
-
-THREADS = _Threads()
 
 
 def engine_options(command: F) -> F:
@@ -63,9 +63,9 @@ def engine_options(command: F) -> F:
         (
             click.option(
                 "--threads",
-                type=THREADS,
-                help="CPU threads: a fixed count, or auto [default: auto: the usable CPUs, fewer while other "
-                "processes take cores].",
+                type=Threads(),
+                help="CPU threads, or auto [default: auto: the CPUs this process may use (affinity and cgroup "
+                "CPU quota; `tg-edge doctor` shows them), fewer while other processes take cores].",
             ),
             click.option("gpu_layers", "--gpu-layers", type=GPU_LAYERS, help=GPU_LAYERS_HELP),
             click.option(

@@ -2,46 +2,51 @@
 
 from __future__ import annotations
 
-import os
 from importlib import metadata
 
 from . import __version__
 from .fit import GIB, Budget
-from .hardware import Machine, backend_libraries, machine, ram
+from .machine import backend_libraries, cpu_model, machine
+from .speed import SENTENCE_TOKENS
 
 
 def diagnose(*, n_ctx: int = 4096) -> dict[str, object]:
     """Everything doctor reports, as JSON-ready data."""
-    from .bench.machine import cpu_model
     from .models import home_dir, hub_cache_dir, installed_models, offline_mode
-    from .models.fits import catalog_fits, default_context, installed_fits
+    from .models.fits import catalog_fits, default_context, installed_fits, speed_here
 
     build = _llama_build()
-    total, available = ram()
-    here = machine(probe_gpus=True) if build["loaded"] else Machine(total, available, backend_libraries())
+    here = machine(probe_gpus=bool(build["loaded"]))
     gpu = bool(build.get("gpu_offload")) and bool(here.gpus)
     ctx = default_context(gpu=gpu, n_ctx=n_ctx)
     budget = here.budget if gpu else Budget(here.ram_available)
+    facts = speed_here(here)
     installed = installed_models()
     rows = [
-        (item.entry.name, item.quant, item.size, item.fit)
-        for item in catalog_fits(budget, ctx, installed=installed)
+        (item.entry.name, item.quant, item.size, item.fit, item.speed)
+        for item in catalog_fits(budget, ctx, installed=installed, facts=facts)
     ]
-    rows += installed_fits(installed, budget, ctx)
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    rows += installed_fits(installed, budget, ctx, facts)
+    cpus = here.cpus
     return {
         "tg_edge": __version__,
         "llama_cpp_python": _version("llama_cpp_python"),
         "llama_cpp": build,
         "cpu": {
             "model": cpu_model(),
-            "logical_cpus": os.cpu_count(),
-            "usable_cpus": usable,
-            "threads": build.get("threads", usable),
+            "logical_cpus": cpus.logical,
+            "affinity_cpus": cpus.affinity,
+            "quota_cpus": cpus.quota,
+            "quota_file": cpus.quota_source or None,
+            "usable_cpus": cpus.usable,
+            "why": cpus.why(),
+            "threads": cpus.usable,
+            "memory_bandwidth": facts.bandwidth,
         },
         "memory": {
             "ram_total": here.ram_total,
             "ram_available": here.ram_available,
+            "ram_limit_file": here.ram_limit or None,
             "gpus": [
                 {
                     "name": g.name,
@@ -78,8 +83,11 @@ def diagnose(*, n_ctx: int = 4096) -> dict[str, object]:
                     "gpu_bytes": fitted.placement.vram_bytes,
                     "weight_bytes": size.weight_bytes,
                     "estimated": size.estimated,
+                    "tokens_per_s": speed.tokens_per_s if speed else None,
+                    "seconds_per_sentence": speed.seconds_per_sentence if speed else None,
+                    "speed_bound": speed.bound if speed else None,
                 }
-                for name, quant, size, fitted in rows
+                for name, quant, size, fitted, speed in rows
             ],
         },
     }
@@ -113,11 +121,14 @@ def render(report: dict[str, object]) -> str:
     lines += [
         "",
         "CPU",
-        f"  {cpu['model']}: {cpu['usable_cpus']} usable of {cpu['logical_cpus']} logical CPUs; "
-        f"tg-edge uses {cpu['threads']} threads (--threads to change)",
+        f"  {cpu['model']}",
+        f"  this process may use {cpu['why']}",
+        f"  tg-edge uses {cpu['threads']} thread{'s' if cpu['threads'] != 1 else ''} (--threads to change)",
+        f"  memory bandwidth: {cpu['memory_bandwidth'] / 1e9:.1f} GB/s (numpy copy, measured once and kept)",
         "",
         "Memory",
-        f"  RAM: {_gib(memory['ram_total'])} total, {_gib(memory['ram_available'])} available",
+        f"  RAM: {_gib(memory['ram_total'])} total, {_gib(memory['ram_available'])} available"
+        + (f" (a cgroup memory limit: {memory['ram_limit_file']})" if memory["ram_limit_file"] else ""),
     ]
     for gpu in memory["gpus"]:
         lines.append(
@@ -144,7 +155,7 @@ def render(report: dict[str, object]) -> str:
         f"Which models fit (context {fit['n_ctx']} tokens, {fit['parallel']} parallel sequences; "
         f"{usable} usable)",
     ]
-    rows = [("MODEL", "QUANT", "FITS", "HOW", "RAM", "GPU", "")]
+    rows = [("MODEL", "QUANT", "FITS", "HOW", "RAM", "GPU", "TOK/S", "S/SENTENCE", "")]
     for item in fit["models"]:
         how = {"cpu": "CPU only", "gpu": "all layers on GPU", None: "-"}.get(
             item["how"], f"{item['gpu_layers']}/{item['layers']} layers on GPU"
@@ -157,6 +168,8 @@ def render(report: dict[str, object]) -> str:
                 how,
                 _gib(item["ram_bytes"]),
                 _gib(item["gpu_bytes"]) if item["gpu_bytes"] else "-",
+                f"{item['tokens_per_s']:.1f}" if item["fits"] else "-",
+                f"{item['seconds_per_sentence']:.1f}" if item["fits"] else "-",
                 "estimate" if item["estimated"] else "from the file",
             )
         )
@@ -168,6 +181,10 @@ def render(report: dict[str, object]) -> str:
     lines.append(
         "  Estimates come from the catalog's file sizes and the published architectures; "
         "RAM and GPU memory include the KV cache and llama.cpp's compute buffers."
+    )
+    lines.append(
+        "  TOK/S: estimated single-stream decode speed, the slower of streaming the weights at the measured "
+        f"bandwidth and the CPUs' arithmetic; S/SENTENCE: {SENTENCE_TOKENS} tokens at that speed."
     )
     return "\n".join(lines) + "\n"
 
@@ -216,7 +233,6 @@ def _llama_build() -> dict[str, object]:
             }
             for d in devices
         ],
-        "threads": engine.default_threads(),
     }
 
 

@@ -18,9 +18,20 @@ from typing import TypeVar
 import llama_cpp
 import numpy as np
 
+from . import gguf_keys
 from .errors import ModelError, TgEdgeError
-from .fit import GIB, VRAM_HEADROOM, Context, gpu_layers_that_fit, size_from_header
+from .fit import (
+    GIB,
+    KV_BYTES_PER_ELEMENT,
+    VRAM_HEADROOM,
+    Context,
+    architecture_from_metadata,
+    gpu_layers_that_fit,
+    kv_cache_bytes,
+    size_from_header,
+)
 from .gguf_header import read_header
+from .machine import Device, default_threads
 from .thread_control import ThreadController
 
 log = logging.getLogger("tg_edge")
@@ -57,14 +68,6 @@ def route_llama_logs(*setters: Callable[[object, ctypes.c_void_p], None]) -> Non
                 _log_routed.add(setter.__name__)
 
 
-def default_threads() -> int:
-    """The CPUs this process may run on (all of them: decoding is memory-bound, not hyperthread-bound)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # macOS, Windows
-        return max(1, os.cpu_count() or 1)
-
-
 def gpu_available() -> bool:
     """True when this llama.cpp build has a GPU backend (CUDA, Metal, Vulkan, ...)."""
     return bool(llama_cpp.llama_supports_gpu_offload())
@@ -73,23 +76,6 @@ def gpu_available() -> bool:
 def system_info() -> str:
     """llama.cpp's own summary of its build: each backend and the CPU features it uses (``AVX2 = 1 | ...``)."""
     return llama_cpp.llama_print_system_info().decode("utf-8", "replace").strip()
-
-
-@dataclass(frozen=True)
-class Device:
-    """A device llama.cpp's ggml can compute on, with its memory as the backend reports it."""
-
-    name: str
-    description: str
-    kind: str
-    """``CPU``, ``GPU``, ``iGPU`` (integrated, sharing RAM) or ``accelerator`` (BLAS, AMX ...)."""
-    backend: str
-    free_bytes: int
-    total_bytes: int
-
-    @property
-    def is_gpu(self) -> bool:
-        return self.kind in ("GPU", "iGPU")
 
 
 _DEVICE_KINDS = ("CPU", "GPU", "iGPU", "accelerator")  # enum ggml_backend_dev_type
@@ -156,17 +142,21 @@ def resolve_gpu_layers(
     n_ctx: int = 4096,
     n_batch: int = 512,
     n_seq_max: int = 1,
+    kv_type: str = "f16",
+    gpus: Sequence[Device] | None = None,
 ) -> int:
     """llama.cpp's ``n_gpu_layers`` for ``gpu_layers``: a number as given; ``"auto"`` or ``None``: as many layers
-    as fit the GPUs' free memory with their KV cache and compute buffer (-1 when all do), 0 without a GPU backend.
+    as fit the GPUs' free memory with their KV cache (of ``kv_type``) and compute buffer (-1 when all do), 0
+    without a GPU backend. ``gpus``: the GPUs to fit [default: llama.cpp's, probed now].
     """
     if gpu_layers is not None and gpu_layers != "auto":
         return int(gpu_layers)
-    if not gpu_available():
-        return 0
-    gpus = [device for device in devices() if device.is_gpu]
-    if not gpus:
-        return -1  # a GPU backend that does not tell its devices: offload everything, as before
+    if gpus is None:
+        if not gpu_available():
+            return 0
+        gpus = [device for device in devices() if device.is_gpu]
+        if not gpus:
+            return -1  # a GPU backend that does not tell its devices: offload everything, as before
     try:
         size = size_from_header(read_header(Path(model_path)))
     except ModelError as exc:
@@ -174,7 +164,8 @@ def resolve_gpu_layers(
         return -1
     free = sum(device.free_bytes for device in gpus)
     usable = max(0, free - VRAM_HEADROOM * len(gpus))
-    layers = gpu_layers_that_fit(size, Context(n_ctx=n_ctx, n_seq=n_seq_max, n_ubatch=n_batch), usable)
+    ctx = Context(n_ctx=n_ctx, n_seq=n_seq_max, n_ubatch=n_batch, kv_type=kv_type)
+    layers = gpu_layers_that_fit(size, ctx, usable)
     if layers == 0:
         log.warning(
             "%s does not fit the GPU (%.1f GiB free, 1 GiB of it kept free): running on the CPU",
@@ -213,8 +204,8 @@ def cpu_has_amx() -> bool:
     return "AMX_INT8 = 1" in system_info()
 
 
-KV_TYPES = {"f16": (llama_cpp.GGML_TYPE_F16, 2.0), "q8_0": (llama_cpp.GGML_TYPE_Q8_0, 34 / 32)}
-"""KV cache element types: llama.cpp's type and bytes per element (q8_0: 32 values in 34 bytes)."""
+KV_TYPES = {name: getattr(llama_cpp, f"GGML_TYPE_{name.upper()}") for name in KV_BYTES_PER_ELEMENT}
+"""KV cache element types: llama.cpp's type of each (their sizes: :data:`tg_edge.fit.KV_BYTES_PER_ELEMENT`)."""
 
 
 @dataclass(frozen=True)
@@ -275,12 +266,12 @@ class Engine:
             raise TgEdgeError(
                 f"n_seq_max must be 1..{llama_cpp.llama_max_parallel_sequences()}, not {n_seq_max}"
             )
-        self.gpu_layers = resolve_gpu_layers(
-            gpu_layers, self.path, n_ctx=n_ctx, n_batch=n_batch, n_seq_max=n_seq_max
-        )
         if kv_type not in KV_TYPES:
             raise TgEdgeError(f"kv_type must be one of {', '.join(KV_TYPES)}, not {kv_type!r}")
         self.kv_type = kv_type
+        self.gpu_layers = resolve_gpu_layers(
+            gpu_layers, self.path, n_ctx=n_ctx, n_batch=n_batch, n_seq_max=n_seq_max, kv_type=kv_type
+        )
         try:
             self._load(n_ctx, n_batch, n_seq_max, n_ubatch or n_batch, flash_attn)
         except BaseException:
@@ -319,7 +310,7 @@ class Engine:
         # Sliding-window layers keep every cell too (llama.cpp's default, pinned here): a smaller
         # SWA cache could not take the prefix copies and partial removals the scheduler makes.
         params.swa_full = True
-        params.type_k = params.type_v = KV_TYPES[self.kv_type][0]
+        params.type_k = params.type_v = KV_TYPES[self.kv_type]
         params.n_threads = params.n_threads_batch = self.threads
         params.no_perf = True
         self._ctx = llama_cpp.llama_init_from_model(self._model, params)
@@ -340,30 +331,19 @@ class Engine:
     def _kv_cache_bytes(self) -> int:
         """Bytes of the attention KV cache llama.cpp allocated for this context (recurrent state not included).
 
-        llama.cpp's C API does not tell this (only its log does, and the C++-only memory breakdown), so
-        it is computed from the shapes llama.cpp gives its cache tensors: for every layer, a K tensor of
-        ``n_head_kv(layer) * key_length`` by ``n_ctx`` cells and a V tensor of ``n_head_kv(layer) *
-        value_length`` by ``n_ctx``, of ``kv_type``. That holds for the context this engine creates: one stream
-        (``kv_unified``), full-size sliding-window layers (``swa_full``). Layers without
-        attention (the recurrent layers of hybrid models such as LFM2) have ``n_head_kv = 0``. Caches
-        shaped otherwise (DeepSeek's MLA, Gemma 3n's shared-KV layers) are not counted right; tg-edge's
-        model families (Gemma 3, Llama, LFM2) have none. tests/test_engine.py and tests/test_convert.py
-        check the figure against llama.cpp's own log line.
+        llama.cpp's C API does not tell this (only its log does), so it is the fit arithmetic's figure
+        (:func:`tg_edge.fit.kv_cache_bytes`) for the file's attention shape and the context this engine creates:
+        one stream (``kv_unified``), full-size sliding-window layers (``swa_full``). tests/test_engine.py and
+        tests/test_convert.py check it against llama.cpp's own log line.
         """
-        arch = self.metadata.get("general.architecture", "")
-        n_layer = llama_cpp.llama_model_n_layer(self._model)
-        n_head = llama_cpp.llama_model_n_head(self._model)
-        default_head_dim = llama_cpp.llama_model_n_embd(self._model) // max(n_head, 1)
-        key_length = int(self.metadata.get(f"{arch}.attention.key_length", default_head_dim))
-        value_length = int(self.metadata.get(f"{arch}.attention.value_length", default_head_dim))
-        heads_kv: Sequence[int] = [llama_cpp.llama_model_n_head_kv(self._model)] * n_layer
-        if f"{arch}.attention.head_count_kv" not in self.metadata:
-            # An array (one count per layer) or absent: llama.cpp's metadata strings leave arrays out.
-            per_layer = read_header(self.path).metadata.get(f"{arch}.attention.head_count_kv")
-            if isinstance(per_layer, tuple) and len(per_layer) == n_layer:
-                heads_kv = [int(n) for n in per_layer]
-        cell_bytes = KV_TYPES[self.kv_type][1]
-        return int(self.n_ctx * cell_bytes * sum(n * (key_length + value_length) for n in heads_kv))
+        metadata: Mapping[str, object] = {
+            key: int(value) if value.isdigit() else value for key, value in self.metadata.items()
+        }
+        per_layer = gguf_keys.for_arch(gguf_keys.HEAD_COUNT_KV, metadata.get(gguf_keys.ARCHITECTURE))
+        if per_layer not in metadata:  # one count per layer, an array llama.cpp's metadata strings leave out
+            metadata = read_header(self.path).metadata
+        arch = architecture_from_metadata(metadata, {})
+        return kv_cache_bytes(arch, Context(n_ctx=self.n_ctx, n_seq=self.n_seq_max, kv_type=self.kv_type))
 
     # -- tokens ---------------------------------------------------------------------------
 

@@ -8,16 +8,19 @@ on the GPU, and the output layer too once k exceeds the layer count; the token e
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from . import gguf_keys as keys
 from .errors import ModelError
 
 MIB = 2**20
 GIB = 2**30
-KV_CELL_BYTES = 2
-"""Bytes per K or V element: llama.cpp's default cache type is F16."""
+KV_BYTES_PER_ELEMENT: Mapping[str, float] = {"f16": 2.0, "q8_0": 34 / 32}
+"""Bytes per K or V element of each KV cache type tg-edge offers (``f16``, llama.cpp's default), by ggml's block
+sizes: a q8_0 block holds 32 values in 34 bytes (32 int8 and an F16 scale)."""
 VRAM_HEADROOM = GIB
 """GPU memory left free for the driver, its kernels and fragmentation (llama.cpp's own fitting leaves 1 GiB)."""
 RAM_HEADROOM = 512 * MIB
@@ -63,6 +66,8 @@ class Architecture:
     """With a sliding window: every n-th layer attends to the whole context (Gemma 3: 6), the others to the window."""
     attention_layers: tuple[int, ...] | None = None
     """The layers that keep a KV cache (hybrid models such as LFM2); ``None``: all of them."""
+    layer_heads_kv: tuple[int, ...] | None = None
+    """KV heads of each layer where the GGUF gives one count per layer (0: a recurrent layer, no KV cache)."""
 
     def is_swa(self, layer: int) -> bool:
         """Whether ``layer`` attends within the sliding window only (llama.cpp's ``is_swa``)."""
@@ -74,6 +79,12 @@ class Architecture:
 
     def has_kv(self, layer: int) -> bool:
         return self.attention_layers is None or layer in self.attention_layers
+
+    def heads_kv(self, layer: int) -> int:
+        """KV heads ``layer`` caches (0 for a layer without attention)."""
+        if self.layer_heads_kv is not None:
+            return self.layer_heads_kv[layer]
+        return self.n_head_kv if self.has_kv(layer) else 0
 
 
 def gemma3(
@@ -112,6 +123,8 @@ class Context:
     n_ubatch: int = 512
     swa_full: bool = True
     """Sliding-window layers cache the whole context (llama.cpp's default, which tg-edge's engine keeps)."""
+    kv_type: str = "f16"
+    """The KV cache's element type, a key of :data:`KV_BYTES_PER_ELEMENT`."""
 
     @property
     def cells(self) -> int:
@@ -131,6 +144,9 @@ class ModelSize:
     output_tied: bool
     estimated: bool = False
     """True when the sizes come from a published architecture and file size, not a GGUF header."""
+    params_per_token: int = 0
+    """Weights each decoded token is multiplied by: all of them, less the token embeddings where the model has
+    an output matrix of its own (a token reads one embedding row)."""
 
     @property
     def weight_bytes(self) -> int:
@@ -235,42 +251,51 @@ def size_from_header(header: object, *, estimated: bool = False) -> ModelSize:
             other += size
     tied = "output.weight" not in sizes
     output = sizes.get("token_embd.weight", 0) if tied else sizes["output.weight"]
-    return ModelSize(arch, tuple(layers), other, output, tied, estimated)
+    params = sum(math.prod(shape) for name, shape in dims.items() if tied or name != "token_embd.weight")
+    return ModelSize(arch, tuple(layers), other, output, tied, estimated, params)
 
 
 def architecture_from_metadata(
     metadata: Mapping[str, object], dims: Mapping[str, tuple[int, ...]]
 ) -> Architecture:
     """The attention shape a GGUF's metadata states (``{arch}.block_count``, ``.attention.head_count_kv`` ...)."""
-    name = metadata.get("general.architecture")
+    name = metadata.get(keys.ARCHITECTURE)
 
-    def number(key: str, default: int | None = None) -> int:
-        value = metadata.get(f"{name}.{key}")
+    def number(template: str, default: int | None = None) -> int:
+        value = metadata.get(keys.for_arch(template, name))
         if isinstance(value, bool) or not isinstance(value, int):
             if default is None:
                 raise ModelError(
-                    f"the GGUF metadata has no {name}.{key}: cannot tell how much memory it needs"
+                    f"the GGUF metadata has no {keys.for_arch(template, name)}: cannot tell how much memory "
+                    "it needs"
                 )
             return default
         return value
 
-    n_layer, n_embd = number("block_count"), number("embedding_length")
-    n_head = number("attention.head_count", 0) or 1
-    # Hybrid models store head_count_kv per layer, an array the header reader leaves out: count every head.
-    n_head_kv = number("attention.head_count_kv", n_head)
-    key_length = number("attention.key_length", n_embd // n_head)
+    n_layer, n_embd = number(keys.BLOCK_COUNT), number(keys.EMBEDDING_LENGTH)
+    n_head = number(keys.HEAD_COUNT, 0) or 1
+    # Hybrid models (LFM2) store head_count_kv per layer: 0 for a recurrent layer.
+    per_layer = metadata.get(keys.for_arch(keys.HEAD_COUNT_KV, name))
+    layer_heads_kv = (
+        tuple(int(heads) for heads in per_layer)
+        if isinstance(per_layer, tuple) and len(per_layer) == n_layer
+        else None
+    )
+    n_head_kv = max(layer_heads_kv) if layer_heads_kv else number(keys.HEAD_COUNT_KV, n_head)
+    key_length = number(keys.KEY_LENGTH, n_embd // n_head)
     embd = dims.get("token_embd.weight", ())
     return Architecture(
         n_layer=n_layer,
         n_embd=n_embd,
-        n_ff=number("feed_forward_length", 4 * n_embd),
+        n_ff=number(keys.FEED_FORWARD_LENGTH, 4 * n_embd),
         n_head=n_head,
         n_head_kv=n_head_kv,
         key_length=key_length,
-        value_length=number("attention.value_length", key_length),
-        n_vocab=embd[1] if len(embd) > 1 else number("vocab_size", 0),
-        sliding_window=number("attention.sliding_window", 0),
+        value_length=number(keys.VALUE_LENGTH, key_length),
+        n_vocab=embd[1] if len(embd) > 1 else number(keys.VOCAB_SIZE, 0),
+        sliding_window=number(keys.SLIDING_WINDOW, 0),
         global_every=6 if name == "gemma3" else 2 if name == "gemma2" else 0,
+        layer_heads_kv=layer_heads_kv,
     )
 
 
@@ -284,7 +309,10 @@ def estimate_size(arch: Architecture, file_bytes: int) -> ModelSize:
     per_param = file_bytes / (embed_params + arch.n_layer * layer_params)
     layer = int(layer_params * per_param)
     embed = file_bytes - arch.n_layer * layer
-    return ModelSize(arch, (layer,) * arch.n_layer, embed, embed, True, estimated=True)
+    params = embed_params + arch.n_layer * layer_params
+    return ModelSize(
+        arch, (layer,) * arch.n_layer, embed, embed, True, estimated=True, params_per_token=params
+    )
 
 
 def quant_bytes(size_bytes: int, quant: str, to_quant: str) -> int:
@@ -298,17 +326,35 @@ def quant_bytes(size_bytes: int, quant: str, to_quant: str) -> int:
 
 
 def kv_bytes_per_layer(arch: Architecture, ctx: Context) -> tuple[int, ...]:
-    """Bytes of each layer's K and V cache (llama.cpp's unified cache: ``n_ctx`` cells shared by the sequences)."""
+    """Bytes of each layer's K and V cache (llama.cpp's unified cache: ``n_ctx`` cells shared by the sequences)
+    of ``ctx.kv_type``: a K row of ``heads_kv * key_length`` and a V row of ``heads_kv * value_length`` per cell.
+
+    The one rule for the KV cache's size: the fit arithmetic, ``--gpu-layers auto`` and the engine's
+    :attr:`~tg_edge.engine.Engine.kv_cache_bytes` all count it here. Caches shaped otherwise (DeepSeek's MLA,
+    Gemma 3n's shared-KV layers) are not counted right; tg-edge's model families (Gemma 3, Llama, LFM2) have none.
+    """
+    if ctx.kv_type not in KV_BYTES_PER_ELEMENT:
+        raise ModelError(f"kv_type must be one of {', '.join(KV_BYTES_PER_ELEMENT)}, not {ctx.kv_type!r}")
     swa_cells = (
         ctx.cells
         if ctx.swa_full
         else _pad(min(ctx.cells, arch.sliding_window * ctx.n_seq + ctx.n_ubatch), 256)
     )
-    width = arch.n_head_kv * (arch.key_length + arch.value_length) * KV_CELL_BYTES
+    element = KV_BYTES_PER_ELEMENT[ctx.kv_type]
     return tuple(
-        (swa_cells if arch.is_swa(layer) else ctx.cells) * width if arch.has_kv(layer) else 0
+        int(
+            (swa_cells if arch.is_swa(layer) else ctx.cells)
+            * arch.heads_kv(layer)
+            * (arch.key_length + arch.value_length)
+            * element
+        )
         for layer in range(arch.n_layer)
     )
+
+
+def kv_cache_bytes(arch: Architecture, ctx: Context) -> int:
+    """Bytes of the whole KV cache (see :func:`kv_bytes_per_layer`)."""
+    return sum(kv_bytes_per_layer(arch, ctx))
 
 
 def compute_bytes(arch: Architecture, ctx: Context) -> int:

@@ -14,6 +14,7 @@ from enum import IntEnum
 from pathlib import Path
 from types import MappingProxyType
 
+from . import gguf_keys
 from .errors import ModelError
 
 
@@ -72,7 +73,7 @@ class GGUFHeader:
     @property
     def quant(self) -> str:
         """llama.cpp's name for the file type (``Q4_K_M``, ``Q8_0``, ``BF16`` ...), or ``unknown``."""
-        return quant_name(self.metadata.get("general.file_type"))
+        return quant_name(self.metadata.get(gguf_keys.FILE_TYPE))
 
     @property
     def tensor_sizes(self) -> dict[str, int]:
@@ -179,6 +180,10 @@ def _parse(
             return string()
         if kind == GGUFValueType.ARRAY:
             item, count = int(take("<I")), int(take("<Q"))
+            if item == GGUFValueType.STRING:  # the vocabulary: stepped over, not decoded
+                for _ in range(count):
+                    pos += 8 + struct.unpack_from("<Q", data, pos)[0]
+                return None
             if item not in _SCALARS:
                 for _ in range(count):
                     value(item)
@@ -206,5 +211,5 @@ def _parse(
         dims[name] = tuple(int(take("<Q")) for _ in range(n_dims))
         types[name] = int(take("<I"))
         tensors[name] = int(take("<Q"))
-    alignment = int(metadata.get("general.alignment") or 32)
+    alignment = int(metadata.get(gguf_keys.ALIGNMENT) or 32)
     return metadata, tensors, dims, types, -(-pos // alignment) * alignment

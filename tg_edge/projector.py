@@ -18,6 +18,7 @@ from pathlib import Path
 import llama_cpp
 from llama_cpp import mtmd_cpp as mtmd
 
+from . import gguf_keys
 from .engine import Engine, route_llama_logs
 from .errors import ProjectorError, TgEdgeError
 from .gguf_header import read_header
@@ -176,12 +177,12 @@ def _check_fits(path: Path, engine: Engine) -> None:
         header = read_header(path)
     except TgEdgeError as exc:
         raise ProjectorError(f"{path} is not a vision projector: {exc}") from None
-    arch = header.metadata.get("general.architecture")
+    arch = header.metadata.get(gguf_keys.ARCHITECTURE)
     if arch != "clip":
         raise ProjectorError(
             f"{path} is not a vision projector (a GGUF of architecture {arch!r}, not 'clip')"
         )
-    width = header.metadata.get("clip.vision.projection_dim")
+    width = header.metadata.get(gguf_keys.CLIP_PROJECTION_DIM)
     if isinstance(width, int) and width != engine.n_embd:
         raise ProjectorError(
             f"the vision projector {path} was made for another model: it gives embeddings of {width} values, "

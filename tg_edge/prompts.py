@@ -29,7 +29,7 @@ CHAT = "chat"
 FEWSHOT = "fewshot"
 PROFILES = (TRANSLATEGEMMA, CHAT, FEWSHOT)
 
-CHAT_TEMPLATE_KEY = "tokenizer.chat_template"
+CHAT_TEMPLATE_KEY = gguf_keys.CHAT_TEMPLATE
 # Only TranslateGemma's template reads language codes out of the message content.
 _TRANSLATEGEMMA_MARKER = "source_lang_code"
 
@@ -48,7 +48,7 @@ def detect_profile(metadata: Mapping[str, str]) -> str:
     if recorded in PROFILES:
         return recorded
     template = metadata.get(CHAT_TEMPLATE_KEY, "")
-    name = " ".join(metadata.get(key, "") for key in ("general.name", "general.basename")).lower()
+    name = " ".join(metadata.get(key, "") for key in (gguf_keys.NAME, gguf_keys.BASENAME)).lower()
     if _TRANSLATEGEMMA_MARKER in template or (not template and "translategemma" in name):
         return TRANSLATEGEMMA
     if template:

@@ -4,44 +4,31 @@ from __future__ import annotations
 
 import os
 import platform
-import shutil
-import subprocess
-import sys
 from importlib import metadata
 from pathlib import Path
 
 from .. import __version__
+from ..machine import cpu_model, machine
 
 _PACKAGES = ("llama_cpp_python", "numpy", "sacrebleu", "matplotlib")
 
 
 def machine_info() -> dict[str, object]:
-    """CPU, cores, memory, GPU and the versions of everything that shapes the figures."""
+    """CPU, cores, memory, GPU and the versions of everything that shapes the figures (from tg-edge's one probe
+    of the machine, :mod:`tg_edge.machine`)."""
+    here = machine()
     return {
         "cpu": cpu_model(),
-        "logical_cpus": os.cpu_count(),
-        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-        "memory_bytes": _memory_bytes(),
-        "gpus": _gpus(),
+        "logical_cpus": here.cpus.logical,
+        "usable_cpus": here.cpus.usable,
+        "cpus_why": here.cpus.why(),
+        "memory_bytes": here.ram_total,
+        "gpus": [f"{gpu.description or gpu.name} ({gpu.total_bytes / 2**30:.1f} GiB)" for gpu in here.gpus],
         "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
         "os": platform.platform(),
         "python": platform.python_version(),
         "versions": {"tg_edge": __version__, **{name: _version(name) for name in _PACKAGES}},
     }
-
-
-def cpu_model() -> str:
-    """The CPU's marketing name where the OS tells it, else the architecture."""
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        for line in cpuinfo.read_text(errors="replace").splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    if sys.platform == "darwin" and shutil.which("sysctl"):
-        out = subprocess.run(["sysctl", "-n", "machdep.cpu.brand_string"], capture_output=True, text=True)
-        if out.returncode == 0 and out.stdout.strip():
-            return out.stdout.strip()
-    return platform.processor() or platform.machine()
 
 
 def peak_rss_bytes() -> int | None:
@@ -59,26 +46,6 @@ def peak_rss_bytes() -> int | None:
     except ImportError:  # Windows
         return None
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # macOS counts bytes
-
-
-def _memory_bytes() -> int | None:
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):
-        return None
-
-
-def _gpus() -> list[str]:
-    """NVIDIA GPUs by name (other vendors' GPUs are not probed)."""
-    if not shutil.which("nvidia-smi"):
-        return []
-    out = subprocess.run(
-        ["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    return [line.strip() for line in out.stdout.splitlines() if line.strip()] if out.returncode == 0 else []
 
 
 def _version(package: str) -> str | None:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import gguf_keys
 from ..errors import ModelError
 from ..gguf_header import quant_name, read_header
 from ..models import check_gguf, resolve_model
@@ -66,5 +67,5 @@ def read_model_file(path: Path) -> ModelFile:
     sizes = header.tensor_sizes  # data plus alignment padding
     tensor_bytes = sum(sizes.values())
     per_token = tensor_bytes - (sizes.get("token_embd.weight", 0) if "output.weight" in sizes else 0)
-    quant = quant_name(header.metadata.get("general.file_type"), path)
+    quant = quant_name(header.metadata.get(gguf_keys.FILE_TYPE), path)
     return ModelFile(path, quant, header.file_bytes, tensor_bytes, per_token)

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import BenchError
 from ..languages import resolve_language
-from .bandwidth import measure_bandwidth
+from ..speed import measure_bandwidth
 from .flores import load_flores
 from .machine import machine_info
 from .memory import against_model_and_kv
@@ -70,7 +70,8 @@ def run_bench(
     progress: Progress = lambda message: None,
 ) -> dict[str, object]:
     """Measure every model file and return all figures, machine and settings as one JSON-ready dict."""
-    from ..engine import default_threads, gpu_available
+    from ..engine import gpu_available
+    from ..machine import default_threads
 
     source, target = resolve_language(settings.source).code, resolve_language(settings.target).code
     sentences = load_flores(source, settings.document)  # fails early on a pair FLORES lacks

@@ -107,13 +107,19 @@ def _download(
 
 
 def _largest_that_fits(name: str, quant: str | None, say: Callable[[str], None]):
-    from ..hardware import machine
-    from .fits import default_context, pick_largest
+    from ..machine import machine
+    from .fits import default_context, pick_largest, speed_here
     from .store import installed_models
 
     here = machine()
     return pick_largest(
-        name, quant, here.budget, default_context(gpu=here.gpu_backend), installed=installed_models(), say=say
+        name,
+        quant,
+        here.budget,
+        default_context(gpu=here.gpu_backend),
+        installed=installed_models(),
+        facts=speed_here(here),
+        say=say,
     )
 
 

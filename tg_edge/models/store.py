@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import gguf_keys
 from ..errors import ModelError
 from .catalog import CATALOG, catalog_entry, catalog_entry_for_repo
 from .demo import DEMO_ALIASES, DEMO_DESCRIPTION, DEMO_MODEL, demo_file_name, demo_installed
@@ -138,4 +139,4 @@ def describe(path: Path) -> tuple[str, str] | None:
         log.warning("skipping %s: %s", path, exc)
         return None
     strings = {key: value for key, value in header.metadata.items() if isinstance(value, str)}
-    return quant_name(header.metadata.get("general.file_type"), path), detect_profile(strings)
+    return quant_name(header.metadata.get(gguf_keys.FILE_TYPE), path), detect_profile(strings)
