@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from tg_edge.bench.flores import load_flores
-from tg_edge.thread_control import usable_cpu_ids
+from tg_edge.machine import usable_cpus
 
 
 def main() -> None:
@@ -30,7 +30,7 @@ def main() -> None:
     parser.add_argument("-m", "--model", help="GGUF file or model name [default: the demo model]")
     args = parser.parse_args()
 
-    cpus = len(usable_cpu_ids())
+    cpus = usable_cpus().usable
     work = Path(tempfile.mkdtemp(prefix="tg-edge-busy-"))
     source = work / "flores.en.txt"
     source.write_text("\n".join(load_flores("en", args.lines)) + "\n", encoding="utf-8")

@@ -111,12 +111,12 @@ def test_an_engine_following_the_load_backs_off_beside_a_busy_process_with_the_s
     import sys
 
     from tg_edge.engine import Engine, on_own_thread
-    from tg_edge.thread_control import usable_cpu_ids
+    from tg_edge.machine import usable_cpus
 
-    if len(usable_cpu_ids()) < 2:
+    if usable_cpus().usable < 2:
         pytest.skip("one usable CPU: there is no thread to give back")
     prompt = "The committee said on Monday that the new bridge would open"
-    with Engine(demo_model, n_ctx=1024, threads=len(usable_cpu_ids())) as fixed:
+    with Engine(demo_model, n_ctx=1024, threads=usable_cpus().usable) as fixed:
         expected = on_own_thread(_greedy, fixed, prompt, 40)
     with Engine(demo_model, n_ctx=1024) as engine:
         busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
@@ -124,10 +124,10 @@ def test_an_engine_following_the_load_backs_off_beside_a_busy_process_with_the_s
             for _ in range(100):  # each round 41 decodes; the controller needs two samples 0.5 s apart
                 got = on_own_thread(_greedy, engine, prompt, 40)
                 assert got == expected
-                if engine.threads < len(usable_cpu_ids()):
+                if engine.threads < usable_cpus().usable:
                     break
         finally:
             busy.kill()
             busy.wait()
-        assert engine.threads < len(usable_cpu_ids())
+        assert engine.threads < usable_cpus().usable
         assert engine.thread_steps[engine.threads] > 0

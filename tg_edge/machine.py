@@ -144,16 +144,21 @@ def default_threads() -> int:
     return usable_cpus().usable
 
 
+def affinity_cpu_ids() -> frozenset[int]:
+    """The numbers of the CPUs the OS lets this process run on (all of them where the OS keeps no mask)."""
+    try:
+        return frozenset(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows: no affinity mask to read
+        return frozenset(range(os.cpu_count() or 1))
+
+
 def usable_cpus(cgroup_root: Path | None = None, self_cgroup: Path | None = None) -> Cpus:
     """The CPUs this process may use: its affinity mask and the CPU quota of its cgroup and the cgroups above
     it (cgroup v2 ``cpu.max``, cgroup v1 ``cpu.cfs_quota_us`` / ``cpu.cfs_period_us``), the tightest quota
     counting. ``cgroup_root`` and ``self_cgroup``: where the hierarchies are mounted and the file naming
     this process's cgroups [default: :data:`CGROUP_ROOT`, :data:`SELF_CGROUP`]."""
     logical = os.cpu_count() or 1
-    try:
-        affinity = len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows: no affinity mask to read
-        affinity = logical
+    affinity = len(affinity_cpu_ids())
     quota = cpu_quota(cgroup_root or CGROUP_ROOT, self_cgroup or SELF_CGROUP)
     if quota is None:
         return Cpus(logical, max(1, affinity))

@@ -21,6 +21,8 @@ import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
+from .machine import affinity_cpu_ids
+
 log = logging.getLogger(__name__)
 
 # A core counts as taken once other processes use this much of it: at 0.4 of a core, the barrier waits
@@ -55,14 +57,6 @@ def read_cpu_sample(cpus: Collection[int], stat_path: str = "/proc/stat") -> Cpu
     return CpuSample(busy / tick, time.process_time(), time.monotonic())
 
 
-def usable_cpu_ids() -> frozenset[int]:
-    """The CPU numbers this process may run on."""
-    try:
-        return frozenset(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return frozenset(range(os.cpu_count() or 1))
-
-
 class ThreadController:
     """The thread count for the next decoding step: at most ``most``, less what other processes take.
 
@@ -80,7 +74,7 @@ class ThreadController:
     ) -> None:
         self.most = max(1, most)
         self.current = self.most
-        self._sample = sample or functools.partial(read_cpu_sample, usable_cpu_ids())
+        self._sample = sample or functools.partial(read_cpu_sample, affinity_cpu_ids())
         self._interval = interval
         self._patience = patience
         self._last = self._sample() if self.most > 1 else None
