@@ -32,6 +32,7 @@ from .fit import (
 )
 from .gguf_header import read_header
 from .machine import Device, default_threads
+from .resident import PageReleaser, weight_buffers
 from .thread_control import ThreadController
 
 log = logging.getLogger("tg_edge")
@@ -48,6 +49,11 @@ def _route_llama_log(level: int, text: bytes, user_data: ctypes.c_void_p) -> Non
     message = text.decode("utf-8", errors="replace").rstrip()
     if message:
         _llama_log.log(_LEVELS.get(level, logging.DEBUG), "%s", message)
+        for notes in tuple(_load_notes):
+            notes.append(message)
+
+
+_load_notes: list[list[str]] = []  # the log of each model load under way (see Engine._load_model)
 
 
 _log_routing_lock = threading.Lock()
@@ -184,7 +190,8 @@ def resolve_gpu_layers(
 
 
 def model_params(gpu_layers: int) -> llama_cpp.llama_model_params:
-    """llama.cpp's model parameters as tg-edge loads every model: weights mmap'd, ``gpu_layers`` offloaded.
+    """llama.cpp's model parameters as tg-edge loads every model: weights mmap'd (llama.cpp's default load
+    mode), ``gpu_layers`` offloaded.
 
     On CPUs with AMX (Intel Xeon since Sapphire Rapids) llama.cpp moves Q4_K weights into AMX buffers
     and crashes in the first matrix product (ggml-org/llama.cpp#20824); there the extra buffer types
@@ -192,7 +199,6 @@ def model_params(gpu_layers: int) -> llama_cpp.llama_model_params:
     """
     params = llama_cpp.llama_model_default_params()
     params.n_gpu_layers = gpu_layers
-    params.use_mmap = True
     if cpu_has_amx():
         params.use_extra_bufts = False
     return params
@@ -255,6 +261,7 @@ class Engine:
     ) -> None:
         # Set first, so that close() (and __del__) works on an engine whose loading failed midway.
         self._model = self._ctx = self._batch = None
+        self.weight_buffers: dict[str, int] = {}  # bytes of each llama.cpp weight buffer (CPU_Mapped...)
         route_llama_logs()
         llama_cpp.llama_backend_init()
         # No count given: start from every usable CPU and follow the load (see thread_control).
@@ -278,10 +285,34 @@ class Engine:
             self.close()
             raise
 
+    def _load_model(self) -> llama_cpp.llama_model_p | None:
+        """llama.cpp's model, its weight buffers noted from its log; on a CPU-only load that repacks weights,
+        the file's mapped pages are released as the load goes (see :mod:`tg_edge.resident`)."""
+        notes: list[str] = []
+        params = model_params(self.gpu_layers)
+        releaser = PageReleaser(self.path, notes) if self.gpu_layers == 0 else None
+        if releaser is not None:
+
+            def on_progress(progress: float, user_data: ctypes.c_void_p) -> bool:
+                releaser.on_progress(progress)
+                return True
+
+            callback = llama_cpp.llama_progress_callback(on_progress)  # referenced until the load returns
+            params.progress_callback = callback
+        with _log_routing_lock:
+            _load_notes.append(notes)
+        try:
+            model = llama_cpp.llama_model_load_from_file(str(self.path).encode(), params)
+        finally:
+            with _log_routing_lock:
+                _load_notes.remove(notes)
+        self.weight_buffers = weight_buffers(notes)
+        if model and releaser is not None and releaser.repacking:
+            releaser.release()
+        return model
+
     def _load(self, n_ctx: int, n_batch: int, n_seq_max: int, n_ubatch: int, flash_attn: bool | None) -> None:
-        self._model = llama_cpp.llama_model_load_from_file(
-            str(self.path).encode(), model_params(self.gpu_layers)
-        )
+        self._model = self._load_model()
         if not self._model:
             self._model = None
             memory = (

@@ -73,6 +73,7 @@ def memory_profile(
             "translated": translated,
             "model_bytes": translator.model_path.stat().st_size,
             "kv_cache_bytes": engine.kv_cache_bytes,
+            "weight_buffers": engine.weight_buffers,  # CPU_Mapped, CPU_REPACK (repacked copies), GPU
             # llama.cpp keeps one row of logits per sequence the context holds, in 32-bit floats.
             "logits_bytes": engine.n_seq_max * engine.n_vocab * 4,
             "parallel": translator.parallel,
@@ -156,7 +157,8 @@ def summarize(ours: dict[str, object], raw: dict[str, object]) -> dict[str, obje
         # the parts add up to used_bytes less what was freed before the end.
         "parts": {
             "late_imports": before["total"] - ours["rss_at_start_bytes"],
-            "model_pages": translated["model"],
+            "model_pages": translated["model"],  # of the mapped file: what the load did not release
+            "repacked_weights": ours["weight_buffers"].get("CPU_REPACK", 0),
             "kv_cache": ours["kv_cache_bytes"],
             "logits": ours["logits_bytes"],
             "llama_cpp_at_load": fixed_at_load,
