@@ -72,6 +72,14 @@ def base_code(language: Language | str) -> str:
     return code.strip().replace("_", "-").split("-")[0].lower()
 
 
+def same_language(source: Language, target: Language) -> bool:
+    """Whether translating from ``source`` into ``target`` would change nothing: the same code once both are
+    resolved (``en`` → ``en``; ``en-US`` resolves to ``en``). Another region or script is a translation of its
+    own (``pt`` → ``pt-BR``, ``zh-Hans`` → ``zh-Hant``, ``de`` → ``de-CH``): spelling, words and characters
+    differ, so those still go to the model."""
+    return normalize_code(source.code) == normalize_code(target.code)
+
+
 def language_code(language: Language | str) -> str:
     """The code of a :class:`Language`, or the code itself."""
     return language.code if isinstance(language, Language) else language
