@@ -26,7 +26,14 @@ from .documents import (
     render_documents,
     translate_segments,
 )
-from .errors import Cancelled, LanguageError, ProjectorError, PromptError, TgEdgeError, TranslationIncomplete
+from .errors import (
+    Cancelled,
+    ImagesUnsupported,
+    LanguageError,
+    ProjectorError,
+    TgEdgeError,
+    TranslationIncomplete,
+)
 from .guards import Problem
 from .images import ImageLike, read_image
 from .langcheck import copy_start
@@ -414,14 +421,14 @@ class Translator:
         return self.projector().tokenize(text, read_image(image))
 
     def projector(self) -> Projector:
-        """The vision projector, loaded on first use; :class:`ProjectorError` when the model has none."""
+        """The vision projector, loaded on first use; :class:`ImagesUnsupported` when the model has none."""
         with self._projector_lock:
             if self._projector is None:
                 from .projector import Projector
 
                 path = self._mmproj or find_projector(self.model_path)
                 if path is None:
-                    raise ProjectorError(
+                    raise ImagesUnsupported(
                         f"{self.model_path.name} has no vision projector beside it (an mmproj GGUF), so it cannot "
                         "read images: pass --mmproj FILE, or pull a model with one (tg-edge models pull "
                         "translategemma-4b fetches it)"
@@ -489,9 +496,10 @@ class Translator:
     def _image_languages(self, source: LanguageLike, target: LanguageLike) -> tuple[Language, Language]:
         refuse_auto_for_images(source)
         if not self._prompts.reads_images:
-            raise PromptError(
-                f"the {self.profile} prompt profile has no prompt for images; image translation "
-                "needs a TranslateGemma model (prompt profile translategemma)"
+            raise ImagesUnsupported(
+                f"{self.model_path.name} cannot read images: the {self.profile} prompt profile has no prompt for "
+                "images; image translation needs a TranslateGemma model (prompt profile translategemma) with its "
+                "vision projector (tg-edge models pull translategemma-4b fetches both)"
             )
         return self.language(source), self.language(target)
 
