@@ -443,7 +443,7 @@ def test_warnings_for_a_repeated_segment_are_grouped_with_a_count(translator: ob
     assert result.exit_code == 0, result.output
     warnings = [line for line in result.stderr.splitlines() if line.startswith("WARNING:")]
     assert warnings == [
-        "WARNING: 3 of 4 segments each came back empty; the source text was kept (segments 1, 2, 3)"
+        f"WARNING: {data}: 3 of 4 segments each came back empty; the source text was kept (segments 1, 2, 3)"
     ]
     assert "30 segments need a look, 3 distinct (kept the best translation found):" in result.stderr
     assert (

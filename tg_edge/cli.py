@@ -342,7 +342,9 @@ def translate(
     with _loaded_translator(translator_args) as translator:
         if show_prompt:
             first = next(line.strip("\ufeff \t") for line in content.splitlines() if line.strip("\ufeff \t"))
-            _emit(translator.render_prompt(first, source=src, target=tgt), output_path)
+            prompt = translator.render_prompt(first, source=src, target=tgt)
+            ending = "" if prompt.endswith("\n") else "\n"  # the shell's own prompt goes on a line of its own
+            _emit(prompt + ending, output_path)
             return
         try:
             if stream and output_path is None:

@@ -30,6 +30,7 @@ from .filetypes import HEAD_BYTES, directory_files, refuse_unreadable, why_passe
 from .formats import jsonl
 from .images import IMAGE_SUFFIXES, is_image_file
 from .languages import Language
+from .lognaming import naming_in_warnings
 from .translator import TranslationOptions, is_auto
 
 log = logging.getLogger("tg_edge")
@@ -246,7 +247,8 @@ class FileJob:
             try:
                 if unreadable_images is not None and is_image_file(path) and self.options.format is None:
                     raise unreadable_images  # known already: not worth a second try
-                self.translate_file(path, out, stdout=stdout)
+                with naming_in_warnings(path, log):
+                    self.translate_file(path, out, stdout=stdout)
                 finished += 1
             except ImagesUnsupported as exc:
                 if len(pairs) == 1:
