@@ -203,3 +203,14 @@ def test_a_file_job_names_the_format_it_does_not_read(translator: object, tmp_pa
         translator=translator,
     )
     assert jsonl.returncode == 1 and b"is a Parquet dataset" in jsonl.stderr and b"binary" not in jsonl.stderr
+
+
+def test_a_directory_of_nothing_tg_edge_reads_says_what_one_of_its_files_is(tmp_path: Path) -> None:
+    from tg_edge.errors import InputError
+
+    (tmp_path / "scans").mkdir()
+    (tmp_path / "scans" / "scan.pdf").write_bytes(PDF)
+    with pytest.raises(
+        InputError, match=r"holds no files of a known format .*scan\.pdf .*PDF is not supported yet"
+    ):
+        plan_job([tmp_path / "scans"], f"{tmp_path / 'out'}/")

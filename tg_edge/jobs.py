@@ -160,7 +160,8 @@ def plan_job(inputs: Sequence[Path], output: Path | str | None) -> JobPlan:
             found, others = directory_files(item)
             if not found:
                 known = (*formats.known_suffixes(), *IMAGE_SUFFIXES)
-                raise InputError(f"{item} holds no files of a known format ({', '.join(known)})")
+                other = f"; {others[0].name} is one of the {why_passed_over(others[0])}" if others else ""
+                raise InputError(f"{item} holds no files of a known format ({', '.join(known)}){other}")
             files.extend((p, _output_name(p.relative_to(item))) for p in found)
             passed_over.extend(PassedOver(str(p), why_passed_over(p)) for p in others)
         elif item.exists():
