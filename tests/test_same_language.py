@@ -91,7 +91,9 @@ def url(translator: object) -> Iterator[str]:
 
 
 @pytest.mark.integration
-def test_libretranslate_gives_text_in_the_target_language_back_unchanged(url: str, translator: object) -> None:
+def test_libretranslate_gives_text_in_the_target_language_back_unchanged(
+    url: str, translator: object
+) -> None:
     steps = decode_steps(translator)
     given = call("POST", f"{url}/translate", {"q": "Welcome to our hotel", "source": "en", "target": "en"})
     assert given.status == 200 and given.json() == {"translatedText": "Welcome to our hotel"}
@@ -105,7 +107,9 @@ def test_libretranslate_gives_text_in_the_target_language_back_unchanged(url: st
 
 
 @pytest.mark.integration
-def test_libretranslate_gives_a_file_in_the_target_language_back_unchanged(url: str, translator: object) -> None:
+def test_libretranslate_gives_a_file_in_the_target_language_back_unchanged(
+    url: str, translator: object
+) -> None:
     steps = decode_steps(translator)
     body, headers = multipart({"source": "auto", "target": "en"}, "file", "hotel.txt", HOTEL.encode())
     reply = call("POST", f"{url}/translate_file", body, headers=headers)
@@ -117,7 +121,9 @@ def test_libretranslate_gives_a_file_in_the_target_language_back_unchanged(url: 
 @pytest.mark.integration
 def test_deepl_gives_text_in_the_target_language_back_unchanged(url: str, translator: object) -> None:
     steps = decode_steps(translator)
-    given = call("POST", f"{url}/v2/translate", {"text": [HOTEL], "source_lang": "EN", "target_lang": "EN-US"})
+    given = call(
+        "POST", f"{url}/v2/translate", {"text": [HOTEL], "source_lang": "EN", "target_lang": "EN-US"}
+    )
     guessed = call("POST", f"{url}/v2/translate", {"text": [HOTEL], "target_lang": "EN-US"})
     for reply in (given, guessed):
         assert reply.status == 200, reply.body
