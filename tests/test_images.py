@@ -332,7 +332,7 @@ def test_a_text_only_model_says_it_cannot_read_images(translator: Translator, tm
     proc = run_cli(
         "translate", "-s", "de", "-t", "en", "--image", str(tmp_path / "sign.png"), translator=translator
     )
-    assert proc.returncode == 1 and b"image translation needs a TranslateGemma model" in proc.stderr
+    assert proc.returncode == 2 and b"image translation needs a TranslateGemma model" in proc.stderr  # usage
 
 
 @pytest.mark.integration

@@ -192,7 +192,7 @@ def test_bad_files_name_the_file_and_line_and_skip_bad_goes_on(translator: objec
     assert f"Skipped: {src / 'b.jsonl'}, line 2: not valid JSON" in err
     assert f"Skipped: {src / 'c.srt'}, line 5: expected a subtitle number" in err
     assert f"Skipped: {src / 'd.txt'} is not valid UTF-8: byte 0xe9 at line 2, column 4" in err
-    assert f"Skipped: {src / 'e.md'} looks like a binary file" in err
+    assert f"Skipped: {src / 'e.md'} is an image, not text" in err  # named by its bytes (tg_edge.filetypes)
     kept = [json.loads(line) for line in (out / "b.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(kept) == 2  # the malformed record is left out, the others are translated
     assert sorted(p.name for p in out.iterdir()) == ["a.txt", "b.jsonl"]
@@ -443,7 +443,7 @@ def test_warnings_for_a_repeated_segment_are_grouped_with_a_count(translator: ob
     assert result.exit_code == 0, result.output
     warnings = [line for line in result.stderr.splitlines() if line.startswith("WARNING:")]
     assert warnings == [
-        "WARNING: 3 of 4 segments each came back empty; the source text was kept (segments 1, 2, 3)"
+        f"WARNING: {data}: 3 of 4 segments each came back empty; the source text was kept (segments 1, 2, 3)"
     ]
     assert "30 segments need a look, 3 distinct (kept the best translation found):" in result.stderr
     assert (

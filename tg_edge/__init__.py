@@ -8,6 +8,7 @@
 from .detect import Detection, detect_language
 from .errors import (
     DetectionError,
+    ImagesUnsupported,
     InputError,
     LanguageError,
     ModelError,
@@ -34,6 +35,7 @@ __all__ = [
     "Detection",
     "DetectionError",
     "ImageTranslation",
+    "ImagesUnsupported",
     "InputError",
     "Language",
     "LanguageError",

@@ -16,7 +16,7 @@ import click
 from . import __version__
 from .cli_params import MMPROJ, PARALLEL, engine_options
 from .errors import InputError, TgEdgeError, TranslationIncomplete
-from .fileio import decode_utf8, write_atomically
+from .fileio import decode_utf8, read_text_file, write_atomically
 from .formats import BINARY, FORMATS, format_for
 from .languages import supported_languages
 from .prompts import PROFILES
@@ -258,15 +258,15 @@ def translate(
             f"{text!r} is a file: translate it with -i {text} (the argument is translated as text)"
         )
     options = TranslationOptions(strict=strict)
-    translator_args = dict(
-        model=model,
-        threads=threads,
-        gpu_layers=gpu_layers,
-        n_ctx=n_ctx,
-        parallel=parallel,
-        prompt_profile=prompt_profile,
-        mmproj=mmproj,
-    )
+    translator_args = {
+        "model": model,
+        "threads": threads,
+        "gpu_layers": gpu_layers,
+        "n_ctx": n_ctx,
+        "parallel": parallel,
+        "prompt_profile": prompt_profile,
+        "mmproj": mmproj,
+    }
     if ray_address is not None or replicas is not None or gpus_per_replica:
         if ray_address is None:
             raise click.UsageError("--replicas and --gpus-per-replica go with --ray")
@@ -342,7 +342,9 @@ def translate(
     with _loaded_translator(translator_args) as translator:
         if show_prompt:
             first = next(line.strip("\ufeff \t") for line in content.splitlines() if line.strip("\ufeff \t"))
-            _emit(translator.render_prompt(first, source=src, target=tgt), output_path)
+            prompt = translator.render_prompt(first, source=src, target=tgt)
+            ending = "" if prompt.endswith("\n") else "\n"  # the shell's own prompt goes on a line of its own
+            _emit(prompt + ending, output_path)
             return
         try:
             if stream and output_path is None:
@@ -426,13 +428,14 @@ def _translate_files(
     translator_args: dict[str, object],
 ) -> None:
     """Files (or stdin with --format) in their formats, through tg_edge.jobs; a summary on stderr."""
-    from .jobs import FileJob, JobOptions, plan
+    from .jobs import FileJob, JobOptions, plan_job
 
     if resume and output_path is None:
         raise click.UsageError("--resume needs -o/--output (the interrupted job's output)")
     if not inputs and format_ in BINARY:
         raise click.UsageError(f"--format {format_} reads a file: pass it with -i FILE")
-    pairs = plan(list(inputs), output_path) if inputs else None
+    planned = plan_job(list(inputs), output_path) if inputs else None
+    pairs = planned.pairs if planned is not None else None
     if output_path is None and pairs and any(format_for(path, format_) in BINARY for path, _ in pairs):
         raise click.UsageError("a translated DOCX file cannot go to standard output: give -o FILE or -o DIR")
     if not fields and (
@@ -459,8 +462,8 @@ def _translate_files(
     with _loaded_translator(translator_args) as translator:
         job = FileJob(translator, job_options)
         try:
-            if pairs is not None:
-                job.run(pairs)
+            if planned is not None:
+                job.run(planned.pairs, passed_over=planned.passed_over)
             else:
                 rendered = job.translate_text(stdin_text, "<stdin>", stdin_out)
                 if output_path is None:
@@ -499,7 +502,7 @@ def _translate_images(
             return
         for picture in pictures:
             result = translator.translate_image(
-                picture, source=source, target=target, options=replace(options, strict=True)
+                picture, source=source, target=target, options=replace(options, strict=False)
             )
             results.append(result)
             if not json_:
@@ -606,6 +609,7 @@ def _print_summary(report) -> None:
         report.segments >= 200
         or report.flagged
         or report.skipped
+        or report.passed_over
         or report.resumed
         or len(report.written) > 1
     ):
@@ -628,6 +632,12 @@ def _print_summary(report) -> None:
             click.echo(f"  … and {len(groups) - 50} more", err=True)
     for skipped in report.skipped:
         click.echo(f"Skipped: {skipped}", err=True)
+    for reason, paths in report.passed_over_groups():
+        click.echo(f"Passed over {reason}:", err=True)
+        for path in paths[:50]:
+            click.echo(f"  {path}", err=True)
+        if len(paths) > 50:
+            click.echo(f"  … and {len(paths) - 50} more", err=True)
 
 
 def _flag_line(group) -> str:
@@ -1109,11 +1119,7 @@ def _read_input(text: str | None, input_path: Path | None) -> str:
     if text is not None:
         return text
     if input_path is not None:
-        try:
-            data = input_path.read_bytes()
-        except OSError as exc:
-            raise InputError(f"cannot read {input_path}: {exc.strerror}") from exc
-        return decode_utf8(data, str(input_path))
+        return read_text_file(input_path)
     if sys.stdin is None or sys.stdin.isatty():
         raise click.UsageError("no text: pass TEXT, -i FILE, or pipe text on stdin")
     return decode_utf8(sys.stdin.buffer.read(), "<stdin>")

@@ -152,10 +152,18 @@ def resolve_gpu_layers(
     gpus: Sequence[Device] | None = None,
 ) -> int:
     """llama.cpp's ``n_gpu_layers`` for ``gpu_layers``: a number as given; ``"auto"`` or ``None``: as many layers
-    as fit the GPUs' free memory with their KV cache (of ``kv_type``) and compute buffer (-1 when all do), 0
-    without a GPU backend. ``gpus``: the GPUs to fit [default: llama.cpp's, probed now].
+    as fit the GPUs' free memory with their KV cache (of ``kv_type``) and compute buffer (-1 when all do); 0
+    without a GPU backend (with a warning when layers were asked for: llama.cpp would ignore them without a
+    word). ``gpus``: the GPUs to fit [default: llama.cpp's, probed now].
     """
     if gpu_layers is not None and gpu_layers != "auto":
+        if int(gpu_layers) != 0 and not gpu_available():
+            log.warning(
+                "--gpu-layers %s is ignored: this llama.cpp build has no GPU backend, so the model runs on the "
+                "CPU (README's GPU section tells how to build one in)",
+                gpu_layers,
+            )
+            return 0
         return int(gpu_layers)
     if gpus is None:
         if not gpu_available():

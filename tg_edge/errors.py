@@ -29,6 +29,11 @@ class ProjectorError(ModelError):
     exit_code = 2
 
 
+class ImagesUnsupported(ProjectorError):
+    """Image translation with a model that cannot read images: its prompt profile has no prompt for images, or
+    it has no vision projector. A usage error, like every :class:`ProjectorError`."""
+
+
 class InputError(TgEdgeError, ValueError):
     """Input text or a file that cannot be read (e.g. invalid UTF-8)."""
 

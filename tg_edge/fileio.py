@@ -7,11 +7,14 @@ import tempfile
 from pathlib import Path
 
 from .errors import InputError, TgEdgeError
+from .filetypes import HEAD_BYTES, refuse_unreadable
 
 
 def read_text_file(path: Path) -> str:
-    """A UTF-8 text file's content; a binary or badly encoded file is an :class:`InputError` naming the place."""
+    """A UTF-8 text file's content; a file of a format tg-edge does not read (PDF, Parquet, ...: see
+    :mod:`tg_edge.filetypes`), a binary or a badly encoded file is an :class:`InputError` naming it."""
     data = read_binary_file(path)
+    refuse_unreadable(path, data[:HEAD_BYTES])
     check_not_binary(data[:8192], str(path))
     return decode_utf8(data, str(path))
 

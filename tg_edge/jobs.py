@@ -24,11 +24,13 @@ from typing import TextIO
 
 from . import formats
 from .documents import CHUNK_CHARS, CHUNK_SEGMENTS, DocumentTranslation, Flag, OutcomeCache, SegmentOutcome
-from .errors import InputError, TgEdgeError, TranslationIncomplete
+from .errors import ImagesUnsupported, InputError, TgEdgeError, TranslationIncomplete
 from .fileio import check_not_binary, decode_utf8, read_binary_file, read_text_file, write_atomically
+from .filetypes import HEAD_BYTES, directory_files, refuse_unreadable, why_passed_over
 from .formats import jsonl
 from .images import IMAGE_SUFFIXES, is_image_file
 from .languages import Language
+from .lognaming import naming_in_warnings
 from .translator import TranslationOptions, is_auto
 
 log = logging.getLogger("tg_edge")
@@ -84,9 +86,18 @@ class FlaggedGroup:
     attempts: int
 
 
+@dataclass(frozen=True)
+class PassedOver:
+    """A file a job left out without translating it, and why (a type tg-edge does not read, an image the model
+    cannot read)."""
+
+    path: str
+    reason: str
+
+
 @dataclass
 class JobReport:
-    """What a job did: files written, segments translated, what was flagged or skipped."""
+    """What a job did: files written, segments translated, what was flagged, skipped or passed over."""
 
     written: list[Path] = field(default_factory=list)
     segments: int = 0
@@ -95,7 +106,15 @@ class JobReport:
     resumed: int = 0
     flagged: list[Flagged] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    passed_over: list[PassedOver] = field(default_factory=list)
     seconds: float = 0.0
+
+    def passed_over_groups(self) -> list[tuple[str, list[str]]]:
+        """(reason, paths) of :attr:`passed_over`, one per reason, in order of first appearance."""
+        groups: dict[str, list[str]] = {}
+        for item in self.passed_over:
+            groups.setdefault(item.reason, []).append(item.path)
+        return list(groups.items())
 
     def flagged_groups(self) -> list[FlaggedGroup]:
         """:attr:`flagged` with identical flags of a file together, in order of first appearance."""
@@ -108,30 +127,43 @@ class JobReport:
         ]
 
 
+@dataclass(frozen=True)
+class JobPlan:
+    """What a job will do: (input, output) pairs, and the files of its directories it leaves out."""
+
+    pairs: list[tuple[Path, Path | None]]
+    passed_over: list[PassedOver]
+
+
 def plan(inputs: Sequence[Path], output: Path | str | None) -> list[tuple[Path, Path | None]]:
+    """The (input, output) pairs of :func:`plan_job`."""
+    return plan_job(inputs, output).pairs
+
+
+def plan_job(inputs: Sequence[Path], output: Path | str | None) -> JobPlan:
     """Pairs of (input file, output file) for the given files and directories.
 
-    A directory's files with a known extension are taken recursively and keep their relative
-    paths under ``output`` (images too: their text is written to ``NAME.EXT.txt``); a single input file
-    with an ``output`` that is not a directory is written to ``output`` itself; no ``output`` means
-    stdout (one input file only). An ``output`` given as a string ending in ``/`` is a directory,
-    existing or not; several inputs (or a directory) into an ``output`` that is a file, or that
-    looks like one (a known file extension, not an existing directory), is an error rather than a directory of that name.
+    A directory's files with a known extension are taken recursively and keep their relative paths
+    under ``output`` (images too: their text is written to ``NAME.EXT.txt``); its other files (not
+    hidden) are passed over, each with why. A single input file with an ``output`` that is not a
+    directory is written to ``output`` itself; no ``output`` means stdout (one input file only). An
+    ``output`` given as a string ending in ``/`` is a directory, existing or not; several inputs (or
+    a directory) into an ``output`` that is a file, or that looks like one (a known file extension,
+    not an existing directory), is an error rather than a directory of that name.
     """
     if not inputs:
         raise InputError("no input files")
     files: list[tuple[Path, Path]] = []  # (file, path relative to the output directory)
+    passed_over: list[PassedOver] = []
     for item in inputs:
         if item.is_dir():
-            known = (*formats.known_suffixes(), *IMAGE_SUFFIXES)
-            found = sorted(
-                p
-                for p in item.rglob("*")
-                if p.is_file() and p.suffix.lower() in known and not p.name.startswith((".", "~$"))
-            )  # hidden files, Word's lock files
+            found, others = directory_files(item)
             if not found:
-                raise InputError(f"{item} holds no files of a known format ({', '.join(known)})")
+                known = (*formats.known_suffixes(), *IMAGE_SUFFIXES)
+                other = f"; {others[0].name} is one of the {why_passed_over(others[0])}" if others else ""
+                raise InputError(f"{item} holds no files of a known format ({', '.join(known)}){other}")
             files.extend((p, _output_name(p.relative_to(item))) for p in found)
+            passed_over.extend(PassedOver(str(p), why_passed_over(p)) for p in others)
         elif item.exists():
             files.append((item, _output_name(Path(item.name))))
         else:
@@ -140,7 +172,7 @@ def plan(inputs: Sequence[Path], output: Path | str | None) -> list[tuple[Path, 
     if output is None:
         if not single:
             raise InputError("several inputs need -o/--output DIRECTORY")
-        return [(files[0][0], None)]
+        return JobPlan([(files[0][0], None)], passed_over)
     directory = names_directory(output)
     target = Path(output)
     if single and not directory:
@@ -158,7 +190,7 @@ def plan(inputs: Sequence[Path], output: Path | str | None) -> list[tuple[Path, 
     for path, out in pairs:
         if out is not None and out.resolve() == path.resolve():
             raise InputError(f"the output {out} would overwrite its input; choose another -o")
-    return pairs
+    return JobPlan(pairs, passed_over)
 
 
 def _output_name(relative: Path) -> Path:
@@ -195,17 +227,37 @@ class FileJob:
         self.report = JobReport()
         self._stderr = stderr or sys.stderr
         self._cache = OutcomeCache(options.cache_size)
-        self._decoding = replace(options.translation or translator.options, strict=True)
+        self._decoding = replace(options.translation or translator.options, strict=False)
 
-    def run(self, pairs: Sequence[tuple[Path, Path | None]], *, stdout: TextIO | None = None) -> JobReport:
+    def run(
+        self,
+        pairs: Sequence[tuple[Path, Path | None]],
+        *,
+        stdout: TextIO | None = None,
+        passed_over: Sequence[PassedOver] = (),
+    ) -> JobReport:
         """Translate every (input, output) pair; with ``skip_bad`` a bad input is reported and passed over,
-        and :class:`InputError` comes at the end when every input was."""
+        and :class:`InputError` comes at the end when every input was. Among other inputs, an image the model
+        cannot read is passed over with a note (with ``skip_bad`` or without). ``passed_over``: the files the
+        plan left out (:attr:`JobPlan.passed_over`), for the report."""
         started = time.perf_counter()
+        self.report.passed_over.extend(passed_over)
         finished = 0
+        unreadable_images: ImagesUnsupported | None = None
         for path, out in pairs:
             try:
-                self.translate_file(path, out, stdout=stdout)
+                if unreadable_images is not None and is_image_file(path) and self.options.format is None:
+                    raise unreadable_images  # known already: not worth a second try
+                with naming_in_warnings(path, log):
+                    self.translate_file(path, out, stdout=stdout)
                 finished += 1
+            except ImagesUnsupported as exc:
+                if len(pairs) == 1:
+                    raise
+                why = "the model cannot read images" if unreadable_images is not None else str(exc)
+                log.warning("passed over %s: %s", path, why)  # the whole reason once, then a short note
+                unreadable_images = exc
+                self.report.passed_over.append(PassedOver(str(path), f"images ({exc})"))
             except InputError as exc:
                 if not self.options.skip_bad:
                     raise
@@ -213,6 +265,8 @@ class FileJob:
                 log.warning("skipped: %s", exc)
         self.report.seconds = time.perf_counter() - started
         if pairs and not finished:  # --skip-bad skipped them all: that is no success
+            if unreadable_images is not None and not self.report.skipped:
+                raise unreadable_images
             inputs = "the input was" if len(pairs) == 1 else f"all {len(pairs)} inputs were"
             raise InputError(f"nothing was written: {inputs} skipped (see above)")
         self.check_strict()
@@ -352,6 +406,8 @@ class FileJob:
                     "run again without --resume"
                 )
         try:
+            with open(path, "rb") as handle:
+                refuse_unreadable(path, handle.read(HEAD_BYTES))  # a Parquet file: say --ray, not "binary"
             total = _count_lines(path)
         except OSError as exc:
             raise InputError(f"cannot read {path}: {exc.strerror}") from exc

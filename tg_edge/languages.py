@@ -72,6 +72,14 @@ def base_code(language: Language | str) -> str:
     return code.strip().replace("_", "-").split("-")[0].lower()
 
 
+def same_language(source: Language, target: Language) -> bool:
+    """Whether translating from ``source`` into ``target`` would change nothing: the same code once both are
+    resolved (``en`` → ``en``; ``en-US`` resolves to ``en``). Another region or script is a translation of its
+    own (``pt`` → ``pt-BR``, ``zh-Hans`` → ``zh-Hant``, ``de`` → ``de-CH``): spelling, words and characters
+    differ, so those still go to the model."""
+    return normalize_code(source.code) == normalize_code(target.code)
+
+
 def language_code(language: Language | str) -> str:
     """The code of a :class:`Language`, or the code itself."""
     return language.code if isinstance(language, Language) else language
@@ -188,6 +196,8 @@ def _from_bcp47(code: str) -> Language | None:
     except (langcodes.LanguageTagError, ValueError):
         tag = None
     if (tag is None or not tag.is_valid()) and not re.search(r"[-_]", code):
+        if not _is_language_name(code):
+            return None  # langcodes.find would take "klingonx" for "Klingon": a near miss gets "did you mean"
         try:
             tag = langcodes.find(code.strip())
         except LookupError:
@@ -204,6 +214,22 @@ def _from_bcp47(code: str) -> Language | None:
     canonical = tag.to_tag()
     in_table = _from_translategemma(canonical) if normalize_code(canonical) != normalize_code(code) else None
     return in_table or Language(canonical, tag.display_name("en"), BCP47_TABLE)
+
+
+def _is_language_name(text: str) -> bool:
+    """Whether ``text`` is exactly the name of a language in some language (``Klingon``, ``Bairisch``,
+    ``Brazilian Portuguese``), not merely one with something after it, as langcodes' lookup also accepts."""
+    from language_data.names import normalize_name
+
+    return normalize_name(text) in _language_names()
+
+
+@functools.cache
+def _language_names():  # a marisa trie of every language's name in every language, as langcodes.find uses
+    from language_data.names import load_trie
+    from language_data.util import data_filename
+
+    return load_trie(data_filename("trie/und/name_to_language.marisa"))
 
 
 def supported_languages() -> list[Language]:
@@ -240,7 +266,9 @@ def _closest_in_translategemma(code: str) -> list[str]:
     scored: dict[str, float] = {}
     for candidate in pool:
         score = difflib.SequenceMatcher(None, typed.lower(), candidate.lower()).ratio()
-        if typed.lower().startswith(candidate.lower()) or candidate.lower().startswith(typed.lower()):
+        prefix = typed.lower().startswith(candidate.lower()) or candidate.lower().startswith(typed.lower())
+        code_like = len(typed) <= 3 or "-" in typed or len(typed) - len(candidate) <= 2
+        if prefix and code_like:  # "klingonx" is a name, no slip for "kl"
             score += 0.2  # "dee" is far more likely a slip for "de" than for "ee"
         scored[candidate] = score
     name = code.strip().lower()

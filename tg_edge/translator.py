@@ -26,11 +26,18 @@ from .documents import (
     render_documents,
     translate_segments,
 )
-from .errors import Cancelled, LanguageError, ProjectorError, PromptError, TgEdgeError, TranslationIncomplete
+from .errors import (
+    Cancelled,
+    ImagesUnsupported,
+    LanguageError,
+    ProjectorError,
+    TgEdgeError,
+    TranslationIncomplete,
+)
 from .guards import Problem
 from .images import ImageLike, read_image
 from .langcheck import copy_start
-from .languages import Language, resolve_language
+from .languages import Language, resolve_language, same_language
 from .models import find_projector, resolve_model
 from .prompts import FEWSHOT, TRANSLATEGEMMA, Prompt, detect_profile, make_profile
 from .segment import Piece, join_pieces, split_text
@@ -253,7 +260,11 @@ class Translator:
         target: LanguageLike,
         options: TranslationOptions | None = None,
     ) -> Translation:
-        """Translate ``text`` from ``source`` (or ``"auto"``) to ``target``."""
+        """Translate ``text`` from ``source`` (or ``"auto"``) to ``target``.
+
+        When the source language (given or detected) is the target language, the text comes back byte for
+        byte without the model (so do documents, streams and batches; see :func:`~tg_edge.languages.same_language`).
+        """
         return self.translate_many([text], source=source, target=target, options=options)[0]
 
     def translate_many(
@@ -276,6 +287,8 @@ class Translator:
         options = options or self.options
         check(cancel)
         src, tgt, detected = self._languages(source, target, texts)
+        if same_language(src, tgt):
+            return [self._unchanged(text, src, tgt, options, detected) for text in texts]
         started = time.perf_counter()
         split = [self._split(text, src, options) for text in texts]
         units = [piece.text for pieces in split for piece in pieces if piece.translate]
@@ -300,6 +313,8 @@ class Translator:
         """Translate piece by piece as tokens come: ``for piece in stream: ...``, then ``stream.result``."""
         options = options or self.options
         src, tgt, detected = self._languages(source, target, [text])
+        if same_language(src, tgt):
+            return TranslationStream(_whole(self._unchanged(text, src, tgt, options, detected)))
         return TranslationStream(self._run(text, src, tgt, options, detected))
 
     def translate_documents(
@@ -411,14 +426,14 @@ class Translator:
         return self.projector().tokenize(text, read_image(image))
 
     def projector(self) -> Projector:
-        """The vision projector, loaded on first use; :class:`ProjectorError` when the model has none."""
+        """The vision projector, loaded on first use; :class:`ImagesUnsupported` when the model has none."""
         with self._projector_lock:
             if self._projector is None:
                 from .projector import Projector
 
                 path = self._mmproj or find_projector(self.model_path)
                 if path is None:
-                    raise ProjectorError(
+                    raise ImagesUnsupported(
                         f"{self.model_path.name} has no vision projector beside it (an mmproj GGUF), so it cannot "
                         "read images: pass --mmproj FILE, or pull a model with one (tg-edge models pull "
                         "translategemma-4b fetches it)"
@@ -466,12 +481,30 @@ class Translator:
         )
         return self.language(detected.language), tgt, detected
 
+    def _unchanged(
+        self,
+        text: str,
+        source: Language,
+        target: Language,
+        options: TranslationOptions,
+        detected: Detection | None,
+    ) -> Translation:
+        """``text`` as it is: its source language is the target language (see :func:`same_language`), and the
+        model could only change it."""
+        log.info(
+            "the source language is the target language (%s): the text comes back unchanged", target.code
+        )
+        return Translation(
+            text=text, source=source, target=target, profile=self.profile, options=options, detected=detected
+        )
+
     def _image_languages(self, source: LanguageLike, target: LanguageLike) -> tuple[Language, Language]:
         refuse_auto_for_images(source)
         if not self._prompts.reads_images:
-            raise PromptError(
-                f"the {self.profile} prompt profile has no prompt for images; image translation "
-                "needs a TranslateGemma model (prompt profile translategemma)"
+            raise ImagesUnsupported(
+                f"{self.model_path.name} cannot read images: the {self.profile} prompt profile has no prompt for "
+                "images; image translation needs a TranslateGemma model (prompt profile translategemma) with its "
+                "vision projector (tg-edge models pull translategemma-4b fetches both)"
             )
         return self.language(source), self.language(target)
 
@@ -729,6 +762,13 @@ def default_parallel(n_ctx: int, *, gpu: bool) -> int:
     """How many segments to decode at once: on a CPU the gain levels off at about 16 sequences,
     a GPU keeps gaining far beyond; a sequence needs a few hundred cells of the context."""
     return max(1, min(64 if gpu else 16, n_ctx // 256))
+
+
+def _whole(translation: Translation) -> Generator[str, None, Translation]:
+    """A finished translation as a stream of one piece."""
+    if translation.text:
+        yield translation.text
+    return translation
 
 
 def _trimmed(pieces: Iterator[str]) -> Iterator[str]:

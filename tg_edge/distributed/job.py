@@ -225,14 +225,25 @@ def _ray_session(ray, address: str | None) -> Iterator[None]:
     import tg_edge
 
     runtime_env = {"py_modules": [str(Path(tg_edge.__file__).parent)]}
-    if (
-        address is None
-    ):  # "local": a new Ray on this machine, even where `ray start` runs one (that is --ray auto)
-        ray.init(
-            address="local", include_dashboard=False, logging_level=logging.WARNING, runtime_env=runtime_env
-        )
-    else:
-        ray.init(address=address, logging_level=logging.WARNING, runtime_env=runtime_env)
+    # A new local cluster gets token authentication, Ray's default, and Ray warns that it did: a line that reads
+    # like a failure on every run. The choice is the safe one, so the notice is left out (errors still show).
+    notice = logging.getLogger("ray._private.authentication.authentication_token_setup")
+    level = notice.level
+    notice.setLevel(logging.ERROR)
+    try:
+        if (
+            address is None
+        ):  # "local": a new Ray on this machine, even where `ray start` runs one (--ray auto)
+            ray.init(
+                address="local",
+                include_dashboard=False,
+                logging_level=logging.WARNING,
+                runtime_env=runtime_env,
+            )
+        else:
+            ray.init(address=address, logging_level=logging.WARNING, runtime_env=runtime_env)
+    finally:
+        notice.setLevel(level)
     try:
         yield
     finally:

@@ -5,6 +5,7 @@ Names resolve to files already on this machine, without the network; ``tg-edge m
 
 from __future__ import annotations
 
+import difflib
 import os
 from pathlib import Path
 
@@ -66,9 +67,18 @@ def _resolve_name(text: str, path: Path) -> Path:
         raise ModelError(f"{text} is not pulled yet: {hint} (about {entry.size_gb:g} GB)")
     if os.sep in text:
         raise ModelError(f"model file not found: {path}")
-    names = ", ".join(m.name for m in available_models())
+    names = [m.name for m in available_models()]
+    close = difflib.get_close_matches(text.lower(), names, n=1, cutoff=0.75)
     raise ModelError(
-        f"unknown model {text!r}: not a file, and not a known name ({names}); {HOW_TO_GET_A_MODEL}"
+        f"unknown model {text!r}: there is no file {path}, and {text!r} is not a model name tg-edge knows "
+        f"({', '.join(names)})"
+        + (f"; did you mean {close[0]!r}?" if close else "")
+        # the demo model is the way to a first translation, but only worth offering when it is not there
+        + (
+            " (`tg-edge models list` shows the installed models)"
+            if demo_installed()
+            else f"; {HOW_TO_GET_A_MODEL}"
+        )
     )
 
 
