@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import signal
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
@@ -16,10 +18,12 @@ from starlette.responses import JSONResponse, Response
 
 from .. import __version__
 from ..errors import TgEdgeError
-from . import deepl, libretranslate
+from . import deepl, deeplx, libretranslate
 from .admission import Admission
 from .cors import Cors, OriginPolicy
 from .errors import ErrorShapes
+from .filestore import FileStore
+from .hosts import HostCheck, HostPolicy
 from .middleware import AccessLog, BodyLimit, add_error_handlers
 from .service import Service
 from .settings import ServerSettings
@@ -32,7 +36,7 @@ if TYPE_CHECKING:
 def create_app(translator: Translator, settings: ServerSettings | None = None) -> FastAPI:
     """The ASGI app serving ``translator``; call ``app.state.service.close()`` when done."""
     settings = settings or ServerSettings()
-    service = Service(settings, Admission(settings), TranslationService(translator))
+    service = Service(settings, Admission(settings), TranslationService(translator), file_store(settings))
     app = FastAPI(
         title="tg-edge",
         version=__version__,
@@ -43,15 +47,27 @@ def create_app(translator: Translator, settings: ServerSettings | None = None) -
     errors = ErrorShapes()
     app.add_middleware(GZipMiddleware, minimum_size=4096)
     app.add_middleware(Cors, policy=OriginPolicy(settings.cors_origins), errors=errors)
+    app.add_middleware(HostCheck, policy=HostPolicy(settings.host, settings.allowed_hosts), errors=errors)
     app.add_middleware(AccessLog)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, errors=errors)  # the outermost: added last
     add_error_handlers(app, errors)
     libretranslate.add_routes(app, service, errors)
     deepl.add_routes(app, service, errors)
+    deeplx.add_routes(app, service, errors)
     app.add_api_route(
         "/health", health, methods=["GET"], tags=["service"], summary="Whether the server is up, and its load"
     )
     return app
+
+
+def file_store(settings: ServerSettings) -> FileStore:
+    """The store of translated files: under ``data_dir``, or in a temporary directory."""
+    root = settings.data_dir if settings.data_dir is not None else Path(tempfile.mkdtemp(prefix="tg-edge-"))
+    return FileStore(
+        root / "files",
+        max_bytes=settings.files_max_bytes,
+        max_bytes_per_key=settings.files_max_bytes_per_key,
+    )
 
 
 async def health(request: Request) -> Response:
