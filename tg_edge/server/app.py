@@ -18,12 +18,14 @@ from starlette.responses import JSONResponse, Response
 
 from .. import __version__
 from ..errors import TgEdgeError
-from . import deepl, deeplx, libretranslate
+from . import deepl, deeplx, docs, libretranslate
 from .admission import Admission
+from .connections import BodyDeadline, connection_limits, http_protocol
 from .cors import Cors, OriginPolicy
 from .errors import ErrorShapes
 from .filestore import FileStore
 from .hosts import HostCheck, HostPolicy
+from .logs import install_filters
 from .middleware import AccessLog, BodyLimit, add_error_handlers
 from .service import Service
 from .settings import ServerSettings
@@ -42,6 +44,8 @@ def create_app(translator: Translator, settings: ServerSettings | None = None) -
         version=__version__,
         description="Offline machine translation with LibreTranslate- and DeepL-compatible APIs.",
         openapi_url="/openapi.json",
+        docs_url=None,  # docs.add_routes serves it offline
+        redoc_url=None,  # ReDoc would load from a CDN
     )
     app.state.service = service
     errors = ErrorShapes()
@@ -49,11 +53,13 @@ def create_app(translator: Translator, settings: ServerSettings | None = None) -
     app.add_middleware(Cors, policy=OriginPolicy(settings.cors_origins), errors=errors)
     app.add_middleware(HostCheck, policy=HostPolicy(settings.host, settings.allowed_hosts), errors=errors)
     app.add_middleware(AccessLog)
+    app.add_middleware(BodyDeadline, seconds=settings.timeout, errors=errors)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, errors=errors)  # the outermost: added last
     add_error_handlers(app, errors)
     libretranslate.add_routes(app, service, errors)
     deepl.add_routes(app, service, errors)
     deeplx.add_routes(app, service, errors)
+    docs.add_routes(app)
     app.add_api_route(
         "/health", health, methods=["GET"], tags=["service"], summary="Whether the server is up, and its load"
     )
@@ -63,11 +69,14 @@ def create_app(translator: Translator, settings: ServerSettings | None = None) -
 def file_store(settings: ServerSettings) -> FileStore:
     """The store of translated files: under ``data_dir``, or in a temporary directory."""
     root = settings.data_dir if settings.data_dir is not None else Path(tempfile.mkdtemp(prefix="tg-edge-"))
-    return FileStore(
-        root / "files",
-        max_bytes=settings.files_max_bytes,
-        max_bytes_per_key=settings.files_max_bytes_per_key,
-    )
+    try:
+        return FileStore(
+            root / "files",
+            max_bytes=settings.files_max_bytes,
+            max_bytes_per_key=settings.files_max_bytes_per_key,
+        )
+    except OSError as exc:
+        raise TgEdgeError(f"cannot keep translated files in {root}: {exc.strerror or exc}") from None
 
 
 async def health(request: Request) -> Response:
@@ -144,6 +153,9 @@ def base_url(sock: socket.socket) -> str:
 def make_server(app: FastAPI) -> Any:
     """A uvicorn server for ``app``: no access log of its own (ours never shows query strings or bodies).
 
+    The timeout bounds reading each request's head (and :class:`BodyDeadline` its body); idle
+    connections are shed before they exhaust the file descriptors; what clients and the OS cause
+    (a client gone mid-body, ``accept()`` out of descriptors) is logged as one line, not a traceback.
     Its shutdown first stops the admission (queued requests get 503, running work is cancelled), so
     the requests in flight are answered within moments rather than when their translations end.
     """
@@ -154,8 +166,13 @@ def make_server(app: FastAPI) -> Any:
             app.state.service.admission.stop()
             await super().shutdown(sockets)
 
+    settings: ServerSettings = app.state.service.settings
+    max_connections, accept_burst = connection_limits()
+    install_filters()
     config = uvicorn.Config(
         app,
+        http=http_protocol(settings.timeout, max_connections),
+        backlog=accept_burst,
         log_config=None,
         access_log=False,
         timeout_keep_alive=5,
