@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import socket
 import tempfile
@@ -109,8 +110,12 @@ def serve(
     socket's backlog. On Ctrl-C or SIGTERM the server stops accepting, answers queued requests
     with 503, cancels running work at its next step, and then raises :class:`KeyboardInterrupt`
     (SIGTERM too, so the caller cleans up alike). The caller closes ``translator`` afterwards: by
-    then no worker thread uses it.
+    then no worker thread uses it. The socket's own address is answered as a ``Host`` too.
     """
+    settings = settings or ServerSettings()
+    bound = str(sock.getsockname()[0])
+    if bound != settings.host:
+        settings = dataclasses.replace(settings, allowed_hosts=(*settings.allowed_hosts, bound))
     app = create_app(translator, settings)
     server = make_server(app)
     if ready is not None:

@@ -31,7 +31,7 @@ class HostPolicy:
         self.listen_host = _bare(listen_host)
         self.allow_all = "*" in extra
         self.names = {*LOOPBACK_NAMES, self.listen_host, *(_bare(name) for name in extra)}
-        self.every_interface = self.listen_host in EVERY_INTERFACE
+        self.every_interface = any(name in EVERY_INTERFACE for name in self.names - set(LOOPBACK_NAMES))
 
     def allows(self, host_header: str) -> bool:
         """Whether a request with this ``Host`` header (port and all) may be answered."""
