@@ -239,7 +239,7 @@ def test_a_slow_client_does_not_hold_up_others(url: str) -> None:
     slow = socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])))
     try:  # headers and a third of the body, then nothing more for now
         slow.sendall(
-            b"POST /translate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"POST /translate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
             b'Content-Length: 60\r\n\r\n{"q": "Good '
         )
         reply = call(
@@ -393,7 +393,7 @@ def test_a_client_that_disconnects_does_not_wedge_the_server(translator: object)
         for _ in range(2):  # the first starts translating, the second waits in the queue; then both hang up
             gone = socket.create_connection(("127.0.0.1", port))
             gone.sendall(
-                b"POST /translate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"POST /translate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                 b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
             )
             wait_for(lambda n=_ + 1: state.admitted == n)

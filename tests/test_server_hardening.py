@@ -62,7 +62,7 @@ def test_a_client_that_disconnects_mid_translation_frees_its_worker(translator: 
         body = json.dumps({"q": [LONG_TEXT] * 4, "source": "en", "target": "de"}).encode()
         gone = socket.create_connection(("127.0.0.1", port))
         gone.sendall(
-            b"POST /translate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"POST /translate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
             b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
         )
         assert recording.started.wait(60)  # it is translating

@@ -875,6 +875,19 @@ def bench(
     "and apps/extensions (e.g. https://app.example.org, https://*.example.org); repeatable; "
     "'*' allows every web page.",
 )
+@click.option(
+    "allowed_hosts",
+    "--allow-host",
+    multiple=True,
+    help="Host name clients may address the server by, beyond localhost and --host (e.g. a LAN name); "
+    "repeatable; '*' allows every name (no DNS-rebinding defence).",
+)
+@click.option(
+    "data_dir",
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where translated files wait for download, kept across restarts [default: TG_EDGE_HOME/server].",
+)
 @engine_options
 @MMPROJ
 def serve(
@@ -890,6 +903,8 @@ def serve(
     max_body: float,
     segment_limit: int,
     cors_origins: tuple[str, ...],
+    allowed_hosts: tuple[str, ...],
+    data_dir: Path | None,
     threads: int | None,
     gpu_layers: int | str | None,
     n_ctx: int,
@@ -910,6 +925,7 @@ def serve(
     missing = [name for name in ("fastapi", "uvicorn", "multipart") if find_spec(name) is None]
     if missing:
         raise TgEdgeError(f"tg-edge serve needs {', '.join(missing)}: pip install 'tg-edge[server]'")
+    from .models.home import home_dir
     from .server import ServerSettings, listen, load_api_keys
     from .server import serve as run_server
     from .translator import Translator
@@ -924,6 +940,9 @@ def serve(
         max_body_bytes=int(max_body * (1 << 20)),
         api_key_digests=load_api_keys(api_keys) if api_keys is not None else frozenset(),
         cors_origins=tuple(origin for origin in cors_origins if origin),
+        host=host,
+        allowed_hosts=tuple(name for name in allowed_hosts if name),
+        data_dir=data_dir if data_dir is not None else home_dir() / "server",
     )
     # The port before the model: a taken port fails at once, and clients wait in the backlog while it loads.
     with (

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -31,9 +31,10 @@ from ..errors import InputError, LanguageError, TgEdgeError
 from ..languages import Language
 from . import files, openapi
 from .admission import current_cancellation
+from .auth import KeyRefusal, authorized_fields
 from .errors import ErrorShapes, RequestError
-from .files import FileStore, StoredFile
-from .parsing import check_limits, document_limits, optional_string, read_fields
+from .filestore import StoredFile
+from .parsing import check_limits, document_limits, optional_string
 from .service import Service
 
 USAGE_LIMIT = 10**12
@@ -41,6 +42,8 @@ USAGE_LIMIT = 10**12
 
 _FORMALITIES = ("default", "prefer_more", "prefer_less")  # "more"/"less" demand what a prompt cannot promise
 _SPLIT_SENTENCES = ("0", "1", "nonewlines")
+_NOT_FOUND = "Document not found (translated documents are kept for an hour)."
+_AUTH_FAILURE = "Authorization failure: send an accepted key as 'Authorization: DeepL-Auth-Key KEY'."
 
 # DeepL's spelling of the codes that differ from upper-casing tg-edge's, per direction.
 _SOURCE_CODES = {"no": "NB"}
@@ -56,15 +59,13 @@ _TARGET_CODES: dict[str, tuple[tuple[str, str], ...]] = {
 
 @dataclass(frozen=True)
 class DeepL:
-    """The API's state on ``app.state.deepl``: the shared service, translated documents awaiting download."""
+    """The API's state on ``app.state.deepl``: the shared service (its file store keeps the documents)."""
 
     service: Service
-    documents: FileStore = field(default_factory=FileStore)
-    secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
-    """Signs document keys: a document's key is an HMAC of its id, so only its uploader can fetch it."""
 
     def document_key(self, document_id: str) -> str:
-        return hmac.new(self.secret, document_id.encode(), hashlib.sha256).hexdigest()
+        """A document's key: an HMAC of its id under the store's secret (kept across restarts)."""
+        return hmac.new(self.service.files.secret, document_id.encode(), hashlib.sha256).hexdigest()
 
 
 def add_routes(app: FastAPI, service: Service, errors: ErrorShapes) -> None:
@@ -132,7 +133,7 @@ def error_body(message: str) -> dict[str, str]:
 async def translate(request: Request) -> Response:
     """``POST /v2/translate``: ``text`` (repeated or an array) into ``target_lang``, plain or HTML/XML."""
     api = _api(request)
-    fields = await _authorized_fields(api, request)
+    fields, owner = await _authorized(api, request)
     texts = _texts(fields)
     target_code = optional_string(fields, "target_lang")
     if not target_code:
@@ -180,7 +181,7 @@ async def translate(request: Request) -> Response:
 async def languages(request: Request) -> Response:
     """``GET|POST /v2/languages?type=source|target``: the loaded model's languages in DeepL's spelling."""
     api = _api(request)
-    fields = await _authorized_fields(api, request)
+    fields, owner = await _authorized(api, request)
     kind = optional_string(fields, "type") or "source"
     if kind not in ("source", "target"):
         raise RequestError(400, "Value for 'type' not supported (source or target).")
@@ -208,7 +209,7 @@ async def usage(request: Request) -> Response:
 async def document_upload(request: Request) -> Response:
     """``POST /v2/document``: a file in any format tg-edge reads, translated before the answer comes."""
     api = _api(request)
-    fields = await _authorized_fields(api, request)
+    fields, owner = await _authorized(api, request)
     upload = fields.get("file")
     if not isinstance(upload, UploadFile):
         raise RequestError(400, "Parameter 'file' not specified.")
@@ -236,8 +237,11 @@ async def document_upload(request: Request) -> Response:
     data = await upload.read()
     await upload.close()
 
-    def work() -> tuple[bytes, int]:
-        return files.translate_upload(
+    media_type = upload.content_type or "application/octet-stream"
+    api.service.files.check_room(owner)
+
+    def work() -> str:
+        translated, characters = files.translate_upload(
             api.service,
             data,
             filename,
@@ -248,11 +252,9 @@ async def document_upload(request: Request) -> Response:
             guess=True,
             limit_status=413,
         )
+        return api.service.files.put(StoredFile(filename, translated, media_type, characters), owner)
 
-    translated, characters = await _run(api, request, work)
-    document_id = api.documents.put(
-        StoredFile(filename, translated, upload.content_type or "application/octet-stream", characters)
-    )
+    document_id = await _run(api, request, work)
     return JSONResponse({"document_id": document_id, "document_key": api.document_key(document_id)})
 
 
@@ -292,30 +294,38 @@ def _api(request: Request) -> DeepL:
     return request.app.state.deepl  # type: ignore[no-any-return]
 
 
+_REFUSAL = KeyRefusal(*[RequestError(403, _AUTH_FAILURE)] * 2)
+
+
 async def _authorized_fields(api: DeepL, request: Request) -> dict[str, Any]:
     """The request's fields once it carries an accepted key (``Authorization: DeepL-Auth-Key KEY`` or the
     older ``auth_key`` field) where keys are required."""
-    fields = await read_fields(request, repeatable=frozenset({"text"}))
-    settings = api.service.settings
-    if settings.keys_required:
-        authorization = request.headers.get("authorization", "")
-        scheme, _, given = authorization.partition(" ")
-        key = given.strip() if scheme.lower() == "deepl-auth-key" else fields.get("auth_key")
-        if not key or not isinstance(key, str) or not settings.accepts_key(key):
-            raise RequestError(
-                403, "Authorization failure: send an accepted key as 'Authorization: DeepL-Auth-Key KEY'."
-            )
-    return fields
+    return (await _authorized(api, request))[0]
+
+
+async def _authorized(api: DeepL, request: Request) -> tuple[dict[str, Any], bytes | None]:
+    """The request's fields and its key's digest (None when keys are off)."""
+    return await authorized_fields(
+        request,
+        api.service.settings,
+        _REFUSAL,
+        schemes=("deepl-auth-key",),
+        fields=("auth_key",),
+        repeatable=frozenset({"text"}),
+    )
 
 
 async def _document(request: Request, document_id: str) -> StoredFile:
-    """The translated document ``document_id``, once the request shows its ``document_key``."""
+    """The translated document ``document_id``, once the request shows its ``document_key`` (and, when keys
+    are on, the key that uploaded it)."""
     api = _api(request)
-    fields = await _authorized_fields(api, request)
-    key = optional_string(fields, "document_key") or ""
-    stored = api.documents.get(document_id)
-    if stored is None or not hmac.compare_digest(key, api.document_key(document_id)):
-        raise RequestError(404, "Document not found (translated documents are kept for an hour).")
+    fields, owner = await _authorized(api, request)
+    key = (optional_string(fields, "document_key") or "").encode("utf-8", "replace")
+    if not hmac.compare_digest(key, api.document_key(document_id).encode()):
+        raise RequestError(404, _NOT_FOUND)
+    stored = await run_in_threadpool(api.service.files.get, document_id, owner)
+    if stored is None:
+        raise RequestError(404, _NOT_FOUND)
     return stored
 
 

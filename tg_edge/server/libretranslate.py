@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -23,17 +24,18 @@ from ..coverage import display_name
 from ..detect import Detection
 from ..errors import DetectionError, InputError, LanguageError, ProjectorError, PromptError, TgEdgeError
 from ..languages import Language, suggestion
-from . import files, openapi
+from . import deeplx, files, openapi
 from .admission import current_cancellation
+from .auth import KeyRefusal, authorized_fields
 from .errors import ErrorShapes, RequestError
-from .files import FileStore, StoredFile
+from .filestore import StoredFile
+from .hosts import base_url
 from .parsing import (
     check_limits,
     document_limits,
     jsonl_fields,
     optional_count,
     optional_string,
-    read_fields,
     required_string,
 )
 from .service import Service
@@ -41,10 +43,9 @@ from .service import Service
 
 @dataclass(frozen=True)
 class LibreTranslate:
-    """The API's state on ``app.state.libretranslate``: the shared service, files awaiting download, the listings."""
+    """The API's state on ``app.state.libretranslate``: the shared service and the language listings."""
 
     service: Service
-    files: FileStore
     languages_json: bytes
     """``GET /languages``: the languages the loaded model is made for (a few tens of KB)."""
     all_languages_json: bytes
@@ -56,7 +57,6 @@ def add_routes(app: FastAPI, service: Service, errors: ErrorShapes) -> None:
     errors.add("/", error_body)
     app.state.libretranslate = LibreTranslate(
         service,
-        FileStore(),
         _languages_json(service.translation.languages()),
         _languages_json(service.translation.languages(every=True)),
     )
@@ -122,9 +122,12 @@ def error_body(message: str) -> dict[str, str]:
 
 
 async def translate(request: Request) -> Response:
-    """``POST /translate``: one text (``q``) or a batch, plain or HTML, from a language or ``auto``."""
+    """``POST /translate``: one text (``q``) or a batch, plain or HTML, from a language or ``auto``; a DeepLX
+    body (``text`` and ``target_lang``) goes to :mod:`.deeplx`."""
     api = _api(request)
     fields = await _authorized_fields(api, request)
+    if deeplx.asks(fields):
+        return await deeplx.answer(request, api.service, fields)
     q = fields.get("q")
     if q is None or q == "" or q == []:
         raise RequestError(400, "Invalid request: missing q parameter")
@@ -181,7 +184,7 @@ async def detect(request: Request) -> Response:
 async def translate_file(request: Request) -> Response:
     """``POST /translate_file``: a document in any format tg-edge reads; answers the translation's URL."""
     api = _api(request)
-    fields, upload = await _upload(api, request, "Invalid request: missing file parameter")
+    fields, owner, upload = await _upload(api, request, "Invalid request: missing file parameter")
     source_code, target_code = required_string(fields, "source"), required_string(fields, "target")
     filename = PurePath(upload.filename or "").name
     if not filename:
@@ -198,24 +201,25 @@ async def translate_file(request: Request) -> Response:
     data = await upload.read()
     await upload.close()
     source, target = _languages(api, source_code, target_code)
+    media_type = upload.content_type or "application/octet-stream"
+    api.service.files.check_room(owner)
 
-    def work() -> bytes:
-        return files.translate_upload(
+    def work() -> str:
+        translated = files.translate_upload(
             api.service, data, filename, file_format, source=source, target=target, options=options
         )[0]
+        return api.service.files.put(StoredFile(filename, translated, media_type), owner)
 
-    translated = await _run(api, request, work)
-    token = api.files.put(StoredFile(filename, translated, upload.content_type or "application/octet-stream"))
-    return JSONResponse(
-        {"translatedFileUrl": f"{str(request.base_url).rstrip('/')}/download_file/{token}/{quote(filename)}"}
-    )
+    token = await _run(api, request, work)
+    base = base_url(request, api.service.settings.host)
+    return JSONResponse({"translatedFileUrl": f"{base}/download_file/{token}/{quote(filename)}"})
 
 
 async def translate_image(request: Request) -> Response:
     """``POST /translate_image`` (tg-edge's own): the text in an uploaded image (``file``), translated. Images
     come as uploads only; the server never fetches a URL."""
     api = _api(request)
-    fields, upload = await _upload(
+    fields, _, upload = await _upload(
         api, request, "Invalid request: missing file parameter (the image, as a multipart upload)"
     )
     source_code, target_code = required_string(fields, "source"), required_string(fields, "target")
@@ -233,8 +237,11 @@ async def translate_image(request: Request) -> Response:
 
 
 async def download_file(request: Request, token: str, filename: str) -> Response:
-    """``GET /download_file/{token}/{filename}``: a file ``/translate_file`` translated (kept for an hour)."""
-    stored = _api(request).files.get(token)
+    """``GET /download_file/{token}/{filename}``: a file ``/translate_file`` translated (kept for an hour; when
+    the server needs keys, only for the key that uploaded it, sent as ``api_key`` or a Bearer token)."""
+    api = _api(request)
+    _, owner = await _authorized(api, request)
+    stored = await run_in_threadpool(api.service.files.get, token, owner)
     if stored is None or stored.filename != filename:
         raise RequestError(404, "Invalid filename: no such translated file (they are kept for an hour)")
     disposition = f"attachment; filename*=UTF-8''{quote(stored.filename)}"
@@ -281,29 +288,39 @@ def _api(request: Request) -> LibreTranslate:
     return request.app.state.libretranslate  # type: ignore[no-any-return]
 
 
+_REFUSAL = KeyRefusal(
+    RequestError(400, "Please contact the server operator to get an API key"),
+    RequestError(403, "Invalid API key"),
+)
+
+
 async def _authorized_fields(api: LibreTranslate, request: Request) -> dict[str, Any]:
     """The request's fields (``q`` may repeat), once it carries an accepted key where keys are required."""
-    fields = await read_fields(request, repeatable=frozenset({"q"}))
-    settings = api.service.settings
-    if settings.keys_required:
-        given = fields.get("api_key")
-        if not given:
-            authorization = request.headers.get("authorization", "")
-            given = authorization[7:].strip() if authorization[:7].lower() == "bearer " else None
-        if not given or not isinstance(given, str):
-            raise RequestError(400, "Please contact the server operator to get an API key")
-        if not settings.accepts_key(given):
-            raise RequestError(403, "Invalid API key")
-    return fields
+    return (await _authorized(api, request))[0]
 
 
-async def _upload(api: LibreTranslate, request: Request, missing: str) -> tuple[dict[str, Any], UploadFile]:
-    """The request's fields and its uploaded ``file`` (``missing``: the error when there is none)."""
-    fields = await _authorized_fields(api, request)
+async def _authorized(api: LibreTranslate, request: Request) -> tuple[dict[str, Any], bytes | None]:
+    """The request's fields and its key's digest (None when keys are off); the key is ``api_key`` or a
+    Bearer token (or DeepLX's ``token``: both APIs share ``/translate``)."""
+    return await authorized_fields(
+        request,
+        api.service.settings,
+        _REFUSAL,
+        schemes=("bearer",),
+        fields=("api_key", "token"),
+        repeatable=frozenset({"q"}),
+    )
+
+
+async def _upload(
+    api: LibreTranslate, request: Request, missing: str
+) -> tuple[dict[str, Any], bytes | None, UploadFile]:
+    """The request's fields, its key's digest and its uploaded ``file`` (``missing``: the error when none)."""
+    fields, owner = await _authorized(api, request)
     upload = fields.get("file")
     if not isinstance(upload, UploadFile):
         raise RequestError(400, missing)
-    return fields, upload
+    return fields, owner, upload
 
 
 def _languages(api: LibreTranslate, source: str, target: str) -> tuple[Language | None, Language]:

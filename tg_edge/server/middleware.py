@@ -10,11 +10,12 @@ import time
 
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import ClientGone, ErrorShapes, RequestError
+from .logs import escaped, route_label
 
 log = logging.getLogger("tg_edge.server")
 
@@ -65,7 +66,8 @@ class BodyLimit:
 
 
 class AccessLog:
-    """One line per request on the ``tg_edge.server`` logger: method, path, status, time; never query or body."""
+    """One line per request on the ``tg_edge.server`` logger: method, route, status, time; never the query,
+    the body, or the values in the path (a download token, a file name)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -87,7 +89,11 @@ class AccessLog:
             await self.app(scope, receive, recording)
         finally:
             log.info(
-                "%s %s %s %.3fs", scope["method"], scope["path"], status or "-", time.perf_counter() - started
+                "%s %s %s %.3fs",
+                escaped(scope["method"], 16),
+                route_label(scope),
+                status or "-",
+                time.perf_counter() - started,
             )
 
 
@@ -97,19 +103,20 @@ def add_error_handlers(app: FastAPI, errors: ErrorShapes) -> None:
     async def request_error(request: Request, exc: RequestError) -> Response:
         return errors.response(request.url.path, exc.status, exc.message)
 
-    async def client_gone(request: Request, exc: ClientGone) -> Response:
+    async def client_gone(request: Request, exc: Exception) -> Response:
         return Response(status_code=499)  # nginx's "client closed request"; nobody receives it
 
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         return errors.response(request.url.path, exc.status_code, str(exc.detail), headers=exc.headers)
 
     async def unexpected_error(request: Request, exc: Exception) -> Response:
-        log.error("unexpected error serving %s %s", request.method, request.url.path, exc_info=exc)
+        log.error("unexpected error serving %s %s", request.method, route_label(request.scope), exc_info=exc)
         return errors.response(
             request.url.path, 500, f"Cannot translate text: internal error ({type(exc).__name__})"
         )
 
     app.add_exception_handler(RequestError, request_error)
     app.add_exception_handler(ClientGone, client_gone)
+    app.add_exception_handler(ClientDisconnect, client_gone)  # gone mid-body: no traceback
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected_error)

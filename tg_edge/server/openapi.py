@@ -151,3 +151,16 @@ DEEPL_ERRORS = error_responses(
         500: "Translation error",
     },
 )
+
+
+# -- DeepLX ---------------------------------------------------------------------------------------------
+
+DEEPLX_TRANSLATE = {
+    "type": "object",
+    "required": ["text", "target_lang"],
+    "properties": {
+        "text": {"type": "string", "example": "Hello world!"},
+        "source_lang": {"type": "string", "example": "EN", "description": "auto or empty: detected"},
+        "target_lang": {"type": "string", "example": "DE"},
+    },
+}

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qs
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 
@@ -22,12 +23,16 @@ from ..formats import Limits, jsonl
 from .errors import RequestError
 from .settings import ServerSettings
 
+MAX_FIELDS = 1000
+"""Most fields a form body may hold (a multipart one: 64); more is refused before they are parsed."""
+
 
 async def read_fields(request: Request, *, repeatable: frozenset[str] = frozenset()) -> dict[str, Any]:
     """The request's parameters: query string, overridden by a JSON or form body.
 
     A JSON object sent without a JSON content type (``curl -d '{...}'``) is read as JSON too. A form
     field named in ``repeatable`` and given several times becomes a list; otherwise the first counts.
+    A JSON or URL-encoded body is parsed on a worker thread, so a large one never stalls the server.
     """
     fields: dict[str, Any] = dict(request.query_params.items())
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -41,8 +46,13 @@ async def read_fields(request: Request, *, repeatable: frozenset[str] = frozense
             fields[key] = values if key in repeatable and len(values) > 1 else values[0]
         return fields
     body = await request.body()
-    if not body.strip():
-        return fields
+    if body.strip():
+        fields.update(await run_in_threadpool(_body_fields, body, content_type, repeatable))
+    return fields
+
+
+def _body_fields(body: bytes, content_type: str, repeatable: frozenset[str]) -> dict[str, Any]:
+    """The fields of a non-empty JSON or URL-encoded body."""
     declared_json = content_type == "application/json" or content_type.endswith("+json")
     if declared_json or body.lstrip()[:1] == b"{":
         try:
@@ -50,19 +60,23 @@ async def read_fields(request: Request, *, repeatable: frozenset[str] = frozense
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             if declared_json:
                 raise RequestError(400, f"Invalid JSON format: {exc}") from None
+        except RecursionError:
+            raise RequestError(400, "Invalid JSON format: nested too deeply") from None
         else:
             if not isinstance(data, dict):
                 raise RequestError(400, "Invalid JSON format: the body must be a JSON object")
-            fields.update(data)
-            return fields
+            return data
         # not JSON after all: read it as a form
     try:
         text = body.decode("utf-8")
+        pairs = parse_qs(text, keep_blank_values=True, max_num_fields=MAX_FIELDS)
     except UnicodeDecodeError:
         raise RequestError(400, "Invalid request: the body is not UTF-8") from None
-    for key, values in parse_qs(text, keep_blank_values=True).items():
-        fields[key] = values if key in repeatable and len(values) > 1 else values[0]
-    return fields
+    except ValueError:
+        raise RequestError(400, f"Invalid request: more than {MAX_FIELDS} form fields") from None
+    return {
+        key: values if key in repeatable and len(values) > 1 else values[0] for key, values in pairs.items()
+    }
 
 
 def required_string(fields: dict[str, Any], name: str) -> str:

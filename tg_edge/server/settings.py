@@ -37,6 +37,17 @@ class ServerSettings:
     cors_origins: tuple[str, ...] = ()
     """Web origins allowed beyond the default loopback and app/extension ones (see :mod:`.cors`);
     ``"*"``: every origin (LibreTranslate's default)."""
+    host: str = "127.0.0.1"
+    """The address the server listens on: answered as a ``Host`` and used in the URLs it hands out."""
+    allowed_hosts: tuple[str, ...] = ()
+    """Host names answered beyond the loopback ones and ``host`` (see :mod:`.hosts`); ``"*"``: every name."""
+    data_dir: Path | None = None
+    """Where translated files wait for download (kept across restarts); None: a temporary directory
+    removed when the server closes."""
+    files_max_bytes: int = 1024 * MIB
+    """Most bytes of translated files kept at once; an upload beyond it gets 503 until old ones expire."""
+    files_max_bytes_per_key: int = 256 * MIB
+    """Most bytes of translated files kept for one API key; beyond it that key's uploads get 429."""
 
     def __post_init__(self) -> None:
         if self.workers < 1 or self.max_queue < 1:
@@ -50,7 +61,10 @@ class ServerSettings:
 
     def accepts_key(self, key: str) -> bool:
         """Whether ``key`` is one of the accepted keys, compared in constant time; keys are never logged."""
-        digest = key_digest(key)
+        try:
+            digest = key_digest(key)
+        except UnicodeEncodeError:  # a lone surrogate (JSON's "\ud800"): no key in a UTF-8 file has one
+            return False
         matched = False
         for accepted in self.api_key_digests:  # no early exit: the time does not tell which key came close
             matched |= hmac.compare_digest(digest, accepted)
