@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import stat
@@ -62,8 +63,12 @@ def write_output(path: Path, text: str | bytes) -> None:
     part); a device, FIFO or socket is written into as it is, never replaced by a file."""
     data = text.encode("utf-8") if isinstance(text, str) else text
     if is_stream(path):
-        with open_output_stream(path) as handle:
+        handle = open_output_stream(path)
+        try:
             _write(handle, data, str(path))
+        finally:
+            with contextlib.suppress(OSError):  # what a failed write left buffered fails again: said already
+                handle.close()
         return
     _replace_atomically(path, data)
 

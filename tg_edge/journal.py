@@ -3,10 +3,11 @@ time into a partial file that becomes the output at the end (or into a device or
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TextIO
 
 from .errors import TgEdgeError
 from .fileio import is_stream, open_output_stream
@@ -30,7 +31,7 @@ class Appender:
         self.path = path
         self.fingerprint = fingerprint
         self.fresh = fresh
-        self._handle = None
+        self._handle: TextIO | None = None
 
     def __enter__(self) -> Appender:
         if self.path is not None:
@@ -110,10 +111,14 @@ class AppendedOutput:
         """Write ``data``; once it is on disk, record ``position`` (where the input stands) in the journal."""
         if self._sink is None:
             raise RuntimeError("AppendedOutput.append outside its with block")
-        self._sink.write(data)
-        self._sink.flush()
+        try:
+            self._sink.write(data)
+            self._sink.flush()
+            if not self.streaming:
+                os.fsync(self._sink.fileno())
+        except OSError as exc:
+            raise TgEdgeError(f"cannot write {self.out}: {exc.strerror}") from None
         if not self.streaming:
-            os.fsync(self._sink.fileno())
             self._log.write([{**position, "bytes": self._sink.tell()}])
 
     def finish(self) -> None:
@@ -127,4 +132,5 @@ class AppendedOutput:
     def __exit__(self, *exc: object) -> None:
         self._log.__exit__(*exc)
         if self._sink is not None:
-            self._sink.close()
+            with contextlib.suppress(OSError):  # what a failed write left buffered fails again: said already
+                self._sink.close()
