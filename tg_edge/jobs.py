@@ -369,6 +369,7 @@ class FileJob:
                     unfinished.kept += len(indices)
                 bar.update(len(indices) - moved[0])
                 moved[0] = 0
+                log.info("%s: %d of %d segments translated", path.name, bar.n, len(segments))
 
             result = self._translate([document], done=done, on_chunk=chunk_done, on_segment=segment_done)[0]
         for i, flag in result.flags:
