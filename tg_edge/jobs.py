@@ -39,7 +39,7 @@ from .formats import jsonl
 from .images import IMAGE_SUFFIXES, is_image_file
 from .journal import AppendedOutput, Appender, journal_path, partial_path, read_journal
 from .languages import Language
-from .textstream import text_blocks
+from .textstream import TextBlock, text_blocks
 from .translator import TranslationOptions, is_auto
 
 log = logging.getLogger("tg_edge")
@@ -464,7 +464,8 @@ class FileJob:
             bar.unit_scale = True
             unfinished = self._unfinished(output, path, start, size, "bytes")
             handle.seek(start)
-            for block in text_blocks(handle, str(path), self.options.chunk_chars, first_line=line):
+            blocks = text_blocks(handle, str(path), self.options.chunk_chars, first_line=line)
+            for block in _discarding_on_bad_input(blocks, output):
                 document = formats.read(block.text, str(path), "txt")
                 step = block.size // max(1, len(document.segments))
                 result = self._translate(
@@ -644,6 +645,18 @@ def translate_records(
         used = result.source if segments else None  # a chunk with nothing to translate detected nothing
         out.append(RecordOutcome(number, result.rendered, tuple(flag for _, flag in result.flags)))
     return TranslatedRecords(out, used, segments, counted[0])
+
+
+def _discarding_on_bad_input(
+    blocks: Iterator[TextBlock], output: AppendedOutput | None
+) -> Iterator[TextBlock]:
+    """``blocks``; a bad one (invalid UTF-8, a NUL byte) discards the output's partial file and journal first."""
+    try:
+        yield from blocks
+    except InputError:
+        if output is not None:
+            output.discard()
+        raise
 
 
 def _count_lines(path: Path) -> int:

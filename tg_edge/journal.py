@@ -129,6 +129,15 @@ class AppendedOutput:
             os.replace(self.partial, self.out)
             self.journal.unlink(missing_ok=True)
 
+    def discard(self) -> None:
+        """Remove the partial file and the journal (an input that turned out bad: nothing to resume)."""
+        if self._sink is not None:
+            with contextlib.suppress(OSError):
+                self._sink.close()
+        if not self.streaming:
+            self.partial.unlink(missing_ok=True)
+            self.journal.unlink(missing_ok=True)
+
     def __exit__(self, *exc: object) -> None:
         self._log.__exit__(*exc)
         if self._sink is not None:
