@@ -30,9 +30,10 @@ def test_a_huge_single_line_is_cut_into_bounded_blocks_without_reading_it_whole(
     blocks = text_blocks(reader, "big.txt", 12_000)
     first = next(blocks)
     assert reader.taken <= 2 * 12_000  # the first block comes before the rest of the file is read
-    assert first.line == 1 and first.text.endswith(". ") and first.size <= 12_000
+    assert first.line == 1 and first.text.endswith(". ") and first.size <= 1_500  # small: out soon
     rest = list(blocks)
     assert all(block.size <= 12_000 and block.line == 1 for block in rest)
+    assert 1_500 < rest[0].size <= 3_000 < rest[1].size <= 6_000 < rest[2].size  # doubling up to 12,000
     assert first.text + "".join(block.text for block in rest) == data.decode("utf-8")
     assert all(block.text.endswith(". ") for block in rest)  # cut after a sentence, never inside one
 

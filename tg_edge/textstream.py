@@ -11,6 +11,8 @@ from .fileio import check_not_binary, decode_utf8
 
 BLOCK_BYTES = 12_000
 """Bytes of text read and translated together (about 150 sentences; the same bound as a document chunk)."""
+FIRST_BLOCK_BYTES = 1_500
+"""The first block's bound (about 20 sentences): the first translations are out soon after the start."""
 # Where a block may end, best first: after a line; after a sentence; after a space; after any whole character.
 _LINE_ENDS = (b"\n",)
 _SENTENCE_ENDS = (b". ", b"? ", b"! ", "。".encode(), "！".encode(), "？".encode())
@@ -27,9 +29,15 @@ class TextBlock:
 
 
 def text_blocks(
-    handle: BinaryIO, name: str, size: int = BLOCK_BYTES, *, first_line: int = 1
+    handle: BinaryIO,
+    name: str,
+    size: int = BLOCK_BYTES,
+    *,
+    first_line: int = 1,
+    first_size: int = FIRST_BLOCK_BYTES,
 ) -> Iterator[TextBlock]:
-    """The rest of ``handle`` as blocks of at most ``size`` bytes whose texts add up to the input exactly.
+    """The rest of ``handle`` as blocks whose texts add up to the input exactly: the first of at most
+    ``first_size`` bytes (its translation is out soon), each next one twice as large, up to ``size``.
 
     A block ends after its last line break; a line longer than a block is cut after a sentence, else after a
     space, else between two characters. Holds at most one block's bytes beyond the one it yields. A NUL byte or
@@ -37,18 +45,20 @@ def text_blocks(
     pending = b""
     line = first_line
     ended = False
+    bound = min(size, first_size)
     while pending or not ended:
-        while len(pending) < size and not ended:
-            data = handle.read(size - len(pending))
+        while len(pending) < bound and not ended:
+            data = handle.read(bound - len(pending))
             ended = not data
             pending += data
         if not pending:
             return
-        cut = len(pending) if ended and len(pending) <= size else _cut(pending[:size])
+        cut = len(pending) if ended and len(pending) <= bound else _cut(pending[:bound])
         block, pending = pending[:cut], pending[cut:]
         check_not_binary(block, name, first_line=line)
         yield TextBlock(decode_utf8(block, name, first_line=line), len(block), line)
         line += block.count(b"\n")
+        bound = min(size, 2 * bound)
 
 
 def _cut(data: bytes) -> int:
