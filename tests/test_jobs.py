@@ -216,7 +216,7 @@ def test_jsonl_without_fields_and_several_inputs_without_a_directory_are_usage_e
     proc = translate("-i", str(data), "-i", str(data), model=translator)
     assert proc.returncode == 1 and b"several inputs need -o/--output DIRECTORY" in proc.stderr
     proc = translate("-i", str(data), "-o", str(data), "--fields", "a", model=translator)
-    assert proc.returncode == 1 and b"would overwrite its input" in proc.stderr
+    assert proc.returncode == 2 and b"inputs are never overwritten" in proc.stderr
 
 
 def test_suspect_segments_are_summarised_by_place_and_strict_exits_3(

@@ -16,7 +16,7 @@ import click
 from . import __version__
 from .cli_params import MMPROJ, PARALLEL, engine_options
 from .errors import InputError, TgEdgeError, TranslationIncomplete
-from .fileio import decode_utf8, read_text_file, write_atomically
+from .fileio import check_output, decode_utf8, read_text_file, write_output, write_stdout
 from .formats import BINARY, FORMATS, format_for
 from .languages import supported_languages
 from .prompts import PROFILES
@@ -40,6 +40,10 @@ class _TgEdgeGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             ctx.exit(130)
+        except OSError as exc:  # a file or stream failing mid-way that no check could foresee (a full disk)
+            place = f" ({exc.filename})" if exc.filename else ""
+            click.echo(f"Error: {exc.strerror or exc}{place}", err=True)
+            ctx.exit(1)
 
 
 def _configure_logging(verbose: int) -> None:
@@ -257,6 +261,8 @@ def translate(
         raise click.UsageError(
             f"{text!r} is a file: translate it with -i {text} (the argument is translated as text)"
         )
+    if output_path is not None:  # every mode: never over an input, never into a place that cannot be written
+        check_output(output_path, [*inputs, *images])
     options = TranslationOptions(strict=strict)
     translator_args = {
         "model": model,
@@ -350,9 +356,8 @@ def translate(
             if stream and output_path is None:
                 events = translator.translate_stream(content, source=src, target=tgt, options=options)
                 for piece in events:
-                    sys.stdout.write(piece)
-                    sys.stdout.flush()
-                sys.stdout.write(content_end)
+                    write_stdout(piece)
+                write_stdout(content_end)
                 result = events.result
             else:
                 result = translator.translate(content, source=src, target=tgt, options=options)
@@ -467,13 +472,10 @@ def _translate_files(
             else:
                 rendered = job.translate_text(stdin_text, "<stdin>", stdin_out)
                 if output_path is None:
-                    sys.stdout.write(rendered)
-                    sys.stdout.flush()
+                    write_stdout(rendered)
                 job.check_strict()
         except KeyboardInterrupt:
-            click.echo(
-                "Interrupted. Finished work is kept: run the same command with --resume to go on.", err=True
-            )
+            click.echo(job.report.kept_note(), err=True)
             sys.exit(130)
         finally:
             _print_summary(job.report)
@@ -638,6 +640,13 @@ def _print_summary(report) -> None:
             click.echo(f"  {path}", err=True)
         if len(paths) > 50:
             click.echo(f"  … and {len(paths) - 50} more", err=True)
+    if report.complete:
+        done = str(report.complete[0]) if len(report.complete) == 1 else f"{len(report.complete)} outputs"
+        click.echo(
+            f"Nothing to resume for {done}: complete already, left as it is "
+            "(run without --resume to translate again).",
+            err=True,
+        )
 
 
 def _flag_line(group) -> str:
@@ -1147,10 +1156,9 @@ def _read_input(text: str | None, input_path: Path | None) -> str:
 def _emit(text: str, output_path: str | None) -> None:
     path = _output_file(output_path)
     if path is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        write_stdout(text)
         return
-    write_atomically(path, text)
+    write_output(path, text)
 
 
 def _output_file(output_path: str | None) -> Path | None:

@@ -38,6 +38,12 @@ class InputError(TgEdgeError, ValueError):
     """Input text or a file that cannot be read (e.g. invalid UTF-8)."""
 
 
+class OutputConflict(InputError):
+    """An output that would replace one of its inputs: refused before any work, as a usage error."""
+
+    exit_code = 2
+
+
 class InputTooLarge(InputError):
     """A file that would unpack to far more than it holds (a "ZIP bomb"), refused before it is inflated."""
 

@@ -12,31 +12,39 @@ none is written twice. The input is never modified.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
 from . import formats
 from .documents import CHUNK_CHARS, CHUNK_SEGMENTS, DocumentTranslation, Flag, OutcomeCache, SegmentOutcome
-from .errors import ImagesUnsupported, InputError, TgEdgeError, TranslationIncomplete
-from .fileio import check_not_binary, decode_utf8, read_binary_file, read_text_file, write_atomically
+from .errors import ImagesUnsupported, InputError, TranslationIncomplete
+from .fileio import (
+    check_not_binary,
+    check_output,
+    decode_utf8,
+    is_stream,
+    read_binary_file,
+    read_text_file,
+    write_output,
+    write_stdout,
+)
 from .filetypes import HEAD_BYTES, directory_files, refuse_unreadable, why_passed_over
 from .formats import jsonl
 from .images import IMAGE_SUFFIXES, is_image_file
+from .journal import AppendedOutput, Appender, journal_path, partial_path, read_journal
 from .languages import Language
 from .lognaming import naming_in_warnings
+from .textstream import TextBlock, text_blocks
 from .translator import TranslationOptions, is_auto
 
 log = logging.getLogger("tg_edge")
-
-JOURNAL_SUFFIX = ".tg-edge-journal"
-PARTIAL_SUFFIX = ".tg-edge-partial"
 
 
 @dataclass(frozen=True)
@@ -96,6 +104,16 @@ class PassedOver:
 
 
 @dataclass
+class Unfinished:
+    """The file a job is working on, and how much of it its journal holds (what ``--resume`` would keep)."""
+
+    path: str
+    kept: int
+    total: int
+    unit: str
+
+
+@dataclass
 class JobReport:
     """What a job did: files written, segments translated, what was flagged, skipped or passed over."""
 
@@ -107,6 +125,9 @@ class JobReport:
     flagged: list[Flagged] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     passed_over: list[PassedOver] = field(default_factory=list)
+    complete: list[Path] = field(default_factory=list)
+    """Outputs a resumed job found finished already, left as they are."""
+    unfinished: Unfinished | None = None
     seconds: float = 0.0
 
     def passed_over_groups(self) -> list[tuple[str, list[str]]]:
@@ -115,6 +136,18 @@ class JobReport:
         for item in self.passed_over:
             groups.setdefault(item.reason, []).append(item.path)
         return list(groups.items())
+
+    def kept_note(self) -> str:
+        """What an interrupted job kept, in one line."""
+        kept = []
+        if self.written:
+            kept.append(f"{len(self.written)} file{'s' if len(self.written) > 1 else ''} written")
+        if self.unfinished is not None and self.unfinished.kept:
+            u = self.unfinished
+            kept.append(f"{u.kept} of {u.total} {u.unit} of {u.path} kept")
+        if not kept:
+            return "Interrupted: nothing finished yet, nothing kept."
+        return f"Interrupted: {', '.join(kept)}; run the same command with --resume to go on."
 
     def flagged_groups(self) -> list[FlaggedGroup]:
         """:attr:`flagged` with identical flags of a file together, in order of first appearance."""
@@ -188,8 +221,8 @@ def plan_job(inputs: Sequence[Path], output: Path | str | None) -> JobPlan:
         _check_output_directory(target, directory, reason)
         pairs = [(path, target / relative) for path, relative in files]
     for path, out in pairs:
-        if out is not None and out.resolve() == path.resolve():
-            raise InputError(f"the output {out} would overwrite its input; choose another -o")
+        if out is not None:
+            check_output(out, [path])
     return JobPlan(pairs, passed_over)
 
 
@@ -245,6 +278,10 @@ class FileJob:
         finished = 0
         unreadable_images: ImagesUnsupported | None = None
         for path, out in pairs:
+            if out is not None and self._finished_before(out):
+                self.report.complete.append(out)
+                finished += 1
+                continue
             try:
                 if unreadable_images is not None and is_image_file(path) and self.options.format is None:
                     raise unreadable_images  # known already: not worth a second try
@@ -272,6 +309,16 @@ class FileJob:
         self.check_strict()
         return self.report
 
+    def _finished_before(self, out: Path) -> bool:
+        """With ``resume``: whether ``out`` is a job's finished output. A job writes its output whole, at its end,
+        and removes the journal (and partial file) then: a regular file with neither beside it is complete."""
+        return (
+            self.options.resume
+            and out.is_file()
+            and not journal_path(out).exists()
+            and not partial_path(out).exists()
+        )
+
     def check_strict(self) -> None:
         """With strict decoding options, :class:`TranslationIncomplete` if any segment was flagged."""
         if (self.options.translation or self.translator.options).strict and self.report.flagged:
@@ -285,6 +332,9 @@ class FileJob:
             self._image(path, out, stdout=stdout)
             return
         name = formats.format_for(path, self.options.format)
+        if name == "txt":
+            self._text(path, out, stdout)
+            return
         if name == "jsonl" and out is not None:
             self._jsonl(path, out)
             return
@@ -297,8 +347,7 @@ class FileJob:
             return
         rendered = self._render(read_text_file(path), path, name, out)
         if out is None:
-            (stdout or sys.stdout).write(rendered)
-            (stdout or sys.stdout).flush()
+            write_stdout(rendered, stdout)
 
     def translate_text(self, text: str, name: str, out: Path | None) -> str:
         """Translate ``text`` (e.g. stdin) in the job's format (plain text by default); written to ``out`` if given."""
@@ -311,9 +360,10 @@ class FileJob:
         document = formats.read(text, str(path), name, **options)
         rendered = self._document(document, path, out, name)
         if out is not None:
-            write_atomically(out, rendered)
-            _journal_path(out).unlink(missing_ok=True)
-            self.report.written.append(out)
+            write_output(out, rendered)
+            if not is_stream(out):
+                journal_path(out).unlink(missing_ok=True)
+            self._written(out)
         return rendered
 
     def _image(self, path: Path, out: Path | None, *, stdout: TextIO | None = None) -> None:
@@ -331,10 +381,9 @@ class FileJob:
             )
         text = result.text + "\n"
         if out is None:
-            (stdout or sys.stdout).write(text)
-            (stdout or sys.stdout).flush()
+            write_stdout(text, stdout)
         else:
-            write_atomically(out, text)
+            write_output(out, text)
             self.report.written.append(out)
 
     # -- documents --------------------------------------------------------------------------
@@ -343,13 +392,20 @@ class FileJob:
         segments = document.segments
         self.report.segments += len(segments)
         fingerprint = self._fingerprint(name, hashlib.sha256(document.source.encode()).hexdigest())
-        journal = _journal_path(out) if out is not None else None
+        journal = journal_path(out) if out is not None and not is_stream(out) else None
         done = self._load_document_journal(journal, fingerprint, len(segments)) if journal is not None else {}
         self.report.resumed += len(done)
+        if journal is not None:
+            self.report.unfinished = unfinished = Unfinished(str(path), len(done), len(segments), "segments")
         with (
             self._bar(len(segments), path.name, "seg", initial=len(done)) as bar,
-            _Appender(journal, fingerprint, fresh=not done) as log_file,
+            Appender(journal, fingerprint, fresh=not done) as log_file,
         ):
+            moved = [0]  # the bar moves per segment; a chunk's cached and repeated segments when it ends
+
+            def segment_done(count: int) -> None:
+                moved[0] += count
+                bar.update(count)
 
             def chunk_done(indices: list[int], outcomes: list[SegmentOutcome], new: int) -> None:
                 self._count(len(indices), new)
@@ -363,9 +419,13 @@ class FileJob:
                         for i, o in zip(indices, outcomes, strict=True)
                     ]
                 )
-                bar.update(len(indices))
+                if journal is not None:
+                    unfinished.kept += len(indices)
+                bar.update(len(indices) - moved[0])
+                moved[0] = 0
+                log.info("%s: %d of %d segments translated", path.name, bar.n, len(segments))
 
-            result = self._translate([document], done=done, on_chunk=chunk_done)[0]
+            result = self._translate([document], done=done, on_chunk=chunk_done, on_segment=segment_done)[0]
         for i, flag in result.flags:
             self._flag(str(path), segments[i].line, flag)
         return result.rendered
@@ -376,7 +436,7 @@ class FileJob:
         if not self.options.resume or not journal.exists():
             return {}
         done = {}
-        for entry in _read_journal(journal, fingerprint):
+        for entry in read_journal(journal, fingerprint):
             if 0 <= entry.get("i", -1) < count:
                 flags = tuple(
                     Flag(unit, problem, attempts) for problem, attempts, unit in entry.get("problems", ())
@@ -393,35 +453,20 @@ class FileJob:
                 f"{path}: a JSONL file needs --fields to say which string fields to translate, "
                 "e.g. --fields instruction,output"
             )
-        journal, partial = _journal_path(out), out.parent / f".{out.name}{PARTIAL_SUFFIX}"
-        fingerprint = self._fingerprint("jsonl", str(path.resolve()))
-        lines_done, bytes_done = 0, 0
-        if self.options.resume and journal.exists() and partial.exists():
-            entries = _read_journal(journal, fingerprint)
-            if entries:
-                lines_done, bytes_done = entries[-1]["lines"], entries[-1]["bytes"]
-            if partial.stat().st_size < bytes_done:
-                raise TgEdgeError(
-                    f"cannot resume {out}: {partial} is shorter than its journal says; "
-                    "run again without --resume"
-                )
+        output = AppendedOutput(
+            out, self._fingerprint("jsonl", str(path.resolve())), resume=self.options.resume
+        )
+        lines_done = int(output.position.get("lines", 0))  # type: ignore[call-overload]
         try:
             with open(path, "rb") as handle:
                 refuse_unreadable(path, handle.read(HEAD_BYTES))  # a Parquet file: say --ray, not "binary"
             total = _count_lines(path)
         except OSError as exc:
             raise InputError(f"cannot read {path}: {exc.strerror}") from exc
-        out.parent.mkdir(parents=True, exist_ok=True)
-        mode = "r+b" if lines_done else "wb"
         source = self.options.source  # ``auto``: detected on the first chunk, kept for the rest of the file
-        with (
-            open(partial, mode) as sink,
-            self._bar(total, path.name, "rec", initial=lines_done) as bar,
-            _Appender(journal, fingerprint, fresh=not lines_done) as log_file,
-        ):
-            sink.truncate(bytes_done)
-            sink.seek(bytes_done)
+        with output, self._bar(total, path.name, "rec", initial=lines_done) as bar:
             self.report.resumed += lines_done
+            unfinished = self._unfinished(output, path, lines_done, total, "records")
             for first, raws in _chunks(
                 path, lines_done, self.options.chunk_records, self.options.chunk_chars
             ):
@@ -442,20 +487,78 @@ class FileJob:
                 source = batch.source or source
                 self.report.segments += batch.segments
                 self._count(batch.segments, batch.translated)
+                rendered = []
                 for record in batch.records:
                     if record.error is not None:
                         self.report.skipped.append(f"{record.error} (record left out)")
                         continue
                     for flag in record.flags:
                         self._flag(str(path), record.line, flag)
-                    sink.write(record.rendered.encode("utf-8"))
-                sink.flush()
-                os.fsync(sink.fileno())
-                log_file.write([{"lines": first - 1 + len(raws), "bytes": sink.tell()}])
+                    rendered.append(record.rendered)
+                output.append("".join(rendered).encode("utf-8"), lines=first - 1 + len(raws))
+                unfinished.kept += len(raws)
                 bar.update(len(raws))
-        os.replace(partial, out)
-        journal.unlink(missing_ok=True)
+            output.finish()
+        self._written(out)
+
+    # -- plain text ---------------------------------------------------------------------------
+
+    def _text(self, path: Path, out: Path | None, stdout: TextIO | None) -> None:
+        """Plain text read, translated and written a block at a time (see :mod:`tg_edge.textstream`): memory
+        stays bounded whatever the length of a line, and the first sentences are out soon after the start."""
+        try:
+            handle = open(path, "rb")  # noqa: SIM115 - closed by the with block below
+            size = os.fstat(handle.fileno()).st_size
+        except OSError as exc:
+            raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+        fingerprint = self._fingerprint("txt", str(path.resolve()), str(size))
+        output = AppendedOutput(out, fingerprint, resume=self.options.resume) if out is not None else None
+        position = output.position if output is not None else {}
+        start, line = int(position.get("in", 0)), int(position.get("line", 1))  # type: ignore[call-overload]
+        source = self.options.source  # ``auto``: detected on the first block with text, kept for the rest
+        with handle, output or nullcontext(), self._bar(size, path.name, "B", initial=start) as bar:
+            bar.unit_scale = True
+            unfinished = self._unfinished(output, path, start, size, "bytes")
+            handle.seek(start)
+            blocks = text_blocks(handle, str(path), self.options.chunk_chars, first_line=line)
+            for block in _discarding_on_bad_input(blocks, output):
+                document = formats.read(block.text, str(path), "txt")
+                step = block.size // max(1, len(document.segments))
+                result = self._translate(
+                    [document],
+                    source=source,
+                    on_chunk=lambda indices, _, new: self._count(len(indices), new),
+                    on_segment=lambda count, step=step: bar.update(count * step),
+                )[0]
+                source = result.source if document.segments else source
+                self.report.segments += len(document.segments)
+                for i, flag in result.flags:
+                    self._flag(str(path), block.line + document.segments[i].line - 1, flag)
+                start, line = start + block.size, block.line + block.text.count("\n")
+                if output is not None:
+                    output.append(str(result.rendered).encode("utf-8"), **{"in": start, "line": line})
+                else:
+                    write_stdout(str(result.rendered), stdout)
+                unfinished.kept = start
+                bar.update(start - bar.n)
+                log.info("%s: %d of %d bytes translated", path.name, start, size)
+            if output is not None:
+                output.finish()
+        if out is not None:
+            self._written(out)
+
+    def _unfinished(
+        self, output: AppendedOutput | None, path: Path, kept: int, total: int, unit: str
+    ) -> Unfinished:
+        """The file in the works; the report names it when the output has a journal (what --resume keeps)."""
+        unfinished = Unfinished(str(path), kept, total, unit)
+        if output is not None and not output.streaming:
+            self.report.unfinished = unfinished
+        return unfinished
+
+    def _written(self, out: Path) -> None:
         self.report.written.append(out)
+        self.report.unfinished = None
 
     # -- shared -------------------------------------------------------------------------------
 
@@ -466,6 +569,7 @@ class FileJob:
         source: Language | str | None = None,
         done: dict[int, SegmentOutcome] | None = None,
         on_chunk=None,
+        on_segment=None,
     ) -> list[DocumentTranslation]:
         """The documents through the Translator's one document path, with this job's cache and chunk sizes."""
         if not any(document.segments for document in documents) and is_auto(source or self.options.source):
@@ -478,6 +582,7 @@ class FileJob:
             done=done,
             cache=self._cache,
             on_chunk=on_chunk,
+            on_segment=on_segment,
             chunk_segments=self.options.chunk_segments,
             chunk_chars=self.options.chunk_chars,
         )
@@ -598,57 +703,16 @@ def translate_records(
     return TranslatedRecords(out, used, segments, counted[0])
 
 
-class _Appender:
-    """The journal beside an output: a header line with the job's fingerprint, then one JSON line per entry."""
-
-    def __init__(self, path: Path | None, fingerprint: str, *, fresh: bool) -> None:
-        self.path = path
-        self.fingerprint = fingerprint
-        self.fresh = fresh
-        self._handle = None
-
-    def __enter__(self) -> _Appender:
-        if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._handle = open(self.path, "w" if self.fresh else "a", encoding="utf-8")
-            if self.fresh:
-                self._write({"fingerprint": self.fingerprint, "tg_edge_journal": 1})
-        return self
-
-    def write(self, entries: list[dict[str, object]]) -> None:
-        if self._handle is not None and entries:
-            for entry in entries:
-                self._handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
-            self._handle.flush()
-            os.fsync(self._handle.fileno())
-
-    def _write(self, entry: dict[str, object]) -> None:
-        self.write([entry])
-
-    def __exit__(self, *exc: object) -> None:
-        if self._handle is not None:
-            self._handle.close()
-
-
-def _journal_path(out: Path) -> Path:
-    return out.parent / f".{out.name}{JOURNAL_SUFFIX}"
-
-
-def _read_journal(path: Path, fingerprint: str) -> list[dict[str, object]]:
-    """The journal's complete entries (a line cut by a kill is ignored); refuses another job's journal."""
-    lines = path.read_text(encoding="utf-8").split("\n")
-    entries = []
-    for line in lines[:-1]:  # the last item is "" after a complete line, or a cut line
-        try:
-            entries.append(json.loads(line))
-        except json.JSONDecodeError:
-            break
-    if not entries or entries[0].get("fingerprint") != fingerprint:
-        raise TgEdgeError(
-            f"cannot resume from {path}: it belongs to another job (other input, languages, fields "
-            "or model); run again without --resume to start over"
-        )
-    return entries[1:]
+def _discarding_on_bad_input(
+    blocks: Iterator[TextBlock], output: AppendedOutput | None
+) -> Iterator[TextBlock]:
+    """``blocks``; a bad one (invalid UTF-8, a NUL byte) discards the output's partial file and journal first."""
+    try:
+        yield from blocks
+    except InputError:
+        if output is not None:
+            output.discard()
+        raise
 
 
 def _count_lines(path: Path) -> int:

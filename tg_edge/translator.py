@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import logging
 import os
 import threading
 import time
-from collections.abc import Generator, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -275,8 +277,9 @@ class Translator:
         target: LanguageLike,
         options: TranslationOptions | None = None,
         cancel: Cancellation | None = None,
+        progress: Callable[[int], None] | None = None,
     ) -> list[Translation]:
-        """Translate several texts at once, results in input order.
+        """Translate several texts at once, results in input order; ``progress(n)`` hears of texts as they finish.
 
         Their segments are decoded together as parallel sequences; concurrent calls from
         several threads share the model and are batched together (this is the server's path).
@@ -292,7 +295,8 @@ class Translator:
         started = time.perf_counter()
         split = [self._split(text, src, options) for text in texts]
         units = [piece.text for pieces in split for piece in pieces if piece.translate]
-        results = iter(self._translate_units(units, src, tgt, options, cancel))
+        on_unit = _texts_done([sum(p.translate for p in pieces) for pieces in split], progress)
+        results = iter(self._translate_units(units, src, tgt, options, cancel, on_unit))
         seconds = time.perf_counter() - started
         translations = []
         for pieces in split:
@@ -330,12 +334,14 @@ class Translator:
         chunk_segments: int = CHUNK_SEGMENTS,
         chunk_chars: int = CHUNK_CHARS,
         cancel: Cancellation | None = None,
+        on_segment: Callable[[int], None] | None = None,
     ) -> list[DocumentTranslation]:
         """Translate documents read by :mod:`tg_edge.formats` and render each back into its format.
 
         Segments go to the model a chunk at a time. ``done`` holds outcomes already known by flat segment
         index (all documents' segments in order: a resumed job), ``cache`` remembers identical segments
-        across calls, ``on_chunk`` sees every finished chunk, ``cancel`` stops the work (see
+        across calls, ``on_chunk`` sees every finished chunk, ``on_segment(n)`` hears of segments sent to the
+        model as they finish (before their chunk is), ``cancel`` stops the work (see
         :meth:`translate_many`). With ``options.strict`` a suspect segment
         raises :class:`TranslationIncomplete` after all documents are translated; the error's
         ``documents`` hold them.
@@ -346,7 +352,9 @@ class Translator:
         unstrict = replace(options, strict=False)
         outcomes = translate_segments(
             texts,
-            lambda todo: self.translate_many(todo, source=src, target=tgt, options=unstrict, cancel=cancel),
+            lambda todo: self.translate_many(
+                todo, source=src, target=tgt, options=unstrict, cancel=cancel, progress=on_segment
+            ),
             key=(src.code, tgt.code),
             done=done,
             cache=cache,
@@ -600,6 +608,7 @@ class Translator:
         target: Language,
         options: TranslationOptions,
         cancel: Cancellation | None = None,
+        on_unit: Callable[[], None] | None = None,
     ) -> list[SegmentResult]:
         """Translate units of text (each within the segment budget) together, results in order.
 
@@ -631,7 +640,11 @@ class Translator:
         )
         try:
             with cancel.watch(courses) if cancel is not None else nullcontext():
-                results = [course.result() for course in courses]  # re-raises what ended a unit
+                results = []
+                for course in courses:
+                    results.append(course.result())  # re-raises what ended a unit
+                    if on_unit is not None:
+                        on_unit()
             check(cancel)  # a cancelled job comes back cut short: not a translation
             if any(result is None for result in results):
                 raise Cancelled("cancelled")
@@ -769,6 +782,26 @@ def _whole(translation: Translation) -> Generator[str, None, Translation]:
     if translation.text:
         yield translation.text
     return translation
+
+
+def _texts_done(units: list[int], progress: Callable[[int], None] | None) -> Callable[[], None] | None:
+    """A callback for each unit finished (in order) that tells ``progress`` how many more texts are complete
+    (``units``: each text's unit count); texts without units count as soon as those before them are done."""
+    if progress is None:
+        return None
+    ends = list(itertools.accumulate(units))
+    state = {"units": 0, "texts": bisect.bisect_right(ends, 0)}
+    if state["texts"]:
+        progress(state["texts"])
+
+    def unit_done() -> None:
+        state["units"] += 1
+        texts = bisect.bisect_right(ends, state["units"])
+        if texts > state["texts"]:
+            progress(texts - state["texts"])
+            state["texts"] = texts
+
+    return unit_done
 
 
 def _trimmed(pieces: Iterator[str]) -> Iterator[str]:

@@ -21,6 +21,7 @@ from typing import TextIO
 
 from .. import errors
 from ..errors import InputError, TgEdgeError, TranslationIncomplete
+from ..fileio import check_output, is_stream
 from ..jobs import Flagged, JobOptions
 from ..translator import is_auto
 from .cluster import RayOptions, plan_replicas, require_ray
@@ -55,8 +56,9 @@ def translate_dataset(
     source_path, out = Path(input), Path(output)
     if not source_path.is_file():
         raise InputError(f"cannot read {source_path}: no such file")
-    if out.exists() and out.resolve() == source_path.resolve():
-        raise InputError(f"{out} is the input itself: give another -o")
+    check_output(out, [source_path])
+    if is_stream(out):  # its shards and journal live beside the output: a device or pipe has no such place
+        raise InputError(f"{out} is a device or pipe, and a dataset is written to a file: give -o FILE")
     dataset = dataset_for(source_path, options.fields or "", options.format)
     if isinstance(dataset, ParquetDataset):
         dataset.check()
