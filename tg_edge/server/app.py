@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 
 from .. import __version__
 from ..errors import TgEdgeError
-from . import deepl, libretranslate
+from . import deepl, libretranslate, page, stream
 from .admission import Admission
 from .cors import Cors, OriginPolicy
 from .errors import ErrorShapes
@@ -48,6 +48,8 @@ def create_app(translator: Translator, settings: ServerSettings | None = None) -
     add_error_handlers(app, errors)
     libretranslate.add_routes(app, service, errors)
     deepl.add_routes(app, service, errors)
+    stream.add_routes(app)
+    page.add_routes(app, service)
     app.add_api_route(
         "/health", health, methods=["GET"], tags=["service"], summary="Whether the server is up, and its load"
     )

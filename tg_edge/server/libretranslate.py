@@ -37,6 +37,7 @@ from .parsing import (
     required_string,
 )
 from .service import Service
+from .translation import Progress
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,45 @@ async def detect(request: Request) -> Response:
 async def translate_file(request: Request) -> Response:
     """``POST /translate_file``: a document in any format tg-edge reads; answers the translation's URL."""
     api = _api(request)
+    upload = await read_file_request(api, request)
+    translated = await _run(api, request, upload.translate)
+    return JSONResponse({"translatedFileUrl": upload.keep(api, request, translated)})
+
+
+@dataclass(frozen=True)
+class FileRequest:
+    """A ``/translate_file`` request, checked: the upload, its format and languages."""
+
+    service: Service
+    data: bytes
+    filename: str
+    file_format: str
+    media_type: str
+    source: Language | None
+    target: Language
+    options: dict[str, Any]
+
+    def translate(self, progress: Progress | None = None) -> bytes:
+        """The file translated (blocks: run it on a worker); ``progress`` hears how many segments are done."""
+        return files.translate_upload(
+            self.service,
+            self.data,
+            self.filename,
+            self.file_format,
+            source=self.source,
+            target=self.target,
+            options=self.options,
+            progress=progress,
+        )[0]
+
+    def keep(self, api: LibreTranslate, request: Request, translated: bytes) -> str:
+        """Keep ``translated`` for download; its URL."""
+        token = api.files.put(StoredFile(self.filename, translated, self.media_type))
+        return f"{str(request.base_url).rstrip('/')}/download_file/{token}/{quote(self.filename)}"
+
+
+async def read_file_request(api: LibreTranslate, request: Request) -> FileRequest:
+    """A ``/translate_file`` request's upload and fields, checked (key, format, languages)."""
     fields, upload = await _upload(api, request, "Invalid request: missing file parameter")
     source_code, target_code = required_string(fields, "source"), required_string(fields, "target")
     filename = PurePath(upload.filename or "").name
@@ -198,17 +238,8 @@ async def translate_file(request: Request) -> Response:
     data = await upload.read()
     await upload.close()
     source, target = _languages(api, source_code, target_code)
-
-    def work() -> bytes:
-        return files.translate_upload(
-            api.service, data, filename, file_format, source=source, target=target, options=options
-        )[0]
-
-    translated = await _run(api, request, work)
-    token = api.files.put(StoredFile(filename, translated, upload.content_type or "application/octet-stream"))
-    return JSONResponse(
-        {"translatedFileUrl": f"{str(request.base_url).rstrip('/')}/download_file/{token}/{quote(filename)}"}
-    )
+    media_type = upload.content_type or "application/octet-stream"
+    return FileRequest(api.service, data, filename, file_format, media_type, source, target, options)
 
 
 async def translate_image(request: Request) -> Response:
