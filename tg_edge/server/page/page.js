@@ -255,6 +255,7 @@ async function translateFile(file) {
   el.progress.hidden = false;
   el.progress.value = 0;
   el.progressText.textContent = STRINGS.reading;
+  let result = "";
   try {
     await post("/translate_file_stream", form, (name, data) => {
       if (name === "progress") {
@@ -263,15 +264,20 @@ async function translateFile(file) {
         el.progressText.textContent = STRINGS.progress(data.done, data.total);
       } else if (name === "done") {
         el.progress.value = el.progress.max;
-        const download = translatedName(file.name, el.target.value);
-        el.download.href = new URL(data.translatedFileUrl, location.href).pathname;
-        el.download.download = download;
-        el.download.textContent = STRINGS.download(download);
-        el.download.hidden = false;
+        result = new URL(data.translatedFileUrl, location.href).pathname;  // this origin, whatever its URL says
       } else if (name === "error") {
         throw new Error(data.error);
       }
     });
+    // Fetched into a blob: the link then saves it under the name given here, not the upload's own name.
+    const response = await fetch(result);
+    if (!response.ok) throw new Error(await errorOf(response));
+    const download = translatedName(file.name, el.target.value);
+    URL.revokeObjectURL(el.download.href);
+    el.download.href = URL.createObjectURL(await response.blob());
+    el.download.download = download;
+    el.download.textContent = STRINGS.download(download);
+    el.download.hidden = false;
   } catch (error) {
     el.progress.hidden = true;
     el.progressText.textContent = "";
