@@ -232,7 +232,9 @@ def test_the_page_works_from_the_keyboard_alone(page: Any) -> None:
             .map(e => e.id)"""
     )
     assert not unlabelled
-    hook(page, "source-text").send_keys("Hello.")
-    hook(page, "source-text").send_keys(Keys.TAB)
+    choose(page, "en", "de")
+    hook(page, "source-text").send_keys("The weather is nice today.", Keys.TAB)
+    assert page.switch_to.active_element.get_attribute("data-testid") == "translate"
     page.switch_to.active_element.send_keys(Keys.ENTER)
-    wait(page, lambda: finished(page) and hook(page, "translation").text)
+    wait(page, lambda: finished(page))
+    assert hook(page, "translation").text and not hook(page, "error").text
