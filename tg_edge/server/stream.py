@@ -147,7 +147,9 @@ def event_stream(
                 log.error("unexpected error streaming %s", request.url.path, exc_info=exc)
                 yield event_bytes("error", {"error": f"internal error ({type(exc).__name__})", "status": 500})
         finally:
-            task.cancel()  # the client left mid-stream: the admission cancels the running work
+            # Left early (the client went away): the admission sees it too and stops the work, or its
+            # timeout does; its outcome is collected here so that nothing reports it as never retrieved.
+            task.add_done_callback(lambda done: done.cancelled() or done.exception())
 
     return StreamingResponse(
         events(),
