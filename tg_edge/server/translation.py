@@ -10,7 +10,7 @@ left, its time ran out, the server is stopping).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -129,7 +129,7 @@ class TranslationService:
             source = detected.language
         cancel = current_cancellation()
         stream = self._translator.translate_stream(text, source=source, target=target)
-        pieces = iter(stream)
+        pieces = cast("Generator[str, None, None]", iter(stream))  # a generator: close() stops it
         try:
             for piece in pieces:
                 if cancel is not None:
