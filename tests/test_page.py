@@ -13,8 +13,10 @@ import pytest
 from tg_edge.bench.flores import load_flores
 from tg_edge.server import ServerSettings
 from tg_edge.server.page import CONTENT_SECURITY_POLICY
+from tg_edge.server.settings import key_digest
 
 from .servers import call, running_server
+from .test_page_fast import NoImages
 
 pytestmark = pytest.mark.integration
 
@@ -238,3 +240,25 @@ def test_the_page_works_from_the_keyboard_alone(page: Any) -> None:
     page.switch_to.active_element.send_keys(Keys.ENTER)
     wait(page, lambda: finished(page))
     assert hook(page, "translation").text and not hook(page, "error").text
+
+
+def test_a_server_that_needs_a_key_is_asked_for_one_once_a_session(browser: Any) -> None:
+    settings = ServerSettings(api_key_digests=frozenset({key_digest("right-key")}))
+    with running_server(NoImages(), settings) as (keyed, _):  # refused before any translation: no model
+        browser.get(f"{keyed}/")
+        dialog = browser.find_element(By.ID, "key-dialog")
+        wait(browser, lambda: dialog.get_attribute("open") is not None, seconds=30)
+        browser.find_element(By.ID, "key").send_keys("wrong-key", Keys.ENTER)
+        Select(hook(browser, "source-language")).select_by_value("en")
+        hook(browser, "source-text").send_keys("Hello.", Keys.CONTROL, Keys.ENTER)
+        wait(browser, lambda: hook(browser, "error").text, seconds=30)
+        assert hook(browser, "error").text == "Error: Invalid API key"
+        assert dialog.get_attribute("open") is not None  # asked again
+        browser.find_element(By.ID, "key").clear()
+        browser.find_element(By.ID, "key").send_keys("right-key", Keys.ENTER)
+        browser.execute_script("document.querySelector('#target-language').add(new Option('xx', 'xx'))")
+        Select(hook(browser, "target-language")).select_by_value(
+            "xx"
+        )  # the key passes, the language does not
+        wait(browser, lambda: "xx is not supported" in hook(browser, "error").text, seconds=30)
+        assert browser.execute_script("return sessionStorage.getItem('tg-edge.api-key')") == "right-key"
