@@ -203,11 +203,16 @@ function swap() {
   }
   const target = el.target.value;
   const translated = el.output.textContent;
-  el.source.value = target; el.target.value = source;
-  if (el.target.value !== source) { fillSelect(el.target, "", false); el.target.value = source; }
+  setPair(target, source);
   el.text.value = translated; el.output.textContent = "";
   updateCount();
   if (translated.trim()) translate();
+}
+
+function setPair(source, target) {
+  $("source-search").value = ""; $("target-search").value = "";  // a filtered picker may lack the language
+  fillSelect(el.source, "", true); fillSelect(el.target, "", false);
+  el.source.value = source; el.target.value = target;
 }
 
 // -- recent pairs ----------------------------------------------------------------------------------
@@ -228,7 +233,7 @@ function renderRecent() {
     const button = document.createElement("button");
     button.type = "button";
     button.textContent = `${source === "auto" ? STRINGS.auto : languageName(source)} → ${languageName(target)}`;
-    button.addEventListener("click", () => { el.source.value = source; el.target.value = target; translate(); });
+    button.addEventListener("click", () => { setPair(source, target); translate(); });
     el.recent.append(button);
   }
 }
@@ -315,7 +320,12 @@ function wire() {
   $("source-search").addEventListener("input", (e) => fillSelect(el.source, e.target.value, true));
   $("target-search").addEventListener("input", (e) => fillSelect(el.target, e.target.value, false));
   el.copy.addEventListener("click", async () => {
-    await navigator.clipboard.writeText(el.output.textContent);
+    try {
+      await navigator.clipboard.writeText(el.output.textContent);
+    } catch {  // no clipboard API (a page not on localhost or https) or no permission: the old way
+      getSelection().selectAllChildren(el.output);
+      document.execCommand("copy");
+    }
     el.status.textContent = STRINGS.copied;
   });
   el.file.addEventListener("change", () => { if (el.file.files[0]) translateFile(el.file.files[0]); });
@@ -346,11 +356,9 @@ async function start() {
   $("model").textContent = settings.model;
   state.languages = settings.languages.map((l) => ({ ...l, label: languageLabel(l) }))
     .sort((a, b) => a.name.localeCompare(b.name));
-  fillSelect(el.source, "", true);
-  fillSelect(el.target, "", false);
   const [last] = recentPairs();
-  el.source.value = last ? last[0] : "auto";
-  el.target.value = last ? last[1] : (state.languages.some((l) => l.code === "de") ? "de" : state.languages[0].code);
+  const fallback = state.languages.some((l) => l.code === "de") ? "de" : state.languages[0].code;
+  setPair(last ? last[0] : "auto", last ? last[1] : fallback);
   const accepted = settings.formats.concat(settings.images ? IMAGE_SUFFIXES : []);
   el.file.accept = accepted.join(",");
   $("formats").textContent = STRINGS.formats(accepted.join(" "));
