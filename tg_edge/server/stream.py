@@ -96,15 +96,11 @@ async def translate_file_stream(request: Request) -> Response:
     api = _api(request)
     upload = await read_file_request(api, request)
 
-    def work(emit: Emit) -> dict[str, Any]:
-        translated = upload.translate(lambda done, total: emit("progress", {"done": done, "total": total}))
-        return {"translated": translated}
+    def work(emit: Emit) -> bytes:
+        return upload.translate(lambda done, total: emit("progress", {"done": done, "total": total}))
 
-    async def keep(result: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "translatedFileUrl": upload.keep(api, request, result["translated"]),
-            "filename": upload.filename,
-        }
+    def keep(translated: bytes) -> dict[str, Any]:
+        return {"translatedFileUrl": upload.keep(api, request, translated), "filename": upload.filename}
 
     return event_stream(api, request, work, finish=keep)
 
@@ -112,11 +108,11 @@ async def translate_file_stream(request: Request) -> Response:
 def event_stream(
     api: LibreTranslate,
     request: Request,
-    work: Callable[[Emit], dict[str, Any]],
-    finish: Callable[[dict[str, Any]], Any] | None = None,
+    work: Callable[[Emit], Any],
+    finish: Callable[[Any], dict[str, Any]] | None = None,
 ) -> StreamingResponse:
-    """Run ``work`` through the admission and stream what it emits, then its result (after the coroutine
-    ``finish`` made it the ``done`` event's data) or its error as ``error``; the work stops when the client
+    """Run ``work`` through the admission and stream what it emits, then its result as the ``done`` event's
+    data (made so by ``finish``, on the event loop) or its error as ``error``; the work stops when the client
     goes away."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
@@ -138,7 +134,7 @@ def event_stream(
                 yield event_bytes(*queue.get_nowait())
             try:
                 result = task.result()
-                yield event_bytes("done", await finish(result) if finish is not None else result)
+                yield event_bytes("done", finish(result) if finish is not None else result)
             except RequestError as error:
                 yield event_bytes("error", {"error": error.message, "status": error.status})
             except ClientGone:
