@@ -897,6 +897,7 @@ def bench(
     type=click.Path(file_okay=False, path_type=Path),
     help="Where translated files wait for download, kept across restarts [default: TG_EDGE_HOME/server].",
 )
+@click.option("open_", "--open", is_flag=True, help="Open the translator page in the default web browser.")
 @engine_options
 @MMPROJ
 def serve(
@@ -914,12 +915,16 @@ def serve(
     cors_origins: tuple[str, ...],
     allowed_hosts: tuple[str, ...],
     data_dir: Path | None,
+    open_: bool,
     threads: int | None,
     gpu_layers: int | str | None,
     n_ctx: int,
     mmproj: Path | None,
 ) -> None:
-    """Serve LibreTranslate- and DeepL-compatible HTTP APIs (needs the server extra).
+    """Serve a translator page and LibreTranslate- and DeepL-compatible HTTP APIs (needs the server extra).
+
+    GET / is a translator page for the browser (text as you type, files with progress, the sentences the
+    guards flagged marked), served from the package: it works offline.
 
     POST /translate, /detect, /translate_file and /translate_image (the text in an image, with a
     TranslateGemma model and its vision projector), GET /languages and /health, with LibreTranslate's
@@ -962,10 +967,16 @@ def serve(
         def ready(url: str) -> None:
             keys = f", {len(settings.api_key_digests)} API keys" if settings.api_key_digests else ""
             click.echo(
-                f"tg-edge serving {translator.model_path.name} on {url} (docs: {url}/docs{keys}); "
+                f"tg-edge serving {translator.model_path.name} on {url} (page: {url}/, docs: {url}/docs{keys}); "
                 "Ctrl-C stops",
                 err=True,
             )
+            if open_:
+                import webbrowser
+
+                webbrowser.open(
+                    url.replace("://0.0.0.0:", "://127.0.0.1:").replace("://[::]:", "://[::1]:") + "/"
+                )
 
         try:
             run_server(translator, settings, sock=sock, ready=ready)

@@ -249,6 +249,13 @@ class Translator:
         """The CPU threads decoding now: fixed when a count was given, else following the machine's load."""
         return self._engine.threads
 
+    @property
+    def reads_images(self) -> bool:
+        """Whether :meth:`translate_image` can work: an image prompt and a vision projector (not loaded here)."""
+        return self._prompts.reads_images and (
+            self._mmproj is not None or find_projector(self.model_path) is not None
+        )
+
     def language(self, language: LanguageLike) -> Language:
         """``language`` as this model accepts it: a code resolved once, a :class:`Language` checked against
         the table of this model's prompt profile. Raises :class:`LanguageError` naming close matches."""

@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 
 from .. import __version__
 from ..errors import TgEdgeError
-from . import deepl, deeplx, docs, libretranslate
+from . import deepl, deeplx, docs, libretranslate, page, stream
 from .admission import Admission
 from .connections import BodyDeadline, connection_limits, http_protocol
 from .cors import Cors, OriginPolicy
@@ -61,6 +61,8 @@ def create_app(translator: Translator, settings: ServerSettings | None = None) -
     deepl.add_routes(app, service, errors)
     deeplx.add_routes(app, service, errors)
     docs.add_routes(app)
+    stream.add_routes(app)
+    page.add_routes(app, service)
     app.add_api_route(
         "/health", health, methods=["GET"], tags=["service"], summary="Whether the server is up, and its load"
     )

@@ -11,6 +11,7 @@ from ..languages import Language
 from .admission import current_cancellation
 from .parsing import check_limits, document_limits, upload_text
 from .service import Service
+from .translation import Progress
 
 
 def file_format(filename: str) -> str | None:
@@ -38,9 +39,11 @@ def translate_upload(
     options: dict[str, Any],
     guess: bool = False,
     limit_status: int = 400,
+    progress: Progress | None = None,
 ) -> tuple[bytes, int]:
     """An uploaded file translated into the same format, and its characters of source text (blocks: run it on
-    a worker). ``source`` None: detected (``guess``: the best guess, never a refusal)."""
+    a worker). ``source`` None: detected (``guess``: the best guess, never a refusal); ``progress`` hears how
+    many segments are done."""
     content = data if file_format in formats.BINARY else upload_text(data, filename)
     # Read within the limits: a file over them stops being read where it passes one (400 or 413).
     limits = document_limits(service.settings, current_cancellation())
@@ -49,5 +52,7 @@ def translate_upload(
     check_limits(texts, service.settings, status=limit_status)
     if source is None and guess and texts:
         source = service.translation.guess_source(texts).language
-    rendered = service.translation.translate_documents([document], source=source, target=target)[0][0]
+    rendered = service.translation.translate_documents(
+        [document], source=source, target=target, progress=progress
+    )[0][0]
     return rendered if isinstance(rendered, bytes) else rendered.encode("utf-8"), sum(len(t) for t in texts)

@@ -39,6 +39,7 @@ from .parsing import (
     required_string,
 )
 from .service import Service
+from .translation import Progress
 
 
 @dataclass(frozen=True)
@@ -184,6 +185,48 @@ async def detect(request: Request) -> Response:
 async def translate_file(request: Request) -> Response:
     """``POST /translate_file``: a document in any format tg-edge reads; answers the translation's URL."""
     api = _api(request)
+    upload = await read_file_request(api, request)
+    url = await _run(api, request, lambda: upload.keep(api, request, upload.translate()))
+    return JSONResponse({"translatedFileUrl": url})
+
+
+@dataclass(frozen=True)
+class FileRequest:
+    """A ``/translate_file`` request, checked: the upload, its format and languages."""
+
+    service: Service
+    data: bytes
+    filename: str
+    file_format: str
+    media_type: str
+    source: Language | None
+    target: Language
+    options: dict[str, Any]
+    owner: bytes | None
+    """The uploader's key digest (None when keys are off): only it may download the result."""
+
+    def translate(self, progress: Progress | None = None) -> bytes:
+        """The file translated (blocks: run it on a worker); ``progress`` hears how many segments are done."""
+        return files.translate_upload(
+            self.service,
+            self.data,
+            self.filename,
+            self.file_format,
+            source=self.source,
+            target=self.target,
+            options=self.options,
+            progress=progress,
+        )[0]
+
+    def keep(self, api: LibreTranslate, request: Request, translated: bytes) -> str:
+        """Keep ``translated`` for download (blocks: writes to disk); its URL, on the configured address."""
+        token = api.service.files.put(StoredFile(self.filename, translated, self.media_type), self.owner)
+        base = base_url(request, api.service.settings.host)
+        return f"{base}/download_file/{token}/{quote(self.filename)}"
+
+
+async def read_file_request(api: LibreTranslate, request: Request) -> FileRequest:
+    """A ``/translate_file`` request's upload and fields, checked (key, format, languages)."""
     fields, owner, upload = await _upload(api, request, "Invalid request: missing file parameter")
     source_code, target_code = required_string(fields, "source"), required_string(fields, "target")
     filename = PurePath(upload.filename or "").name
@@ -203,16 +246,7 @@ async def translate_file(request: Request) -> Response:
     source, target = _languages(api, source_code, target_code)
     media_type = upload.content_type or "application/octet-stream"
     api.service.files.check_room(owner)
-
-    def work() -> str:
-        translated = files.translate_upload(
-            api.service, data, filename, file_format, source=source, target=target, options=options
-        )[0]
-        return api.service.files.put(StoredFile(filename, translated, media_type), owner)
-
-    token = await _run(api, request, work)
-    base = base_url(request, api.service.settings.host)
-    return JSONResponse({"translatedFileUrl": f"{base}/download_file/{token}/{quote(filename)}"})
+    return FileRequest(api.service, data, filename, file_format, media_type, source, target, options, owner)
 
 
 async def translate_image(request: Request) -> Response:

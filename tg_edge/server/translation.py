@@ -10,8 +10,9 @@ left, its time ran out, the server is stopping).
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
 from .. import formats
 from ..coverage import profile_languages
@@ -19,11 +20,30 @@ from ..detect import MIN_CONFIDENCE, Detection, detect_languages, warm_up
 from ..documents import detection_sample
 from ..errors import DetectionError
 from ..languages import Language, resolve_language, supported_languages
-from ..translator import AUTO
+from ..translator import AUTO, detect_source
 from .admission import current_cancellation
 
 if TYPE_CHECKING:
-    from ..translator import Translator
+    from ..translator import Translation, Translator
+
+Progress = Callable[[int, int], None]
+"""Told ``(segments done, segments in all)`` as a document's translation moves on."""
+
+PROGRESS_STEPS = 20
+"""A document with progress shown is sent to the model in about this many chunks (each at least as many
+segments as are decoded in parallel, so the batches stay full)."""
+
+
+@dataclass(frozen=True)
+class Part:
+    """A stretch of a finished translation: a translated segment (with the guards' finding) or the text
+    between segments."""
+
+    text: str
+    problem: str | None = None
+    """Why the segment's output is suspect, in words (see :attr:`SegmentResult.problem`)."""
+    finding: str | None = None
+    """The guards' short name for it (``wrong-language``, ``loop``, ``length``, ``empty`` ...)."""
 
 
 class TranslationService:
@@ -42,6 +62,11 @@ class TranslationService:
     @property
     def profile(self) -> str:
         return self._translator.profile
+
+    @property
+    def reads_images(self) -> bool:
+        """Whether the loaded model can translate the text in images."""
+        return self._translator.reads_images
 
     def language(self, code: str) -> Language:
         """The language ``code`` names, as the loaded model's prompt profile accepts it;
@@ -87,14 +112,60 @@ class TranslationService:
         self._count(texts)
         return [result.text for result in results], results[0].detected if results else None
 
+    def translate_stream(
+        self,
+        text: str,
+        *,
+        source: Language | None,
+        target: Language,
+        on_detected: Callable[[Detection], None],
+        on_piece: Callable[[str], None],
+    ) -> list[Part]:
+        """Translate ``text`` handing each decoded piece to ``on_piece`` as it comes (``on_detected`` first
+        gets the detected source when ``source`` is None); the finished translation as its parts."""
+        if source is None:
+            detected = detect_source([text])
+            on_detected(detected)
+            source = detected.language
+        cancel = current_cancellation()
+        stream = self._translator.translate_stream(text, source=source, target=target)
+        pieces = cast("Generator[str, None, None]", iter(stream))  # a generator: close() stops it
+        try:
+            for piece in pieces:
+                if cancel is not None:
+                    cancel.check()
+                on_piece(piece)
+        finally:
+            pieces.close()  # stopped half-way: its decoding jobs are cancelled
+        self._count([text])
+        return parts_of(cast("Translation", stream.result))  # set once the pieces ran out
+
     def translate_documents(
-        self, documents: Sequence[formats.Document], *, source: Language | None, target: Language
+        self,
+        documents: Sequence[formats.Document],
+        *,
+        source: Language | None,
+        target: Language,
+        progress: Progress | None = None,
     ) -> tuple[list[str | bytes], Detection | None]:
-        """Each document rendered back translated (their segments in one batch), and the detected source."""
+        """Each document rendered back translated (their segments in one batch), and the detected source;
+        ``progress`` hears of every finished chunk (chunks are then smaller, so that it moves)."""
         if not any(document.segments for document in documents):
             return [document.render([]) for document in documents], None
+        total = sum(len(document.segments) for document in documents)
+        chunking: dict[str, Any] = {}
+        if progress is not None:
+            done = [0]
+
+            def on_chunk(indices: list[int], outcomes: object, sent: int) -> None:
+                done[0] += len(indices)
+                progress(done[0], total)
+
+            progress(0, total)
+            size = max(self._translator.parallel, -(-total // PROGRESS_STEPS))
+            chunking = {"on_chunk": on_chunk, "chunk_segments": size}
         results = self._translator.translate_documents(
-            documents, source=source or AUTO, target=target, cancel=current_cancellation()
+            documents, source=source or AUTO, target=target, cancel=current_cancellation(), **chunking
         )
         self._count([segment.text for document in documents for segment in document.segments])
         return [result.rendered for result in results], results[0].detected
@@ -106,3 +177,20 @@ class TranslationService:
     def _count(self, texts: Sequence[str]) -> None:
         with self._lock:
             self._characters += sum(len(text) for text in texts)
+
+
+def parts_of(translation: Translation) -> list[Part]:
+    """``translation``'s text cut into its segments (each with its finding) and the text between them."""
+    text, parts, at = translation.text, [], 0
+    for segment in translation.segments:
+        start = text.find(segment.text, at)
+        if start < 0:  # not where expected (never seen): the rest stays one unmarked part
+            break
+        if start > at:
+            parts.append(Part(text[at:start]))
+        finding = segment.finding
+        parts.append(Part(segment.text, segment.problem, finding.value if finding else None))
+        at = start + len(segment.text)
+    if at < len(text):
+        parts.append(Part(text[at:]))
+    return parts
