@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 import click
 
 from . import __version__
-from .cli_params import MMPROJ, PARALLEL, engine_options
+from .cli_params import MMPROJ, PARALLEL, engine_options, terms_options
 from .errors import InputError, TgEdgeError, TranslationIncomplete
 from .fileio import decode_utf8, write_atomically
 from .formats import BINARY, FORMATS, format_for
@@ -171,10 +171,12 @@ def main() -> None:
 @click.option("--stream", is_flag=True, help="Print tokens as they are generated.")
 @engine_options
 @PARALLEL
+@terms_options
 @click.option(
     "--strict",
     is_flag=True,
-    help="Exit with status 3 if any segment was still cut, looped, empty or of a suspect length "
+    help="Exit with status 3 if any segment was still cut, looped, empty, of a suspect length or "
+    "without a required glossary term "
     "after retrying (files are written all the same).",
 )
 @click.option(
@@ -231,6 +233,9 @@ def translate(
     gpu_layers: int | str | None,
     n_ctx: int,
     parallel: int | None,
+    glossary_files: tuple[Path, ...],
+    keep_terms: tuple[str, ...],
+    keep_files: tuple[Path, ...],
     strict: bool,
     json_: bool,
     show_prompt: bool,
@@ -244,6 +249,7 @@ def translate(
     (text, Markdown, HTML, SRT, WebVTT, JSONL, DOCX): only the text is translated, the markup,
     timestamps and untranslated fields stay byte for byte.
     """
+    from .glossary import load_terms
     from .translator import AUTO, TranslationOptions, accepted_language, detect_source, is_auto
 
     # Every usage error and each language, resolved once here, before a model is loaded.
@@ -257,7 +263,10 @@ def translate(
         raise click.UsageError(
             f"{text!r} is a file: translate it with -i {text} (the argument is translated as text)"
         )
-    options = TranslationOptions(strict=strict)
+    terms = load_terms(
+        glossary_files, keep_terms, keep_files, source=None if src == AUTO else src, target=tgt
+    )
+    options = TranslationOptions(strict=strict, glossary=terms)
     translator_args = dict(
         model=model,
         threads=threads,
