@@ -121,17 +121,21 @@ class Glossary:
         entries are for that pair only). Blank lines and lines starting with ``#`` are skipped.
         """
         path = Path(path)
-        lines = _read_lines(path)
-        delimiter = "\t" if any("\t" in line for _, line in lines) or path.suffix.lower() == ".tsv" else ","
+        return cls.from_text(_read_text(path), path.name, tsv=path.suffix.lower() == ".tsv")
+
+    @classmethod
+    def from_text(cls, text: str, name: str = "glossary", *, tsv: bool = False) -> Glossary:
+        """A glossary from the text of a TSV or CSV file (see :meth:`from_file`); errors name ``name`` and the
+        line."""
+        lines = _lines(text)
+        delimiter = "\t" if tsv or any("\t" in line for _, line in lines) else ","
         entries: list[tuple[str, str]] = []
         source = target = None
         for index, (number, line) in enumerate(lines):
             row = [cell.strip() for cell in next(csv.reader([line], delimiter=delimiter))]
             if len(row) != 2 or not row[0] or not row[1]:
                 sep = "<TAB>" if delimiter == "\t" else ","
-                raise GlossaryError(
-                    f"{path.name} line {number}: expected source{sep}target (two non-empty cells)"
-                )
+                raise GlossaryError(f"{name} line {number}: expected source{sep}target (two non-empty cells)")
             if index == 0 and tuple(cell.lower() for cell in row) in _HEADERS:
                 continue
             if index == 0 and (pair := _language_pair(row)) is not None:
@@ -139,17 +143,17 @@ class Glossary:
                 continue
             entries.append((row[0], row[1]))
         if not entries:
-            raise GlossaryError(f"{path.name} holds no glossary entries")
+            raise GlossaryError(f"{name} holds no glossary entries")
         try:
             return cls(tuple(entries), (), source, target)
         except GlossaryError as exc:
-            raise GlossaryError(f"{path.name}: {exc}") from None
+            raise GlossaryError(f"{name}: {exc}") from None
 
     @classmethod
     def keep_file(cls, path: str | Path) -> Glossary:
         """Terms to keep from a file, one per line (``#`` comments and blank lines skipped)."""
         path = Path(path)
-        terms = tuple(line.strip() for _, line in _read_lines(path))
+        terms = tuple(line.strip() for _, line in _lines(_read_text(path)))
         if not terms:
             raise GlossaryError(f"{path.name} holds no terms to keep")
         return cls(keep=terms)
@@ -297,16 +301,20 @@ def _case_like(found: str, wanted: str) -> str:
     return wanted
 
 
-def _read_lines(path: Path) -> list[tuple[int, str]]:
-    """The file's meaningful lines with their numbers; one-line errors for a file that cannot be read."""
+def _read_text(path: Path) -> str:
+    """The file's text; one-line errors for a file that cannot be read."""
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        return path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
         raise GlossaryError(f"no such glossary file: {path}") from None
     except UnicodeDecodeError:
         raise GlossaryError(f"{path.name} is not UTF-8 text") from None
     except OSError as exc:
         raise GlossaryError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _lines(text: str) -> list[tuple[int, str]]:
+    """The text's meaningful lines with their numbers (blank lines and ``#`` comments left out)."""
     lines = [(n, line.rstrip("\r\n")) for n, line in enumerate(text.splitlines(), start=1)]
     return [(n, line) for n, line in lines if line.strip() and not line.lstrip().startswith("#")]
 

@@ -16,10 +16,11 @@ from starlette.responses import JSONResponse, Response
 
 from .. import __version__
 from ..errors import TgEdgeError
-from . import deepl, libretranslate
+from . import deepl, deepl_glossaries, libretranslate
 from .admission import Admission
 from .cors import Cors, OriginPolicy
 from .errors import ErrorShapes
+from .glossaries import GlossaryStore
 from .middleware import AccessLog, BodyLimit, add_error_handlers
 from .service import Service
 from .settings import ServerSettings
@@ -48,6 +49,14 @@ def create_app(translator: Translator, settings: ServerSettings | None = None) -
     add_error_handlers(app, errors)
     libretranslate.add_routes(app, service, errors)
     deepl.add_routes(app, service, errors)
+    deepl_glossaries.add_routes(
+        app,
+        GlossaryStore(
+            settings.glossary_dir,
+            max_count=settings.glossary_limit,
+            max_entries=settings.glossary_entry_limit,
+        ),
+    )
     app.add_api_route(
         "/health", health, methods=["GET"], tags=["service"], summary="Whether the server is up, and its load"
     )

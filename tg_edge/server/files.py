@@ -9,7 +9,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import formats
 from ..languages import Language
@@ -17,6 +17,9 @@ from .admission import current_cancellation
 from .parsing import check_limits, document_limits, upload_text
 from .service import Service
 from .settings import MIB
+
+if TYPE_CHECKING:
+    from ..glossary import Glossary
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,7 @@ def translate_upload(
     options: dict[str, Any],
     guess: bool = False,
     limit_status: int = 400,
+    terms: Glossary | None = None,
 ) -> tuple[bytes, int]:
     """An uploaded file translated into the same format, and its characters of source text (blocks: run it on
     a worker). ``source`` None: detected (``guess``: the best guess, never a refusal)."""
@@ -102,5 +106,7 @@ def translate_upload(
     check_limits(texts, service.settings, status=limit_status)
     if source is None and guess and texts:
         source = service.translation.guess_source(texts).language
-    rendered = service.translation.translate_documents([document], source=source, target=target)[0][0]
+    rendered = service.translation.translate_documents([document], source=source, target=target, terms=terms)[
+        0
+    ][0]
     return rendered if isinstance(rendered, bytes) else rendered.encode("utf-8"), sum(len(t) for t in texts)

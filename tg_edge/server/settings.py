@@ -37,6 +37,12 @@ class ServerSettings:
     cors_origins: tuple[str, ...] = ()
     """Web origins allowed beyond the default loopback and app/extension ones (see :mod:`.cors`);
     ``"*"``: every origin (LibreTranslate's default)."""
+    glossary_dir: Path | None = None
+    """Where DeepL-API glossaries are kept [default: ``TG_EDGE_HOME/glossaries``]."""
+    glossary_limit: int = 100
+    """Most glossaries kept per API key (or for everyone, without keys)."""
+    glossary_entry_limit: int = 10_000
+    """Most entries one glossary (kept, or inline on ``/translate``) may hold."""
 
     def __post_init__(self) -> None:
         if self.workers < 1 or self.max_queue < 1:
