@@ -170,3 +170,42 @@ def test_cli_refuses_a_bad_glossary_before_loading_a_model(
     assert result.exit_code == 2
     assert result.output.strip().startswith(f"Error: {message}")
     assert len(result.output.strip().splitlines()) == 1
+
+
+BILLING = {"invoice": "Rechnung", "car": "Kraftfahrzeug"}
+TEXTS = [
+    "Please send the invoice for the car today.",
+    "Tesla opened a new factory in Berlin.",
+    "The weather is nice and the children play outside.",
+]
+
+
+def _consistent(source: str, segment: object, glossary: Glossary) -> None:
+    """A segment either holds every term its source asks for, or carries a finding (terminology, or a worse
+    one); the terminology finding only where a term is missing."""
+    missing = glossary.unmet(source, segment.text, source="en")  # type: ignore[attr-defined]
+    finding = segment.finding  # type: ignore[attr-defined]
+    assert finding is not None if missing else finding is not Problem.TERMINOLOGY, (missing, finding)
+
+
+@pytest.mark.integration
+def test_translations_hold_their_terms_or_say_so(translator: object) -> None:
+    options = TranslationOptions(glossary=BILLING, keep=("Tesla", "Berlin"))
+    glossary = options.terms("en", "de")
+    results = translator.translate_many(TEXTS, source="en", target="de", options=options)  # type: ignore[attr-defined]
+    for result in results:
+        for segment in result.segments:
+            _consistent(segment.source, segment, glossary)
+    assert not any(
+        holds(r.text, term) for r in results[1:] for term in BILLING.values()
+    )  # no false insertion
+    stream = translator.translate_stream(TEXTS[0], source="en", target="de", options=options)  # type: ignore[attr-defined]
+    assert "".join(stream) == stream.result.text
+    _consistent(TEXTS[0], stream.result.segments[0], glossary)
+
+
+@pytest.mark.integration
+def test_a_glossary_for_another_pair_is_refused(translator: object) -> None:
+    options = TranslationOptions(glossary=Glossary.from_dict(BILLING, source="en", target="de"))
+    with pytest.raises(GlossaryError, match="for en→de, not en→fr"):
+        translator.translate("Hello.", source="en", target="fr", options=options)  # type: ignore[attr-defined]

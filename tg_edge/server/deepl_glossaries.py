@@ -83,7 +83,7 @@ async def create(request: Request) -> Response:
 async def listing(request: Request) -> Response:
     """``GET /v2/glossaries``: this key's glossaries."""
     fields = await deepl.authorized_fields(deepl.api_of(request), request)
-    return JSONResponse({"glossaries": [g.info() for g in _store(request).list(_owner(request, fields))]})
+    return JSONResponse({"glossaries": [g.info() for g in _store(request).owned(_owner(request, fields))]})
 
 
 async def info(request: Request, glossary_id: str) -> Response:

@@ -113,7 +113,7 @@ class GlossaryStore:
             glossary,
         )
 
-    def list(self, owner: str) -> list[StoredGlossary]:
+    def owned(self, owner: str) -> list[StoredGlossary]:
         """``owner``'s glossaries, oldest first."""
         found = [self.get(owner, glossary_id) for glossary_id in self._ids(owner)]
         return sorted((g for g in found if g is not None), key=lambda g: g.created)
