@@ -43,6 +43,7 @@ from .languages import Language, language_code, resolve_language
 from .models import find_projector, resolve_model
 from .prompts import FEWSHOT, TRANSLATEGEMMA, Prompt, detect_profile, make_profile
 from .segment import Piece, join_pieces, split_text
+from .steering import TermSteer, term_steer
 
 if TYPE_CHECKING:
     from .detect import Detection
@@ -666,10 +667,11 @@ class Translator:
         ``abandon_copies``, an output that begins as a copy of its unit is not decoded to its end (the guards
         take it for the copy it was writing; see :func:`tg_edge.langcheck.copy_start`). ``terms``' target
         terms are written into each unit before it is prompted (see :meth:`Glossary.place`)."""
-        prompts, budgets = [], []
+        prompts, budgets, steers = [], [], []
         stop_at_newline = False
         for text, retry in zip(units, again or [False] * len(units), strict=True):
             placed = terms.place(text, source) if terms else text
+            steers.append(self._steer(text, source, terms) if terms else None)
             prompt: Prompt = self._prompts.render(placed, source, target, again=retry)
             tokens = self._prompt_tokens(prompt)
             budget = int(self._engine.count_tokens(text) * options.output_ratio) + options.output_slack
@@ -688,7 +690,13 @@ class Translator:
             stream=stream,
             on_done=on_done,
             abandon=abandon,
+            steer=steers if terms else None,
         )
+
+    def _steer(self, text: str, source: Language, terms: Glossary) -> TermSteer | None:
+        """What steers a unit's decoding toward its required terms (see :mod:`tg_edge.steering`)."""
+        required = [(m.required, m.keep) for m in terms.matches(text, source)]
+        return term_steer(required, lambda s: self._engine.tokenize(s, add_bos=False, special=False))
 
     def _prompt_tokens(self, prompt: Prompt) -> list[int]:
         """Tokens of a rendered prompt with exactly one BOS (templates that emit it get no second one)."""
