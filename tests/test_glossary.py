@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -12,6 +13,7 @@ from tg_edge.cli import main
 from tg_edge.errors import GlossaryError
 from tg_edge.glossary import Glossary, holds, load_terms
 from tg_edge.guards import Problem, check
+from tg_edge.steering import MARGIN, TermSteer, term_steer
 
 TERMS = Glossary.from_dict(
     {"invoice": "Rechnung", "customer account": "Kundenkonto", "account": "Konto", "company": "Firma"},
@@ -209,3 +211,20 @@ def test_a_glossary_for_another_pair_is_refused(translator: object) -> None:
     options = TranslationOptions(glossary=Glossary.from_dict(BILLING, source="en", target="de"))
     with pytest.raises(GlossaryError, match="for en→de, not en→fr"):
         translator.translate("Hello.", source="en", target="fr", options=options)  # type: ignore[attr-defined]
+
+
+def test_steer_takes_a_close_term_writes_it_whole_and_only_once() -> None:
+    steer = TermSteer([("rechnung", [[7, 8, 9]])])
+    logits = np.zeros(16)
+    logits[3], logits[7] = 10.0, 10.0 - MARGIN - 1
+    assert steer(logits, 3, "Die") == 3  # the model plainly wants another word
+    logits[7] = 10.0 - MARGIN / 2
+    assert [steer(logits, 3, "Die"), steer(logits, 3, "Die R"), steer(logits, 3, "Die Rech")] == [7, 8, 9]
+    assert steer(logits, 3, "Die Rechnung") == 3  # written: not again
+
+
+def test_term_steer_spells_target_terms_capitalized_too_but_kept_terms_only_as_they_are() -> None:
+    spelled: list[str] = []
+    steer = term_steer([("facture", False), ("tg-edge", True)], lambda s: spelled.append(s) or [len(spelled)])
+    assert steer is not None and term_steer([], lambda s: [1]) is None
+    assert sorted(spelled) == sorted(["Facture", " Facture", "facture", " facture", "tg-edge", " tg-edge"])
