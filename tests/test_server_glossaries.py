@@ -110,7 +110,12 @@ def test_libretranslate_refuses_a_malformed_inline_glossary(managed: tuple[str, 
 
 
 @pytest.mark.integration
-def test_translate_text_follows_a_glossary(translator: object, tmp_path: Path) -> None:
+def test_translate_text_follows_a_glossary(
+    translator: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # patient with a CPU-bound demo model: the client would time out after 10 s and resend
+    monkeypatch.setattr(deepl.http_client, "min_connection_timeout", 300.0)
+    monkeypatch.setattr(deepl.http_client, "max_network_retries", 0)
     with running_server(translator, _settings(tmp_path)) as (url, _):
         client = deepl.Translator(KEY, server_url=url)
         info = client.create_glossary("billing", "EN", "DE", {"invoice": "Rechnung"})
