@@ -81,6 +81,12 @@ def test_names_and_kept_terms_match_exactly_and_never_inside_words() -> None:
     assert _terms("GitHub's page") == ["GitHub's"]
 
 
+def test_a_kept_name_wins_over_an_entry_on_the_same_words() -> None:
+    glossary = Glossary.from_dict({"hospital": "Klinik"}, keep=["Hospital"])
+    text = "Howard University Hospital said the hospital is full."
+    assert [(m.required, m.keep) for m in glossary.matches(text, "en")] == [("Hospital", True), ("Klinik", False)]
+
+
 def test_longest_match_wins() -> None:
     text = "Open the customer account, then any account."
     assert _terms(text) == ["customer account", "account"]

@@ -173,7 +173,7 @@ class Glossary:
 
     def matches(self, text: str, language: Language | str) -> list[Match]:
         """The terms in ``text`` (in a source in ``language``), left to right, overlaps resolved: the longest
-        match wins, then the earliest."""
+        match wins, then a kept term, then the earliest."""
         return _matcher(self, base_code(language)).find(text)
 
     def place(self, text: str, language: Language | str) -> str:
@@ -261,7 +261,8 @@ class _Matcher:
             if not any(a < m.end() and m.start() < b for a, b in protected)
         ]
         chosen: list[Match] = []
-        for match in sorted(found, key=lambda m: (m.start - m.end, m.start)):
+        # The longest match wins, then a kept term (a name written as it must stay), then the earliest.
+        for match in sorted(found, key=lambda m: (m.start - m.end, not m.keep, m.start)):
             if all(match.end <= c.start or c.end <= match.start for c in chosen):
                 chosen.append(match)
         return sorted(chosen, key=lambda m: m.start)
