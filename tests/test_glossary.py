@@ -84,7 +84,10 @@ def test_names_and_kept_terms_match_exactly_and_never_inside_words() -> None:
 def test_a_kept_name_wins_over_an_entry_on_the_same_words() -> None:
     glossary = Glossary.from_dict({"hospital": "Klinik"}, keep=["Hospital"])
     text = "Howard University Hospital said the hospital is full."
-    assert [(m.required, m.keep) for m in glossary.matches(text, "en")] == [("Hospital", True), ("Klinik", False)]
+    assert [(m.required, m.keep) for m in glossary.matches(text, "en")] == [
+        ("Hospital", True),
+        ("Klinik", False),
+    ]
 
 
 def test_longest_match_wins() -> None:
@@ -220,7 +223,7 @@ def test_a_glossary_for_another_pair_is_refused(translator: object) -> None:
 
 
 def test_steer_takes_a_close_term_writes_it_whole_and_only_once() -> None:
-    steer = TermSteer([("rechnung", [[7, 8, 9]])])
+    steer = TermSteer([("rechnung", [[7, 8, 9]], MARGIN)])
     logits = np.zeros(16)
     logits[3], logits[7] = 10.0, 10.0 - MARGIN - 1
     assert steer(logits, 3, "Die") == 3  # the model plainly wants another word

@@ -14,21 +14,23 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 MARGIN = 4.0
-"""How far (in logits) a term's first token may trail the greedy choice and still be taken."""
+"""How far (in logits) a target term's first token may trail the greedy choice and still be taken."""
+KEEP_MARGIN = 8.0
+"""The same for a kept term: it stands in the source as it must come out, so copying it is what the model
+would do anyway where it translates it instead (``Institute`` → ``Institut``)."""
 
 Steer = Callable[[np.ndarray, int, str], int]
 """Given a job's next-token logits, its greedy token and its text so far, the token to take instead."""
 
 
 class TermSteer:
-    """Steers one job toward ``terms``: each a list of token sequences that spell it (with and without a
-    leading space, capitalized or not)."""
+    """Steers one job toward ``terms``: each with the token sequences that spell it (with and without a
+    leading space, capitalized or not) and how far its first token may trail the greedy one."""
 
-    def __init__(
-        self, terms: Sequence[tuple[str, Sequence[Sequence[int]]]], *, margin: float = MARGIN
-    ) -> None:
-        self._terms = [(text.casefold(), [list(v) for v in variants if v]) for text, variants in terms]
-        self._margin = margin
+    def __init__(self, terms: Sequence[tuple[str, Sequence[Sequence[int]], float]]) -> None:
+        self._terms = [
+            (text.casefold(), [list(v) for v in variants if v], margin) for text, variants, margin in terms
+        ]
         self._forcing: list[int] = []
 
     def __call__(self, logits: np.ndarray, greedy: int, text: str) -> int:
@@ -36,12 +38,12 @@ class TermSteer:
             return self._forcing.pop(0)
         written = text.casefold()
         best_gap, best = None, None
-        for term, variants in self._terms:
+        for term, variants, margin in self._terms:
             if term in written:
                 continue
             for variant in variants:
                 gap = float(logits[greedy] - logits[variant[0]])
-                if gap <= self._margin and (best_gap is None or gap < best_gap):
+                if gap <= margin and (best_gap is None or gap < best_gap):
                     best_gap, best = gap, variant
         if best is None:
             return greedy
@@ -59,5 +61,6 @@ def term_steer(
     spelled = []
     for term, keep in dict.fromkeys(required):
         forms = {term} if keep else {term, term[:1].upper() + term[1:]}
-        spelled.append((term, [tokenize(prefix + form) for form in sorted(forms) for prefix in ("", " ")]))
+        variants = [tokenize(prefix + form) for form in sorted(forms) for prefix in ("", " ")]
+        spelled.append((term, variants, KEEP_MARGIN if keep else MARGIN))
     return TermSteer(spelled)
