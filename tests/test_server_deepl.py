@@ -176,7 +176,7 @@ def test_a_wrong_key_is_an_authorization_failure(refusing_url: str) -> None:
             {"text": ["Hello"], "target_lang": "DE", "glossary_id": "g1"},
             AUTH,
             400,
-            "Glossaries are not supported",
+            "requires the source_lang",
         ),
         ({"text": ["Hello"], "target_lang": "DE", "tag_handling": "markdown"}, AUTH, 400, "'tag_handling'"),
     ],
@@ -195,7 +195,9 @@ def test_other_v2_paths_answer_in_deepls_shape(refusing_url: str) -> None:
     body, headers = multipart({"target_lang": "DE"}, "file", "slides.pptx", b"PK")
     reply = call("POST", f"{refusing_url}/v2/document", body, headers={**AUTH, **headers})
     assert reply.status == 400 and "File type not supported: .pptx" in reply.json()["message"]
-    reply = call("GET", f"{refusing_url}/v2/glossaries", headers=AUTH)
+    reply = call("GET", f"{refusing_url}/v2/glossaries/g1", headers=AUTH)
+    assert reply.status == 404 and set(reply.json()) == {"message"}
+    reply = call("GET", f"{refusing_url}/v2/write/rephrase", headers=AUTH)
     assert reply.status == 404 and set(reply.json()) == {"message"}
     reply = call("GET", f"{refusing_url}/v2/languages?type=both", headers=AUTH)
     assert reply.status == 400 and "'type'" in reply.json()["message"]

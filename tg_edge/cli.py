@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 import click
 
 from . import __version__
-from .cli_params import MMPROJ, PARALLEL, engine_options
+from .cli_params import MMPROJ, PARALLEL, engine_options, terms_options
 from .errors import InputError, TgEdgeError, TranslationIncomplete
 from .fileio import check_output, decode_utf8, read_text_file, write_output, write_stdout
 from .formats import BINARY, FORMATS, format_for
@@ -175,10 +175,12 @@ def main() -> None:
 @click.option("--stream", is_flag=True, help="Print tokens as they are generated.")
 @engine_options
 @PARALLEL
+@terms_options
 @click.option(
     "--strict",
     is_flag=True,
-    help="Exit with status 3 if any segment was still cut, looped, empty or of a suspect length "
+    help="Exit with status 3 if any segment was still cut, looped, empty, of a suspect length or "
+    "without a required glossary term "
     "after retrying (files are written all the same).",
 )
 @click.option(
@@ -235,6 +237,9 @@ def translate(
     gpu_layers: int | str | None,
     n_ctx: int,
     parallel: int | None,
+    glossary_files: tuple[Path, ...],
+    keep_terms: tuple[str, ...],
+    keep_files: tuple[Path, ...],
     strict: bool,
     json_: bool,
     show_prompt: bool,
@@ -248,6 +253,7 @@ def translate(
     (text, Markdown, HTML, SRT, WebVTT, JSONL, DOCX): only the text is translated, the markup,
     timestamps and untranslated fields stay byte for byte.
     """
+    from .glossary import load_terms
     from .translator import AUTO, TranslationOptions, accepted_language, detect_source, is_auto
 
     # Every usage error and each language, resolved once here, before a model is loaded.
@@ -263,7 +269,10 @@ def translate(
         )
     if output_path is not None:  # every mode: never over an input, never into a place that cannot be written
         check_output(output_path, [*inputs, *images])
-    options = TranslationOptions(strict=strict)
+    terms = load_terms(
+        glossary_files, keep_terms, keep_files, source=None if src == AUTO else src, target=tgt
+    )
+    options = TranslationOptions(strict=strict, glossary=terms)
     translator_args = {
         "model": model,
         "threads": threads,

@@ -97,3 +97,37 @@ MMPROJ = click.option(
     help="The vision projector GGUF for images [default: the mmproj GGUF beside the model].",
 )
 """``--mmproj``, for the commands that translate images."""
+
+
+def terms_options(command: F) -> F:
+    """``--glossary``, ``--keep`` and ``--keep-file``: the terms a translation must use or keep."""
+    for option in reversed(
+        (
+            click.option(
+                "glossary_files",
+                "--glossary",
+                multiple=True,
+                type=click.Path(dir_okay=False, path_type=Path),
+                metavar="FILE",
+                help="TSV or CSV of source<TAB>target terms the translation must use (repeatable; a header "
+                "line of two language codes limits a file to that pair). See docs/terminology.md.",
+            ),
+            click.option(
+                "keep_terms",
+                "--keep",
+                multiple=True,
+                metavar="TERM",
+                help="A term never translated, kept verbatim (repeatable).",
+            ),
+            click.option(
+                "keep_files",
+                "--keep-file",
+                multiple=True,
+                type=click.Path(dir_okay=False, path_type=Path),
+                metavar="FILE",
+                help="A file of terms never translated, one per line (repeatable).",
+            ),
+        )
+    ):
+        command = option(command)
+    return command

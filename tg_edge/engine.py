@@ -518,6 +518,11 @@ class Engine:
             return []
         return self._output_rows().argmax(axis=1).tolist()
 
+    def output_logits(self, row: int) -> np.ndarray:
+        """The logits of the ``row``-th batch entry that asked for them in the last :meth:`decode` (a view: read
+        it before the next decode)."""
+        return self._output_rows()[row]
+
     def last_logits(self) -> np.ndarray:
         """A copy of the logits of the last batch entry of the last :meth:`decode` that asked for logits."""
         if not self._n_outputs:

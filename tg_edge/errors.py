@@ -77,3 +77,10 @@ class TranslationIncomplete(TgEdgeError):
 
 class BenchError(TgEdgeError):
     """A benchmark measurement that could not run to the end."""
+
+
+class GlossaryError(TgEdgeError, ValueError):
+    """A glossary or list of terms to keep that cannot be used: unreadable, empty, malformed (line named),
+    contradictory, for another language pair, or over a server's limits."""
+
+    exit_code = 2

@@ -4,7 +4,8 @@ A segment's output is suspect when decoding stopped at the token limit (``length
 loop (``loop``), when it came back empty or without a single word of the source's (``empty``),
 when a sentence of it is not in the target language or it copies the source (``wrong-language``),
 or when its length is far outside what the language pair usually gives (``ratio``: a part is
-probably missing or repeated). A suspect unit is cut finer (sentences, then clauses, then words)
+probably missing or repeated), or when it lacks a term its glossary requires or changes a term to keep
+(``terminology``: see :mod:`tg_edge.glossary`). A suspect unit is cut finer (sentences, then clauses, then words)
 and its pieces are translated again, all suspect units of a call together in one batch per
 level; the better of the two outputs is kept, and one still suspect carries its finding so the
 caller can report it. Output not in the target language (``wrong-language``: see
@@ -23,11 +24,14 @@ from collections.abc import Callable, Generator, Sequence
 from dataclasses import replace
 from enum import Enum
 from types import MappingProxyType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .langcheck import in_wrong_language, wrong_sentences
 from .languages import Language, base_code, language_code
 from .segment import Piece, join_pieces, split_finer
+
+if TYPE_CHECKING:
+    from .glossary import Glossary
 
 # Characters of a translation per character of English, measured on FLORES-200 devtest
 # (total characters of each language's 1012 sentences over English's). Languages not listed
@@ -71,6 +75,8 @@ ABANDONED = "abandoned"
 class Problem(str, Enum):
     """What a guard found wrong with an output (a ``str``: compares and serialises as its value)."""
 
+    TERMINOLOGY = "terminology"
+    """A required target term is missing, or a term to keep was changed (the least of the findings)."""
     RATIO = "ratio"
     WRONG_LANGUAGE = "wrong-language"
     """A sentence of the output is in another language than the target, or it copies the source."""
@@ -90,6 +96,7 @@ class Problem(str, Enum):
 
 
 _MESSAGES = {
+    Problem.TERMINOLOGY: "lacks a required glossary term or changed a term to keep",
     Problem.LENGTH: "hit the token limit (the translation may be cut)",
     Problem.LOOP: "stopped by the repetition guard (the model was looping)",
     Problem.EMPTY: "came back empty",
@@ -103,6 +110,8 @@ _MESSAGES = {
 _SEVERITY = {None: 0, **{problem: rank for rank, problem in enumerate(Problem, start=1)}}
 _SEVERITY[Problem.WRONG_LANGUAGE] = _SEVERITY[Problem.RATIO]
 _WORD = re.compile(r"\w")
+# Findings a retry prompt may mend where the same prompt would give the same output back.
+_PROMPTED_AGAIN = (Problem.WRONG_LANGUAGE, Problem.TERMINOLOGY)
 
 
 class Result(Protocol):
@@ -141,9 +150,10 @@ def check(
     source: Language | str,
     target: Language | str,
     language: bool = True,
+    terms: Glossary | None = None,
 ) -> Problem | None:
     """The guard's finding for one segment's output, or ``None`` when it looks whole (``language=False``:
-    whatever language it is in)."""
+    whatever language it is in; ``terms``: the glossary its terms must follow)."""
     if is_empty(source_text, output):
         return Problem.EMPTY
     if stop in (Problem.LENGTH, Problem.LOOP):
@@ -156,6 +166,8 @@ def check(
         ratio = length_ratio(source_text, output, source, target)
         if not RATIO_LOW <= ratio <= RATIO_HIGH:
             return Problem.RATIO
+    if terms and terms.unmet(source_text, output, source=source):
+        return Problem.TERMINOLOGY
     return None
 
 
@@ -207,6 +219,7 @@ def retry(
     target: Language | str,
     alternate: bool = False,
     language: bool = True,
+    terms: Glossary | None = None,
 ) -> list[Result]:
     """Check each unit's result; split the suspect ones finer and translate the pieces again.
 
@@ -216,7 +229,9 @@ def retry(
     ``translate_units(texts, again)``.
     """
     return drive(
-        mend_all(units, results, source=source, target=target, alternate=alternate, language=language),
+        mend_all(
+            units, results, source=source, target=target, alternate=alternate, language=language, terms=terms
+        ),
         translate_units,
     )
 
@@ -243,11 +258,14 @@ def translate_and_mend(
     target: Language | str,
     alternate: bool = False,
     language: bool = True,
+    terms: Glossary | None = None,
 ) -> Mending:
     """A unit's whole course: its first translation, then :func:`mend`."""
     (first,) = yield [(unit, False)]
     return (
-        yield from mend(unit, first, source=source, target=target, alternate=alternate, language=language)
+        yield from mend(
+            unit, first, source=source, target=target, alternate=alternate, language=language, terms=terms
+        )
     )
 
 
@@ -260,6 +278,7 @@ def mend(
     depth: int = 0,
     alternate: bool = False,
     language: bool = True,
+    terms: Glossary | None = None,
 ) -> Mending:
     """Check ``first`` (the unit's output); when suspect, ask for the unit cut finer, or for the retry prompt.
 
@@ -273,7 +292,9 @@ def mend(
     again whole with the profile's retry prompt (the same prompt would give the same copy back).
     """
     first = whole_copy(unit, first)
-    finding = check(unit, first.text, first.stop, source=source, target=target, language=language)
+    finding = check(
+        unit, first.text, first.stop, source=source, target=target, language=language, terms=terms
+    )
     if finding is None:
         return first
     first = replace(
@@ -281,17 +302,24 @@ def mend(
     )
     pieces = split_finer(unit, source) if depth < MAX_DEPTH else []
     splits = sum(p.translate for p in pieces) > 1
-    if finding is Problem.WRONG_LANGUAGE and alternate and (depth > 0 or not splits):
+    if finding in _PROMPTED_AGAIN and alternate and (depth > 0 or not splits):
         (again,) = yield [(unit, True)]
-        mended = _checked(unit, again, source=source, target=target)  # only language findings get here
+        mended = _checked(unit, again, source=source, target=target, language=language, terms=terms)
         attempts = max(first.attempts + 1, mended.attempts)
     elif splits:
         subs = [p.text for p in pieces if p.translate]
         fresh = yield [(text, False) for text in subs]
         mine = yield from mend_all(
-            subs, fresh, source=source, target=target, depth=depth + 1, alternate=alternate, language=language
+            subs,
+            fresh,
+            source=source,
+            target=target,
+            depth=depth + 1,
+            alternate=alternate,
+            language=language,
+            terms=terms,
         )
-        mended = _combine(unit, pieces, mine, source=source, target=target, language=language)
+        mended = _combine(unit, pieces, mine, source=source, target=target, language=language, terms=terms)
         attempts = max(first.attempts, mended.attempts)
     else:
         return keep_source(unit, first)
@@ -323,10 +351,20 @@ def mend_all(
     return out  # type: ignore[return-value]
 
 
-def _checked(unit: str, result: Result, *, source: str, target: str) -> Result:
+def _checked(
+    unit: str,
+    result: Result,
+    *,
+    source: Language | str,
+    target: Language | str,
+    language: bool,
+    terms: Glossary | None,
+) -> Result:
     """``result`` (a unit translated again whole) with the guard's finding on it."""
     result = whole_copy(unit, result)
-    finding = check(unit, result.text, result.stop, source=source, target=target)
+    finding = check(
+        unit, result.text, result.stop, source=source, target=target, language=language, terms=terms
+    )
     text = trim_repetition(result.text) if finding == "loop" else result.text
     return replace(result, text=text, guard=finding, attempts=result.attempts + 1)
 
@@ -352,6 +390,7 @@ def _combine(
     source: Language | str,
     target: Language | str,
     language: bool = True,
+    terms: Glossary | None = None,
 ) -> Result:
     """One result for ``unit`` from the results of its pieces, with the whitespace between them kept."""
     text = join_pieces(pieces, (r.text for r in results)).strip()
@@ -360,7 +399,7 @@ def _combine(
     # The worst finding counts: a piece that kept its source explains why the whole is partly untranslated.
     finding = max(
         (
-            check(unit, text, stop, source=source, target=target, language=language),
+            check(unit, text, stop, source=source, target=target, language=language, terms=terms),
             *(r.guard for r in results),
         ),
         key=_SEVERITY.__getitem__,

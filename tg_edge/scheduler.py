@@ -23,6 +23,7 @@ from enum import Enum
 
 from .engine import BatchToken, Engine
 from .errors import TgEdgeError
+from .steering import Steer
 
 log = logging.getLogger(__name__)
 
@@ -82,10 +83,12 @@ class Job:
         prefill: Prefill | None = None,
         on_done: Callable[[Job], None] | None = None,
         abandon: Abandon | None = None,
+        steer: Steer | None = None,
     ) -> None:
         self.prompt = list(prompt)
         self.on_done = on_done
         self.abandon = abandon
+        self.steer = steer
         self.prefill = prefill
         self.max_tokens = max_tokens
         self.stop_at_newline = stop_at_newline
@@ -207,17 +210,22 @@ class Scheduler:
         stream: bool = False,
         on_done: Sequence[Callable[[Job], None]] | None = None,
         abandon: Sequence[Abandon | None] | None = None,
+        steer: Sequence[Steer | None] | None = None,
     ) -> list[Job]:
         """Queue several prompts at once: the worker sees all of them in the same step, so which prompts
         share a batch depends on the input alone, not on how fast this thread hands them over.
 
         ``on_done`` holds a callback per prompt, called with its job once it has ended (in the decoding
         thread, before the next step, unless an error ended it): jobs it submits join at a step fixed by the
-        input too. ``abandon`` holds a test per prompt (or ``None``) on its text so far; see :data:`Abandon`."""
+        input too. ``abandon`` holds a test per prompt (or ``None``) on its text so far; see :data:`Abandon`;
+        ``steer`` a choice of token per prompt (or ``None``) instead of the greedy one (see :mod:`tg_edge.steering`)."""
         jobs = []
         callbacks = on_done if on_done is not None else [None] * len(prompts)
         tests = abandon if abandon is not None else [None] * len(prompts)
-        for prompt, most, callback, test in zip(prompts, max_tokens, callbacks, tests, strict=True):
+        steers = steer if steer is not None else [None] * len(prompts)
+        for prompt, most, callback, test, steering in zip(
+            prompts, max_tokens, callbacks, tests, steers, strict=True
+        ):
             if not prompt:
                 raise ValueError("prompt must not be empty")
             if most < 1:
@@ -227,7 +235,9 @@ class Scheduler:
                     f"prompt of {len(prompt)} tokens plus up to {most} new tokens does not fit the "
                     f"context of {self.engine.n_ctx} tokens; use a larger --ctx or shorter segments"
                 )
-            jobs.append(Job(prompt, most, stop_at_newline, stream, on_done=callback, abandon=test))
+            jobs.append(
+                Job(prompt, most, stop_at_newline, stream, on_done=callback, abandon=test, steer=steering)
+            )
         if jobs:
             self._send(jobs)
         return jobs
@@ -521,7 +531,9 @@ class Scheduler:
             job.prompt_s += took
             if job is self._prefix_job and not job.pending:
                 self._adopt_prefix(job)
-        for job, token in zip(readers, self.engine.greedy_tokens(), strict=True):
+        for row, (job, token) in enumerate(zip(readers, self.engine.greedy_tokens(), strict=True)):
+            if job.steer is not None:
+                token = job.steer(self.engine.output_logits(row), token, "".join(job.text))
             self._accept(job, token)
 
     def _adopt_prefix(self, job: Job) -> None:

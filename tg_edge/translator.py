@@ -30,19 +30,22 @@ from .documents import (
 )
 from .errors import (
     Cancelled,
+    GlossaryError,
     ImagesUnsupported,
     LanguageError,
     ProjectorError,
     TgEdgeError,
     TranslationIncomplete,
 )
+from .glossary import Glossary
 from .guards import Problem
 from .images import ImageLike, read_image
 from .langcheck import copy_start
-from .languages import Language, resolve_language, same_language
+from .languages import Language, language_code, resolve_language, same_language
 from .models import find_projector, resolve_model
 from .prompts import FEWSHOT, TRANSLATEGEMMA, Prompt, detect_profile, make_profile
 from .segment import Piece, join_pieces, split_text
+from .steering import TermSteer, term_steer
 
 if TYPE_CHECKING:
     from .detect import Detection
@@ -75,14 +78,42 @@ class TranslationOptions:
     text meant to stay mixed."""
     strict: bool = False
     """Raise :class:`TranslationIncomplete` when a segment was cut, looped or came back empty."""
+    glossary: Glossary | Mapping[str, str] | str | os.PathLike[str] | None = None
+    """Terms the translation must use: a :class:`~tg_edge.glossary.Glossary`, ``{source term: target term}``
+    or a TSV/CSV file's path (see :mod:`tg_edge.glossary`); a unit that misses one is retried, then flagged."""
+    keep: tuple[str, ...] = ()
+    """Terms never translated (names, brands): each must come back verbatim."""
 
     def __post_init__(self) -> None:
+        glossary = self.glossary
+        if glossary is not None and not isinstance(glossary, Glossary):
+            glossary = (
+                Glossary.from_dict(glossary)
+                if isinstance(glossary, Mapping)
+                else Glossary.from_file(glossary)
+            )
+            object.__setattr__(self, "glossary", glossary)
+        object.__setattr__(self, "keep", (self.keep,) if isinstance(self.keep, str) else tuple(self.keep))
         if self.max_segment_tokens < 8:
             raise ValueError("max_segment_tokens must be at least 8")
         if self.output_ratio <= 0 or self.output_slack < 0:
             raise ValueError("output_ratio must be positive and output_slack not negative")
         if self.unit not in ("auto", "paragraph", "sentence"):
             raise ValueError("unit must be auto, paragraph or sentence")
+
+    def terms(self, source: Language | str, target: Language | str) -> Glossary | None:
+        """The glossary and kept terms of a call from ``source`` to ``target`` in one, ``None`` when there are
+        none; :class:`GlossaryError` when the glossary is for another language pair."""
+        glossary = self.glossary if isinstance(self.glossary, Glossary) else None
+        if glossary is not None and not glossary.applies_to(source, target):
+            raise GlossaryError(
+                f"the glossary is for {glossary.source}→{glossary.target}, not {language_code(source)}→"
+                f"{language_code(target)}"
+            )
+        merged = Glossary.from_dict(
+            glossary.entries if glossary else (), keep=(*(glossary.keep if glossary else ()), *self.keep)
+        )
+        return merged or None
 
 
 @dataclass(frozen=True)
@@ -362,7 +393,7 @@ class Translator:
             lambda todo: self.translate_many(
                 todo, source=src, target=tgt, options=unstrict, cancel=cancel, progress=on_segment
             ),
-            key=(src.code, tgt.code),
+            key=(src.code, tgt.code + (f"+{terms.key}" if (terms := options.terms(src, tgt)) else "")),
             done=done,
             cache=cache,
             on_chunk=on_chunk,
@@ -533,9 +564,15 @@ class Translator:
     ) -> Generator[str, None, Translation]:
         """Submit every unit at once, then stream them in order: later units decode while earlier ones print."""
         started = time.perf_counter()
+        terms = options.terms(source, target)
         pieces = self._split(text, source, options)
         jobs = self._submit(
-            [piece.text for piece in pieces if piece.translate], source, target, options, stream=True
+            [piece.text for piece in pieces if piece.translate],
+            source,
+            target,
+            options,
+            stream=True,
+            terms=terms,
         )
         results: list[SegmentResult] = []
         try:
@@ -562,6 +599,7 @@ class Translator:
                             source=source.code,
                             target=target.code,
                             language=options.check_language,
+                            terms=terms,
                         ),
                     )
                 results.append(result)
@@ -624,11 +662,13 @@ class Translator:
         :func:`tg_edge.guards.mend`), its retries decoded in the same batches as the other units. The
         better output is kept and marked."""
         check(cancel)
+        terms = options.terms(source, target)
         how = {
             "source": source.code,
             "target": target.code,
             "alternate": self._prompts.alternates,
             "language": options.check_language,
+            "terms": terms,
         }
 
         def submit(requests: Sequence[guards.Request], on_done: Sequence[OnDone]) -> list[Job]:
@@ -640,6 +680,7 @@ class Translator:
                 again=[again for _, again in requests],
                 on_done=on_done,
                 abandon_copies=options.check_language,
+                terms=terms,
             )
 
         courses = start_courses(
@@ -671,14 +712,18 @@ class Translator:
         again: Sequence[bool] | None = None,
         on_done: Sequence[OnDone] | None = None,
         abandon_copies: bool = False,
+        terms: Glossary | None = None,
     ) -> list[Job]:
         """Hand every unit to the scheduler in one piece (see :meth:`Scheduler.submit_many`); with
         ``abandon_copies``, an output that begins as a copy of its unit is not decoded to its end (the guards
-        take it for the copy it was writing; see :func:`tg_edge.langcheck.copy_start`)."""
-        prompts, budgets = [], []
+        take it for the copy it was writing; see :func:`tg_edge.langcheck.copy_start`). ``terms``' target
+        terms are written into each unit before it is prompted (see :meth:`Glossary.place`)."""
+        prompts, budgets, steers = [], [], []
         stop_at_newline = False
         for text, retry in zip(units, again or [False] * len(units), strict=True):
-            prompt: Prompt = self._prompts.render(text, source, target, again=retry)
+            placed = terms.place(text, source) if terms else text
+            steers.append(self._steer(text, source, terms) if terms else None)
+            prompt: Prompt = self._prompts.render(placed, source, target, again=retry)
             tokens = self._prompt_tokens(prompt)
             budget = int(self._engine.count_tokens(text) * options.output_ratio) + options.output_slack
             prompts.append(tokens)
@@ -696,7 +741,13 @@ class Translator:
             stream=stream,
             on_done=on_done,
             abandon=abandon,
+            steer=steers if terms else None,
         )
+
+    def _steer(self, text: str, source: Language, terms: Glossary) -> TermSteer | None:
+        """What steers a unit's decoding toward its required terms (see :mod:`tg_edge.steering`)."""
+        required = [(m.required, m.keep) for m in terms.matches(text, source)]
+        return term_steer(required, lambda s: self._engine.tokenize(s, add_bos=False, special=False))
 
     def _prompt_tokens(self, prompt: Prompt) -> list[int]:
         """Tokens of a rendered prompt with exactly one BOS (templates that emit it get no second one)."""

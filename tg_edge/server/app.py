@@ -19,12 +19,13 @@ from starlette.responses import JSONResponse, Response
 
 from .. import __version__
 from ..errors import TgEdgeError
-from . import deepl, deeplx, docs, libretranslate, page, stream
+from . import deepl, deepl_glossaries, deeplx, docs, libretranslate, page, stream
 from .admission import Admission
 from .connections import BodyDeadline, connection_limits, http_protocol
 from .cors import Cors, OriginPolicy
 from .errors import ErrorShapes
 from .filestore import FileStore
+from .glossaries import GlossaryStore
 from .hosts import HostCheck, HostPolicy
 from .logs import install_filters
 from .middleware import AccessLog, BodyLimit, add_error_handlers
@@ -63,6 +64,14 @@ def create_app(translator: Translator, settings: ServerSettings | None = None) -
     docs.add_routes(app)
     stream.add_routes(app)
     page.add_routes(app, service)
+    deepl_glossaries.add_routes(
+        app,
+        GlossaryStore(
+            settings.glossary_dir,
+            max_count=settings.glossary_limit,
+            max_entries=settings.glossary_entry_limit,
+        ),
+    )
     app.add_api_route(
         "/health", health, methods=["GET"], tags=["service"], summary="Whether the server is up, and its load"
     )

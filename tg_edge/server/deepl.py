@@ -29,7 +29,7 @@ from .. import formats
 from ..coverage import display_name
 from ..errors import InputError, LanguageError, TgEdgeError
 from ..languages import Language
-from . import files, openapi
+from . import deepl_glossaries, files, openapi
 from .admission import current_cancellation
 from .auth import KeyRefusal, authorized_fields
 from .errors import ErrorShapes, RequestError
@@ -146,6 +146,7 @@ async def translate(request: Request) -> Response:
     check_limits(texts, api.service.settings, status=413)
     target = _language(api, target_code, "target_lang")
     source = _language(api, source_code, "source_lang") if source_code else None
+    terms = deepl_glossaries.requested_terms(request, fields, owner, source, target)
     translation = api.service.translation
 
     def work() -> tuple[list[Any], str]:
@@ -158,9 +159,9 @@ async def translate(request: Request) -> Response:
         sample = [s.text for d in documents for s in d.segments] if documents is not None else texts
         src = source or translation.guess_source(sample).language
         if documents is not None:
-            rendered, _ = translation.translate_documents(documents, source=src, target=target)
+            rendered, _ = translation.translate_documents(documents, source=src, target=target, terms=terms)
         else:
-            rendered, _ = translation.translate_texts(texts, source=src, target=target)
+            rendered, _ = translation.translate_texts(texts, source=src, target=target, terms=terms)
         return rendered, source_code_of(src)
 
     rendered, detected = await _run(api, request, work)
@@ -234,6 +235,7 @@ async def document_upload(request: Request) -> Response:
     _check_options(fields)
     target = _language(api, target_code, "target_lang")
     source = _language(api, source_code, "source_lang") if source_code else None
+    terms = deepl_glossaries.requested_terms(request, fields, owner, source, target)
     data = await upload.read()
     await upload.close()
 
@@ -251,6 +253,7 @@ async def document_upload(request: Request) -> Response:
             options={},
             guess=True,
             limit_status=413,
+            terms=terms,
         )
         return api.service.files.put(StoredFile(filename, translated, media_type, characters), owner)
 
@@ -351,8 +354,6 @@ def _check_options(fields: dict[str, Any]) -> None:
         )
     if str(fields.get("split_sentences", "1")) not in _SPLIT_SENTENCES:
         raise RequestError(400, "Value for 'split_sentences' not supported (0, 1 or nonewlines).")
-    if fields.get("glossary_id") or fields.get("glossary_ids"):
-        raise RequestError(400, "Glossaries are not supported by this server.")
 
 
 def _language(api: DeepL, code: str, field: str) -> Language:
@@ -374,3 +375,9 @@ async def _run(api: DeepL, request: Request, work: Callable[[], Any]) -> Any:
         raise RequestError(400, f"Bad request: {exc}") from None
     except TgEdgeError as exc:
         raise RequestError(500, f"Translation failed: {exc}") from None
+
+
+# Shared with the glossary routes (deepl_glossaries): one key check and one language check for the whole API.
+api_of = _api
+authorized = _authorized
+language_of = _language

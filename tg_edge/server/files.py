@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from pathlib import PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import formats
 from ..languages import Language
@@ -12,6 +12,9 @@ from .admission import current_cancellation
 from .parsing import check_limits, document_limits, upload_text
 from .service import Service
 from .translation import Progress
+
+if TYPE_CHECKING:
+    from ..glossary import Glossary
 
 
 def file_format(filename: str) -> str | None:
@@ -40,6 +43,7 @@ def translate_upload(
     guess: bool = False,
     limit_status: int = 400,
     progress: Progress | None = None,
+    terms: Glossary | None = None,
 ) -> tuple[bytes, int]:
     """An uploaded file translated into the same format, and its characters of source text (blocks: run it on
     a worker). ``source`` None: detected (``guess``: the best guess, never a refusal); ``progress`` hears how
@@ -53,6 +57,6 @@ def translate_upload(
     if source is None and guess and texts:
         source = service.translation.guess_source(texts).language
     rendered = service.translation.translate_documents(
-        [document], source=source, target=target, progress=progress
+        [document], source=source, target=target, progress=progress, terms=terms
     )[0][0]
     return rendered if isinstance(rendered, bytes) else rendered.encode("utf-8"), sum(len(t) for t in texts)

@@ -22,13 +22,22 @@ from starlette.responses import JSONResponse, Response
 from .. import formats
 from ..coverage import display_name
 from ..detect import Detection
-from ..errors import DetectionError, InputError, LanguageError, ProjectorError, PromptError, TgEdgeError
+from ..errors import (
+    DetectionError,
+    GlossaryError,
+    InputError,
+    LanguageError,
+    ProjectorError,
+    PromptError,
+    TgEdgeError,
+)
 from ..languages import Language, suggestion
 from . import deeplx, files, openapi
 from .admission import current_cancellation
 from .auth import KeyRefusal, authorized_fields
 from .errors import ErrorShapes, RequestError
 from .filestore import StoredFile
+from .glossaries import inline_terms
 from .hosts import base_url
 from .parsing import (
     check_limits,
@@ -143,14 +152,18 @@ async def translate(request: Request) -> Response:
     alternatives = optional_count(fields, "alternatives")
     check_limits(texts, api.service.settings)
     source, target = _languages(api, source_code, target_code)
+    try:
+        terms = inline_terms(fields.get("glossary"), fields.get("keep"), request.app.state.glossaries)
+    except GlossaryError as exc:
+        raise RequestError(400, f"Invalid request: {exc}") from None
     translation = api.service.translation
 
     def work() -> tuple[list[Any], Detection | None]:
         if text_format == "html":
             limits = document_limits(api.service.settings, current_cancellation())
             documents = [formats.read(t, f"q[{i}]", "html", limits=limits) for i, t in enumerate(texts)]
-            return translation.translate_documents(documents, source=source, target=target)
-        return translation.translate_texts(texts, source=source, target=target)
+            return translation.translate_documents(documents, source=source, target=target, terms=terms)
+        return translation.translate_texts(texts, source=source, target=target, terms=terms)
 
     translated, detected = await _run(api, request, work)
     body: dict[str, Any] = {"translatedText": translated if batch else translated[0]}

@@ -48,6 +48,12 @@ class ServerSettings:
     """Most bytes of translated files kept at once; an upload beyond it gets 503 until old ones expire."""
     files_max_bytes_per_key: int = 256 * MIB
     """Most bytes of translated files kept for one API key; beyond it that key's uploads get 429."""
+    glossary_dir: Path | None = None
+    """Where DeepL-API glossaries are kept [default: ``TG_EDGE_HOME/glossaries``]."""
+    glossary_limit: int = 100
+    """Most glossaries kept per API key (or for everyone, without keys)."""
+    glossary_entry_limit: int = 10_000
+    """Most entries one glossary (kept, or inline on ``/translate``) may hold."""
 
     def __post_init__(self) -> None:
         if self.workers < 1 or self.max_queue < 1:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 
 from .. import formats
@@ -24,6 +24,7 @@ from ..translator import AUTO, detect_source
 from .admission import current_cancellation
 
 if TYPE_CHECKING:
+    from ..glossary import Glossary
     from ..translator import Translation, Translator
 
 Progress = Callable[[int, int], None]
@@ -103,11 +104,21 @@ class TranslationService:
         return next((c for c in candidates if c.language.code.split("-")[0] in own), candidates[0])
 
     def translate_texts(
-        self, texts: Sequence[str], *, source: Language | None, target: Language
+        self,
+        texts: Sequence[str],
+        *,
+        source: Language | None,
+        target: Language,
+        terms: Glossary | None = None,
     ) -> tuple[list[str], Detection | None]:
-        """The translations of ``texts`` in one batch, and the detected source language when ``source`` is None."""
+        """The translations of ``texts`` in one batch, and the detected source language when ``source`` is None;
+        ``terms``: the glossary and kept terms to follow."""
         results = self._translator.translate_many(
-            texts, source=source or AUTO, target=target, cancel=current_cancellation()
+            texts,
+            source=source or AUTO,
+            target=target,
+            options=self._options(terms),
+            cancel=current_cancellation(),
         )
         self._count(texts)
         return [result.text for result in results], results[0].detected if results else None
@@ -147,6 +158,7 @@ class TranslationService:
         source: Language | None,
         target: Language,
         progress: Progress | None = None,
+        terms: Glossary | None = None,
     ) -> tuple[list[str | bytes], Detection | None]:
         """Each document rendered back translated (their segments in one batch), and the detected source;
         ``progress`` hears of every finished chunk (chunks are then smaller, so that it moves)."""
@@ -165,7 +177,12 @@ class TranslationService:
             size = max(self._translator.parallel, -(-total // PROGRESS_STEPS))
             chunking = {"on_chunk": on_chunk, "chunk_segments": size}
         results = self._translator.translate_documents(
-            documents, source=source or AUTO, target=target, cancel=current_cancellation(), **chunking
+            documents,
+            source=source or AUTO,
+            target=target,
+            options=self._options(terms),
+            cancel=current_cancellation(),
+            **chunking,
         )
         self._count([segment.text for document in documents for segment in document.segments])
         return [result.rendered for result in results], results[0].detected
@@ -173,6 +190,9 @@ class TranslationService:
     def translate_image(self, data: bytes, name: str, *, source: Language, target: Language) -> str:
         """The translation of the text in the image ``data`` (the bytes of an uploaded file called ``name``)."""
         return self._translator.translate_image(data, source=source, target=target, name=name).text
+
+    def _options(self, terms: Glossary | None):  # -> TranslationOptions | None
+        return replace(self._translator.options, glossary=terms) if terms else None
 
     def _count(self, texts: Sequence[str]) -> None:
         with self._lock:
