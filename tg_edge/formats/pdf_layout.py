@@ -1,0 +1,215 @@
+"""PDF pages as text blocks: pdfminer.six's layout analysis, cut into paragraphs with a box, a size and a style.
+
+pdfminer groups a page's characters into lines and lines into boxes (columns and table cells come apart
+where the gaps between them are wide). A box can still hold several paragraphs, or the cells of one table
+column, so it is cut again where a line ends well short of the box's right edge, where the next line is
+indented, or where the font size or weight changes: each piece is one :class:`Block`, translated as one
+segment and drawn back into the rectangle its lines filled.
+
+Coordinates are pdfminer's: PDF points, origin at the bottom left of the page as it is shown (its
+``/Rotate`` applied, the media box's corner at 0, 0).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+
+from pdfminer.layout import LAParams, LTChar, LTFigure, LTImage, LTPage, LTTextBox, LTTextLine
+
+LAYOUT = LAParams(line_margin=0.5, char_margin=2.0, word_margin=0.1, boxes_flow=0.5, all_texts=True)
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Block:
+    """One paragraph (or table cell, heading, footer) of a page: its text and where and how it was drawn."""
+
+    text: str
+    rect: tuple[float, float, float, float]
+    """x0, y0, x1, y1 of the lines it filled (x0 and x1 those of its box)."""
+    size: float
+    """Font size in points (the most common among its characters)."""
+    lines: int
+    font: str
+    """The source font's name (e.g. ``Helvetica-Bold``), for the style of the font drawn instead."""
+    color: tuple[float, ...] | None = None
+    """Fill colour: one value (grey), three (RGB) or four (CMYK); None when pdfminer gave none usable."""
+    room: tuple[float, float] = (0.0, 0.0)
+    """x0, x1 a one-line block may grow into (up to its neighbours on the same line, or the margins)."""
+    align: str = "left"
+    """``left``, ``center`` or ``right``: how a one-line block stood (a title, a page number)."""
+    floor: float = 0.0
+    """The lowest y its translation may run down to (above the next block or picture below it)."""
+
+
+@dataclass
+class PageLayout:
+    """The blocks of one page in reading order, its size and how it turns (pdfminer's matrix)."""
+
+    width: float
+    height: float
+    matrix: tuple[float, float, float, float, float, float]
+    """User space → layout space (the page's rotation and media box offset)."""
+    blocks: list[Block] = field(default_factory=list)
+    images: int = 0
+    """Images on the page (a page of images and no text is a scan)."""
+    pictures: list[tuple[float, float, float, float]] = field(default_factory=list)
+    """Rectangles of images and figures without text: a translation does not run into them."""
+
+
+@dataclass
+class _Line:
+    text: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    size: float
+    font: str
+    color: tuple[float, ...] | None
+
+
+def page_layout(page: LTPage, matrix: tuple[float, float, float, float, float, float]) -> PageLayout:
+    """The blocks of a laid-out page."""
+    layout = PageLayout(page.width, page.height, matrix)
+    for box in _boxes(page, layout):
+        layout.blocks.extend(_paragraphs(box))
+    layout.blocks = [_placed(block, layout) for block in layout.blocks]
+    return layout
+
+
+def _placed(block: Block, layout: PageLayout) -> Block:
+    """``block`` with the room it may grow into (sideways, downwards) and its alignment, from the other
+    blocks and pictures of its page."""
+    x0, y0, x1, y1 = block.rect
+    gap = max(block.size, 6.0)
+    left = min(other.rect[0] for other in layout.blocks)
+    right = max(max(other.rect[2] for other in layout.blocks), layout.width - left)
+    floor = min(y0, min(other.rect[1] for other in layout.blocks))
+    alone = True
+    others = [other.rect for other in layout.blocks if other is not block] + layout.pictures
+    for ox0, oy0, ox1, oy1 in others:
+        if oy1 <= y0 + 0.5 and ox0 < x1 and ox1 > x0:  # below it
+            floor = max(floor, oy1 + 0.3 * block.size)
+        elif oy0 >= y1 or oy1 <= y0:
+            continue  # above or below, not beside it
+        elif ox0 >= x1 - 0.5:
+            right, alone = min(right, ox0 - gap), False
+        elif ox1 <= x0 + 0.5:
+            left, alone = max(left, ox1 + gap), False
+    align = "left"
+    if block.lines == 1:
+        centred = abs((x0 + x1) / 2 - layout.width / 2) < 0.03 * layout.width
+        if alone and centred and x0 > left + 2 * block.size:
+            align = "center"
+        elif x0 > layout.width / 2 and x1 >= right - 1:
+            align = "right"
+    return replace(block, room=(min(left, x0), max(right, x1)), align=align, floor=min(floor, y0))
+
+
+def _boxes(container, layout: PageLayout) -> Iterator[LTTextBox]:
+    for element in container:
+        if isinstance(element, LTTextBox):
+            yield element
+        elif isinstance(element, LTImage):
+            layout.images += 1
+            layout.pictures.append(element.bbox)
+        elif isinstance(element, LTFigure):
+            inner = list(_boxes(element, layout))
+            if not inner:
+                layout.pictures.append(element.bbox)
+            yield from inner
+
+
+def _paragraphs(box: LTTextBox) -> Iterator[Block]:
+    lines = [line for line in (_line(item) for item in box if isinstance(item, LTTextLine)) if line]
+    group: list[_Line] = []
+    for line in lines:
+        if group and _starts_paragraph(group[-1], line, box):
+            yield _block(group, box)
+            group = []
+        group.append(line)
+    if group:
+        yield _block(group, box)
+
+
+def _starts_paragraph(previous: _Line, line: _Line, box: LTTextBox) -> bool:
+    size = max(previous.size, line.size)
+    return (
+        abs(previous.size - line.size) > 0.15 * size
+        or _bold(previous.font) != _bold(line.font)
+        or previous.x1 < box.x1 - max(3 * size, 0.15 * box.width)  # the line before ended early
+        or line.x0 > box.x0 + 1.5 * size  # an indented first line
+        or previous.y0 - line.y1 > 0.8 * size  # a gap between paragraphs
+    )
+
+
+def _line(line: LTTextLine) -> _Line | None:
+    chars = [item for item in line if isinstance(item, LTChar)]
+    text = _SPACES.sub(" ", line.get_text()).strip()
+    if not chars or not text:
+        return None
+    sizes = Counter(round(char.size, 1) for char in chars)
+    fonts = Counter(char.fontname for char in chars)
+    return _Line(
+        text,
+        line.x0,
+        line.y0,
+        line.x1,
+        line.y1,
+        sizes.most_common(1)[0][0],
+        fonts.most_common(1)[0][0],
+        _color(chars[0]),
+    )
+
+
+def _color(char: LTChar) -> tuple[float, ...] | None:
+    value = getattr(char.graphicstate, "ncolor", None)
+    if isinstance(value, (int, float)):
+        value = (value,)
+    if (
+        isinstance(value, (tuple, list))
+        and len(value) in (1, 3, 4)
+        and all(isinstance(v, (int, float)) and 0 <= v <= 1 for v in value)
+    ):
+        return tuple(float(v) for v in value)
+    return None
+
+
+def _block(lines: list[_Line], box: LTTextBox) -> Block:
+    text = lines[0].text
+    for line in lines[1:]:
+        if text.endswith("-") and len(text) > 1 and text[-2].isalpha() and line.text[:1].islower():
+            text = text[:-1] + line.text  # a word hyphenated at the end of a line
+        else:
+            text += " " + line.text
+    sizes = Counter(line.size for line in lines)
+    return Block(
+        text,
+        (box.x0, min(line.y0 for line in lines), box.x1, max(line.y1 for line in lines)),
+        sizes.most_common(1)[0][0],
+        len(lines),
+        lines[0].font,
+        lines[0].color,
+    )
+
+
+def _bold(font: str) -> bool:
+    return any(mark in font.lower() for mark in ("bold", "black", "heavy", "semibold"))
+
+
+def style(font: str) -> tuple[str, bool, bool]:
+    """(family: ``sans``, ``serif`` or ``mono``; bold; italic) of a source font by its name."""
+    name = font.lower().split("+")[-1]  # "ABCDEF+Times-Bold": a subset's tag first
+    family = (
+        "mono"
+        if any(mark in name for mark in ("courier", "mono", "consol", "typewriter"))
+        else "serif"
+        if any(mark in name for mark in ("times", "serif", "roman", "georgia", "garamond", "cmr", "minion"))
+        and "sans" not in name
+        else "sans"
+    )
+    return family, _bold(name), any(mark in name for mark in ("italic", "oblique", "slant"))
