@@ -11,9 +11,10 @@ import pypdfium2
 import pytest
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DecodedStreamObject, NameObject
+from reportlab.pdfgen.canvas import Canvas
 
 from tg_edge.documents import OutcomeCache
-from tg_edge.errors import InputError, InputTooLarge, LanguageError, TextLimitExceeded
+from tg_edge.errors import InputError, InputTooLarge, LanguageError, TextLimitExceeded, TgEdgeError
 from tg_edge.formats import Limits, format_for, pdf, read
 from tg_edge.languages import Language
 
@@ -244,3 +245,82 @@ def test_cli_refuses_a_scanned_pdf_and_writes_nothing(translator, tmp_path: Path
     assert done.returncode == 1
     assert done.stderr.decode().count("\n") == 1 and "has no text layer" in done.stderr.decode()
     assert list(tmp_path.iterdir()) == [source]
+
+
+def test_a_turned_page_gets_its_translation_upright_in_place() -> None:
+    drawn = io.BytesIO()
+    canvas = Canvas(drawn, pagesize=(300, 500))
+    canvas.translate(300, 0)
+    canvas.rotate(90)  # drawn turned, shown upright once the page turns by /Rotate 90: a landscape page
+    canvas.setFont("Helvetica", 14)
+    canvas.drawString(40, 250, "A landscape title on a turned page")
+    canvas.setFont("Helvetica", 10)
+    canvas.drawString(40, 200, "The body text of the page stands here.")
+    canvas.save()
+    writer = PdfWriter(clone_from=drawn)
+    writer.pages[0].rotate(90)
+    turned = io.BytesIO()
+    writer.write(turned)
+    document = read(turned.getvalue(), "turned.pdf", "pdf")
+    assert (document.pages[0].width, document.pages[0].height) == (500, 300)
+    translations = ["Ein Titel quer", "Der Text steht hier."]
+    again = read(document.render(translations), "turned.de.pdf", "pdf")
+    for source, translated, text in zip(
+        document.pages[0].blocks, again.pages[0].blocks, translations, strict=True
+    ):
+        assert translated.text == text  # read upright, left to right
+        assert translated.rect[0] == pytest.approx(source.rect[0], abs=1)
+        assert translated.rect[3] == pytest.approx(source.rect[3], abs=2)
+
+
+def test_text_in_a_form_xobject_is_translated_and_removed() -> None:
+    out = io.BytesIO()
+    canvas = Canvas(out, pagesize=(400, 200))
+    canvas.beginForm("stamp")
+    canvas.setFont("Helvetica", 12)
+    canvas.drawString(20, 100, "This text lives in a reusable form.")
+    canvas.endForm()
+    canvas.doForm("stamp")
+    canvas.showPage()
+    canvas.save()
+    document = read(out.getvalue(), "form.pdf", "pdf")
+    assert [s.text for s in document.segments] == ["This text lives in a reusable form."]
+    pages = page_texts(document.render(["Dieser Text wohnt in einer Form."]))
+    assert "reusable" not in pages[0] and squash("Dieser Text wohnt in einer Form.") in squash(pages[0])
+
+
+def test_without_the_pdf_extra_the_error_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pdf, "_MISSING", "pdfminer")
+    with pytest.raises(TgEdgeError, match=r"needs the pdf extra \(pdfminer is missing\): pip install"):
+        read(report_pdf(), "report.pdf", "pdf")
+
+
+class _StopsAfterFirstChunk:
+    """The real Translator, whose document calls stop (as a kill would) once the first chunk is journaled."""
+
+    def __init__(self, translator) -> None:
+        self.translator = translator
+        self.options = translator.options
+        self.model_path = translator.model_path
+
+    def translate_documents(self, *args, on_chunk, **kwargs):
+        def journal_then_stop(*chunk) -> None:
+            on_chunk(*chunk)
+            raise KeyboardInterrupt
+
+        return self.translator.translate_documents(*args, on_chunk=journal_then_stop, **kwargs)
+
+
+@pytest.mark.integration
+def test_an_interrupted_pdf_job_resumes_from_its_journal(translator, tmp_path: Path) -> None:
+    from tg_edge.jobs import FileJob, JobOptions
+
+    source, out = tmp_path / "report.pdf", tmp_path / "report.de.pdf"
+    source.write_bytes(report_pdf())
+    options = JobOptions(source="en", target="de", progress=False, chunk_segments=4)
+    with pytest.raises(KeyboardInterrupt):
+        FileJob(_StopsAfterFirstChunk(translator), options).run([(source, out)])
+    assert not out.exists() and (tmp_path / ".report.de.pdf.tg-edge-journal").exists()
+    report = FileJob(translator, JobOptions(**{**options.__dict__, "resume": True})).run([(source, out)])
+    assert report.resumed == 4 and report.translated + report.cached == report.segments - 4
+    assert len(page_texts(out.read_bytes())) == 2 and not list(tmp_path.glob(".*journal"))

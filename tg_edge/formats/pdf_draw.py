@@ -122,7 +122,7 @@ def overlay(layouts: Sequence[PageLayout], texts: Sequence[Sequence[str]]) -> tu
     """A PDF of one page per layout with each block's text drawn in its rectangle, and how many characters
     no font could draw (written as U+FFFD)."""
     out = io.BytesIO()
-    canvas = Canvas(out, pageCompression=1)
+    canvas = Canvas(out, pageCompression=1, invariant=1)  # the same bytes for the same translations
     missing = 0
     for layout, page_texts in zip(layouts, texts, strict=True):
         canvas.setPageSize((layout.width, layout.height))
