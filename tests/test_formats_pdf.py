@@ -324,3 +324,16 @@ def test_an_interrupted_pdf_job_resumes_from_its_journal(translator, tmp_path: P
     report = FileJob(translator, JobOptions(**{**options.__dict__, "resume": True})).run([(source, out)])
     assert report.resumed == 4 and report.translated + report.cached == report.segments - 4
     assert len(page_texts(out.read_bytes())) == 2 and not list(tmp_path.glob(".*journal"))
+
+
+def test_cli_refuses_pdf_to_stdout_and_scripts_it_cannot_draw_before_loading_a_model(tmp_path: Path) -> None:
+    source = tmp_path / "report.pdf"
+    source.write_bytes(report_pdf())
+    to_stdout = run_cli("translate", "-s", "en", "-t", "de", "-i", str(source))
+    assert to_stdout.returncode == 2
+    assert "a translated PDF file cannot go to standard output" in to_stdout.stderr.decode()
+    assert "--format md for its text" in to_stdout.stderr.decode()
+    chinese = run_cli("translate", "-s", "en", "-t", "zh", "-i", str(source), "-o", str(tmp_path / "out.pdf"))
+    assert chinese.returncode == 2 and chinese.stderr.decode().count("\n") == 1
+    assert "is written in another script (Hans): write its text with -o FILE.md" in chinese.stderr.decode()
+    assert not (tmp_path / "out.pdf").exists()

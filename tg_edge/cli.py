@@ -450,6 +450,10 @@ def _translate_files(
         raise click.UsageError(
             f"a translated {binary[0].upper()} file cannot go to standard output: give -o FILE or -o DIR{text}"
         )
+    if any(format_for(path, format_) == "pdf" and format_for(out) != "md" for path, out in pairs or []):
+        from .formats.pdf import check_target
+
+        check_target(target)  # a script the PDF fonts lack: refused before the model loads
     if not fields and (
         format_ == "jsonl" or any(format_for(path, format_) == "jsonl" for path, _ in pairs or [])
     ):
