@@ -21,6 +21,9 @@ from pdfminer.layout import LAParams, LTChar, LTFigure, LTImage, LTPage, LTTextB
 
 LAYOUT = LAParams(line_margin=0.5, char_margin=2.0, word_margin=0.1, boxes_flow=0.5, all_texts=True)
 _SPACES = re.compile(r"\s+")
+_LEADER = re.compile(r"(?:\.\s?){4,}\s*\S*$")  # a table of contents' dots before a page number
+# TeX's font names (cmbx12, cmti10, ecrm1000, sfss1095): family, weight and slant are in the letters.
+_TEX = re.compile(r"^(?:cm|ec|lm|sf|tc)([a-z]*?)\d")
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,8 @@ class Block:
     """The source font's name (e.g. ``Helvetica-Bold``), for the style of the font drawn instead."""
     color: tuple[float, ...] | None = None
     """Fill colour: one value (grey), three (RGB) or four (CMYK); None when pdfminer gave none usable."""
+    parts: tuple[Block, ...] = ()
+    """Its lines as one-line blocks (for cutting a block that overlaps another)."""
     room: tuple[float, float] = (0.0, 0.0)
     """x0, x1 a one-line block may grow into (up to its neighbours on the same line, or the margins)."""
     align: str = "left"
@@ -77,7 +82,7 @@ def page_layout(page: LTPage, matrix: tuple[float, float, float, float, float, f
     layout = PageLayout(page.width, page.height, matrix)
     for box in _boxes(page, layout):
         layout.blocks.extend(_paragraphs(box))
-    layout.blocks = [_placed(block, layout) for block in layout.blocks]
+    layout.blocks = [_placed(block, layout) for block in _apart(layout.blocks)]
     return layout
 
 
@@ -110,6 +115,24 @@ def _placed(block: Block, layout: PageLayout) -> Block:
     return replace(block, room=(min(left, x0), max(right, x1)), align=align, floor=min(floor, y0))
 
 
+def _apart(blocks: list[Block]) -> list[Block]:
+    """Blocks that overlap another block (a column of section numbers beside their titles) cut into their
+    lines, each drawn where it stood."""
+    out = []
+    for block in blocks:
+        if block.lines > 1 and any(
+            other is not block and _overlap(block.rect, other.rect) for other in blocks
+        ):
+            out.extend(replace(block, text=line.text, rect=line.rect, lines=1) for line in block.parts)
+        else:
+            out.append(block)
+    return out
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[2] - 1 and b[0] < a[2] - 1 and a[1] < b[3] - 1 and b[1] < a[3] - 1
+
+
 def _boxes(container, layout: PageLayout) -> Iterator[LTTextBox]:
     for element in container:
         if isinstance(element, LTTextBox):
@@ -126,29 +149,33 @@ def _boxes(container, layout: PageLayout) -> Iterator[LTTextBox]:
 
 def _paragraphs(box: LTTextBox) -> Iterator[Block]:
     lines = [line for line in (_line(item) for item in box if isinstance(item, LTTextLine)) if line]
+    if not lines:
+        return
+    edges = (min(line.x0 for line in lines), max(line.x1 for line in lines))  # of the ink, not of spaces
     group: list[_Line] = []
     for line in lines:
-        if group and _starts_paragraph(group[-1], line, box):
-            yield _block(group, box)
+        if group and _starts_paragraph(group[-1], line, edges):
+            yield _block(group, edges)
             group = []
         group.append(line)
     if group:
-        yield _block(group, box)
+        yield _block(group, edges)
 
 
-def _starts_paragraph(previous: _Line, line: _Line, box: LTTextBox) -> bool:
+def _starts_paragraph(previous: _Line, line: _Line, box: tuple[float, float]) -> bool:
     size = max(previous.size, line.size)
     return (
         abs(previous.size - line.size) > 0.15 * size
         or _bold(previous.font) != _bold(line.font)
-        or previous.x1 < box.x1 - max(3 * size, 0.15 * box.width)  # the line before ended early
-        or line.x0 > box.x0 + 1.5 * size  # an indented first line
+        or previous.x1 < box[1] - max(3 * size, 0.15 * (box[1] - box[0]))  # the line before ended early
+        or line.x0 > box[0] + 1.5 * size  # an indented first line
         or previous.y0 - line.y1 > 0.8 * size  # a gap between paragraphs
+        or bool(_LEADER.search(previous.text))  # an entry of a table of contents
     )
 
 
 def _line(line: LTTextLine) -> _Line | None:
-    chars = [item for item in line if isinstance(item, LTChar)]
+    chars = [item for item in line if isinstance(item, LTChar) and item.get_text().strip()]
     text = _SPACES.sub(" ", line.get_text()).strip()
     if not chars or not text:
         return None
@@ -156,9 +183,9 @@ def _line(line: LTTextLine) -> _Line | None:
     fonts = Counter(char.fontname for char in chars)
     return _Line(
         text,
-        line.x0,
+        min(char.x0 for char in chars),
         line.y0,
-        line.x1,
+        max(char.x1 for char in chars),
         line.y1,
         sizes.most_common(1)[0][0],
         fonts.most_common(1)[0][0],
@@ -179,7 +206,7 @@ def _color(char: LTChar) -> tuple[float, ...] | None:
     return None
 
 
-def _block(lines: list[_Line], box: LTTextBox) -> Block:
+def _block(lines: list[_Line], box: tuple[float, float]) -> Block:
     text = lines[0].text
     for line in lines[1:]:
         if text.endswith("-") and len(text) > 1 and text[-2].isalpha() and line.text[:1].islower():
@@ -187,28 +214,47 @@ def _block(lines: list[_Line], box: LTTextBox) -> Block:
         else:
             text += " " + line.text
     sizes = Counter(line.size for line in lines)
+    parts = tuple(
+        Block(line.text, (line.x0, line.y0, line.x1, line.y1), line.size, 1, line.font, line.color)
+        for line in lines
+    )
     return Block(
         text,
-        (box.x0, min(line.y0 for line in lines), box.x1, max(line.y1 for line in lines)),
+        (
+            min(line.x0 for line in lines),
+            min(line.y0 for line in lines),
+            box[1] if len(lines) > 1 else lines[0].x1,  # a one-line block grows into its room instead
+            max(line.y1 for line in lines),
+        ),
         sizes.most_common(1)[0][0],
         len(lines),
         lines[0].font,
         lines[0].color,
+        parts if len(lines) > 1 else (),
     )
 
 
 def _bold(font: str) -> bool:
-    return any(mark in font.lower() for mark in ("bold", "black", "heavy", "semibold"))
+    name = font.lower().split("+")[-1]
+    tex = _TEX.match(name)
+    if tex is not None:
+        return "b" in tex.group(1)  # cmbx, cmb, cmssbx, cmmib
+    return any(mark in name for mark in ("bold", "black", "heavy", "semibold"))
 
 
 def style(font: str) -> tuple[str, bool, bool]:
     """(family: ``sans``, ``serif`` or ``mono``; bold; italic) of a source font by its name."""
     name = font.lower().split("+")[-1]  # "ABCDEF+Times-Bold": a subset's tag first
+    tex = _TEX.match(name)
+    if tex is not None:
+        letters = tex.group(1)
+        family = "mono" if "tt" in letters else "sans" if "ss" in letters else "serif"
+        return family, _bold(name), any(mark in letters for mark in ("ti", "sl", "mi", "it"))
     family = (
         "mono"
         if any(mark in name for mark in ("courier", "mono", "consol", "typewriter"))
         else "serif"
-        if any(mark in name for mark in ("times", "serif", "roman", "georgia", "garamond", "cmr", "minion"))
+        if any(mark in name for mark in ("times", "serif", "roman", "georgia", "garamond", "minion"))
         and "sans" not in name
         else "sans"
     )
