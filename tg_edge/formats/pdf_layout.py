@@ -21,6 +21,8 @@ from pdfminer.layout import LAParams, LTChar, LTFigure, LTImage, LTPage, LTTextB
 
 LAYOUT = LAParams(line_margin=0.5, char_margin=2.0, word_margin=0.1, boxes_flow=0.5, all_texts=True)
 _SPACES = re.compile(r"\s+")
+_WORD = re.compile(r"\w")
+_BULLETS = frozenset("•◦▪▫‣∙·●○■□–—")
 _LEADER = re.compile(r"(?:\.\s?){4,}\s*\S*$")  # a table of contents' dots before a page number
 # TeX's font names (cmbx12, cmti10, ecrm1000, sfss1095): family, weight and slant are in the letters.
 _TEX = re.compile(r"^(?:cm|ec|lm|sf|tc)([a-z]*?)\d")
@@ -80,8 +82,15 @@ class _Line:
 def page_layout(page: LTPage, matrix: tuple[float, float, float, float, float, float]) -> PageLayout:
     """The blocks of a laid-out page."""
     layout = PageLayout(page.width, page.height, matrix)
-    for box in _boxes(page, layout):
-        layout.blocks.extend(_paragraphs(box))
+    boxes = [
+        [line for line in (_line(item) for item in box if isinstance(item, LTTextLine)) if line]
+        for box in _boxes(page, layout)
+    ]
+    markers = [
+        line for lines in boxes for line in lines if len(line.text) <= 3 and not _WORD.search(line.text)
+    ]
+    for lines in boxes:
+        layout.blocks.extend(_paragraphs(lines, markers))
     layout.blocks = [_placed(block, layout) for block in _apart(layout.blocks)]
     return layout
 
@@ -116,12 +125,13 @@ def _placed(block: Block, layout: PageLayout) -> Block:
 
 
 def _apart(blocks: list[Block]) -> list[Block]:
-    """Blocks that overlap another block (a column of section numbers beside their titles) cut into their
-    lines, each drawn where it stood."""
-    out = []
+    """Blocks that overlap another block (a column of section numbers beside their titles), and blocks of no
+    word (a column of bullets), cut into their lines, each drawn where it stood."""
+    out: list[Block] = []
     for block in blocks:
-        if block.lines > 1 and any(
-            other is not block and _overlap(block.rect, other.rect) for other in blocks
+        if block.lines > 1 and (
+            not _WORD.search(block.text)  # a column of bullets: each stays on its line
+            or any(other is not block and _overlap(block.rect, other.rect) for other in blocks)
         ):
             out.extend(replace(block, text=line.text, rect=line.rect, lines=1) for line in block.parts)
         else:
@@ -147,19 +157,29 @@ def _boxes(container, layout: PageLayout) -> Iterator[LTTextBox]:
             yield from inner
 
 
-def _paragraphs(box: LTTextBox) -> Iterator[Block]:
-    lines = [line for line in (_line(item) for item in box if isinstance(item, LTTextLine)) if line]
+def _paragraphs(lines: list[_Line], markers: list[_Line]) -> Iterator[Block]:
+    """A box's lines cut into paragraphs; ``markers``: the page's bullets and other short lines of no word."""
     if not lines:
         return
     edges = (min(line.x0 for line in lines), max(line.x1 for line in lines))  # of the ink, not of spaces
     group: list[_Line] = []
     for line in lines:
-        if group and _starts_paragraph(group[-1], line, edges):
+        if group and (_starts_paragraph(group[-1], line, edges) or _marked(line, markers)):
             yield _block(group, edges)
             group = []
         group.append(line)
     if group:
         yield _block(group, edges)
+
+
+def _marked(line: _Line, markers: list[_Line]) -> bool:
+    """Whether a bullet (or a dash, a number sign) stands just left of ``line``, on its baseline, or starts it."""
+    if line.text[:1] in _BULLETS:
+        return True
+    return any(
+        abs(mark.y0 - line.y0) < 0.5 * line.size and line.x0 - 3 * line.size <= mark.x1 <= line.x0 + 0.5
+        for mark in markers
+    )
 
 
 def _starts_paragraph(previous: _Line, line: _Line, box: tuple[float, float]) -> bool:
