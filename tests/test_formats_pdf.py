@@ -337,3 +337,21 @@ def test_cli_refuses_pdf_to_stdout_and_scripts_it_cannot_draw_before_loading_a_m
     assert chinese.returncode == 2 and chinese.stderr.decode().count("\n") == 1
     assert "is written in another script (Hans): write its text with -o FILE.md" in chinese.stderr.decode()
     assert not (tmp_path / "out.pdf").exists()
+
+
+def test_list_items_and_contents_entries_are_blocks_of_their_own() -> None:
+    out = io.BytesIO()
+    canvas = Canvas(out, pagesize=(400, 300))
+    canvas.setFont("Helvetica", 10)
+    for n, item in enumerate(["Fresh bread from the oven;", "Black tea;", "Coffee beans from the hills."]):
+        canvas.drawString(40, 250 - 12 * n, "•")
+        canvas.drawString(52, 250 - 12 * n, item)
+    for n, entry in enumerate(["1 Introduction", "2 Shops and sales", "3 Plans"]):
+        canvas.drawString(40, 180 - 12 * n, entry + " " + ". " * (40 - 2 * len(entry) // 3) + str(n + 1))
+    canvas.save()
+    document = read(out.getvalue(), "lists.pdf", "pdf")
+    texts = [s.text for s in document.segments]
+    assert texts[:3] == ["Fresh bread from the oven;", "Black tea;", "Coffee beans from the hills."]
+    assert [text.split(" .")[0] for text in texts[3:]] == ["1 Introduction", "2 Shops and sales", "3 Plans"]
+    bullets = [block for block in document.pages[0].blocks if block.text == "•"]
+    assert len(bullets) == 3  # drawn back one per line, where they stood

@@ -22,7 +22,9 @@ from pdfminer.layout import LAParams, LTChar, LTFigure, LTImage, LTPage, LTTextB
 LAYOUT = LAParams(line_margin=0.5, char_margin=2.0, word_margin=0.1, boxes_flow=0.5, all_texts=True)
 _SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"\w")
-_BULLETS = frozenset("•◦▪▫‣∙·●○■□–—")
+_UNKNOWN = "\ufffd"
+_BULLETS = frozenset("•◦▪▫‣∙·●○■□–—" + _UNKNOWN)
+_CID = re.compile(r"\(cid:\d+\)")
 _LEADER = re.compile(r"(?:\.\s?){4,}\s*\S*$")  # a table of contents' dots before a page number
 # TeX's font names (cmbx12, cmti10, ecrm1000, sfss1095): family, weight and slant are in the letters.
 _TEX = re.compile(r"^(?:cm|ec|lm|sf|tc)([a-z]*?)\d")
@@ -83,7 +85,7 @@ def page_layout(page: LTPage, matrix: tuple[float, float, float, float, float, f
     """The blocks of a laid-out page."""
     layout = PageLayout(page.width, page.height, matrix)
     boxes = [
-        [line for line in (_line(item) for item in box if isinstance(item, LTTextLine)) if line]
+        [part for item in box if isinstance(item, LTTextLine) for part in _lines(item)]
         for box in _boxes(page, layout)
     ]
     markers = [
@@ -194,11 +196,33 @@ def _starts_paragraph(previous: _Line, line: _Line, box: tuple[float, float]) ->
     )
 
 
-def _line(line: LTTextLine) -> _Line | None:
-    chars = [item for item in line if isinstance(item, LTChar) and item.get_text().strip()]
-    text = _SPACES.sub(" ", line.get_text()).strip()
-    if not chars or not text:
-        return None
+def _lines(line: LTTextLine) -> list[_Line]:
+    """A laid-out line as one :class:`_Line`, or two when it starts with a bullet (kept apart, never translated).
+    A glyph pdfminer cannot map to text (``(cid:127)``) reads as U+FFFD, and as a bullet when it leads a line."""
+    items = [item for item in line if isinstance(item, LTChar) and item.get_text().strip()]
+    if not items:
+        return []
+    first = _CID.sub(_UNKNOWN, items[0].get_text())
+    if len(items) > 1 and first in _BULLETS:
+        bullet = (
+            "•" if first == _UNKNOWN else first
+        )  # an unmapped glyph leading a list item: drawn as a bullet
+        return [_made(bullet, items[:1], line), _made(_text(items[1:]), items[1:], line)]
+    return [_made(_SPACES.sub(" ", _CID.sub(_UNKNOWN, line.get_text())).strip(), items, line)]
+
+
+def _text(items: list[LTChar]) -> str:
+    """The text of ``items`` (characters of one line), a space where pdfminer saw a gap between words."""
+    out, previous = "", None
+    for item in items:
+        if previous is not None and item.x0 - previous.x1 > 0.15 * item.size:
+            out += " "
+        out += _CID.sub(_UNKNOWN, item.get_text())
+        previous = item
+    return _SPACES.sub(" ", out).strip()
+
+
+def _made(text: str, chars: list[LTChar], line: LTTextLine) -> _Line:
     sizes = Counter(round(char.size, 1) for char in chars)
     fonts = Counter(char.fontname for char in chars)
     return _Line(
