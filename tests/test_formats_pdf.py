@@ -355,3 +355,15 @@ def test_list_items_and_contents_entries_are_blocks_of_their_own() -> None:
     assert [text.split(" .")[0] for text in texts[3:]] == ["1 Introduction", "2 Shops and sales", "3 Plans"]
     bullets = [block for block in document.pages[0].blocks if block.text == "•"]
     assert len(bullets) == 3  # drawn back one per line, where they stood
+
+
+def test_a_longer_translation_pushes_the_paragraphs_below_it_down_instead_of_shrinking() -> None:
+    document = read(report_pdf(), "report.pdf", "pdf")
+    translations = [s.text + " " + s.text[: len(s.text) // 3] for s in document.segments]  # a third longer
+    again = read(document.render(translations), "report.de.pdf", "pdf")
+    column = [b for b in again.pages[1].blocks if b.size < 12 and b.rect[0] < 200 and b.rect[1] > 100]
+    assert [b.text for b in column] == [
+        translations[i] for i, s in enumerate(document.segments) if s.text in PARAGRAPHS[2:4]
+    ]
+    assert all(b.size == 10 for b in column)  # at the source's size, in the room freed below
+    assert column[0].rect[1] > column[1].rect[3]  # one under the other, not overlapping

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
@@ -126,11 +127,75 @@ def overlay(layouts: Sequence[PageLayout], texts: Sequence[Sequence[str]]) -> tu
     missing = 0
     for layout, page_texts in zip(layouts, texts, strict=True):
         canvas.setPageSize((layout.width, layout.height))
-        for block, text in zip(layout.blocks, page_texts, strict=True):
+        for block, text in zip(_pushed(layout, page_texts), page_texts, strict=True):
             missing += _draw(canvas, block, text)
         canvas.showPage()
     canvas.save()
     return out.getvalue(), missing
+
+
+def _pushed(layout: PageLayout, texts: Sequence[str]) -> list[Block]:
+    """The page's blocks moved down so that each translation has the height it needs at its source's size,
+    pushing the blocks below it in its column down by as much as it grows. A block whose push would run a
+    block below it into a picture, a header or footer, or off the page stays where it was (and is fitted)."""
+    blocks = layout.blocks
+    band = 0.07 * layout.height  # headers and footers stand here: they never move
+    fixed = [b.rect[1] < band or b.rect[3] > layout.height - band for b in blocks]
+    grow = [0.0 if fixed[i] else _growth(b, t) for i, (b, t) in enumerate(zip(blocks, texts, strict=True))]
+    margin = min(band, *(b.rect[1] for b in blocks))
+    floors = [_floor(i, blocks, fixed, layout, margin) for i in range(len(blocks))]
+    order = sorted(range(len(blocks)), key=lambda i: -blocks[i].rect[3])
+    while any(grow):
+        shift = [0.0] * len(blocks)
+        for i in order:
+            for j in order:
+                if not fixed[j] and _below(blocks[j], blocks[i]):
+                    shift[j] = max(shift[j], shift[i] + grow[i])
+        stuck = [
+            k for k in order if (shift[k] or grow[k]) and blocks[k].rect[1] - shift[k] - grow[k] < floors[k]
+        ]
+        if not stuck:
+            return [
+                replace(b, rect=(b.rect[0], b.rect[1] - shift[i] - grow[i], b.rect[2], b.rect[3] - shift[i]))
+                if shift[i] or grow[i]
+                else b
+                for i, b in enumerate(blocks)
+            ]
+        k = stuck[0]  # the blocks that push it (and it) stay where they were
+        before = sum(grow)
+        for i in range(len(blocks)):
+            if i == k or _below(blocks[k], blocks[i]):
+                grow[i] = 0.0
+        if sum(grow) == before:  # pushed from further up a column: nothing moves on this page
+            break
+    return list(blocks)
+
+
+def _floor(i: int, blocks: Sequence[Block], fixed: list[bool], layout: PageLayout, margin: float) -> float:
+    """The lowest a block may reach: above the pictures and the headers or footers below it, in its column."""
+    block = blocks[i]
+    x0, y0, x1, _ = block.rect
+    walls = [r[3] for r in layout.pictures if r[3] <= y0 + 0.5 and r[0] < x1 and r[2] > x0]
+    walls += [b.rect[3] for k, b in enumerate(blocks) if fixed[k] and k != i and _below(b, block)]
+    return max([margin, *walls]) + 0.3 * block.size
+
+
+def _growth(block: Block, text: str) -> float:
+    """How much taller than its block a translation is at the source's size (0 if it fits)."""
+    name = font(*style(block.font))[0]
+    lines = wrap(text, name, block.size, _width(block))
+    ascent, descent = pdfmetrics.getAscentDescent(name, block.size)
+    needed = ascent - descent + (len(lines) - 1) * block.size * block.pitch
+    return max(0.0, needed - (block.rect[3] - block.rect[1] + 0.15 * block.size))
+
+
+def _below(lower: Block, upper: Block) -> bool:
+    """Whether ``lower`` stands under ``upper`` in the same column (their x ranges overlap)."""
+    return (
+        lower.rect[3] <= upper.rect[1] + 0.5
+        and lower.rect[0] < upper.rect[2]
+        and lower.rect[2] > upper.rect[0]
+    )
 
 
 def merge(page: PageObject, drawn: PageObject, layout: PageLayout) -> None:
@@ -148,7 +213,7 @@ def _draw(canvas: Canvas, block: Block, text: str) -> int:
         text = "".join(char if ord(char) in glyphs or char.isspace() else _REPLACEMENT for char in text)
     x0, y0, x1, y1 = block.rect
     size, lines = _fit(text, name, block, _width(block))
-    leading = size * _pitch(block)
+    leading = size * block.pitch
     canvas.setFont(name, size, leading)
     _fill(canvas, block.color)
     y = y1 - pdfmetrics.getAscent(name, size)
@@ -173,14 +238,6 @@ def _width(block: Block) -> float:
     return right - x0
 
 
-def _pitch(block: Block) -> float:
-    """Line pitch as a share of the font size: the source block's own, within reason."""
-    if block.lines < 2:
-        return 1.2
-    pitch = (block.rect[3] - block.rect[1] - block.size) / (block.lines - 1) / block.size
-    return min(max(pitch, 1.0), 1.8)
-
-
 def _fit(text: str, name: str, block: Block, width: float) -> tuple[float, list[str]]:
     """A size and lines for ``text`` in ``block``: in the block's own height if a size down to 85 % of the
     source's does it, else down into the room below it at a size down to half; overflowing at half at worst."""
@@ -190,7 +247,7 @@ def _fit(text: str, name: str, block: Block, width: float) -> tuple[float, list[
         while True:
             lines = wrap(text, name, size, width)
             ascent, descent = pdfmetrics.getAscentDescent(name, size)
-            needed = ascent - descent + (len(lines) - 1) * size * _pitch(block)
+            needed = ascent - descent + (len(lines) - 1) * size * block.pitch
             if needed <= height and all(
                 pdfmetrics.stringWidth(line, name, size) <= width * 1.01 for line in lines
             ):

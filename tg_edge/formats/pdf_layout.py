@@ -44,6 +44,8 @@ class Block:
     """The source font's name (e.g. ``Helvetica-Bold``), for the style of the font drawn instead."""
     color: tuple[float, ...] | None = None
     """Fill colour: one value (grey), three (RGB) or four (CMYK); None when pdfminer gave none usable."""
+    pitch: float = 1.2
+    """Line pitch as a share of the font size (the source block's own, within reason)."""
     parts: tuple[Block, ...] = ()
     """Its lines as one-line blocks (for cutting a block that overlaps another)."""
     room: tuple[float, float] = (0.0, 0.0)
@@ -262,6 +264,8 @@ def _block(lines: list[_Line], box: tuple[float, float]) -> Block:
         Block(line.text, (line.x0, line.y0, line.x1, line.y1), line.size, 1, line.font, line.color)
         for line in lines
     )
+    size = sizes.most_common(1)[0][0]
+    pitch = (lines[0].y0 - lines[-1].y0) / (len(lines) - 1) / size if len(lines) > 1 else 1.2
     return Block(
         text,
         (
@@ -270,10 +274,11 @@ def _block(lines: list[_Line], box: tuple[float, float]) -> Block:
             box[1] if len(lines) > 1 else lines[0].x1,  # a one-line block grows into its room instead
             max(line.y1 for line in lines),
         ),
-        sizes.most_common(1)[0][0],
+        size,
         len(lines),
         lines[0].font,
         lines[0].color,
+        min(max(pitch, 1.0), 1.8),
         parts if len(lines) > 1 else (),
     )
 
