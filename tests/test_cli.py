@@ -190,13 +190,14 @@ def test_a_line_the_model_answers_with_nothing_keeps_its_source(demo_model: Path
 
 
 def test_translate_help_names_every_file_format() -> None:
-    """--help lists DOCX among the formats a file keeps, and -i does not claim inputs are UTF-8 text only."""
+    """--help lists DOCX and PDF among the formats a file keeps, and -i does not claim inputs are UTF-8 text only."""
     result = invoke("translate", "--help")
     assert result.exit_code == 0
     help_text = " ".join(result.output.split())
-    assert "(text, Markdown, HTML, SRT, WebVTT, JSONL, DOCX)" in help_text
-    assert "[txt|md|html|srt|vtt|jsonl|docx]" in help_text
-    assert "(UTF-8 text, or DOCX)" in help_text
+    assert "(text, Markdown, HTML, SRT, WebVTT, JSONL, DOCX, PDF)" in help_text
+    assert "[txt|md|html|srt|vtt|jsonl|docx|pdf]" in help_text
+    assert "(UTF-8 text, DOCX or PDF)" in help_text
+    assert "--pdf-layout [translated|bilingual]" in help_text
 
 
 MARKDOWN = "# Install\n\nRun these lines:\n\n```sh\n# install\npip install tg-edge\n```\n"

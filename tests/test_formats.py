@@ -234,8 +234,8 @@ def test_format_by_extension_or_explicit(path: str, explicit: str | None, expect
 
 
 def test_unknown_explicit_format_lists_the_known_ones() -> None:
-    with pytest.raises(InputError, match="choose one of txt, md, html, srt, vtt, jsonl, docx"):
-        format_for("x", "pdf")
+    with pytest.raises(InputError, match="choose one of txt, md, html, srt, vtt, jsonl, docx, pdf"):
+        format_for("x", "epub")
 
 
 @pytest.mark.parametrize(

@@ -64,7 +64,11 @@ def test_a_parquet_file_is_told_by_its_bytes(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "make", "message"),
     [
-        ("scan.pdf", lambda p: p.write_bytes(PDF), "is a PDF file, not text: PDF is not supported yet"),
+        (
+            "scan.pdf",
+            lambda p: p.write_bytes(PDF),
+            "is a PDF file, not text: translate it as a file named .pdf",
+        ),
         ("data.parquet", parquet, "is a Parquet dataset, not text: translate it on Ray with --ray"),
         (
             "weights.gguf",
@@ -94,13 +98,15 @@ def test_a_directorys_files_of_other_types_are_passed_over_with_why(tmp_path: Pa
     (docs / ".git" / "config").write_text("[core]\n", encoding="utf-8")  # not the user's documents
     (docs / ".notes.txt.swp").write_bytes(b"\x00")
     planned = plan_job([docs], f"{tmp_path / 'out'}/")
-    assert planned.pairs == [(docs / "guide.md", tmp_path / "out" / "guide.md")]
+    (docs / "model.gguf").write_bytes(b"GGUF\x03\x00\x00\x00" + bytes(64))
+    planned = plan_job([docs], f"{tmp_path / 'out'}/")
+    assert planned.pairs == [
+        (docs / "guide.md", tmp_path / "out" / "guide.md"),
+        (docs / "scan.pdf", tmp_path / "out" / "scan.pdf"),  # a document since tg-edge reads PDF
+    ]
     assert planned.passed_over == [
         PassedOver(str(docs / "Makefile"), "files of types tg-edge does not read"),
-        PassedOver(
-            str(docs / "scan.pdf"),
-            "PDF files (PDF is not supported yet; convert it to DOCX, HTML, Markdown or text and translate that)",
-        ),
+        PassedOver(str(docs / "model.gguf"), "GGUF model files (give a model with -m/--model, not -i)"),
     ]
 
 
@@ -209,8 +215,8 @@ def test_a_directory_of_nothing_tg_edge_reads_says_what_one_of_its_files_is(tmp_
     from tg_edge.errors import InputError
 
     (tmp_path / "scans").mkdir()
-    (tmp_path / "scans" / "scan.pdf").write_bytes(PDF)
+    (tmp_path / "scans" / "model.gguf").write_bytes(b"GGUF\x03\x00\x00\x00" + bytes(64))
     with pytest.raises(
-        InputError, match=r"holds no files of a known format .*scan\.pdf .*PDF is not supported yet"
+        InputError, match=r"holds no files of a known format .*model\.gguf .*give a model with -m"
     ):
         plan_job([tmp_path / "scans"], f"{tmp_path / 'out'}/")

@@ -101,7 +101,7 @@ def main() -> None:
     "--input",
     multiple=True,
     type=click.Path(path_type=Path),
-    help="A file or directory to translate (UTF-8 text, or DOCX); repeat for several. Directories "
+    help="A file or directory to translate (UTF-8 text, DOCX or PDF); repeat for several. Directories "
     "are searched for files of a known format.",
 )
 @click.option(
@@ -128,6 +128,14 @@ def main() -> None:
     "--format",
     type=click.Choice(list(FORMATS)),
     help="Format of every input [default: by extension; unknown extensions are plain text].",
+)
+@click.option(
+    "pdf_layout",
+    "--pdf-layout",
+    type=click.Choice(["translated", "bilingual"]),
+    default="translated",
+    help="PDF inputs: the translated pages, or each source page followed by its translation (bilingual). "
+    "An output named .md (or --format md) gets the translated text.",
 )
 @click.option(
     "--fields",
@@ -225,6 +233,7 @@ def translate(
     mmproj: Path | None,
     output_path: str | None,  # a string: a trailing / (a directory) survives
     format_: str | None,
+    pdf_layout: str,
     fields: str | None,
     resume: bool,
     skip_bad: bool,
@@ -250,7 +259,7 @@ def translate(
     """Translate TEXT (or -i FILES/DIRS, or stdin) from -s SOURCE to -t TARGET.
 
     Lines, blank lines and indentation come back exactly as they were. Files keep their format
-    (text, Markdown, HTML, SRT, WebVTT, JSONL, DOCX): only the text is translated, the markup,
+    (text, Markdown, HTML, SRT, WebVTT, JSONL, DOCX, PDF): only the text is translated, the markup,
     timestamps and untranslated fields stay byte for byte.
     """
     from .glossary import load_terms
@@ -329,6 +338,7 @@ def translate(
             src,
             tgt,
             format_=format_,
+            pdf_layout="pdf" if pdf_layout == "translated" else pdf_layout,
             fields=fields,
             resume=resume,
             skip_bad=skip_bad,
@@ -433,6 +443,7 @@ def _translate_files(
     target: object,
     *,
     format_: str | None,
+    pdf_layout: str = "pdf",
     fields: str | None,
     resume: bool,
     skip_bad: bool,
@@ -450,8 +461,16 @@ def _translate_files(
         raise click.UsageError(f"--format {format_} reads a file: pass it with -i FILE")
     planned = plan_job(list(inputs), output_path) if inputs else None
     pairs = planned.pairs if planned is not None else None
-    if output_path is None and pairs and any(format_for(path, format_) in BINARY for path, _ in pairs):
-        raise click.UsageError("a translated DOCX file cannot go to standard output: give -o FILE or -o DIR")
+    binary = [format_for(path, format_) for path, _ in pairs or [] if format_for(path, format_) in BINARY]
+    if output_path is None and binary:
+        text = ", or --format md for its text" if binary[0] == "pdf" else ""
+        raise click.UsageError(
+            f"a translated {binary[0].upper()} file cannot go to standard output: give -o FILE or -o DIR{text}"
+        )
+    if any(format_for(path, format_) == "pdf" and format_for(out) != "md" for path, out in pairs or []):
+        from .formats.pdf import check_target
+
+        check_target(target)  # a script the PDF fonts lack: refused before the model loads
     if not fields and (
         format_ == "jsonl" or any(format_for(path, format_) == "jsonl" for path, _ in pairs or [])
     ):
@@ -471,6 +490,7 @@ def _translate_files(
         skip_bad=skip_bad,
         progress=progress,
         translation=options,
+        pdf_layout=pdf_layout,
         **sizes,
     )
     with _loaded_translator(translator_args) as translator:
@@ -661,7 +681,9 @@ def _print_summary(report) -> None:
 def _flag_line(group) -> str:
     """One summary line for a suspect segment, or for a repeated one with its count and places."""
     preview = group.source if len(group.source) <= 60 else group.source[:59] + "…"
-    place = "paragraph" if format_for(group.path) in BINARY else "line"
+    place = {"pdf": "page"}.get(
+        format_for(group.path), "paragraph" if format_for(group.path) in BINARY else "line"
+    )
     attempts = f"after {group.attempts} attempt{'s' if group.attempts > 1 else ''}"
     if len(group.lines) == 1:
         return f"{group.path}, {place} {group.lines[0]}: {preview!r} {group.problem} ({attempts})"

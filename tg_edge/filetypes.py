@@ -30,11 +30,11 @@ _OFFICE = "save it as DOCX (Word) and translate that"
 _MEDIA = "tg-edge translates text, subtitles (SRT, WebVTT) and the text in images, not sound or video"
 
 UNREADABLE = (
-    # PDF support is under way: this entry goes once formats/ reads PDF.
+    # A .pdf file is a document of formats/pdf.py; these bytes met where text is read need a file job.
     FileType(
         "PDF file",
-        "PDF is not supported yet; convert it to DOCX, HTML, Markdown or text and translate that",
-        (".pdf",),
+        "translate it as a file named .pdf: -i FILE.pdf -o OUT.pdf (or -o OUT.md for its text)",
+        (),
         ((0, b"%PDF-"),),
     ),
     FileType(

@@ -70,6 +70,9 @@ class JobOptions:
     """JSONL records translated, written and journaled together."""
     chunk_chars: int = CHUNK_CHARS
     cache_size: int = 200_000
+    pdf_layout: str = "pdf"
+    """PDF inputs written as PDF: ``pdf`` (the translated pages) or ``bilingual`` (each page, then its
+    translation); an output named ``.md`` (or ``format="md"``) gets the translated text instead."""
 
 
 @dataclass(frozen=True)
@@ -332,6 +335,9 @@ class FileJob:
             self._image(path, out, stdout=stdout)
             return
         name = formats.format_for(path, self.options.format)
+        if formats.format_for(path) == "pdf" and name in ("pdf", "md"):
+            self._pdf(path, out, as_text=name == "md", stdout=stdout)
+            return
         if name == "txt":
             self._text(path, out, stdout)
             return
@@ -355,10 +361,32 @@ class FileJob:
             raise InputError(f"{self.options.format.upper()} is read from a file: pass it with -i")
         return self._render(text, Path(name), self.options.format or "txt", out)
 
-    def _render(self, text: str | bytes, path: Path, name: str, out: Path | None) -> str | bytes:
-        options = {"fields": self.options.fields} if name == "jsonl" else {}
+    def _pdf(self, path: Path, out: Path | None, *, as_text: bool, stdout: TextIO | None) -> None:
+        """A PDF file into a translated PDF, or into its translated text (Markdown) with ``as_text``, an
+        output named ``.md``, or onto ``stdout``."""
+        from .formats.pdf import check_target
+
+        as_text = as_text or (out is not None and formats.format_for(out) == "md")
+        if out is None and not as_text:
+            raise InputError(
+                f"{path}: a translated PDF file cannot go to standard output; give -o, or --format md"
+            )
+        if not as_text:
+            check_target(self.options.target)
+        layout = "md" if as_text else self.options.pdf_layout
+        rendered = self._render(read_binary_file(path), path, "pdf", out, {"layout": layout})
+        if out is None:
+            (stdout or sys.stdout).write(rendered)
+            (stdout or sys.stdout).flush()
+
+    def _render(
+        self, text: str | bytes, path: Path, name: str, out: Path | None, options: dict | None = None
+    ) -> str | bytes:
+        options = options or ({"fields": self.options.fields} if name == "jsonl" else {})
         document = formats.read(text, str(path), name, **options)
         rendered = self._document(document, path, out, name)
+        for note in getattr(document, "notes", ()):  # what a format left undone (a PDF's scanned pages)
+            log.warning("%s", note)
         if out is not None:
             write_output(out, rendered)
             if not is_stream(out):

@@ -5,7 +5,7 @@ Every format module has the same two verbs::
     document = read(text, name)          # Document: segments to translate + the skeleton around them
     output = document.render(translations)  # the same format, translations in place
 
-Binary formats (:data:`BINARY`: DOCX) read and render ``bytes`` instead of ``str``. Every reader
+Binary formats (:data:`BINARY`: DOCX, PDF) read and render ``bytes`` instead of ``str``. Every reader
 takes :class:`Limits` and stops as soon as one is passed (the server's character limit, a ZIP
 entry that would inflate absurdly, a cancelled request), before the rest of the file is read.
 
@@ -34,8 +34,9 @@ FORMATS = {
     "vtt": ("vtt", (".vtt",)),
     "jsonl": ("jsonl", (".jsonl", ".ndjson")),
     "docx": ("docx", (".docx", ".docm")),
+    "pdf": ("pdf", (".pdf",)),
 }
-BINARY = frozenset({"docx"})
+BINARY = frozenset({"docx", "pdf"})
 _HAS_WORD = re.compile(r"\w")
 _CHECK_EVERY = 256  # segments between two checks of the cancellation
 
