@@ -7,6 +7,7 @@ The files ship inside the package (read through :mod:`importlib.resources`, so a
 from __future__ import annotations
 
 import os
+import sys
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
@@ -16,7 +17,10 @@ from ..errors import InputError
 from ..languages import resolve_language
 
 if TYPE_CHECKING:
-    from importlib.resources.abc import Traversable
+    if sys.version_info >= (3, 11):
+        from importlib.resources.abc import Traversable
+    else:  # importlib.resources.abc is new in 3.11
+        from importlib.abc import Traversable
 
 FLORES_ENV = "TG_EDGE_FLORES"
 
@@ -75,7 +79,7 @@ def flores_paragraphs(words: int, language: str = "en", *, split: str = "devtest
     sentences = load_flores(language, split=split)
     urls = [row.split("\t")[0] for row in _read(f"metadata_{split}.tsv", "metadata")[1:]]
     groups: list[tuple[str, list[str]]] = []
-    for url, sentence in zip(urls, sentences):
+    for url, sentence in zip(urls, sentences, strict=True):
         if groups and groups[-1][0] == url:
             groups[-1][1].append(sentence)
         else:

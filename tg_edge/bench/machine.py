@@ -9,13 +9,14 @@ import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from .. import __version__
 
 _PACKAGES = ("llama_cpp_python", "numpy", "sacrebleu", "matplotlib")
 
 
-def machine_info() -> dict[str, object]:
+def machine_info() -> dict[str, Any]:
     """CPU, cores, memory, GPU and the versions of everything that shapes the figures."""
     return {
         "cpu": cpu_model(),

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 
-def score(hypotheses: Sequence[str], references: Sequence[str], target: str) -> dict[str, object]:
+def score(hypotheses: Sequence[str], references: Sequence[str], target: str) -> dict[str, Any]:
     """Corpus chrF++ and BLEU with their sacrebleu signatures (BLEU tokenizes Chinese and Japanese by character)."""
     from sacrebleu.metrics import BLEU, CHRF
 
