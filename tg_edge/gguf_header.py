@@ -79,7 +79,7 @@ class GGUFHeader:
         """Bytes each tensor takes in the file, its alignment padding included, in file order."""
         ordered = sorted(self.tensor_offsets.items(), key=lambda item: item[1])
         ends = [start for _, start in ordered[1:]] + [self.file_bytes - self.data_start]
-        return {name: end - start for (name, start), end in zip(ordered, ends)}
+        return {name: end - start for (name, start), end in zip(ordered, ends, strict=False)}
 
     def string(self, key: str) -> str:
         value = self.metadata.get(key)
@@ -163,7 +163,7 @@ def _parse(
 
     def take(fmt: str) -> int | float | bool:
         nonlocal pos
-        (value,) = struct.unpack_from(fmt, data, pos)
+        value: int | float | bool = struct.unpack_from(fmt, data, pos)[0]
         pos += struct.calcsize(fmt)
         return value
 
@@ -206,5 +206,6 @@ def _parse(
         dims[name] = tuple(int(take("<Q")) for _ in range(n_dims))
         types[name] = int(take("<I"))
         tensors[name] = int(take("<Q"))
-    alignment = int(metadata.get("general.alignment") or 32)
+    given = metadata.get("general.alignment")
+    alignment = given if isinstance(given, int) and given > 0 else 32
     return metadata, tensors, dims, types, -(-pos // alignment) * alignment

@@ -160,8 +160,8 @@ def _from_translategemma(code: str) -> Language | None:
         if candidate and candidate in ALIASES:
             canonical = ALIASES[candidate]
             return Language(canonical, LANGUAGE_NAMES[canonical])
-    canonical = _codes_by_name().get(code.strip().lower())
-    return Language(canonical, LANGUAGE_NAMES[canonical]) if canonical else None
+    by_name = _codes_by_name().get(code.strip().lower())
+    return Language(by_name, LANGUAGE_NAMES[by_name]) if by_name else None
 
 
 @functools.cache

@@ -164,7 +164,7 @@ def _verify(path: Path, sibling) -> None:
         )
 
 
-def _file_digest(path: Path, digest: hashlib._Hash) -> str:  # type: ignore[name-defined]
+def _file_digest(path: Path, digest: hashlib._Hash) -> str:
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(8 << 20), b""):
             digest.update(block)
