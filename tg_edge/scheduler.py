@@ -364,7 +364,8 @@ class Scheduler:
                 self.engine.reset()
                 self._prefix, self._prefix_job = [], None
                 self._prefix_generation += 1
-                self._waiting.popleft().done.set()
+                self._waiting.popleft()
+                item.done.set()
                 continue
             if item._cancelled:  # noqa: SLF001
                 self._waiting.popleft()
@@ -392,7 +393,10 @@ class Scheduler:
         prompts = [
             job.prompt
             for job in self._waiting
-            if isinstance(job, Job) and job.group == group and not job._cancelled and job.prefill is None
+            if isinstance(job, Job)
+            and job.group == group
+            and not job._cancelled  # noqa: SLF001
+            and job.prefill is None
         ]
         self.engine.reset()
         self._prefix, self._prefix_job = [], None
@@ -423,7 +427,7 @@ class Scheduler:
     def _start(self, job: Job, shared: int) -> None:
         job.seq = self._free.pop()
         if job.prefill is not None:
-            self._prefill(job)
+            self._prefill(job, job.prefill)
             return
         if shared:
             self.engine.copy_sequence(self._prefix_seq, job.seq, shared)
@@ -440,14 +444,14 @@ class Scheduler:
         self._active.append(job)
         self.peak_active = max(self.peak_active, len(self._active))
 
-    def _prefill(self, job: Job) -> None:
+    def _prefill(self, job: Job, prefill: Prefill) -> None:
         """Let the job evaluate its own prompt into its sequence, then take its first token."""
         job.generation_of_prefix = self._prefix_generation
         self._active.append(job)
         self.peak_active = max(self.peak_active, len(self._active))
         started = time.perf_counter()
         try:
-            job.pos = job.prefill(job.seq)
+            job.pos = prefill(job.seq)
         except TgEdgeError as exc:
             self._release(job)
             job._resolve(None, exc)  # noqa: SLF001
@@ -557,7 +561,7 @@ class Scheduler:
             job._emit(job.decoder.decode(b"", final=True))  # noqa: SLF001
         self._release(job)
         now = time.perf_counter()
-        job._resolve(
+        job._resolve(  # noqa: SLF001
             Generation(
                 text="".join(job.text),
                 tokens=tuple(job.out),
@@ -590,7 +594,7 @@ class Scheduler:
 
 
 def _common_length(a: Sequence[int], b: Sequence[int]) -> int:
-    return sum(1 for _ in itertools.takewhile(lambda pair: pair[0] == pair[1], zip(a, b)))
+    return sum(1 for _ in itertools.takewhile(lambda pair: pair[0] == pair[1], zip(a, b, strict=False)))
 
 
 def repeating_tail(
