@@ -62,6 +62,8 @@ class TranslationIncomplete(TgEdgeError):
         super().__init__(message)
         self.translations: list[object] = []
         self.documents: list[object] = []
+        self.report: object | None = None
+        """A dataset job's report (:class:`tg_edge.distributed.DatasetReport`): its output is written."""
 
 
 class BenchError(TgEdgeError):
