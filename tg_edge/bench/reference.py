@@ -53,8 +53,12 @@ def raw_loop(
         raise ModelError(f"llama.cpp could not create a context for {model_path}")
     load_s = time.perf_counter() - started
     vocab = llama_cpp.llama_model_get_vocab(model)
-    n_vocab = llama_cpp.llama_vocab_n_tokens(vocab)
     memory = llama_cpp.llama_get_memory(ctx)
+    if not vocab or not memory:
+        llama_cpp.llama_free(ctx)
+        llama_cpp.llama_model_free(model)
+        raise ModelError(f"llama.cpp gave no vocabulary or no KV cache for {model_path}")
+    n_vocab = llama_cpp.llama_vocab_n_tokens(vocab)
     batch = llama_cpp.llama_batch_init(n_batch, 0, 1)
 
     def decode(tokens: Sequence[int], pos: int) -> int:
