@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 from importlib import metadata
+from typing import Any
 
 from . import __version__
 from .fit import GIB, Budget
 from .hardware import Machine, backend_libraries, machine, ram
 
 
-def diagnose(*, n_ctx: int = 4096) -> dict[str, object]:
+def diagnose(*, n_ctx: int = 4096) -> dict[str, Any]:
     """Everything doctor reports, as JSON-ready data."""
     from .bench.machine import cpu_model
     from .models import home_dir, hub_cache_dir, installed_models, offline_mode
@@ -85,7 +86,7 @@ def diagnose(*, n_ctx: int = 4096) -> dict[str, object]:
     }
 
 
-def render(report: dict[str, object]) -> str:
+def render(report: dict[str, Any]) -> str:
     """The report as text for a terminal."""
     build, cpu, memory = report["llama_cpp"], report["cpu"], report["memory"]
     store, fit = report["store"], report["fit"]
@@ -162,7 +163,8 @@ def render(report: dict[str, object]) -> str:
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines += [
-        "  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows
+        "  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
     ]
     lines.append(
         "  Estimates come from the catalog's file sizes and the published architectures; "
@@ -184,7 +186,7 @@ def cpu_features(system_info: str) -> list[str]:
     return features
 
 
-def _llama_build() -> dict[str, object]:
+def _llama_build() -> dict[str, Any]:
     """What the llama.cpp build offers: backends, CPU features, GPU offload, devices; or why it cannot load."""
     backends = list(backend_libraries())
     try:

@@ -488,12 +488,14 @@ class Engine:
         """A copy of the logits of the last batch entry of the last :meth:`decode` that asked for logits."""
         if not self._n_outputs:
             raise TgEdgeError("the last decode asked for no logits")
-        return self._output_rows()[-1].copy()
+        logits: np.ndarray = self._output_rows()[-1].copy()
+        return logits
 
     def _output_rows(self) -> np.ndarray:
         """llama.cpp's logits of the last decode, one row per entry that asked for them (a view, no copy)."""
         pointer = llama_cpp.llama_get_logits(self._handles()[1])
-        return np.ctypeslib.as_array(pointer, shape=(self._n_outputs, self._n_vocab))
+        rows: np.ndarray = np.ctypeslib.as_array(pointer, shape=(self._n_outputs, self._n_vocab))
+        return rows
 
     def evaluate(self, tokens: Sequence[int], *, seq: int = 0, pos: int = 0) -> None:
         """Evaluate ``tokens`` into sequence ``seq`` from ``pos``, in batches, logits for the last one."""

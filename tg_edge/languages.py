@@ -185,7 +185,7 @@ def _from_bcp47(code: str) -> Language | None:
         tag = langcodes.Language.get(normalize_code(code))
         if not tag.is_valid() and tag.language:
             tag = langcodes.Language.get(tag.language)
-    except (langcodes.LanguageTagError, ValueError):
+    except ValueError:  # langcodes' LanguageTagError is one
         tag = None
     if (tag is None or not tag.is_valid()) and not re.search(r"[-_]", code):
         try:

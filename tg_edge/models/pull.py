@@ -83,7 +83,7 @@ def pull_model(
 def _download(
     repo: str,
     sibling,
-    revision: str,
+    revision: str | None,
     cache: Path,
     progress: bool,
     say: Callable[[str], None],
@@ -216,7 +216,7 @@ def _progress_bar_class(show: bool) -> type:
     from tqdm import tqdm
 
     class ProgressBar(tqdm):
-        def __init__(self, *args: object, **kwargs: object) -> None:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:  # huggingface-hub's, passed on
             kwargs.pop("name", None)
             kwargs["disable"] = not show
             super().__init__(*args, **kwargs)
