@@ -27,6 +27,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from lxml import etree
 
@@ -44,7 +45,7 @@ _TEXT_PARTS = re.compile(
 _NOT_FORMATTING = {f"{{{_W}}}{name}" for name in ("lang", "noProof", "rPrChange", "webHidden")}
 # Run children that neither hold text nor interrupt it.
 _INSIDE_TEXT = {f"{{{_W}}}{name}" for name in ("rPr", "lastRenderedPageBreak", "proofErr")}
-_PARSER_OPTIONS = {
+_PARSER_OPTIONS: dict[str, Any] = {  # lxml's parser keyword arguments
     "resolve_entities": False,
     "no_network": True,
     "huge_tree": True,
@@ -106,8 +107,8 @@ class DocxDocument:
         if len(translations) != len(self.segments):
             raise ValueError(f"{len(translations)} translations for {len(self.segments)} segments")
         changed: set[str] = set()
-        for segment, place, translation in zip(self.segments, self._places, translations):
-            for element, original in zip(place.texts, place.originals):
+        for segment, place, translation in zip(self.segments, self._places, translations, strict=True):
+            for element, original in zip(place.texts, place.originals, strict=True):
                 element.text = original
             if translation == segment.text:
                 continue
@@ -162,11 +163,11 @@ def read(data: bytes, name: str, *, limits: Limits | None = None) -> DocxDocumen
                         f"{name}: its part {part} is not in the WordprocessingML namespace tg-edge "
                         f"reads ({etree.QName(root).namespace}); save it as a standard Word document"
                     )
-                document._roots[part] = root
+                document._roots[part] = root  # noqa: SLF001 (the reader fills its own document)
     except InputError:
         raise
     except _ZIP_ERRORS as exc:
-        if isinstance(exc, zipfile.BadZipFile) and not document._roots and "CRC" not in str(exc):
+        if isinstance(exc, zipfile.BadZipFile) and not document._roots and "CRC" not in str(exc):  # noqa: SLF001
             raise InputError(
                 f"{name} is not a DOCX file: not a ZIP archive (an old .doc or a password-protected "
                 "file? save it as .docx first)"
@@ -190,6 +191,8 @@ def _read_paragraphs(
 ) -> None:
     """The segments of the paragraphs the parser finished since the last call."""
     for _, p in parser.read_events():
+        if not isinstance(p, etree._Element):  # noqa: SLF001 (lxml's element type); events=("end",): elements only
+            continue
         if _paragraph_of(p) is None:  # an outermost paragraph: the ones in its text boxes come with it
             for inner in p.iter(_w("p")):
                 paragraphs[0] += 1
@@ -362,7 +365,7 @@ def _add(
     segment = Segment(" ".join(stripped.split()), paragraph)
     tally.add(segment.text)
     document.segments.append(segment)
-    document._places.append(_Place(part, texts, originals, lead, trail))
+    document._places.append(_Place(part, texts, originals, lead, trail))  # noqa: SLF001 (its own document)
 
 
 def _serialize(root: etree._Element) -> bytes:

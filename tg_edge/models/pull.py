@@ -8,6 +8,7 @@ import importlib.util
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from ..errors import ModelError
 from .catalog import CATALOG, DEFAULT_QUANT, CatalogEntry, catalog_entry, family
