@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from . import formats
 from .documents import CHUNK_CHARS, CHUNK_SEGMENTS, DocumentTranslation, Flag, OutcomeCache, SegmentOutcome
@@ -29,7 +29,7 @@ from .fileio import check_not_binary, decode_utf8, read_binary_file, read_text_f
 from .formats import jsonl
 from .images import IMAGE_SUFFIXES, is_image_file
 from .languages import Language
-from .translator import TranslationOptions, is_auto
+from .translator import TranslationOptions, Translator, is_auto
 
 log = logging.getLogger("tg_edge")
 
@@ -112,9 +112,10 @@ def plan(inputs: Sequence[Path], output: Path | str | None) -> list[tuple[Path, 
     """Pairs of (input file, output file) for the given files and directories.
 
     A directory's files with a known extension are taken recursively and keep their relative
-    paths under ``output`` (images too: their text is written to ``NAME.EXT.txt``); a single input file with an ``output`` that is not a directory is
-    written to ``output`` itself; no ``output`` means stdout (one input file only). An ``output``
-    given as a string ending in ``/`` is a directory, existing or not; several inputs (or a
+    paths under ``output`` (images too: their text is written to ``NAME.EXT.txt``); a single input file with
+    an ``output`` that is not a directory is written to ``output`` itself; no ``output`` means stdout (one
+    input file only). An ``output`` given as a string ending in ``/`` is a directory, existing or not;
+    several inputs (or a
     directory) into an ``output`` that is a file, or that looks like one (a known file extension,
     not an existing directory), is an error rather than a directory of that name.
     """
@@ -143,6 +144,7 @@ def plan(inputs: Sequence[Path], output: Path | str | None) -> list[tuple[Path, 
         return [(files[0][0], None)]
     directory = names_directory(output)
     target = Path(output)
+    pairs: list[tuple[Path, Path | None]]
     if single and not directory:
         pairs = [(files[0][0], target)]
     else:
@@ -189,7 +191,7 @@ class FileJob:
     at the end of :meth:`run` when a segment stayed suspect.
     """
 
-    def __init__(self, translator, options: JobOptions, *, stderr: TextIO | None = None) -> None:
+    def __init__(self, translator: Translator, options: JobOptions, *, stderr: TextIO | None = None) -> None:
         self.translator = translator
         self.options = options
         self.report = JobReport()
@@ -241,7 +243,7 @@ class FileJob:
                 )
             self._render(read_binary_file(path), path, name, out)
             return
-        rendered = self._render(read_text_file(path), path, name, out)
+        rendered = _text(self._render(read_text_file(path), path, name, out))
         if out is None:
             (stdout or sys.stdout).write(rendered)
             (stdout or sys.stdout).flush()
@@ -250,10 +252,10 @@ class FileJob:
         """Translate ``text`` (e.g. stdin) in the job's format (plain text by default); written to ``out`` if given."""
         if self.options.format in formats.BINARY:
             raise InputError(f"{self.options.format.upper()} is read from a file: pass it with -i")
-        return self._render(text, Path(name), self.options.format or "txt", out)
+        return _text(self._render(text, Path(name), self.options.format or "txt", out))
 
     def _render(self, text: str | bytes, path: Path, name: str, out: Path | None) -> str | bytes:
-        options = {"fields": self.options.fields} if name == "jsonl" else {}
+        options: dict[str, Any] = {"fields": self.options.fields} if name == "jsonl" else {}
         document = formats.read(text, str(path), name, **options)
         rendered = self._document(document, path, out, name)
         if out is not None:
@@ -306,7 +308,7 @@ class FileJob:
                             "text": o.text,
                             "problems": [[f.problem, f.attempts, f.source] for f in o.flags],
                         }
-                        for i, o in zip(indices, outcomes)
+                        for i, o in zip(indices, outcomes, strict=True)
                     ]
                 )
                 bar.update(len(indices))
@@ -321,7 +323,7 @@ class FileJob:
     ) -> dict[int, SegmentOutcome]:
         if not self.options.resume or not journal.exists():
             return {}
-        done = {}
+        done: dict[int, SegmentOutcome] = {}
         for entry in _read_journal(journal, fingerprint):
             if 0 <= entry.get("i", -1) < count:
                 flags = tuple(
@@ -387,7 +389,7 @@ class FileJob:
                 self.report.segments += batch.segments
                 self._count(batch.segments, batch.translated)
                 for record in batch.records:
-                    if record.error is not None:
+                    if record.rendered is None:  # left out: error says why
                         self.report.skipped.append(f"{record.error} (record left out)")
                         continue
                     for flag in record.flags:
@@ -549,7 +551,7 @@ class _Appender:
         self.path = path
         self.fingerprint = fingerprint
         self.fresh = fresh
-        self._handle = None
+        self._handle: TextIO | None = None
 
     def __enter__(self) -> _Appender:
         if self.path is not None:
@@ -578,7 +580,14 @@ def _journal_path(out: Path) -> Path:
     return out.parent / f".{out.name}{JOURNAL_SUFFIX}"
 
 
-def _read_journal(path: Path, fingerprint: str) -> list[dict[str, object]]:
+def _text(rendered: str | bytes) -> str:
+    """A text format's rendering (only :data:`formats.BINARY` formats render bytes)."""
+    if isinstance(rendered, bytes):
+        raise TypeError("a text format rendered bytes")
+    return rendered
+
+
+def _read_journal(path: Path, fingerprint: str) -> list[dict[str, Any]]:  # JSON lines
     """The journal's complete entries (a line cut by a kill is ignored); refuses another job's journal."""
     lines = path.read_text(encoding="utf-8").split("\n")
     entries = []
