@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
@@ -71,7 +71,7 @@ def add_routes(app: FastAPI, service: Service, errors: ErrorShapes) -> None:
     """Serve DeepL's v2 endpoints from ``app``; errors under ``/v2`` take DeepL's shape."""
     errors.add("/v2", error_body)
     app.state.deepl = DeepL(service)
-    common = {"tags": ["deepl"], "responses": openapi.DEEPL_ERRORS}
+    common: dict[str, Any] = {"tags": ["deepl"], "responses": openapi.DEEPL_ERRORS}
     app.add_api_route(
         "/v2/translate",
         translate,
@@ -156,6 +156,7 @@ async def translate(request: Request) -> Response:
         )
         sample = [s.text for d in documents for s in d.segments] if documents is not None else texts
         src = source or translation.guess_source(sample).language
+        rendered: Sequence[str | bytes]
         if documents is not None:
             rendered, _ = translation.translate_documents(documents, source=src, target=target)
         else:

@@ -60,7 +60,11 @@ def add_routes(app: FastAPI, service: Service, errors: ErrorShapes) -> None:
         _languages_json(service.translation.languages()),
         _languages_json(service.translation.languages(every=True)),
     )
-    post = {"methods": ["POST"], "tags": ["translate"], "responses": openapi.LIBRETRANSLATE_ERRORS}
+    post: dict[str, Any] = {
+        "methods": ["POST"],
+        "tags": ["translate"],
+        "responses": openapi.LIBRETRANSLATE_ERRORS,
+    }
     app.add_api_route(
         "/translate",
         translate,

@@ -29,7 +29,7 @@ async def read_fields(request: Request, *, repeatable: frozenset[str] = frozense
     A JSON object sent without a JSON content type (``curl -d '{...}'``) is read as JSON too. A form
     field named in ``repeatable`` and given several times becomes a list; otherwise the first counts.
     """
-    fields: dict[str, Any] = {key: value for key, value in request.query_params.items()}
+    fields: dict[str, Any] = dict(request.query_params.items())
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
         try:
@@ -37,8 +37,8 @@ async def read_fields(request: Request, *, repeatable: frozenset[str] = frozense
         except StarletteHTTPException as exc:
             raise RequestError(400, f"Invalid request: {exc.detail}") from None
         for key in form:
-            values = form.getlist(key)
-            fields[key] = values if key in repeatable and len(values) > 1 else values[0]
+            form_values = form.getlist(key)
+            fields[key] = form_values if key in repeatable and len(form_values) > 1 else form_values[0]
         return fields
     body = await request.body()
     if not body.strip():
@@ -89,7 +89,7 @@ def optional_count(fields: dict[str, Any], name: str) -> int:
     if value in (None, ""):
         return 0
     try:
-        return max(0, int(value))  # type: ignore[call-overload]
+        return max(0, int(value))
     except (TypeError, ValueError):
         raise RequestError(400, f"Invalid request: {name} parameter is not a number") from None
 
