@@ -199,7 +199,7 @@ def model_params(gpu_layers: int) -> llama_cpp.llama_model_params:
     """
     params = llama_cpp.llama_model_default_params()
     params.n_gpu_layers = gpu_layers
-    params.use_mmap = True
+    params.load_mode = llama_cpp.LLAMA_LOAD_MODE_MMAP  # use_mmap is gone: setting it did nothing
     if cpu_has_amx():
         params.use_extra_bufts = False
     return params

@@ -21,6 +21,7 @@ LLAMA_FTYPE_MOSTLY_Q4_K_M: int
 LLAMA_FTYPE_MOSTLY_Q5_K_M: int
 LLAMA_FTYPE_MOSTLY_Q6_K: int
 LLAMA_FTYPE_MOSTLY_Q8_0: int
+LLAMA_LOAD_MODE_MMAP: int
 
 class llama_batch(ctypes.Structure):
     n_tokens: int
@@ -35,9 +36,8 @@ class llama_model_params(ctypes.Structure):
     n_gpu_layers: int
     split_mode: int
     main_gpu: int
+    load_mode: int  # LLAMA_LOAD_MODE_*: llama.cpp replaced use_mmap and use_mlock with it
     vocab_only: bool
-    use_mmap: bool
-    use_mlock: bool
     check_tensors: bool
     use_extra_bufts: bool
 
