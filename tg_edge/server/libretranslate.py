@@ -282,7 +282,8 @@ async def spec(request: Request) -> Response:
 
 
 def _api(request: Request) -> LibreTranslate:
-    return request.app.state.libretranslate  # type: ignore[no-any-return]
+    api: LibreTranslate = request.app.state.libretranslate  # Starlette's state holds Any
+    return api
 
 
 async def _authorized_fields(api: LibreTranslate, request: Request) -> dict[str, Any]:
