@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -22,10 +22,11 @@ from .languages import supported_languages
 from .prompts import PROFILES
 
 if TYPE_CHECKING:
-    from .translator import Translator
+    from .languages import Language
+    from .translator import TranslationOptions, Translator
 
 log = logging.getLogger("tg_edge")
-F = TypeVar("F")
+F = TypeVar("F", bound=Callable[..., Any])  # a click command function
 
 
 class _TgEdgeGroup(click.Group):
@@ -282,7 +283,7 @@ def translate(
         glossary_files, keep_terms, keep_files, source=None if src == AUTO else src, target=tgt
     )
     options = TranslationOptions(strict=strict, glossary=terms)
-    translator_args = {
+    translator_args: dict[str, Any] = {
         "model": model,
         "threads": threads,
         "gpu_layers": gpu_layers,
@@ -377,6 +378,8 @@ def translate(
                 for piece in events:
                     write_stdout(piece)
                 write_stdout(content_end)
+                if events.result is None:  # set when the stream ends
+                    raise TgEdgeError("the translation stream ended without a result")
                 result = events.result
             else:
                 result = translator.translate(content, source=src, target=tgt, options=options)
@@ -393,7 +396,7 @@ def translate(
 
 
 @contextmanager
-def _loaded_translator(args: dict[str, object]) -> Iterator[Translator]:
+def _loaded_translator(args: dict[str, Any]) -> Iterator[Translator]:
     """The model the command line names, loaded for this command and closed after it; or the translator an
     embedding program (or a test) handed over as the context object (``main(obj=translator)``), left open."""
     from .translator import Translator
@@ -439,8 +442,8 @@ def _names_a_file(text: str) -> bool:
 def _translate_files(
     inputs: tuple[Path, ...],
     output_path: str | None,
-    source: object,
-    target: object,
+    source: Language | str,
+    target: Language | str,
     *,
     format_: str | None,
     pdf_layout: str = "pdf",
@@ -449,8 +452,8 @@ def _translate_files(
     skip_bad: bool,
     batch: int | None,
     progress: bool | None,
-    options: object,
-    translator_args: dict[str, object],
+    options: TranslationOptions,
+    translator_args: dict[str, Any],  # Translator's keyword arguments
 ) -> None:
     """Files (or stdin with --format) in their formats, through tg_edge.jobs; a summary on stderr."""
     from .jobs import FileJob, JobOptions, plan_job
@@ -499,7 +502,7 @@ def _translate_files(
             if planned is not None:
                 job.run(planned.pairs, passed_over=planned.passed_over)
             else:
-                rendered = job.translate_text(stdin_text, "<stdin>", stdin_out)
+                rendered = job.translate_text(stdin_text or "", "<stdin>", stdin_out)  # no inputs: stdin
                 if output_path is None:
                     write_stdout(rendered)
                 job.check_strict()
@@ -512,13 +515,13 @@ def _translate_files(
 
 def _translate_images(
     images: tuple[Path, ...],
-    source: object,
-    target: object,
+    source: Language | str,
+    target: Language | str,
     *,
-    options: object,
+    options: TranslationOptions,
     json_: bool,
     show_prompt: bool,
-    translator_args: dict[str, object],
+    translator_args: dict[str, Any],  # Translator's keyword arguments
 ) -> None:
     """Images onto stdout: each one's translated text (under a ``==> NAME <==`` line when there are several)."""
     from .images import read_image
@@ -568,8 +571,8 @@ def _image_json(result, translator) -> dict[str, object]:
 def _translate_dataset(
     inputs: tuple[Path, ...],
     output_path: str | None,
-    source: object,
-    target: object,
+    source: Language | str,
+    target: Language | str,
     *,
     format_: str | None,
     fields: str | None,
@@ -577,8 +580,8 @@ def _translate_dataset(
     skip_bad: bool,
     batch: int | None,
     progress: bool | None,
-    options: object,
-    translator_args: dict[str, object],
+    options: TranslationOptions,
+    translator_args: dict[str, Any],  # Translator's keyword arguments
     ray: tuple[str, int | None, float],
 ) -> None:
     """One JSONL or Parquet dataset on Ray (tg_edge.distributed), exactly once per record; a summary on stderr."""
@@ -812,7 +815,7 @@ def bench(
     from .bench.report import write_reports
     from .bench.runner import BenchSettings, run_bench
 
-    given = {key: value for key, value in options.items() if value is not None}
+    given: dict[str, Any] = {key: value for key, value in options.items() if value is not None}
     try:
         settings = BenchSettings.quick(**given) if quick else BenchSettings(**given)
     except ValueError as exc:
@@ -1171,7 +1174,7 @@ def models_rm(spec: str) -> None:
         click.echo(f"Removed {model.name} ({_size(model.size)}): {model.path}", err=True)
 
 
-def _table(rows: list[tuple[str, ...]]) -> None:
+def _table(rows: Sequence[tuple[str, ...]]) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         click.echo(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 
-F = TypeVar("F")
+F = TypeVar("F", bound=Callable[..., Any])  # a click command function
 
 
 class GpuLayers(click.ParamType):

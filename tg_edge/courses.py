@@ -14,12 +14,12 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-from .guards import Mending, Request
+from .guards import Mending, Request, Result
 
 if TYPE_CHECKING:
     from .scheduler import Generation, Job
 
-R = TypeVar("R")
+R = TypeVar("R", bound=Result)
 OnDone = Callable[["Job"], None]
 Submit = Callable[[Sequence[Request], Sequence[OnDone]], Sequence["Job"]]
 """Hands requests to the scheduler as one submission, one completion callback per job."""
@@ -28,7 +28,7 @@ Submit = Callable[[Sequence[Request], Sequence[OnDone]], Sequence["Job"]]
 class Course(Generic[R]):
     """One unit's course; :meth:`result` waits for the result it keeps."""
 
-    def __init__(self, steps: Mending, submit: Submit, to_result: Callable[[str, Generation], R]) -> None:
+    def __init__(self, steps: Mending[R], submit: Submit, to_result: Callable[[str, Generation], R]) -> None:
         self._steps = steps
         self._submit = submit
         self._to_result = to_result
@@ -104,7 +104,7 @@ class Course(Generic[R]):
 
 
 def start_courses(
-    steps: Sequence[Mending], submit: Submit, to_result: Callable[[str, Generation], R]
+    steps: Sequence[Mending[R]], submit: Submit, to_result: Callable[[str, Generation], R]
 ) -> list[Course[R]]:
     """Start every unit's course with one submission of all their first requests (the scheduler sees them in
     one step, as :meth:`~tg_edge.scheduler.Scheduler.submit_many` promises)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib import metadata
+from typing import Any
 
 from . import __version__
 from .fit import GIB, Budget
@@ -10,7 +11,7 @@ from .machine import backend_libraries, cpu_model, machine
 from .speed import SENTENCE_TOKENS
 
 
-def diagnose(*, n_ctx: int = 4096) -> dict[str, object]:
+def diagnose(*, n_ctx: int = 4096) -> dict[str, Any]:
     """Everything doctor reports, as JSON-ready data."""
     from .models import home_dir, hub_cache_dir, installed_models, offline_mode
     from .models.fits import catalog_fits, default_context, installed_fits, speed_here
@@ -93,7 +94,7 @@ def diagnose(*, n_ctx: int = 4096) -> dict[str, object]:
     }
 
 
-def render(report: dict[str, object]) -> str:
+def render(report: dict[str, Any]) -> str:
     """The report as text for a terminal."""
     build, cpu, memory = report["llama_cpp"], report["cpu"], report["memory"]
     store, fit = report["store"], report["fit"]
@@ -202,7 +203,7 @@ def cpu_features(system_info: str) -> list[str]:
     return features
 
 
-def _llama_build() -> dict[str, object]:
+def _llama_build() -> dict[str, Any]:
     """What the llama.cpp build offers: backends, CPU features, GPU offload, devices; or why it cannot load."""
     backends = list(backend_libraries())
     try:

@@ -60,7 +60,7 @@ _log_routing_lock = threading.Lock()
 _log_routed: set[str] = set()  # llama.cpp's log callbacks are process-wide: tg-edge sets each once
 
 
-def route_llama_logs(*setters: Callable[[object, ctypes.c_void_p], None]) -> None:
+def route_llama_logs(*setters: Callable[[ctypes._CFunctionType, ctypes.c_void_p], None]) -> None:
     """Send llama.cpp's own log lines to the ``tg_edge.llama`` logger instead of stderr (and stdout).
 
     Installs the callback through ``llama_log_set`` and each of ``setters`` (a library of llama.cpp's
@@ -207,6 +207,7 @@ def model_params(gpu_layers: int) -> llama_cpp.llama_model_params:
     """
     params = llama_cpp.llama_model_default_params()
     params.n_gpu_layers = gpu_layers
+    params.load_mode = llama_cpp.LLAMA_LOAD_MODE_MMAP  # use_mmap is gone: setting it did nothing
     if cpu_has_amx():
         params.use_extra_bufts = False
     return params
@@ -268,7 +269,9 @@ class Engine:
         kv_type: str = "f16",
     ) -> None:
         # Set first, so that close() (and __del__) works on an engine whose loading failed midway.
-        self._model = self._ctx = self._batch = None
+        self._model: llama_cpp.llama_model_p | None = None
+        self._ctx: llama_cpp.llama_context_p | None = None
+        self._batch: llama_cpp.llama_batch | None = None
         self.weight_buffers: dict[str, int] = {}  # bytes of each llama.cpp weight buffer (CPU_Mapped...)
         route_llama_logs()
         llama_cpp.llama_backend_init()
@@ -320,9 +323,8 @@ class Engine:
         return model
 
     def _load(self, n_ctx: int, n_batch: int, n_seq_max: int, n_ubatch: int, flash_attn: bool | None) -> None:
-        self._model = self._load_model()
-        if not self._model:
-            self._model = None
+        model = self._load_model()
+        if not model:
             memory = (
                 f"; with {self.gpu_layers} GPU layers the GPU may lack the memory: try --gpu-layers auto or "
                 "fewer"
@@ -333,7 +335,8 @@ class Engine:
                 f"llama.cpp could not load {self.path}: the file is corrupt, truncated, or of an "
                 f"architecture this llama.cpp build does not support{memory} (run with -vv for llama.cpp's log)"
             )
-        self.metadata: Mapping[str, str] = MappingProxyType(_read_metadata(self._model))
+        self._model = model
+        self.metadata: Mapping[str, str] = MappingProxyType(_read_metadata(model))
         params = llama_cpp.llama_context_default_params()
         params.n_ctx = n_ctx
         params.n_batch = n_batch
@@ -352,20 +355,23 @@ class Engine:
         params.type_k = params.type_v = KV_TYPES[self.kv_type]
         params.n_threads = params.n_threads_batch = self.threads
         params.no_perf = True
-        self._ctx = llama_cpp.llama_init_from_model(self._model, params)
-        if not self._ctx:
-            self._ctx = None
+        ctx = llama_cpp.llama_init_from_model(model, params)
+        if not ctx:
             raise ModelError(f"llama.cpp could not create a context of {n_ctx} tokens for {self.path}")
-        self.n_ctx = llama_cpp.llama_n_ctx(self._ctx)
-        self.n_batch = n_batch
-        self.n_seq_max = n_seq_max
-        self.kv_cache_bytes = self._kv_cache_bytes()
-        self._vocab = llama_cpp.llama_model_get_vocab(self._model)
-        self._n_vocab = llama_cpp.llama_vocab_n_tokens(self._vocab)
-        self._memory = llama_cpp.llama_get_memory(self._ctx)
+        self._ctx = ctx
+        self.n_ctx: int = llama_cpp.llama_n_ctx(ctx)
+        self.n_batch: int = n_batch
+        self.n_seq_max: int = n_seq_max
+        self.kv_cache_bytes: int = self._kv_cache_bytes()
+        vocab, kv_memory = llama_cpp.llama_model_get_vocab(model), llama_cpp.llama_get_memory(ctx)
+        if not vocab or not kv_memory:
+            raise ModelError(f"llama.cpp gave no vocabulary or no KV cache for {self.path}")
+        self._vocab: llama_cpp.llama_vocab_p = vocab
+        self._n_vocab: int = llama_cpp.llama_vocab_n_tokens(vocab)
+        self._memory: llama_cpp.llama_memory_t = kv_memory
         self._batch = llama_cpp.llama_batch_init(n_batch, 0, n_seq_max)
-        self._piece_buffer = ctypes.create_string_buffer(64)
-        self._n_outputs = 0
+        self._piece_buffer: ctypes.Array[ctypes.c_char] = ctypes.create_string_buffer(64)
+        self._n_outputs: int = 0
 
     def _kv_cache_bytes(self) -> int:
         """Bytes of the attention KV cache llama.cpp allocated for this context (recurrent state not included).
@@ -434,12 +440,12 @@ class Engine:
 
     @property
     def n_params(self) -> int:
-        return int(llama_cpp.llama_model_n_params(self._model))
+        return int(llama_cpp.llama_model_n_params(self._handles()[0]))
 
     @property
     def weight_bytes(self) -> int:
         """Bytes of tensor data in the model file (what decoding reads per token, for a dense model)."""
-        return int(llama_cpp.llama_model_size(self._model))
+        return int(llama_cpp.llama_model_size(self._handles()[0]))
 
     @property
     def adds_bos(self) -> bool:
@@ -449,19 +455,17 @@ class Engine:
     @property
     def n_embd(self) -> int:
         """The width of the model's token embeddings."""
-        return llama_cpp.llama_model_n_embd(self._model)
+        return llama_cpp.llama_model_n_embd(self._handles()[0])
 
     @property
     def llama_model(self) -> llama_cpp.llama_model_p:
         """llama.cpp's model handle, for the engine layer's other parts (tg_edge.projector)."""
-        self._check_open()
-        return self._model
+        return self._handles()[0]
 
     @property
     def llama_context(self) -> llama_cpp.llama_context_p:
         """llama.cpp's context handle, for the engine layer's other parts (tg_edge.projector)."""
-        self._check_open()
-        return self._ctx
+        return self._handles()[1]
 
     def took_outputs(self, rows: int) -> None:
         """A decode made outside :meth:`decode` (tg_edge.projector's) asked for ``rows`` logits rows (0 before
@@ -475,18 +479,16 @@ class Engine:
         Recurrent and hybrid models (LFM2, Mamba) keep one state per sequence, not one entry per
         position, so a cut-off prefix cannot be taken from them.
         """
-        return not (
-            llama_cpp.llama_model_is_recurrent(self._model) or llama_cpp.llama_model_is_hybrid(self._model)
-        )
+        model = self._handles()[0]
+        return not (llama_cpp.llama_model_is_recurrent(model) or llama_cpp.llama_model_is_hybrid(model))
 
     # -- decoding primitives --------------------------------------------------------------
 
     def decode(self, tokens: Sequence[BatchToken]) -> None:
         """Evaluate one batch (at most ``n_batch`` tokens) into the KV cache."""
-        self._check_open()
+        _, ctx, batch = self._handles()
         if not 0 < len(tokens) <= self.n_batch:
             raise ValueError(f"a batch holds 1..{self.n_batch} tokens, not {len(tokens)}")
-        batch = self._batch
         batch.n_tokens = len(tokens)
         for i, entry in enumerate(tokens):
             batch.token[i] = entry.token
@@ -496,19 +498,19 @@ class Engine:
                 batch.seq_id[i][j] = seq
             batch.logits[i] = entry.logits
         self._n_outputs = sum(entry.logits for entry in tokens)
-        self._follow_load()
-        status = llama_cpp.llama_decode(self._ctx, batch)
+        self._follow_load(ctx)
+        status = llama_cpp.llama_decode(ctx, batch)
         if status != 0:
             self._n_outputs = 0
             reason = "no room left in the KV cache" if status == 1 else f"status {status}"
             raise TgEdgeError(f"llama_decode failed: {reason}")
 
-    def _follow_load(self) -> None:
+    def _follow_load(self, ctx: llama_cpp.llama_context_p) -> None:
         """Decode the next step with the threads the machine's load leaves (a fixed count stays)."""
         if self._thread_control is not None:
             threads = self._thread_control.threads()
             if threads != self.threads:
-                llama_cpp.llama_set_n_threads(self._ctx, threads, threads)
+                llama_cpp.llama_set_n_threads(ctx, threads, threads)
                 self.threads = threads
         self.thread_steps[self.threads] += 1
 
@@ -516,7 +518,8 @@ class Engine:
         """The most likely next token for each batch entry of the last :meth:`decode` that asked for logits."""
         if not self._n_outputs:
             return []
-        return self._output_rows().argmax(axis=1).tolist()
+        tokens: list[int] = self._output_rows().argmax(axis=1).tolist()
+        return tokens
 
     def output_logits(self, row: int) -> np.ndarray:
         """The logits of the ``row``-th batch entry that asked for them in the last :meth:`decode` (a view: read
@@ -527,12 +530,14 @@ class Engine:
         """A copy of the logits of the last batch entry of the last :meth:`decode` that asked for logits."""
         if not self._n_outputs:
             raise TgEdgeError("the last decode asked for no logits")
-        return self._output_rows()[-1].copy()
+        logits: np.ndarray = self._output_rows()[-1].copy()
+        return logits
 
     def _output_rows(self) -> np.ndarray:
         """llama.cpp's logits of the last decode, one row per entry that asked for them (a view, no copy)."""
-        pointer = llama_cpp.llama_get_logits(self._ctx)
-        return np.ctypeslib.as_array(pointer, shape=(self._n_outputs, self._n_vocab))
+        pointer = llama_cpp.llama_get_logits(self._handles()[1])
+        rows: np.ndarray = np.ctypeslib.as_array(pointer, shape=(self._n_outputs, self._n_vocab))
+        return rows
 
     def evaluate(self, tokens: Sequence[int], *, seq: int = 0, pos: int = 0) -> None:
         """Evaluate ``tokens`` into sequence ``seq`` from ``pos``, in batches, logits for the last one."""
@@ -589,9 +594,14 @@ class Engine:
             llama_cpp.llama_model_free(model)
 
     def _check_open(self) -> None:
+        self._handles()
+
+    def _handles(self) -> tuple[llama_cpp.llama_model_p, llama_cpp.llama_context_p, llama_cpp.llama_batch]:
+        """llama.cpp's model, context and batch of an open engine."""
         # llama.cpp would read freed memory (a segfault), so a closed engine refuses work.
-        if self._batch is None:
+        if self._model is None or self._ctx is None or self._batch is None:
             raise TgEdgeError("this model was closed; create a new Translator to translate again")
+        return self._model, self._ctx, self._batch
 
     def __enter__(self) -> Engine:
         return self
@@ -603,13 +613,15 @@ class Engine:
         self.close()
 
 
-def _read_metadata(model: object) -> dict[str, str]:
+def _read_metadata(model: llama_cpp.llama_model_p) -> dict[str, str]:
     """The GGUF's key/value metadata as strings (llama.cpp leaves arrays out)."""
     out: dict[str, str] = {}
     size = 4096
     buffer = ctypes.create_string_buffer(size)
 
-    def read(getter: object, index: int) -> str:
+    def read(
+        getter: Callable[[llama_cpp.llama_model_p, int, ctypes.Array[ctypes.c_char], int], int], index: int
+    ) -> str:
         nonlocal buffer, size
         n = getter(model, index, buffer, size)
         if n >= size:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class TgEdgeError(Exception):
     """Base class of every error tg-edge raises on purpose."""
@@ -71,8 +73,10 @@ class TranslationIncomplete(TgEdgeError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
-        self.translations: list[object] = []
-        self.documents: list[object] = []
+        self.translations: Sequence[object] = []
+        self.documents: Sequence[object] = []
+        self.report: object | None = None
+        """A dataset job's report (:class:`tg_edge.distributed.DatasetReport`): its output is written."""
 
 
 class BenchError(TgEdgeError):

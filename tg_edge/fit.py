@@ -12,9 +12,13 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import gguf_keys as keys
 from .errors import ModelError
+
+if TYPE_CHECKING:
+    from .gguf_header import GGUFHeader
 
 MIB = 2**20
 GIB = 2**30
@@ -232,14 +236,14 @@ def gib(size: int) -> str:
     return f"{size / GIB:.1f} GiB"
 
 
-def size_from_header(header: object, *, estimated: bool = False) -> ModelSize:
+def size_from_header(header: GGUFHeader, *, estimated: bool = False) -> ModelSize:
     """Sizes from a GGUF header (:class:`tg_edge.gguf_header.GGUFHeader`): every tensor's bytes, the attention shape.
 
     Raises :class:`ModelError` when the metadata lacks the layer count or attention shape.
     """
-    metadata: Mapping[str, object] = header.metadata  # type: ignore[attr-defined]
-    sizes: dict[str, int] = header.tensor_sizes  # type: ignore[attr-defined]
-    dims: dict[str, tuple[int, ...]] = header.tensor_dims  # type: ignore[attr-defined]
+    metadata: Mapping[str, object] = header.metadata
+    sizes: dict[str, int] = header.tensor_sizes
+    dims: dict[str, tuple[int, ...]] = header.tensor_dims
     arch = architecture_from_metadata(metadata, dims)
     layers = [0] * arch.n_layer
     other = 0

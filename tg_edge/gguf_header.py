@@ -164,7 +164,7 @@ def _parse(
 
     def take(fmt: str) -> int | float | bool:
         nonlocal pos
-        (value,) = struct.unpack_from(fmt, data, pos)
+        value: int | float | bool = struct.unpack_from(fmt, data, pos)[0]
         pos += struct.calcsize(fmt)
         return value
 
@@ -211,5 +211,6 @@ def _parse(
         dims[name] = tuple(int(take("<Q")) for _ in range(n_dims))
         types[name] = int(take("<I"))
         tensors[name] = int(take("<Q"))
-    alignment = int(metadata.get(gguf_keys.ALIGNMENT) or 32)
+    given = metadata.get(gguf_keys.ALIGNMENT)
+    alignment = given if isinstance(given, int) and given > 0 else 32
     return metadata, tensors, dims, types, -(-pos // alignment) * alignment

@@ -24,7 +24,7 @@ from collections.abc import Callable, Generator, Sequence
 from dataclasses import replace
 from enum import Enum
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from .langcheck import in_wrong_language, wrong_sentences
 from .languages import Language, base_code, language_code
@@ -107,7 +107,10 @@ _MESSAGES = {
 # Which finding is worse when two outputs of one unit must be compared: the enum's order, worst last.
 # A wrong-language output ranks with a far-off length: between a copy of the source and a translation
 # with a part missing neither is plainly better, so the length nearer the usual decides (see _better).
-_SEVERITY = {None: 0, **{problem: rank for rank, problem in enumerate(Problem, start=1)}}
+_SEVERITY: dict[Problem | None, int] = {
+    None: 0,
+    **{problem: rank for rank, problem in enumerate(Problem, start=1)},
+}
 _SEVERITY[Problem.WRONG_LANGUAGE] = _SEVERITY[Problem.RATIO]
 _WORD = re.compile(r"\w")
 # Findings a retry prompt may mend where the same prompt would give the same output back.
@@ -115,17 +118,32 @@ _PROMPTED_AGAIN = (Problem.WRONG_LANGUAGE, Problem.TERMINOLOGY)
 
 
 class Result(Protocol):
-    """What the guards read and replace of a segment's result (tg_edge.translator.SegmentResult)."""
+    """What the guards read and replace of a segment's result (tg_edge.translator.SegmentResult): a frozen
+    dataclass, whose fields they change with :func:`dataclasses.replace`."""
 
-    source: str
-    text: str
-    stop: str
-    prompt_tokens: int
-    new_tokens: int
-    reused_tokens: int
-    seconds: float
-    guard: Problem | None
-    attempts: int
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    @property
+    def source(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def stop(self) -> str: ...
+    @property
+    def prompt_tokens(self) -> int: ...
+    @property
+    def new_tokens(self) -> int: ...
+    @property
+    def reused_tokens(self) -> int: ...
+    @property
+    def seconds(self) -> float: ...
+    @property
+    def guard(self) -> Problem | None: ...
+    @property
+    def attempts(self) -> int: ...
+
+
+ResultT = TypeVar("ResultT", bound=Result)
 
 
 def length_factor(language: Language | str) -> float:
@@ -160,7 +178,9 @@ def check(
         return Problem(stop)
     if stop == ABANDONED:  # the translator abandons only an output that began as a copy of its source
         return Problem.WRONG_LANGUAGE
-    if language and in_wrong_language(source_text, output, source=source, target=target):
+    if language and in_wrong_language(
+        source_text, output, source=language_code(source), target=language_code(target)
+    ):
         return Problem.WRONG_LANGUAGE
     if len(source_text.strip()) >= MIN_RATIO_CHARS:
         ratio = length_ratio(source_text, output, source, target)
@@ -191,13 +211,13 @@ def is_empty(source_text: str, output: str) -> bool:
     return not output.strip() or (_WORD.search(source_text) is not None and _WORD.search(output) is None)
 
 
-def whole_copy(unit: str, result: Result) -> Result:
+def whole_copy(unit: str, result: ResultT) -> ResultT:
     """``result``, or when it was abandoned as a copy of the source under way, the copy it was writing: the
     unit's own text (a result is never a cut text)."""
     return replace(result, text=unit.strip()) if result.stop == ABANDONED else result
 
 
-def keep_source(unit: str, result: Result) -> Result:
+def keep_source(unit: str, result: ResultT) -> ResultT:
     """``result``, or when its output is empty (see :func:`is_empty`) the unit's own text, marked ``kept``."""
     if not is_empty(unit, result.text):
         return result
@@ -206,21 +226,21 @@ def keep_source(unit: str, result: Result) -> Result:
 
 Request = tuple[str, bool]
 """A text to translate, and whether with the profile's retry prompt."""
-Mending = Generator[list[Request], list[Result], Result]
+Mending = Generator[list[Request], list[ResultT], ResultT]
 """One unit's retries: yields the requests of its next try, is sent their results, returns the kept result."""
 
 
 def retry(
     units: Sequence[str],
-    results: Sequence[Result],
-    translate_units: Callable[..., Sequence[Result]],
+    results: Sequence[ResultT],
+    translate_units: Callable[..., Sequence[ResultT]],
     *,
     source: Language | str,
     target: Language | str,
     alternate: bool = False,
     language: bool = True,
     terms: Glossary | None = None,
-) -> list[Result]:
+) -> list[ResultT]:
     """Check each unit's result; split the suspect ones finer and translate the pieces again.
 
     ``translate_units`` is called once per level with the pieces of every suspect unit, so a
@@ -237,9 +257,9 @@ def retry(
 
 
 def drive(
-    mending: Generator[list[Request], list[Result], list[Result]],
-    translate_units: Callable[..., Sequence[Result]],
-) -> list[Result]:
+    mending: Generator[list[Request], list[ResultT], list[ResultT]],
+    translate_units: Callable[..., Sequence[ResultT]],
+) -> list[ResultT]:
     """Run ``mending`` to its end, one ``translate_units`` call per round of requests."""
     try:
         requests = next(mending)
@@ -248,7 +268,8 @@ def drive(
             fresh = translate_units(texts, again) if any(again) else translate_units(texts)
             requests = mending.send(list(fresh))
     except StopIteration as done:
-        return done.value
+        results: list[ResultT] = done.value
+        return results
 
 
 def translate_and_mend(
@@ -259,7 +280,7 @@ def translate_and_mend(
     alternate: bool = False,
     language: bool = True,
     terms: Glossary | None = None,
-) -> Mending:
+) -> Mending[ResultT]:
     """A unit's whole course: its first translation, then :func:`mend`."""
     (first,) = yield [(unit, False)]
     return (
@@ -271,7 +292,7 @@ def translate_and_mend(
 
 def mend(
     unit: str,
-    first: Result,
+    first: ResultT,
     *,
     source: Language | str,
     target: Language | str,
@@ -279,7 +300,7 @@ def mend(
     alternate: bool = False,
     language: bool = True,
     terms: Glossary | None = None,
-) -> Mending:
+) -> Mending[ResultT]:
     """Check ``first`` (the unit's output); when suspect, ask for the unit cut finer, or for the retry prompt.
 
     The result is the better of the first output and the mended one; one still suspect has ``guard`` set to
@@ -328,11 +349,13 @@ def mend(
 
 
 def mend_all(
-    units: Sequence[str], results: Sequence[Result], **how: object
-) -> Generator[list[Request], list[Result], list[Result]]:
+    units: Sequence[str],
+    results: Sequence[ResultT],
+    **how: Any,  # mend's keyword arguments
+) -> Generator[list[Request], list[ResultT], list[ResultT]]:
     """:func:`mend` for several units in lock step: each round's requests of all of them together."""
-    courses = [mend(unit, result, **how) for unit, result in zip(units, results, strict=True)]  # type: ignore[arg-type]
-    out: list[Result | None] = [None] * len(courses)
+    courses = [mend(unit, result, **how) for unit, result in zip(units, results, strict=True)]
+    out: list[ResultT | None] = [None] * len(courses)
     asking: dict[int, list[Request]] = {}
     for i, course in enumerate(courses):
         try:
@@ -348,18 +371,18 @@ def mend_all(
             except StopIteration as done:
                 out[i] = done.value
         asking = going
-    return out  # type: ignore[return-value]
+    return out  # type: ignore[return-value]  # no None left: every course has returned once none asks
 
 
 def _checked(
     unit: str,
-    result: Result,
+    result: ResultT,
     *,
     source: Language | str,
     target: Language | str,
     language: bool,
     terms: Glossary | None,
-) -> Result:
+) -> ResultT:
     """``result`` (a unit translated again whole) with the guard's finding on it."""
     result = whole_copy(unit, result)
     finding = check(
@@ -385,13 +408,13 @@ def trim_repetition(text: str, *, min_repeats: int = 3) -> str:
 def _combine(
     unit: str,
     pieces: list[Piece],
-    results: list[Result],
+    results: list[ResultT],
     *,
     source: Language | str,
     target: Language | str,
     language: bool = True,
     terms: Glossary | None = None,
-) -> Result:
+) -> ResultT:
     """One result for ``unit`` from the results of its pieces, with the whitespace between them kept."""
     text = join_pieces(pieces, (r.text for r in results)).strip()
     stops = [r.stop for r in results if r.stop in (Problem.LENGTH, Problem.LOOP)]

@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from . import formats
 from .documents import CHUNK_CHARS, CHUNK_SEGMENTS, DocumentTranslation, Flag, OutcomeCache, SegmentOutcome
@@ -42,7 +42,7 @@ from .journal import AppendedOutput, Appender, journal_path, partial_path, read_
 from .languages import Language
 from .lognaming import naming_in_warnings
 from .textstream import TextBlock, text_blocks
-from .translator import TranslationOptions, is_auto
+from .translator import TranslationOptions, Translator, is_auto
 
 log = logging.getLogger("tg_edge")
 
@@ -211,6 +211,7 @@ def plan_job(inputs: Sequence[Path], output: Path | str | None) -> JobPlan:
         return JobPlan([(files[0][0], None)], passed_over)
     directory = names_directory(output)
     target = Path(output)
+    pairs: list[tuple[Path, Path | None]]
     if single and not directory:
         pairs = [(files[0][0], target)]
     else:
@@ -257,7 +258,7 @@ class FileJob:
     at the end of :meth:`run` when a segment stayed suspect.
     """
 
-    def __init__(self, translator, options: JobOptions, *, stderr: TextIO | None = None) -> None:
+    def __init__(self, translator: Translator, options: JobOptions, *, stderr: TextIO | None = None) -> None:
         self.translator = translator
         self.options = options
         self.report = JobReport()
@@ -351,7 +352,7 @@ class FileJob:
                 )
             self._render(read_binary_file(path), path, name, out)
             return
-        rendered = self._render(read_text_file(path), path, name, out)
+        rendered = _text(self._render(read_text_file(path), path, name, out))
         if out is None:
             write_stdout(rendered, stdout)
 
@@ -359,7 +360,7 @@ class FileJob:
         """Translate ``text`` (e.g. stdin) in the job's format (plain text by default); written to ``out`` if given."""
         if self.options.format in formats.BINARY:
             raise InputError(f"{self.options.format.upper()} is read from a file: pass it with -i")
-        return self._render(text, Path(name), self.options.format or "txt", out)
+        return _text(self._render(text, Path(name), self.options.format or "txt", out))
 
     def _pdf(self, path: Path, out: Path | None, *, as_text: bool, stdout: TextIO | None) -> None:
         """A PDF file into a translated PDF, or into its translated text (Markdown) with ``as_text``, an
@@ -380,7 +381,12 @@ class FileJob:
             (stdout or sys.stdout).flush()
 
     def _render(
-        self, text: str | bytes, path: Path, name: str, out: Path | None, options: dict | None = None
+        self,
+        text: str | bytes,
+        path: Path,
+        name: str,
+        out: Path | None,
+        options: dict[str, Any] | None = None,
     ) -> str | bytes:
         options = options or ({"fields": self.options.fields} if name == "jsonl" else {})
         document = formats.read(text, str(path), name, **options)
@@ -463,7 +469,7 @@ class FileJob:
     ) -> dict[int, SegmentOutcome]:
         if not self.options.resume or not journal.exists():
             return {}
-        done = {}
+        done: dict[int, SegmentOutcome] = {}
         for entry in read_journal(journal, fingerprint):
             if 0 <= entry.get("i", -1) < count:
                 flags = tuple(
@@ -517,7 +523,7 @@ class FileJob:
                 self._count(batch.segments, batch.translated)
                 rendered = []
                 for record in batch.records:
-                    if record.error is not None:
+                    if record.rendered is None:  # left out: error says why
                         self.report.skipped.append(f"{record.error} (record left out)")
                         continue
                     for flag in record.flags:
@@ -770,3 +776,10 @@ def _chunks(path: Path, skip: int, most: int, chars: int) -> Iterator[tuple[int,
                 chunk, held = [], 0
         if chunk:
             yield first, chunk
+
+
+def _text(rendered: str | bytes) -> str:
+    """A text format's rendering (only :data:`formats.BINARY` formats render bytes)."""
+    if isinstance(rendered, bytes):
+        raise TypeError("a text format rendered bytes")
+    return rendered

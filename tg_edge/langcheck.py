@@ -168,7 +168,7 @@ def _wrong(text: str, accepted: set[str]) -> bool:
     scores = dict(_identifier().rank(_UNJUDGED.sub(" ", text)))
     if max(scores, key=scores.__getitem__) in accepted:
         return False
-    return sum(scores.get(label, 0.0) for label in accepted) < MIN_TARGET_PROBABILITY
+    return bool(sum(scores.get(label, 0.0) for label in accepted) < MIN_TARGET_PROBABILITY)
 
 
 def copied_share(source_text: str, output: str) -> float:

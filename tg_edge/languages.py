@@ -168,8 +168,8 @@ def _from_translategemma(code: str) -> Language | None:
         if candidate and candidate in ALIASES:
             canonical = ALIASES[candidate]
             return Language(canonical, LANGUAGE_NAMES[canonical])
-    canonical = _codes_by_name().get(code.strip().lower())
-    return Language(canonical, LANGUAGE_NAMES[canonical]) if canonical else None
+    by_name = _codes_by_name().get(code.strip().lower())
+    return Language(by_name, LANGUAGE_NAMES[by_name]) if by_name else None
 
 
 @functools.cache
@@ -193,7 +193,7 @@ def _from_bcp47(code: str) -> Language | None:
         tag = langcodes.Language.get(normalize_code(code))
         if not tag.is_valid() and tag.language:
             tag = langcodes.Language.get(tag.language)
-    except (langcodes.LanguageTagError, ValueError):
+    except ValueError:  # langcodes' LanguageTagError is one
         tag = None
     if (tag is None or not tag.is_valid()) and not re.search(r"[-_]", code):
         if not _is_language_name(code):

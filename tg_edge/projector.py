@@ -40,8 +40,8 @@ class ChunkInfo:
 class ImagePrompt:
     """A prompt cut into mtmd chunks, ready for :meth:`Projector.evaluate`; frees them on :meth:`close`."""
 
-    def __init__(self, chunks: int, infos: tuple[ChunkInfo, ...], n_pos: int) -> None:
-        self._chunks = chunks
+    def __init__(self, chunks: mtmd.mtmd_input_chunks_p, infos: tuple[ChunkInfo, ...], n_pos: int) -> None:
+        self._chunks: mtmd.mtmd_input_chunks_p | None = chunks
         self.chunks = infos
         self.n_pos = n_pos
         """Positions (KV cells) the prompt takes."""
@@ -64,7 +64,7 @@ class Projector:
     """A vision projector loaded for ``engine``'s model; offloaded to the GPU when the engine offloads layers."""
 
     def __init__(self, engine: Engine, path: str | os.PathLike[str]) -> None:
-        self._ctx = None
+        self._ctx: mtmd.mtmd_context_p | None = None
         # One image at a time through mtmd's context: a request's image is prepared (in its own thread) while
         # another's is evaluated (in the decoding thread) otherwise.
         self._lock = threading.Lock()
@@ -78,20 +78,20 @@ class Projector:
         params.print_timings = False
         params.warmup = False
         params.media_marker = IMAGE_MARKER.encode()
-        self._ctx = mtmd.mtmd_init_from_file(str(self.path).encode(), engine.llama_model, params)
-        if not self._ctx:
-            self._ctx = None
+        ctx = mtmd.mtmd_init_from_file(str(self.path).encode(), engine.llama_model, params)
+        if not ctx:
             raise ProjectorError(
                 f"llama.cpp could not load the vision projector {self.path}: not a projector GGUF, corrupt, "
                 f"or made for another model than {engine.path.name} (run with -vv for llama.cpp's log)"
             )
-        if not mtmd.mtmd_support_vision(self._ctx):
+        self._ctx = ctx
+        if not mtmd.mtmd_support_vision(ctx):
             self.close()
             raise ProjectorError(f"{self.path} is a projector without vision input (an audio one?)")
 
     def tokenize(self, text: str, image: RgbImage) -> ImagePrompt:
         """Cut ``text`` (holding one :data:`IMAGE_MARKER`) and ``image`` into chunks."""
-        self._check_open()
+        ctx = self._check_open()
         if text.count(IMAGE_MARKER) != 1:
             raise ValueError(f"the prompt must hold the image marker {IMAGE_MARKER} exactly once")
         pixels = (ctypes.c_uint8 * len(image.pixels)).from_buffer_copy(image.pixels)
@@ -99,6 +99,9 @@ class Projector:
         if not bitmap:
             raise TgEdgeError(f"{image.name}: llama.cpp could not take the image's pixels")
         chunks = mtmd.mtmd_input_chunks_init()
+        if not chunks:
+            mtmd.mtmd_bitmap_free(bitmap)
+            raise TgEdgeError(f"{image.name}: llama.cpp could not allocate the prompt's chunks")
         try:
             encoded = text.encode()
             text_input = mtmd.mtmd_input_text(
@@ -106,7 +109,7 @@ class Projector:
             )
             bitmaps = (mtmd.mtmd_bitmap_p_ctypes * 1)(bitmap)
             with self._lock:
-                status = mtmd.mtmd_tokenize(self._ctx, chunks, ctypes.byref(text_input), bitmaps, 1)
+                status = mtmd.mtmd_tokenize(ctx, chunks, ctypes.byref(text_input), bitmaps, 1)
             if status != 0:
                 raise TgEdgeError(
                     f"{image.name}: llama.cpp could not prepare the image (mtmd_tokenize status {status})"
@@ -126,14 +129,17 @@ class Projector:
     def evaluate(self, prompt: ImagePrompt, *, seq: int) -> int:
         """Encode the image and evaluate every chunk into sequence ``seq`` from position 0, with logits for
         the last token (read them with ``engine.greedy_tokens()``); returns the next position."""
-        self._check_open()
+        ctx = self._check_open()
+        chunks = prompt._chunks  # noqa: SLF001 (ImagePrompt is this module's own)
+        if chunks is None:
+            raise TgEdgeError("this image prompt was closed")
         self.engine.took_outputs(0)
         new_n_past = llama_cpp.llama_pos(0)
         with self._lock:
             status = mtmd.mtmd_helper_eval_chunks(
-                self._ctx,
+                ctx,
                 self.engine.llama_context,
-                prompt._chunks,  # noqa: SLF001 - the projector owns the prompts it makes
+                chunks,
                 0,
                 seq,
                 self.engine.n_batch,
@@ -153,21 +159,25 @@ class Projector:
         if ctx:
             mtmd.mtmd_free(ctx)
 
-    def _check_open(self) -> None:
+    def _check_open(self) -> mtmd.mtmd_context_p:
         if self._ctx is None:
             raise TgEdgeError("this vision projector was closed")
+        return self._ctx
 
     def __del__(self) -> None:
         self.close()
 
 
-def _chunk_info(chunk: int) -> ChunkInfo:
+def _chunk_info(chunk: mtmd.mtmd_input_chunk_p | None) -> ChunkInfo:
+    if not chunk:
+        raise TgEdgeError("llama.cpp gave no chunk for the image prompt")
     kind = mtmd.mtmd_input_chunk_get_type(chunk)
     n_tokens = mtmd.mtmd_input_chunk_get_n_tokens(chunk)
     if kind == mtmd.MTMD_INPUT_CHUNK_TYPE_TEXT:
         count = ctypes.c_size_t(0)
         pointer = mtmd.mtmd_input_chunk_get_tokens_text(chunk, ctypes.byref(count))
-        return ChunkInfo("text", n_tokens, tuple(pointer[i] for i in range(count.value)))
+        tokens = tuple(pointer[i] for i in range(count.value)) if pointer else ()
+        return ChunkInfo("text", n_tokens, tokens)
     return ChunkInfo("image" if kind == mtmd.MTMD_INPUT_CHUNK_TYPE_IMAGE else "audio", n_tokens)
 
 

@@ -374,7 +374,8 @@ class Scheduler:
                 self.engine.reset()
                 self._prefix, self._prefix_job = [], None
                 self._prefix_generation += 1
-                self._waiting.popleft().done.set()
+                self._waiting.popleft()
+                item.done.set()
                 continue
             if item._cancelled:  # noqa: SLF001
                 self._waiting.popleft()
@@ -436,7 +437,7 @@ class Scheduler:
     def _start(self, job: Job, shared: int) -> None:
         job.seq = self._free.pop()
         if job.prefill is not None:
-            self._prefill(job)
+            self._prefill(job, job.prefill)
             return
         if shared:
             self.engine.copy_sequence(self._prefix_seq, job.seq, shared)
@@ -453,14 +454,14 @@ class Scheduler:
         self._active.append(job)
         self.peak_active = max(self.peak_active, len(self._active))
 
-    def _prefill(self, job: Job) -> None:
+    def _prefill(self, job: Job, prefill: Prefill) -> None:
         """Let the job evaluate its own prompt into its sequence, then take its first token."""
         job.generation_of_prefix = self._prefix_generation
         self._active.append(job)
         self.peak_active = max(self.peak_active, len(self._active))
         started = time.perf_counter()
         try:
-            job.pos = job.prefill(job.seq)
+            job.pos = prefill(job.seq)
         except TgEdgeError as exc:
             self._release(job)
             job._resolve(None, exc)  # noqa: SLF001

@@ -78,7 +78,7 @@ def split_text(
         raise ValueError("max_tokens must be at least 1")
     pieces: list[Piece] = []
     for line in _LINE.findall(text):
-        lead, body, trail = _EDGES.match(line).groups()  # type: ignore[union-attr]
+        lead, body, trail = _EDGES.match(line).groups()  # type: ignore[union-attr]  # _EDGES matches any line
         _add(pieces, lead, False)
         for part in _fit(body, count_tokens, max_tokens, language, sentences):
             _add(pieces, part.text, part.translate)

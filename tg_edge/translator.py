@@ -12,7 +12,7 @@ from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import guards
 from .cancel import Cancellation, check
@@ -141,7 +141,7 @@ class SegmentResult:
         """What is suspect about this segment's output, or ``None``."""
         if self.guard is not None:
             return Problem(self.guard)
-        if self.stop in (Problem.LENGTH, Problem.LOOP):
+        if self.stop in (Problem.LENGTH.value, Problem.LOOP.value):
             return Problem(self.stop)
         if not self.text.strip():
             return Problem.EMPTY
@@ -663,7 +663,7 @@ class Translator:
         better output is kept and marked."""
         check(cancel)
         terms = options.terms(source, target)
-        how = {
+        how: dict[str, Any] = {  # translate_and_mend's keyword arguments
             "source": source.code,
             "target": target.code,
             "alternate": self._prompts.alternates,
@@ -694,9 +694,10 @@ class Translator:
                     if on_unit is not None:
                         on_unit()
             check(cancel)  # a cancelled job comes back cut short: not a translation
-            if any(result is None for result in results):
+            kept = [result for result in results if result is not None]
+            if len(kept) < len(results):
                 raise Cancelled("cancelled")
-            return results
+            return kept
         finally:
             for course in courses:
                 course.cancel()  # after an error or Ctrl-C, do not leave work queued

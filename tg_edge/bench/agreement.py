@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +28,7 @@ def divergence_gaps(
     gpu_layers: int,
     n_ctx: int,
     progress: Progress,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """For each prompt whose two outputs differ, decode it alone, greedily, and note where each output
     leaves that path and the gap between the two most likely tokens (in logits) at that step.
 
@@ -37,7 +38,7 @@ def divergence_gaps(
     (``retried``) are not single greedy decodes; they are listed without a gap.
     """
     differing = [i for i, (a, b) in enumerate(zip(ours, theirs, strict=True)) if a != b]
-    found = []
+    found: list[dict[str, Any]] = []
     with Engine(model_path, n_ctx=n_ctx, threads=threads, gpu_layers=gpu_layers) as engine:
         bos = engine.token_text(engine.bos_token)
         for done, i in enumerate(differing, 1):

@@ -7,6 +7,7 @@ The files ship inside the package (read through :mod:`importlib.resources`, so a
 from __future__ import annotations
 
 import os
+import sys
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
@@ -16,7 +17,10 @@ from ..errors import InputError
 from ..languages import resolve_language
 
 if TYPE_CHECKING:
-    from importlib.resources.abc import Traversable
+    if sys.version_info >= (3, 11):
+        from importlib.resources.abc import Traversable
+    else:  # importlib.resources.abc is new in 3.11
+        from importlib.abc import Traversable
 
 FLORES_ENV = "TG_EDGE_FLORES"
 

@@ -6,6 +6,7 @@ import os
 import platform
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from .. import __version__
 from ..machine import cpu_model, machine
@@ -13,7 +14,7 @@ from ..machine import cpu_model, machine
 _PACKAGES = ("llama_cpp_python", "numpy", "sacrebleu", "matplotlib")
 
 
-def machine_info() -> dict[str, object]:
+def machine_info() -> dict[str, Any]:
     """CPU, cores, memory, GPU and the versions of everything that shapes the figures (from tg-edge's one probe
     of the machine, :mod:`tg_edge.machine`)."""
     here = machine()

@@ -9,6 +9,7 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from ..errors import BenchError
 from ..translator import Translator
@@ -53,7 +54,7 @@ def memory_profile(
     gpu_layers: int,
     parallel: int | None,
     progress: Progress,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """Load a Translator and translate ``sentences`` as one document, noting resident memory before the
     load, after it, and after translating. The worker adds the peak."""
     before = resident_bytes(model_path)
@@ -94,7 +95,7 @@ def compare_memory(
     gpu_layers: int,
     parallel: int | None,
     progress: Progress,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """tg-edge translating ``sentences`` at its parallelism, and the raw llama.cpp loop decoding one sentence
     alone, each in a fresh process: what each adds to its process at peak, and where tg-edge's goes."""
     from .runner import spawn  # here, so that the worker measuring memory does not load the runner too
@@ -125,7 +126,7 @@ def compare_memory(
     return summarize(ours, raw)
 
 
-def against_model_and_kv(ours: dict[str, object], raws: Sequence[dict[str, object]]) -> dict[str, object]:
+def against_model_and_kv(ours: dict[str, Any], raws: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """What tg-edge's worker added to its process at peak, against the model file plus its KV cache; and the
     same for the raw llama.cpp loop (one sequence, a context of as many cells, so as large a KV cache):
     llama.cpp's own floor. The largest of ``raws`` counts."""
@@ -142,7 +143,7 @@ def against_model_and_kv(ours: dict[str, object], raws: Sequence[dict[str, objec
     }
 
 
-def summarize(ours: dict[str, object], raw: dict[str, object]) -> dict[str, object]:
+def summarize(ours: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
     """The figures of :func:`compare_memory` from its two workers' results."""
     before, loaded, translated = ours["before_load"], ours["loaded"], ours["translated"]
     figures = against_model_and_kv(ours, [raw])

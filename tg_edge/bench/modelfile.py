@@ -39,7 +39,8 @@ def find_models(specs: Sequence[str], quants: Sequence[str] = ()) -> list[ModelF
     No specs means the default model (``TG_EDGE_MODEL`` or the demo model).
     """
     paths: list[Path] = []
-    for spec in specs or [None]:
+    given: Sequence[str | None] = specs or [None]  # None: the default model
+    for spec in given:
         if spec is not None and Path(spec).expanduser().is_dir():
             found = sorted(Path(spec).expanduser().glob("*.gguf"), key=lambda p: -p.stat().st_size)
             if not found:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 
-def score(hypotheses: Sequence[str], references: Sequence[str], target: str) -> dict[str, object]:
+def score(hypotheses: Sequence[str], references: Sequence[str], target: str) -> dict[str, Any]:
     """Corpus chrF++ and BLEU with their sacrebleu signatures (BLEU tokenizes Chinese and Japanese by character)."""
-    from sacrebleu.metrics import BLEU, CHRF
+    from sacrebleu.metrics.bleu import BLEU
+    from sacrebleu.metrics.chrf import CHRF
 
     tokenize = "zh" if target.startswith("zh") else "char" if target in ("ja", "ko") else "13a"
     chrf, bleu = CHRF(word_order=2), BLEU(tokenize=tokenize)

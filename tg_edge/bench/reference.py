@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import llama_cpp
 import numpy as np
@@ -34,7 +35,7 @@ def raw_loop(
     n_batch: int,
     gpu_layers: int,
     progress: Progress,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """Load, then ``repeats`` times (after a warm-up): clear the cache, evaluate ``prompt``, and decode greedily
     until ``n_decode`` tokens or the end of generation, as the engine does, so both do the same work."""
     route_llama_logs()
@@ -52,8 +53,12 @@ def raw_loop(
         raise ModelError(f"llama.cpp could not create a context for {model_path}")
     load_s = time.perf_counter() - started
     vocab = llama_cpp.llama_model_get_vocab(model)
-    n_vocab = llama_cpp.llama_vocab_n_tokens(vocab)
     memory = llama_cpp.llama_get_memory(ctx)
+    if not vocab or not memory:
+        llama_cpp.llama_free(ctx)
+        llama_cpp.llama_model_free(model)
+        raise ModelError(f"llama.cpp gave no vocabulary or no KV cache for {model_path}")
+    n_vocab = llama_cpp.llama_vocab_n_tokens(vocab)
     batch = llama_cpp.llama_batch_init(n_batch, 0, 1)
 
     def decode(tokens: Sequence[int], pos: int) -> int:
@@ -107,7 +112,7 @@ def naive_loop(
     max_tokens: int,
     progress: Progress,
     keep_prefix: bool = True,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """``create_completion`` once per prompt, ``repeats`` passes (after one warm-up call), each call timed.
 
     ``Llama`` keeps the tokens of the previous prompt in its cache and evaluates only what follows the
@@ -129,7 +134,7 @@ def naive_loop(
         if not keep_prefix:
             llm.reset()
         out = llm.create_completion(prompt, max_tokens=max_tokens, temperature=0, stop=["\n"])
-        return out["choices"][0]["text"].strip()
+        return str(out["choices"][0]["text"]).strip()
 
     complete(warmup_prompt)
     passes = []

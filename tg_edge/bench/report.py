@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 _MIB = 2**20
 _REFERENCES = (
@@ -14,7 +15,7 @@ _REFERENCES = (
 )
 
 
-def write_reports(results: dict[str, object], out_dir: Path) -> dict[str, Path]:
+def write_reports(results: dict[str, Any], out_dir: Path) -> dict[str, Path]:
     """Write the three report files into ``out_dir`` (created if needed); returns their paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {
@@ -28,7 +29,7 @@ def write_reports(results: dict[str, object], out_dir: Path) -> dict[str, Path]:
     return paths
 
 
-def markdown(results: dict[str, object]) -> str:
+def markdown(results: dict[str, Any]) -> str:
     """The side-by-side table of every reference point, the ratios per model, and the machine."""
     settings, machine, bandwidth = results["settings"], results["machine"], results["bandwidth"]
     lines = [
@@ -122,7 +123,7 @@ def _times(ratio: float | None) -> str:
     return _num(ratio, 2) + "×" if ratio else "–"
 
 
-def _agreement(agreement: dict[str, object]) -> str:
+def _agreement(agreement: dict[str, Any]) -> str:
     """``53/200`` identical, and how decided the model was where the others part ways."""
     text = f"{agreement['identical_outputs']}/{agreement['of']}"
     if agreement.get("retried"):
@@ -136,7 +137,7 @@ def _agreement(agreement: dict[str, object]) -> str:
     )
 
 
-def chart(results: dict[str, object], path: Path) -> None:
+def chart(results: dict[str, Any], path: Path) -> None:
     """Decode speed, per-segment latency and quality per model file, side by side, as a PNG."""
     import matplotlib
 
@@ -213,7 +214,7 @@ def _memory(memory: dict[str, float] | None) -> str:
     )
 
 
-def _get(ref: dict[str, object], key: str, field: str) -> float | None:
+def _get(ref: dict[str, Any], key: str, field: str) -> float | None:
     value = ref.get(key)
     return value.get(field) if isinstance(value, dict) else None
 

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -57,7 +58,7 @@ class BenchSettings:
             raise ValueError("repeats and decode tokens must be at least 1")
 
     @classmethod
-    def quick(cls, **overrides: object) -> BenchSettings:
+    def quick(cls, **overrides: Any) -> BenchSettings:
         """A run of a few minutes on 2 CPU cores for the demo model."""
         return replace(cls(sentences=10, document=20, repeats=2, decode_tokens=64), **overrides)
 
@@ -68,7 +69,7 @@ def run_bench(
     *,
     quants: Sequence[str] = (),
     progress: Progress = lambda message: None,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """Measure every model file and return all figures, machine and settings as one JSON-ready dict."""
     from ..engine import gpu_available
     from ..machine import default_threads
@@ -77,11 +78,12 @@ def run_bench(
     sentences = load_flores(source, settings.document)  # fails early on a pair FLORES lacks
     references = load_flores(target, settings.document)
     models = find_models(model_specs, quants)
+    threads = settings.threads or default_threads()
     settings = replace(
         settings,
         source=source,
         target=target,
-        threads=settings.threads or default_threads(),
+        threads=threads,
         gpu_layers=settings.gpu_layers
         if settings.gpu_layers is not None
         else ("auto" if gpu_available() else 0),
@@ -93,7 +95,7 @@ def run_bench(
     started = time.time()
     machine = machine_info()  # the load average now tells whether the machine was busy
     progress(f"machine: measuring memory bandwidth with {settings.threads} threads")
-    bandwidth = measure_bandwidth(settings.threads)
+    bandwidth = measure_bandwidth(threads)
     results = []
     for index, model in enumerate(models, 1):
         progress(f"[{index}/{len(models)}] {model.name} ({model.quant}, {model.file_bytes / 2**20:.0f} MiB)")
@@ -115,9 +117,9 @@ def _bench_model(
     sentences: list[str],
     references: list[str],
     texts: dict[str, str],
-    bandwidth: dict[str, object],
+    bandwidth: dict[str, Any],
     progress: Progress,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     from ..engine import resolve_gpu_layers
 
     _read_through(model.path)  # every process then loads from the page cache: load times compare
@@ -271,7 +273,7 @@ def _bench_model(
     }
 
 
-def spawn(kind: str, label: str, progress: Progress, **spec: object) -> dict[str, object]:
+def spawn(kind: str, label: str, progress: Progress, **spec: object) -> dict[str, Any]:
     """Run one measurement in ``python -m tg_edge.bench.worker`` and return its figures."""
     progress(f"  {label}: starting")
     started = time.perf_counter()
@@ -294,16 +296,16 @@ def spawn(kind: str, label: str, progress: Progress, **spec: object) -> dict[str
 
 
 def _naive_summary(
-    naive: dict[str, object],
+    naive: dict[str, Any],
     settings: BenchSettings,
     unit_lines: list[int],
     sentences: list[str],
     references: list[str],
     chars: int,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """The naive loop's figures; it translated tg-edge's units, which are put together again by line."""
     latency_units = sum(line < settings.sentences for line in unit_lines)
-    lines = [[] for _ in sentences]
+    lines: list[list[str]] = [[] for _ in sentences]
     for line, output in zip(unit_lines, naive["passes"][0]["outputs"], strict=True):
         lines[line].append(output)
     return {
@@ -317,7 +319,7 @@ def _naive_summary(
     }
 
 
-def _ttft_ratio(latency: list[dict[str, float]]) -> dict[str, object]:
+def _ttft_ratio(latency: list[dict[str, float]]) -> dict[str, Any]:
     """Time to the first token over the time llama.cpp took for the sentence's own prompt tokens."""
     ratios = [r["ttft_s"] / r["own_prompt_s"] for r in latency if r.get("own_prompt_s")]
     return {
@@ -333,7 +335,7 @@ def _read_through(path: Path) -> None:
             pass
 
 
-def _speed(runs: list[dict[str, object]], n_prompt: int) -> dict[str, object]:
+def _speed(runs: list[dict[str, Any]], n_prompt: int) -> dict[str, Any]:
     """Prompt and decode rates over repeated runs: median and best, with the runs themselves."""
     decoded = [r for r in runs if r["decode_s"]]
     return {
@@ -346,7 +348,7 @@ def _speed(runs: list[dict[str, object]], n_prompt: int) -> dict[str, object]:
     }
 
 
-def _percentiles(seconds: list[float], ttft: list[float] | None = None) -> dict[str, object]:
+def _percentiles(seconds: list[float], ttft: list[float] | None = None) -> dict[str, Any]:
     figures = {
         "n": len(seconds),
         "p50_s": float(np.percentile(seconds, 50)),
@@ -360,7 +362,7 @@ def _percentiles(seconds: list[float], ttft: list[float] | None = None) -> dict[
     return figures
 
 
-def _throughput(seconds: list[float], segments: int, chars: int) -> dict[str, object]:
+def _throughput(seconds: list[float], segments: int, chars: int) -> dict[str, Any]:
     median = statistics.median(seconds)
     return {
         "segments": segments,
@@ -383,7 +385,7 @@ def _ratio(a: float | None, b: float | None) -> float | None:
     return a / b if a is not None and b else None
 
 
-def _gb(model: ModelFile, summary: dict[str, object]) -> float | None:
+def _gb(model: ModelFile, summary: dict[str, Any]) -> float | None:
     """GB/s of weights streamed at the median decode speed."""
     rate = summary["decode_tok_s"]["median"]
     return model.bytes_per_token * rate / 1e9 if rate is not None else None

@@ -13,6 +13,7 @@ import statistics
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 SENTENCES = (
@@ -50,7 +51,7 @@ APIS = {"libretranslate": ("/translate", "translatedText"), "deepl": ("/v2/trans
 
 def make_requests(
     count: int, *, source: str = "en", target: str = "de", api: str = "libretranslate"
-) -> list[dict[str, object]]:
+) -> list[dict[str, Any]]:
     """``count`` single-sentence translation requests for ``api``, cycling through :data:`SENTENCES`."""
     sentences = [SENTENCES[i % len(SENTENCES)] for i in range(count)]
     if api == "deepl":
@@ -86,7 +87,7 @@ class LoadResult:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
-    def as_json(self) -> dict[str, object]:
+    def as_json(self) -> dict[str, Any]:
         return {
             "clients": self.clients,
             "sent": self.sent,
@@ -103,7 +104,7 @@ class LoadResult:
 
 def run_load(
     url: str,
-    requests: list[dict[str, object]],
+    requests: list[dict[str, Any]],
     *,
     clients: int,
     request_timeout: float = 120.0,
@@ -115,13 +116,16 @@ def run_load(
     A client stops taking new requests once ``deadline_s`` has passed; those count as unsent.
     """
     parts = urlsplit(url)
+    host = parts.hostname
+    if not host:
+        raise ValueError(f"{url!r} names no host")
     path, answer_key = APIS[api]
     result = LoadResult(clients=clients, sent=0, seconds=0.0)
     lock = threading.Lock()
     started = time.perf_counter()
 
-    def client(mine: list[dict[str, object]]) -> None:
-        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=request_timeout)
+    def client(mine: list[dict[str, Any]]) -> None:
+        connection = http.client.HTTPConnection(host, parts.port, timeout=request_timeout)
         try:
             for index, payload in enumerate(mine):
                 if time.perf_counter() - started > deadline_s:
@@ -142,9 +146,7 @@ def run_load(
                 except (OSError, http.client.HTTPException, ValueError) as exc:
                     error = f"{type(exc).__name__}: {exc}"
                     connection.close()
-                    connection = http.client.HTTPConnection(
-                        parts.hostname, parts.port, timeout=request_timeout
-                    )
+                    connection = http.client.HTTPConnection(host, parts.port, timeout=request_timeout)
                 with lock:
                     result.sent += 1
                     if error is None:
@@ -165,7 +167,7 @@ def run_load(
 
 def compare(
     url: str,
-    requests: list[dict[str, object]],
+    requests: list[dict[str, Any]],
     *,
     clients: int,
     request_timeout: float = 120.0,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from ..errors import TgEdgeError
 from ..translator import SegmentResult, Translator
@@ -27,7 +28,7 @@ def tg_edge_loop(
     gpu_layers: int,
     parallel: int | None,
     progress: Progress,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """Load; per-sentence latency on the first ``n_latency`` sentences; ``sentences`` as one document of
     lines, ``repeats`` times each. Decode speed is measured by :func:`tg_edge_speed`, in turns with the raw loop.
 
@@ -48,7 +49,8 @@ def tg_edge_loop(
                 latency.append(_timed_stream(translator, sentence, source, target))
 
         document = "\n".join(sentences) + "\n"
-        passes, units = [], ()
+        passes: list[dict[str, Any]] = []
+        units: Sequence[SegmentResult] = ()
         for run in range(1, repeats + 1):
             progress(f"document of {len(sentences)} lines, pass {run}/{repeats}")
             result = translator.translate(document, source=source, target=target)
@@ -88,7 +90,8 @@ def tg_edge_loop(
 
 def _lines_of(document: str, units: Sequence[SegmentResult]) -> list[int]:
     """The line of ``document`` (0-based) each unit comes from."""
-    lines, cursor = [], 0
+    lines: list[int] = []
+    cursor = 0
     for unit in units:
         found = document.find(unit.source.strip(), cursor)
         if found < 0:
@@ -111,7 +114,7 @@ def tg_edge_speed(
     gpu_layers: int,
     parallel: int | None,
     progress: Progress,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """Prompt and single-stream decode speed through the scheduler every translation takes: the translation
     prompt for ``speed_text`` from an empty cache, then up to ``n_decode`` greedy tokens; after a warm-up."""
     translator = Translator(
@@ -148,6 +151,8 @@ def _timed_stream(translator: Translator, sentence: str, source: str, target: st
         if first is None:
             first = time.perf_counter()
     ended = time.perf_counter()
+    if stream.result is None:  # set when the stream ends
+        raise TgEdgeError("the translation stream ended without a result")
     segment = stream.result.segments[0]
     return {
         "ttft_s": (first or ended) - started,

@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ..errors import TgEdgeError
 from .machine import peak_rss_bytes
@@ -56,7 +57,7 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def _measure(kind: str, spec: dict[str, object], progress: Callable[[str], None]) -> dict[str, object]:
+def _measure(kind: str, spec: dict[str, Any], progress: Callable[[str], None]) -> dict[str, Any]:
     if kind == "tg_edge":
         from .tgedge import tg_edge_loop
 

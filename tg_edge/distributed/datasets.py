@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .. import formats
 from ..documents import CHUNK_CHARS, CHUNK_SEGMENTS, Flag, OutcomeCache
@@ -98,7 +99,7 @@ class JsonlDataset:
 
     def texts(self, payload: bytes, settings: Settings) -> list[str]:
         """The block's texts to translate (for detecting the source language); bad records are passed over."""
-        texts = []
+        texts: list[str] = []
         for number, raw in enumerate(_LINES.findall(payload), start=1):
             builder = formats.Builder()
             try:
@@ -133,7 +134,7 @@ class JsonlDataset:
         result = BlockResult(b"", block.count, batch.segments, batch.translated)
         out = []
         for record in batch.records:
-            if record.error is not None:
+            if record.rendered is None:  # left out: error says why
                 result.skipped.append(f"{record.error} (record left out)")
                 continue
             result.flags.extend((record.line, flag) for flag in record.flags)
@@ -185,7 +186,8 @@ class ParquetDataset:
 
     def plan(self, records: int, chars: int) -> list[Block]:
         metadata = self._file().metadata
-        blocks, row = [], 1
+        blocks: list[Block] = []
+        row = 1
         for group in range(metadata.num_row_groups):
             rows = metadata.row_group(group).num_rows
             self._row_bytes[group] = metadata.row_group(group).total_byte_size // max(1, rows)
@@ -201,7 +203,8 @@ class ParquetDataset:
     def read(self, blocks: Sequence[Block]) -> Iterator[bytes]:
         """Each block's rows as an Arrow IPC stream; each row group is read once."""
         parquet = self._file()
-        group, table = None, None
+        group: int | None = None
+        table: Any = None  # a pyarrow Table (pyarrow has no type hints)
         for block in blocks:
             if block.where[0] != group:
                 group, table = block.where[0], parquet.read_row_group(block.where[0])

@@ -13,16 +13,17 @@ import hashlib
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from .. import errors
 from ..errors import InputError, TgEdgeError, TranslationIncomplete
 from ..fileio import check_output, is_stream
 from ..jobs import Flagged, JobOptions
+from ..languages import Language
 from ..translator import is_auto
 from .cluster import RayOptions, plan_replicas, require_ray
 from .datasets import Block, JsonlDataset, ParquetDataset, Settings, dataset_for, flags_from_json
@@ -39,7 +40,7 @@ def translate_dataset(
     *,
     model: str | None = None,
     cluster: RayOptions | None = None,
-    translator_args: Mapping[str, object] | None = None,
+    translator_args: Mapping[str, Any] | None = None,
     on_block: Callable[[BlockDone], None] | None = None,
     stderr: TextIO | None = None,
 ) -> DatasetReport:
@@ -130,7 +131,7 @@ def _run(
     settings: Settings,
     model: str | None,
     cluster: RayOptions,
-    translator_args: dict[str, object],
+    translator_args: dict[str, Any],
     options: JobOptions,
     on_block: Callable[[BlockDone], None] | None,
     stderr: TextIO,
@@ -193,7 +194,7 @@ def _run(
         ray_log.setLevel(level)
 
 
-def _batches(ray, data) -> Iterator[object]:
+def _batches(ray, data) -> Generator[Any, None, None]:  # pyarrow RecordBatches
     """The pipeline's output batches; a failure inside Ray becomes tg-edge's own error."""
     try:
         yield from data.iter_batches(batch_size=None, batch_format="pyarrow", prefetch_batches=0)
@@ -207,7 +208,7 @@ def _batches(ray, data) -> Iterator[object]:
         ) from exc
 
 
-def _count(report: DatasetReport, row: dict[str, object], name: str) -> None:
+def _count(report: DatasetReport, row: dict[str, Any], name: str) -> None:  # a row of Ray's output
     report.segments += row["segments"]
     report.translated += row["translated"]
     report.cached += row["segments"] - row["translated"]
@@ -268,7 +269,7 @@ def _source(dataset: JsonlDataset | ParquetDataset, blocks: list[Block], options
     return detect_source(texts).language.code
 
 
-def _code(language: object) -> str:
+def _code(language: Language | str) -> str:
     """A language's code, checked here (an unknown one fails before Ray starts, naming close matches)."""
     from ..translator import accepted_language
 

@@ -13,6 +13,7 @@ import os
 import socket
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from ..documents import OutcomeCache
 from ..errors import ModelError, TgEdgeError
@@ -28,7 +29,7 @@ class TranslatorReplica:
     def __init__(
         self,
         model: str | None,
-        translator_args: Mapping[str, object],
+        translator_args: Mapping[str, Any],  # Translator's keyword arguments
         settings: Settings,
         dataset: JsonlDataset | ParquetDataset,
         cache_size: int = 200_000,

@@ -95,7 +95,8 @@ class ShardStore:
 
     def _manifest(self) -> dict[str, object]:
         try:
-            return json.loads((self.dir / MANIFEST).read_text(encoding="utf-8"))
+            manifest: dict[str, object] = json.loads((self.dir / MANIFEST).read_text(encoding="utf-8"))
+            return manifest
         except (OSError, ValueError):
             raise TgEdgeError(
                 f"cannot resume from {self.dir}: its manifest is unreadable; run again without "

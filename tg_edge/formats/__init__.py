@@ -210,7 +210,7 @@ class Builder:
         run, self._run = self._run, []
         while run and (run[0][0] or not run[0][1].strip()):
             self._append(run.pop(0)[1])
-        tail = []
+        tail: list[str] = []
         while run and (run[-1][0] or not run[-1][1].strip()):
             tail.insert(0, run.pop()[1])
         if run:
@@ -326,7 +326,8 @@ def read(
     module = import_module(f".{FORMATS[format_name][0]}", __name__)
     if limits is not None and limits.cancel is not None:
         limits.cancel.check()
-    return module.read(text, name, limits=limits, **options)
+    document: Document = module.read(text, name, limits=limits, **options)  # each format's read()
+    return document
 
 
 def known_suffixes() -> tuple[str, ...]:

@@ -23,11 +23,13 @@ def split_lines(text: str) -> list[tuple[str, str]]:
 
 def add_cue_text(builder: Builder, cue: list[tuple[str, str]], *, unescape: bool = False) -> None:
     """A cue's text lines: one segment over all lines, or one per line when the lines are speakers' turns."""
-    dialogue = len(cue) > 1 and all(_DASH.match(body) for body, _ in cue)
+    dashes = [_DASH.match(body) for body, _ in cue]
+    dialogue = len(cue) > 1 and all(dashes)
     escape, plain = (_escape, html.unescape) if unescape else (None, None)
     for n, (body, end) in enumerate(cue):
-        if dialogue:
-            dash = _DASH.match(body).group(1)
+        speaker_dash = dashes[n]
+        if dialogue and speaker_dash:
+            dash = speaker_dash.group(1)
             builder.keep(dash)
             body = body[len(dash) :]
         pos = 0

@@ -27,6 +27,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from lxml import etree
 
@@ -44,7 +45,7 @@ _TEXT_PARTS = re.compile(
 _NOT_FORMATTING = {f"{{{_W}}}{name}" for name in ("lang", "noProof", "rPrChange", "webHidden")}
 # Run children that neither hold text nor interrupt it.
 _INSIDE_TEXT = {f"{{{_W}}}{name}" for name in ("rPr", "lastRenderedPageBreak", "proofErr")}
-_PARSER_OPTIONS = {
+_PARSER_OPTIONS: dict[str, Any] = {  # lxml's parser keyword arguments
     "resolve_entities": False,
     "no_network": True,
     "huge_tree": True,
@@ -191,6 +192,8 @@ def _read_paragraphs(
 ) -> None:
     """The segments of the paragraphs the parser finished since the last call."""
     for _, p in parser.read_events():
+        if not isinstance(p, etree._Element):  # noqa: SLF001 (lxml's element type); events=("end",): elements only
+            continue
         if _paragraph_of(p) is None:  # an outermost paragraph: the ones in its text boxes come with it
             for inner in p.iter(_w("p")):
                 paragraphs[0] += 1

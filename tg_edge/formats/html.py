@@ -12,6 +12,7 @@ are built as the events come, so a reader's :class:`~tg_edge.formats.Limits` sto
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from html.parser import HTMLParser
@@ -154,7 +155,7 @@ def _add_tag(builder: Builder, raw: str) -> None:
         builder.keep(tag[pos:start])
         value = tag[start:stop]
         builder.slot(
-            value, " ".join(html.unescape(value).split()), lambda t, q=quote: _escape_attribute(t, q)
+            value, " ".join(html.unescape(value).split()), functools.partial(_escape_attribute, quote=quote)
         )
         pos = stop
     builder.keep(tag[pos:])

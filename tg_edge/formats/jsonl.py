@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
-from json.decoder import scanstring
+from collections.abc import Callable, Sequence
+from json import decoder
 
 from ..errors import InputError
 from . import Builder, Document, Limits
+
+# typeshed leaves scanstring out of json.decoder, where it has always been: (string, end) of a JSON string
+scanstring: Callable[[str, int], tuple[str, int]] = decoder.scanstring  # type: ignore[attr-defined]
 
 _LINES = re.compile(r"[^\n]*\n|[^\n]+")
 _WS = re.compile(r"[ \t\n\r]*")
@@ -87,28 +90,34 @@ def _matches(path: tuple[str, ...], paths: tuple[tuple[str, ...], ...]) -> bool:
     )
 
 
-def _walk(s: str, pos: int, path: tuple[str, ...], paths, out: list[tuple[int, int, str]]) -> int:
+def _walk(
+    s: str,
+    pos: int,
+    path: tuple[str, ...],
+    paths: tuple[tuple[str, ...], ...],
+    out: list[tuple[int, int, str]],
+) -> int:
     """Walk one JSON value (already known to be valid) from ``pos``; collect the chosen strings' spans."""
-    pos = _WS.match(s, pos).end()
+    pos = _space_end(s, pos)
     char = s[pos]
     if char == "{":
-        pos = _WS.match(s, pos + 1).end()
+        pos = _space_end(s, pos + 1)
         if s[pos] == "}":
             return pos + 1
         while True:
             key, pos = scanstring(s, pos + 1)
-            pos = _WS.match(s, pos).end() + 1  # the colon
-            pos = _WS.match(s, _walk(s, pos, (*path, key), paths, out)).end()
+            pos = _space_end(s, pos) + 1  # the colon
+            pos = _space_end(s, _walk(s, pos, (*path, key), paths, out))
             if s[pos] == "}":
                 return pos + 1
-            pos = _WS.match(s, pos + 1).end()  # the comma
+            pos = _space_end(s, pos + 1)  # the comma
     if char == "[":
-        pos = _WS.match(s, pos + 1).end()
+        pos = _space_end(s, pos + 1)
         if s[pos] == "]":
             return pos + 1
         index = 0
         while True:
-            pos = _WS.match(s, _walk(s, pos, (*path, str(index)), paths, out)).end()
+            pos = _space_end(s, _walk(s, pos, (*path, str(index)), paths, out))
             if s[pos] == "]":
                 return pos + 1
             pos += 1
@@ -118,4 +127,13 @@ def _walk(s: str, pos: int, path: tuple[str, ...], paths, out: list[tuple[int, i
         if _matches(path, paths):
             out.append((pos, end, value))
         return end
-    return _SCALAR.match(s, pos).end()
+    scalar = _SCALAR.match(s, pos)
+    if scalar is None:  # unreachable: the line parsed as JSON, so a scalar starts here
+        raise InputError(f"not a JSON value at column {pos + 1}")
+    return scalar.end()
+
+
+def _space_end(s: str, pos: int) -> int:
+    """Where the JSON whitespace from ``pos`` ends."""
+    space = _WS.match(s, pos)
+    return space.end() if space else pos

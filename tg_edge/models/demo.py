@@ -26,13 +26,13 @@ def demo_installed() -> bool:
 
 def demo_file_name() -> str:
     """The demo GGUF's file name (the demo package must be installed)."""
-    return importlib.import_module(_DEMO_PACKAGE).MODEL_NAME
+    return str(importlib.import_module(_DEMO_PACKAGE).MODEL_NAME)
 
 
 def demo_model_path() -> Path:
     """The demo GGUF, assembled from its pip package into the tg-edge home on first use."""
     package = importlib.import_module(_DEMO_PACKAGE)
-    target = own_models_dir() / package.MODEL_NAME
+    target = own_models_dir() / str(package.MODEL_NAME)
     if target.exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ import importlib.util
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from ..errors import ModelError
 from .catalog import CATALOG, DEFAULT_QUANT, CatalogEntry, catalog_entry, family
@@ -83,7 +84,7 @@ def pull_model(
 def _download(
     repo: str,
     sibling,
-    revision: str,
+    revision: str | None,
     cache: Path,
     progress: bool,
     say: Callable[[str], None],
@@ -170,7 +171,7 @@ def _verify(path: Path, sibling) -> None:
         )
 
 
-def _file_digest(path: Path, digest: hashlib._Hash) -> str:  # type: ignore[name-defined]
+def _file_digest(path: Path, digest: hashlib._Hash) -> str:
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(8 << 20), b""):
             digest.update(block)
@@ -222,7 +223,7 @@ def _progress_bar_class(show: bool) -> type:
     from tqdm import tqdm
 
     class ProgressBar(tqdm):
-        def __init__(self, *args: object, **kwargs: object) -> None:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:  # huggingface-hub's, passed on
             kwargs.pop("name", None)
             kwargs["disable"] = not show
             super().__init__(*args, **kwargs)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
@@ -72,7 +72,7 @@ def add_routes(app: FastAPI, service: Service, errors: ErrorShapes) -> None:
     """Serve DeepL's v2 endpoints from ``app``; errors under ``/v2`` take DeepL's shape."""
     errors.add("/v2", error_body)
     app.state.deepl = DeepL(service)
-    common = {"tags": ["deepl"], "responses": openapi.DEEPL_ERRORS}
+    common: dict[str, Any] = {"tags": ["deepl"], "responses": openapi.DEEPL_ERRORS}
     app.add_api_route(
         "/v2/translate",
         translate,
@@ -158,6 +158,7 @@ async def translate(request: Request) -> Response:
         )
         sample = [s.text for d in documents for s in d.segments] if documents is not None else texts
         src = source or translation.guess_source(sample).language
+        rendered: Sequence[str | bytes]
         if documents is not None:
             rendered, _ = translation.translate_documents(documents, source=src, target=target, terms=terms)
         else:
@@ -294,7 +295,8 @@ def target_codes_of(language: Language) -> tuple[tuple[str, str], ...]:
 
 
 def _api(request: Request) -> DeepL:
-    return request.app.state.deepl  # type: ignore[no-any-return]
+    api: DeepL = request.app.state.deepl  # Starlette's state holds Any
+    return api
 
 
 _REFUSAL = KeyRefusal(*[RequestError(403, _AUTH_FAILURE)] * 2)

@@ -70,7 +70,11 @@ def add_routes(app: FastAPI, service: Service, errors: ErrorShapes) -> None:
         _languages_json(service.translation.languages()),
         _languages_json(service.translation.languages(every=True)),
     )
-    post = {"methods": ["POST"], "tags": ["translate"], "responses": openapi.LIBRETRANSLATE_ERRORS}
+    post: dict[str, Any] = {
+        "methods": ["POST"],
+        "tags": ["translate"],
+        "responses": openapi.LIBRETRANSLATE_ERRORS,
+    }
     app.add_api_route(
         "/translate",
         translate,
@@ -332,7 +336,8 @@ async def spec(request: Request) -> Response:
 
 
 def _api(request: Request) -> LibreTranslate:
-    return request.app.state.libretranslate  # type: ignore[no-any-return]
+    api: LibreTranslate = request.app.state.libretranslate  # Starlette's state holds Any
+    return api
 
 
 _REFUSAL = KeyRefusal(

@@ -42,8 +42,8 @@ async def read_fields(request: Request, *, repeatable: frozenset[str] = frozense
         except StarletteHTTPException as exc:
             raise RequestError(400, f"Invalid request: {exc.detail}") from None
         for key in form:
-            values = form.getlist(key)
-            fields[key] = values if key in repeatable and len(values) > 1 else values[0]
+            form_values = form.getlist(key)
+            fields[key] = form_values if key in repeatable and len(form_values) > 1 else form_values[0]
         return fields
     body = await request.body()
     if body.strip():
@@ -103,7 +103,7 @@ def optional_count(fields: dict[str, Any], name: str) -> int:
     if value in (None, ""):
         return 0
     try:
-        return max(0, int(value))  # type: ignore[call-overload]
+        return max(0, int(value))
     except (TypeError, ValueError):
         raise RequestError(400, f"Invalid request: {name} parameter is not a number") from None
 

@@ -1,0 +1,3 @@
+import ctypes
+
+libggml: ctypes.CDLL
