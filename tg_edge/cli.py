@@ -602,7 +602,7 @@ def _translate_dataset(
     model, threads = args.pop("model"), args.pop("threads")
     address, replicas, gpus = ray
     cluster = RayOptions(None if address == "local" else address, replicas, gpus, threads)
-    sizes = {"chunk_records": batch} if batch else {}
+    sizes: dict[str, Any] = {"chunk_records": batch} if batch else {}
     job_options = JobOptions(
         source=source,
         target=target,

@@ -524,7 +524,8 @@ class Engine:
     def output_logits(self, row: int) -> np.ndarray:
         """The logits of the ``row``-th batch entry that asked for them in the last :meth:`decode` (a view: read
         it before the next decode)."""
-        return self._output_rows()[row]
+        row_logits: np.ndarray = self._output_rows()[row]
+        return row_logits
 
     def last_logits(self) -> np.ndarray:
         """A copy of the logits of the last batch entry of the last :meth:`decode` that asked for logits."""

@@ -377,8 +377,7 @@ class FileJob:
         layout = "md" if as_text else self.options.pdf_layout
         rendered = self._render(read_binary_file(path), path, "pdf", out, {"layout": layout})
         if out is None:
-            (stdout or sys.stdout).write(rendered)
-            (stdout or sys.stdout).flush()
+            write_stdout(_text(rendered), stdout)
 
     def _render(
         self,

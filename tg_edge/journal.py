@@ -7,7 +7,7 @@ import contextlib
 import json
 import os
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from .errors import TgEdgeError
 from .fileio import is_stream, open_output_stream
@@ -56,7 +56,7 @@ class Appender:
             self._handle.close()
 
 
-def read_journal(path: Path, fingerprint: str) -> list[dict[str, object]]:
+def read_journal(path: Path, fingerprint: str) -> list[dict[str, Any]]:  # JSON objects
     """The journal's complete entries (a line cut by a kill is ignored); refuses another job's journal."""
     lines = path.read_text(encoding="utf-8").split("\n")
     entries = []

@@ -90,7 +90,7 @@ class TranslationOptions:
             glossary = (
                 Glossary.from_dict(glossary)
                 if isinstance(glossary, Mapping)
-                else Glossary.from_file(glossary)
+                else Glossary.from_file(Path(glossary))
             )
             object.__setattr__(self, "glossary", glossary)
         object.__setattr__(self, "keep", (self.keep,) if isinstance(self.keep, str) else tuple(self.keep))

@@ -86,7 +86,10 @@ def _strip_forms(resources: Any, reader: PdfReader | PdfWriter, seen: set[int]) 
     resources = resources.get_object() if resources is not None else None
     if not isinstance(resources, DictionaryObject) or "/XObject" not in resources:
         return
-    for reference in resources["/XObject"].get_object().values():
+    forms = resources["/XObject"].get_object()
+    if not isinstance(forms, DictionaryObject):
+        return
+    for reference in forms.values():
         xobject = reference.get_object()
         if id(xobject) in seen or xobject.get("/Subtype") != "/Form":
             continue
@@ -185,7 +188,7 @@ def _growth(block: Block, text: str) -> float:
     name = font(*style(block.font))[0]
     lines = wrap(text, name, block.size, _width(block))
     ascent, descent = pdfmetrics.getAscentDescent(name, block.size)
-    needed = ascent - descent + (len(lines) - 1) * block.size * block.pitch
+    needed = float(ascent - descent) + (len(lines) - 1) * block.size * block.pitch
     return max(0.0, needed - (block.rect[3] - block.rect[1] + 0.15 * block.size))
 
 

@@ -45,7 +45,7 @@ def http_protocol(header_seconds: float, max_connections: int | None) -> type[as
 
     base: Any = AutoHTTPProtocol
 
-    class GuardedProtocol(base):  # type: ignore[misc, valid-type]
+    class GuardedProtocol(base):
         _head_timer: asyncio.TimerHandle | None = None
         waiting_since = 0.0
 

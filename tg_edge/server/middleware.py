@@ -117,7 +117,7 @@ def add_error_handlers(app: FastAPI, errors: ErrorShapes) -> None:
 
     # Starlette types a handler as taking any Exception; it calls each with the class it is registered for.
     app.add_exception_handler(RequestError, request_error)  # type: ignore[arg-type]
-    app.add_exception_handler(ClientGone, client_gone)  # type: ignore[arg-type]
-    app.add_exception_handler(ClientDisconnect, client_gone)  # type: ignore[arg-type]  # gone mid-body
+    app.add_exception_handler(ClientGone, client_gone)
+    app.add_exception_handler(ClientDisconnect, client_gone)  # gone mid-body: no traceback
     app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, unexpected_error)

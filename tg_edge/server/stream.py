@@ -42,7 +42,11 @@ Emit = Callable[[str, dict[str, Any]], None]
 
 def add_routes(app: FastAPI) -> None:
     """Serve the streaming endpoints (after LibreTranslate's routes: they share its state and error shape)."""
-    post = {"methods": ["POST"], "tags": ["translate"], "responses": openapi.LIBRETRANSLATE_ERRORS}
+    post: dict[str, Any] = {
+        "methods": ["POST"],
+        "tags": ["translate"],
+        "responses": openapi.LIBRETRANSLATE_ERRORS,
+    }
     app.add_api_route(
         "/translate_stream",
         translate_stream,
