@@ -542,8 +542,16 @@ class FileJob:
         try:
             handle = open(path, "rb")  # noqa: SIM115 - closed by the with block below
             size = os.fstat(handle.fileno()).st_size
+            head = handle.read(HEAD_BYTES)
         except OSError as exc:
             raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+        try:
+            refuse_unreadable(
+                path, head
+            )  # a Parquet file or a PDF read as text: say what to do, not "binary"
+        except InputError:
+            handle.close()
+            raise
         fingerprint = self._fingerprint("txt", str(path.resolve()), str(size))
         output = AppendedOutput(out, fingerprint, resume=self.options.resume) if out is not None else None
         position = output.position if output is not None else {}
