@@ -271,6 +271,9 @@ def test_translate_file_refuses_what_it_cannot_read(url: str) -> None:
     body, headers = multipart({"source": "en", "target": "de"}, "file", "scan.pdf", b"%PDF-1.4")
     reply = call("POST", f"{url}/translate_file", body, headers=headers)  # a PDF now, but a broken one
     assert reply.status == 400 and "is not a readable PDF file" in reply.json()["error"]
+    body, headers = multipart({"source": "en", "target": "zh"}, "file", "scan.pdf", b"%PDF-1.4")
+    reply = call("POST", f"{url}/translate_file", body, headers=headers)  # Chinese: no font to draw it
+    assert reply.status == 400 and "DejaVu" in reply.json()["error"]
     body, headers = multipart(
         {"source": "en", "target": "de"}, "file", "latin1.txt", "café".encode("latin-1")
     )

@@ -87,18 +87,35 @@ def test_cpu_times_come_from_proc_stat_for_the_usable_cpus_only(tmp_path: Path) 
     assert read_cpu_sample({0}, str(tmp_path / "missing")) is None
 
 
-def _greedy(engine: object, prompt: str, steps: int) -> list[int]:
-    """``steps`` greedy tokens after ``prompt``, one decode each, from an empty cache."""
+def _greedy_pair(engine: object, prompts: list[str], steps: int) -> list[list[int]]:
+    """``steps`` greedy tokens after each prompt, the two sequences decoded together in one batch a step
+    (the batched path, where a thread count could change the sums), from an empty cache."""
     from tg_edge.engine import BatchToken
 
     engine.reset()
-    tokens = engine.tokenize(prompt, add_bos=True)
-    engine.evaluate(tokens)
-    out: list[int] = []
+    tokens = [engine.tokenize(prompt, add_bos=True) for prompt in prompts]
+    batch = [
+        BatchToken(t, i, (seq,), i == len(ts) - 1) for seq, ts in enumerate(tokens) for i, t in enumerate(ts)
+    ]
+    engine.decode(batch)
+    out: list[list[int]] = [[] for _ in prompts]
     for _ in range(steps):
-        out.append(engine.greedy_tokens()[-1])
-        engine.decode([BatchToken(out[-1], len(tokens) + len(out) - 1, (0,), True)])
+        for seq, token in enumerate(engine.greedy_tokens()):
+            out[seq].append(token)
+        engine.decode(
+            [BatchToken(out[seq][-1], len(tokens[seq]) + len(out[seq]) - 1, (seq,), True) for seq in range(2)]
+        )
     return out
+
+
+def test_only_a_cpu_engine_with_no_count_and_flash_attention_free_follows_the_load() -> None:
+    from tg_edge.engine import follows_load
+
+    assert follows_load(None, 0, "f16", None) and follows_load(None, 0, "f16", False)
+    assert not follows_load(2, 0, "f16", None)  # a count given stays
+    assert not follows_load(None, -1, "f16", None)  # layers on a GPU
+    assert not follows_load(None, 0, "q8_0", None)  # a quantized V cache needs flash attention
+    assert not follows_load(None, 0, "f16", True)  # flash attention asked for
 
 
 @pytest.mark.integration
@@ -106,7 +123,7 @@ def test_an_engine_following_the_load_backs_off_beside_a_busy_process_with_the_s
     demo_model: Path,
 ) -> None:
     """No thread count given: a process that keeps a core busy takes a decoding thread away within a bounded
-    number of steps, and the tokens are those of a fixed count on a quiet machine."""
+    number of steps, and every token is the one a fixed single thread decodes on a quiet machine."""
     import subprocess
     import sys
 
@@ -115,19 +132,22 @@ def test_an_engine_following_the_load_backs_off_beside_a_busy_process_with_the_s
 
     if usable_cpus().usable < 2:
         pytest.skip("one usable CPU: there is no thread to give back")
-    prompt = "The committee said on Monday that the new bridge would open"
-    with Engine(demo_model, n_ctx=1024, threads=usable_cpus().usable) as fixed:
-        expected = on_own_thread(_greedy, fixed, prompt, 40)
-    with Engine(demo_model, n_ctx=1024) as engine:
+    prompts = [
+        f"{start} the new bridge would open" for start in ("The committee said on Monday that", "Yes:")
+    ]
+    with Engine(demo_model, n_ctx=1024, threads=1, flash_attn=False, n_seq_max=2) as fixed:
+        expected = on_own_thread(_greedy_pair, fixed, prompts, 24)
+    with Engine(demo_model, n_ctx=1024, n_seq_max=2) as engine:
+        assert engine.threads == usable_cpus().usable
         busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
         try:
-            for _ in range(100):  # each round 41 decodes; the controller needs two samples 0.5 s apart
-                got = on_own_thread(_greedy, engine, prompt, 40)
-                assert got == expected
+            for _ in range(100):  # each round 25 decodes; the controller needs two samples 0.5 s apart
+                assert on_own_thread(_greedy_pair, engine, prompts, 24) == expected
                 if engine.threads < usable_cpus().usable:
                     break
         finally:
             busy.kill()
             busy.wait()
         assert engine.threads < usable_cpus().usable
-        assert engine.thread_steps[engine.threads] > 0
+        assert on_own_thread(_greedy_pair, engine, prompts, 24) == expected
+        assert len(engine.thread_steps) == 2  # decoded at both counts, the same tokens each time

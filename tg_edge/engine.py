@@ -233,6 +233,13 @@ class BatchToken:
     logits: bool = False
 
 
+def follows_load(threads: int | None, gpu_layers: int, kv_type: str, flash_attn: bool | None) -> bool:
+    """Whether an engine's thread count follows the machine's load: no count was given, every layer runs on
+    the CPU, and flash attention may be off (an F16 KV cache, flash attention not asked for), since llama.cpp's
+    CPU flash attention computes other bytes at another thread count."""
+    return threads is None and gpu_layers == 0 and kv_type == "f16" and flash_attn is not True
+
+
 def on_own_thread(work: Callable[..., T], *args: object) -> T:
     """``work(*args)`` run on a new thread that ends with it.
 
@@ -275,9 +282,8 @@ class Engine:
         self.weight_buffers: dict[str, int] = {}  # bytes of each llama.cpp weight buffer (CPU_Mapped...)
         route_llama_logs()
         llama_cpp.llama_backend_init()
-        # No count given: start from every usable CPU and follow the load (see thread_control).
         self.threads = threads or default_threads()
-        self._thread_control = ThreadController(self.threads) if threads is None else None
+        self._thread_control: ThreadController | None = None
         self.thread_steps: Counter[int] = Counter()  # decoding steps run at each thread count
         self.path = Path(model_path)
         if not 1 <= n_seq_max <= llama_cpp.llama_max_parallel_sequences():
@@ -290,6 +296,13 @@ class Engine:
         self.gpu_layers = resolve_gpu_layers(
             gpu_layers, self.path, n_ctx=n_ctx, n_batch=n_batch, n_seq_max=n_seq_max, kv_type=kv_type
         )
+        if follows_load(threads, self.gpu_layers, kv_type, flash_attn):
+            # Start from every usable CPU and follow the load (see thread_control). llama.cpp's CPU flash
+            # attention gives other bytes at another thread count (measured on a 2-core AMD EPYC: 2 of 40
+            # FLORES lines differ between 1 and 2 threads; none without it), so it is off here: the output
+            # stays the same whatever the load, the documented promise.
+            self._thread_control = ThreadController(self.threads)
+            flash_attn = False
         try:
             self._load(n_ctx, n_batch, n_seq_max, n_ubatch or n_batch, flash_attn)
         except BaseException:

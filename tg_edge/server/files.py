@@ -48,6 +48,10 @@ def translate_upload(
     """An uploaded file translated into the same format, and its characters of source text (blocks: run it on
     a worker). ``source`` None: detected (``guess``: the best guess, never a refusal); ``progress`` hears how
     many segments are done."""
+    if file_format == "pdf":
+        from ..formats.pdf import check_target
+
+        check_target(target)  # a script the PDF fonts lack: refused, not drawn as missing glyphs
     content = data if file_format in formats.BINARY else upload_text(data, filename)
     # Read within the limits: a file over them stops being read where it passes one (400 or 413).
     limits = document_limits(service.settings, current_cancellation())
