@@ -21,7 +21,7 @@ from ..errors import GlossaryError
 from ..glossary import Glossary
 from ..models.home import home_dir
 
-SHARED = "shared"
+SHARED = "everyone"
 """The owner of every glossary when the server requires no API key."""
 _ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
