@@ -198,8 +198,8 @@ def resolve_gpu_layers(
 
 
 def model_params(gpu_layers: int) -> llama_cpp.llama_model_params:
-    """llama.cpp's model parameters as tg-edge loads every model: weights mmap'd (llama.cpp's default load
-    mode), ``gpu_layers`` offloaded.
+    """llama.cpp's model parameters as tg-edge loads every model: weights mmap'd (``load_mode`` MMAP),
+    ``gpu_layers`` offloaded.
 
     On CPUs with AMX (Intel Xeon since Sapphire Rapids) llama.cpp moves Q4_K weights into AMX buffers
     and crashes in the first matrix product (ggml-org/llama.cpp#20824); there the extra buffer types

@@ -69,11 +69,18 @@ class PageReleaser:
         self.notes = notes
         self.released = 0
         self._next = 0.0
+        self._read = 0  # lines of ``notes`` looked at
+        self._repacking = False
         self._madvise = _libc_madvise()
 
     @property
     def repacking(self) -> bool:
-        return self._madvise is not None and REPACK_BUFFER in weight_buffers(self.notes)
+        """Whether the load's log so far names a ``CPU_REPACK`` buffer (lines read once each: the progress
+        callback asks at every step of the load)."""
+        if not self._repacking and self._madvise is not None:
+            new, self._read = self.notes[self._read :], len(self.notes)
+            self._repacking = REPACK_BUFFER in weight_buffers(new)
+        return self._repacking
 
     def on_progress(self, progress: float) -> None:
         if progress >= self._next and self.repacking:

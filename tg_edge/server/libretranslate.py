@@ -70,11 +70,7 @@ def add_routes(app: FastAPI, service: Service, errors: ErrorShapes) -> None:
         _languages_json(service.translation.languages()),
         _languages_json(service.translation.languages(every=True)),
     )
-    post: dict[str, Any] = {
-        "methods": ["POST"],
-        "tags": ["translate"],
-        "responses": openapi.LIBRETRANSLATE_ERRORS,
-    }
+    post = POST_ROUTE
     app.add_api_route(
         "/translate",
         translate,
@@ -125,6 +121,14 @@ def add_routes(app: FastAPI, service: Service, errors: ErrorShapes) -> None:
         summary="Settings LibreTranslate's frontends read",
     )
     app.add_api_route("/spec", spec, methods=["GET"], include_in_schema=False)  # LibreTranslate's path for it
+
+
+POST_ROUTE: dict[str, Any] = {
+    "methods": ["POST"],
+    "tags": ["translate"],
+    "responses": openapi.LIBRETRANSLATE_ERRORS,
+}
+"""What every translating POST route of LibreTranslate's API (and the streaming ones beside it) shares."""
 
 
 def error_body(message: str) -> dict[str, str]:

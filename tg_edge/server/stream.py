@@ -24,6 +24,7 @@ from starlette.responses import Response, StreamingResponse
 from . import openapi
 from .errors import ClientGone, RequestError
 from .libretranslate import (
+    POST_ROUTE,
     LibreTranslate,
     _api,
     _authorized_fields,
@@ -42,11 +43,7 @@ Emit = Callable[[str, dict[str, Any]], None]
 
 def add_routes(app: FastAPI) -> None:
     """Serve the streaming endpoints (after LibreTranslate's routes: they share its state and error shape)."""
-    post: dict[str, Any] = {
-        "methods": ["POST"],
-        "tags": ["translate"],
-        "responses": openapi.LIBRETRANSLATE_ERRORS,
-    }
+    post = POST_ROUTE
     app.add_api_route(
         "/translate_stream",
         translate_stream,
