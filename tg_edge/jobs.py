@@ -352,7 +352,7 @@ class FileJob:
                 )
             self._render(read_binary_file(path), path, name, out)
             return
-        rendered = _text(self._render(read_text_file(path), path, name, out))
+        rendered = _as_text(self._render(read_text_file(path), path, name, out))
         if out is None:
             write_stdout(rendered, stdout)
 
@@ -360,7 +360,7 @@ class FileJob:
         """Translate ``text`` (e.g. stdin) in the job's format (plain text by default); written to ``out`` if given."""
         if self.options.format in formats.BINARY:
             raise InputError(f"{self.options.format.upper()} is read from a file: pass it with -i")
-        return _text(self._render(text, Path(name), self.options.format or "txt", out))
+        return _as_text(self._render(text, Path(name), self.options.format or "txt", out))
 
     def _pdf(self, path: Path, out: Path | None, *, as_text: bool, stdout: TextIO | None) -> None:
         """A PDF file into a translated PDF, or into its translated text (Markdown) with ``as_text``, an
@@ -377,7 +377,7 @@ class FileJob:
         layout = "md" if as_text else self.options.pdf_layout
         rendered = self._render(read_binary_file(path), path, "pdf", out, {"layout": layout})
         if out is None:
-            write_stdout(_text(rendered), stdout)
+            write_stdout(_as_text(rendered), stdout)
 
     def _render(
         self,
@@ -785,7 +785,7 @@ def _chunks(path: Path, skip: int, most: int, chars: int) -> Iterator[tuple[int,
             yield first, chunk
 
 
-def _text(rendered: str | bytes) -> str:
+def _as_text(rendered: str | bytes) -> str:
     """A text format's rendering (only :data:`formats.BINARY` formats render bytes)."""
     if isinstance(rendered, bytes):
         raise TypeError("a text format rendered bytes")
