@@ -108,14 +108,36 @@ def _greedy_pair(engine: object, prompts: list[str], steps: int) -> list[list[in
     return out
 
 
-def test_only_a_cpu_engine_with_no_count_and_flash_attention_free_follows_the_load() -> None:
-    from tg_edge.engine import follows_load
+def test_only_a_cpu_engine_with_no_thread_count_follows_the_load() -> None:
+    from tg_edge.engine import follows_load, pads_single_tokens
 
-    assert follows_load(None, 0, "f16", None) and follows_load(None, 0, "f16", False)
-    assert not follows_load(2, 0, "f16", None)  # a count given stays
-    assert not follows_load(None, -1, "f16", None)  # layers on a GPU
-    assert not follows_load(None, 0, "q8_0", None)  # a quantized V cache needs flash attention
-    assert not follows_load(None, 0, "f16", True)  # flash attention asked for
+    assert follows_load(None, 0)
+    assert not follows_load(2, 0)  # a count given stays
+    assert not follows_load(None, -1)  # layers on a GPU
+    assert pads_single_tokens(0, "f16", None) and pads_single_tokens(0, "f16", True)
+    assert not pads_single_tokens(0, "f16", False)  # no flash attention: nothing split by thread
+    assert not pads_single_tokens(0, "q8_0", True)  # a quantized cache is split by rows
+    assert not pads_single_tokens(-1, "f16", None)  # on a GPU
+
+
+@pytest.mark.integration
+def test_a_lone_token_decodes_to_the_same_logits_at_any_thread_count(demo_model: Path) -> None:
+    """llama.cpp's CPU flash attention splits one query token's 512+ cache cells into a chunk per thread; the
+    engine's throw-away second token keeps the bytes the same at 1 and 2 threads."""
+    import numpy as np
+
+    from tg_edge.engine import BatchToken, Engine, on_own_thread
+
+    def lone_token_logits(threads: int) -> np.ndarray:
+        with Engine(demo_model, n_ctx=1024, threads=threads, flash_attn=True) as engine:
+            prompt = engine.tokenize(
+                "The committee said on Monday that the bridge would open. " * 60, add_bos=True
+            )
+            on_own_thread(engine.evaluate, prompt[:600])
+            on_own_thread(engine.decode, [BatchToken(engine.greedy_tokens()[-1], 600, (0,), True)])
+            return engine.last_logits()
+
+    assert np.array_equal(lone_token_logits(1), lone_token_logits(2))
 
 
 @pytest.mark.integration
@@ -135,7 +157,7 @@ def test_an_engine_following_the_load_backs_off_beside_a_busy_process_with_the_s
     prompts = [
         f"{start} the new bridge would open" for start in ("The committee said on Monday that", "Yes:")
     ]
-    with Engine(demo_model, n_ctx=1024, threads=1, flash_attn=False, n_seq_max=2) as fixed:
+    with Engine(demo_model, n_ctx=1024, threads=1, n_seq_max=2) as fixed:
         expected = on_own_thread(_greedy_pair, fixed, prompts, 24)
     with Engine(demo_model, n_ctx=1024, n_seq_max=2) as engine:
         assert engine.threads == usable_cpus().usable

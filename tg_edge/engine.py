@@ -233,11 +233,17 @@ class BatchToken:
     logits: bool = False
 
 
-def follows_load(threads: int | None, gpu_layers: int, kv_type: str, flash_attn: bool | None) -> bool:
-    """Whether an engine's thread count follows the machine's load: no count was given, every layer runs on
-    the CPU, and flash attention may be off (an F16 KV cache, flash attention not asked for), since llama.cpp's
-    CPU flash attention computes other bytes at another thread count."""
-    return threads is None and gpu_layers == 0 and kv_type == "f16" and flash_attn is not True
+def follows_load(threads: int | None, gpu_layers: int) -> bool:
+    """Whether an engine's thread count follows the machine's load: no count was given and every layer runs on
+    the CPU (the output stays the same at any thread count: see :meth:`Engine.decode`)."""
+    return threads is None and gpu_layers == 0
+
+
+def pads_single_tokens(gpu_layers: int, kv_type: str, flash_attn: bool | None) -> bool:
+    """Whether a one-token decode gets a second, throw-away token: llama.cpp's CPU flash attention splits a lone
+    query token's KV cache into one chunk per thread and sums the chunks, so its bytes depend on the thread
+    count (F16 KV, 512+ cells); two or more query tokens are split by rows and come out the same at any count."""
+    return gpu_layers == 0 and kv_type == "f16" and flash_attn is not False
 
 
 def on_own_thread(work: Callable[..., T], *args: object) -> T:
@@ -296,13 +302,15 @@ class Engine:
         self.gpu_layers = resolve_gpu_layers(
             gpu_layers, self.path, n_ctx=n_ctx, n_batch=n_batch, n_seq_max=n_seq_max, kv_type=kv_type
         )
-        if follows_load(threads, self.gpu_layers, kv_type, flash_attn):
-            # Start from every usable CPU and follow the load (see thread_control). llama.cpp's CPU flash
-            # attention gives other bytes at another thread count (measured on a 2-core AMD EPYC: 2 of 40
-            # FLORES lines differ between 1 and 2 threads; none without it), so it is off here: the output
-            # stays the same whatever the load, the documented promise.
-            self._thread_control = ThreadController(self.threads)
-            flash_attn = False
+        if follows_load(threads, self.gpu_layers):
+            self._thread_control = ThreadController(self.threads)  # start from every usable CPU
+        self._pad_seq: int | None = None
+        if (
+            pads_single_tokens(self.gpu_layers, kv_type, flash_attn)
+            and n_seq_max < llama_cpp.llama_max_parallel_sequences()
+            and n_batch >= 2
+        ):
+            self._pad_seq = n_seq_max  # a sequence of its own, one past the caller's
         try:
             self._load(n_ctx, n_batch, n_seq_max, n_ubatch or n_batch, flash_attn)
         except BaseException:
@@ -360,7 +368,7 @@ class Engine:
                 if flash_attn
                 else llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED
             )
-        params.n_seq_max = n_seq_max
+        params.n_seq_max = n_seq_max + (self._pad_seq is not None)
         params.kv_unified = True  # one pool of cells: shared prefixes are stored once
         # Sliding-window layers keep every cell too (llama.cpp's default, pinned here): a smaller
         # SWA cache could not take the prefix copies and partial removals the scheduler makes.
@@ -511,8 +519,20 @@ class Engine:
                 batch.seq_id[i][j] = seq
             batch.logits[i] = entry.logits
         self._n_outputs = sum(entry.logits for entry in tokens)
+        padded = len(tokens) == 1 and self._pad_seq is not None
+        if padded:  # see pads_single_tokens: the lone token's bytes then do not depend on the thread count
+            batch.n_tokens = 2
+            batch.token[1], batch.pos[1], batch.n_seq_id[1], batch.logits[1] = (
+                max(self.bos_token, 0),
+                0,
+                1,
+                False,
+            )
+            batch.seq_id[1][0] = self._pad_seq
         self._follow_load(ctx)
         status = llama_cpp.llama_decode(ctx, batch)
+        if padded:
+            self.drop_sequence(self._pad_seq)
         if status != 0:
             self._n_outputs = 0
             reason = "no room left in the KV cache" if status == 1 else f"status {status}"
