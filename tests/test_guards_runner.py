@@ -3,6 +3,8 @@ result by the policy, cancelling, errors, and jobs that finish out of order."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Sequence
 
 import pytest
@@ -162,3 +164,13 @@ def test_a_streamed_output_is_flagged_not_retried_and_an_empty_one_keeps_its_sou
     assert printed.text == SHORT and printed.problem is Problem.WRONG_LANGUAGE and printed.attempts == 1
     nothing = check_printed(SHORT, _result(SHORT, ""), RETRYING, printed=False)
     assert nothing.text == SHORT and nothing.problem is Problem.KEPT
+
+
+def test_the_guards_read_a_stop_without_the_engine() -> None:
+    """Stop and Generation live apart from the scheduler: the guards import neither llama.cpp nor the engine."""
+    code = (
+        "import sys, tg_edge.guards\n"
+        "print(sorted({'llama_cpp', 'tg_edge.engine', 'tg_edge.scheduler'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
