@@ -67,7 +67,7 @@ def run(
         "off_target_share": wrong / judged if judged else 0.0,
         "off_target_unflagged": unflagged,
         "flagged_wrong_language": sum(
-            s.finding is Problem.WRONG_LANGUAGE for r in results for s in r.segments
+            s.problem is Problem.WRONG_LANGUAGE for r in results for s in r.segments
         ),
         "flagged_any": sum(bool(r.problems) for r in results),
         "chrf++": sacrebleu.corpus_chrf(texts, [references], word_order=2).score,

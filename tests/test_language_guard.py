@@ -11,7 +11,7 @@ import pytest
 
 from tg_edge import TranslationOptions, Translator
 from tg_edge.bench.flores import FLORES_CODES, load_flores
-from tg_edge.guards import Problem, check, retry
+from tg_edge.guards import Problem, check
 from tg_edge.langcheck import (
     copied_sentences,
     copied_share,
@@ -23,6 +23,7 @@ from tg_edge.langcheck import (
 from tg_edge.translator import SegmentResult
 
 from .conftest import run_cli
+from .guard_fakes import retry
 
 GERMAN = {
     "The committee said on Monday that the new bridge would open next spring.": "Der Ausschuss sagte am Montag, die neue Brücke werde im nächsten Frühjahr eröffnet.",
@@ -50,7 +51,7 @@ def result(unit: str, text: str) -> SegmentResult:
 
 
 class FakeEngine:
-    """A translate function for :func:`retry` that answers by table: ``first`` says what the usual prompt
+    """A translate function for :func:`~tests.guard_fakes.retry` that answers by table: ``first`` says what the usual prompt
     gives back, ``again`` what the retry prompt gives: ``copy`` (the source), ``french``, ``paragraph``
     (the middle sentence left in English), ``translate``, ``copy-whole`` (copies a whole sentence,
     translates its pieces), or ``abandon`` (a copy abandoned after five words, as the translator stops one)."""
@@ -92,7 +93,7 @@ def test_a_copy_or_a_third_language_is_found(behaviour: str) -> None:
 def test_a_copied_sentence_is_cut_and_its_pieces_translated() -> None:
     engine = FakeEngine(first="copy-whole", again="copy")
     out = retry([SOURCE], engine([SOURCE]), engine, source="en", target="de", alternate=True)
-    assert out[0].text == " ".join(PIECES[p] for p in list(PIECES)[:2]) and out[0].guard is None
+    assert out[0].text == " ".join(PIECES[p] for p in list(PIECES)[:2]) and out[0].problem is None
     assert out[0].attempts == 2 and engine.calls[1] == [(p, False) for p in list(PIECES)[:2]]
 
 
@@ -100,14 +101,14 @@ def test_a_copied_sentence_is_cut_and_its_pieces_translated() -> None:
 def test_pieces_still_untranslated_get_the_retry_prompt(behaviour: str) -> None:
     engine = FakeEngine(first=behaviour, again="translate")
     out = retry([SOURCE], engine([SOURCE]), engine, source="en", target="de", alternate=True)
-    assert out[0].text == " ".join(PIECES[p] for p in list(PIECES)[:2]) and out[0].guard is None
+    assert out[0].text == " ".join(PIECES[p] for p in list(PIECES)[:2]) and out[0].problem is None
     assert [flag for call in engine.calls for _, flag in call] == [False, False, False, True, True]
 
 
 def test_a_sentence_too_short_to_cut_gets_the_retry_prompt_at_once() -> None:
     engine = FakeEngine(first="copy", again="translate")
     out = retry([SHORT], engine([SHORT]), engine, source="en", target="de", alternate=True)
-    assert out[0].text == PIECES[SHORT] and out[0].guard is None and out[0].attempts == 2
+    assert out[0].text == PIECES[SHORT] and out[0].problem is None and out[0].attempts == 2
     assert engine.calls[1] == [(SHORT, True)]
 
 
@@ -115,14 +116,17 @@ def test_a_unit_that_stays_untranslated_is_flagged() -> None:
     engine = FakeEngine(first="copy", again="copy")
     for unit in (SOURCE, SHORT):
         out = retry([unit], engine([unit]), engine, source="en", target="de", alternate=True)
-        assert out[0].guard is Problem.WRONG_LANGUAGE and out[0].problem == "is not in the target language"
+        assert (
+            out[0].problem is Problem.WRONG_LANGUAGE
+            and out[0].problem_message == "is not in the target language"
+        )
         assert out[0].attempts >= 2
 
 
 def test_without_a_retry_prompt_a_copied_sentence_is_still_flagged() -> None:
     engine = FakeEngine(first="copy", again="copy")
     out = retry([SOURCE], engine([SOURCE]), engine, source="en", target="de")
-    assert out[0].guard is Problem.WRONG_LANGUAGE
+    assert out[0].problem is Problem.WRONG_LANGUAGE
     assert not any(flag for call in engine.calls for _, flag in call)
 
 
@@ -133,7 +137,7 @@ def test_an_english_sentence_inside_a_paragraph_sends_the_paragraph_back_as_sent
     assert check(paragraph, first[0].text, "newline", source="en", target="de") is Problem.WRONG_LANGUAGE
     engine.behaviour[False] = "translate"  # sentence by sentence, the model gets each one right
     out = retry([paragraph], first, engine, source="en", target="de", alternate=True)
-    assert out[0].text == " ".join(GERMAN.values()) and out[0].guard is None
+    assert out[0].text == " ".join(GERMAN.values()) and out[0].problem is None
     assert [len(call) for call in engine.calls] == [1, 3]  # the paragraph, then its sentences in one batch
 
 
@@ -141,7 +145,7 @@ def test_retries_of_many_units_share_one_batch_per_level() -> None:
     units = [SOURCE, SHORT]
     engine = FakeEngine(first="copy", again="translate")
     out = retry(units, engine(units), engine, source="en", target="de", alternate=True)
-    assert all(r.guard is None for r in out), [r.text for r in out]
+    assert all(r.problem is None for r in out), [r.text for r in out]
     assert [len(call) for call in engine.calls] == [
         2,
         3,
@@ -153,11 +157,11 @@ def test_retries_of_many_units_share_one_batch_per_level() -> None:
 def test_an_abandoned_copy_is_retried_and_never_kept_cut() -> None:
     engine = FakeEngine(first="abandon", again="translate")
     out = retry([SOURCE], engine([SOURCE]), engine, source="en", target="de", alternate=True)
-    assert out[0].text == " ".join(PIECES[p] for p in list(PIECES)[:2]) and out[0].guard is None
+    assert out[0].text == " ".join(PIECES[p] for p in list(PIECES)[:2]) and out[0].problem is None
     engine = FakeEngine(first="abandon", again="abandon")
     for unit in (SOURCE, SHORT):  # every try abandoned: the copy it was writing, whole, and flagged
         out = retry([unit], engine([unit]), engine, source="en", target="de", alternate=True)
-        assert out[0].text == unit and out[0].guard is Problem.WRONG_LANGUAGE
+        assert out[0].text == unit and out[0].problem is Problem.WRONG_LANGUAGE
 
 
 def test_a_copy_under_way_is_seen_once_the_word_after_its_start_begins() -> None:
@@ -192,7 +196,7 @@ def test_the_check_can_be_turned_off() -> None:
     assert check(SOURCE, SOURCE, "newline", source="en", target="de", language=False) is None
     engine = FakeEngine(first="copy", again="translate")
     out = retry([SOURCE], engine([SOURCE]), engine, source="en", target="de", alternate=True, language=False)
-    assert out[0].text == SOURCE and out[0].guard is None and len(engine.calls) == 1
+    assert out[0].text == SOURCE and out[0].problem is None and len(engine.calls) == 1
 
 
 @pytest.mark.parametrize(
@@ -309,11 +313,11 @@ def test_sentences_the_demo_model_copies_are_translated_again_or_flagged(transla
     fixed = 0
     for sentence, translation, was_copied in zip(sentences, guarded, copied, strict=False):
         segment = translation.segments[0]
-        if segment.finding is None:
+        if segment.problem is None:
             assert not in_wrong_language(sentence, segment.text, source="en", target="de")
             fixed += was_copied
         else:
-            assert segment.finding is Problem.WRONG_LANGUAGE, segment.finding
+            assert segment.problem is Problem.WRONG_LANGUAGE, segment.problem
             assert segment in translation.problems
         assert segment.attempts >= 2 or not was_copied
         assert segment.stop != "abandoned" or segment.text == sentence  # a copy cut short is never the output

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from tg_edge import TranslationOptions
 from tg_edge.cli import main
+from tg_edge.guards import Problem
 from tg_edge.languages import resolve_language
 from tg_edge.server.page import CONTENT_SECURITY_POLICY
 from tg_edge.server.stream import event_bytes
@@ -76,8 +77,8 @@ def test_streaming_requests_over_a_limit_or_malformed_are_refused_before_transla
 def test_a_finished_translation_is_cut_into_segments_and_the_text_between() -> None:
     en, de = resolve_language("en"), resolve_language("de")
 
-    def segment(source: str, text: str, stop: str = "stop") -> SegmentResult:
-        return SegmentResult(source, text, stop, 1, 1, 0, 0.0)  # type: ignore[arg-type]
+    def segment(source: str, text: str, stop: str = "stop", problem: Problem | None = None) -> SegmentResult:
+        return SegmentResult(source, text, stop, 1, 1, 0, 0.0, problem=problem)  # type: ignore[arg-type]
 
     translation = Translation(
         "Guten Tag.\n\nLoop loop loop\n",
@@ -85,7 +86,10 @@ def test_a_finished_translation_is_cut_into_segments_and_the_text_between() -> N
         de,
         "fewshot",
         TranslationOptions(),
-        (segment("Good day.", "Guten Tag."), segment("Hello.", "Loop loop loop", stop="loop")),
+        (
+            segment("Good day.", "Guten Tag."),
+            segment("Hello.", "Loop loop loop", stop="loop", problem=Problem.LOOP),
+        ),
     )
     assert parts_of(translation) == [
         Part("Guten Tag."),

@@ -63,7 +63,7 @@ def test_a_cut_segment_is_reported_and_strict_makes_it_an_error(translator: Tran
     tight = TranslationOptions(output_ratio=0.1, output_slack=1)  # at most a token or two per line
     result = translator.translate(text, source="en", target="de", options=tight)
     assert [s.stop for s in result.segments] == ["length"]
-    assert result.problems and "token limit" in result.problems[0].problem
+    assert result.problems and "token limit" in result.problems[0].problem_message
     assert result.options is tight  # per-call options are echoed back; the translator's own are untouched
     assert translator.options == TranslationOptions()
     with pytest.raises(TranslationIncomplete) as raised:

@@ -1242,7 +1242,7 @@ def _result_json(result, translator) -> dict[str, object]:
                 "source": s.source,
                 "translation": s.text,
                 "stop": s.stop,
-                "problem": s.problem,
+                "problem": s.problem_message,
                 "prompt_tokens": s.prompt_tokens,
                 "new_tokens": s.new_tokens,
                 "reused_tokens": s.reused_tokens,

@@ -44,7 +44,9 @@ class SegmentOutcome:
 
     @classmethod
     def of(cls, translation: Translation) -> SegmentOutcome:
-        flags = tuple(Flag(s.source, s.problem, s.attempts) for s in translation.segments if s.problem)
+        flags = tuple(
+            Flag(s.source, s.problem_message, s.attempts) for s in translation.segments if s.problem_message
+        )
         return cls(translation.text, flags)
 
 

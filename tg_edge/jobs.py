@@ -410,7 +410,9 @@ class FileJob:
         self._count(1, 1)
         for segment in result.problems:
             self._flag(
-                str(path), 1, Flag(source="", problem=segment.problem or "", attempts=segment.attempts)
+                str(path),
+                1,
+                Flag(source="", problem=segment.problem_message or "", attempts=segment.attempts),
             )
         text = result.text + "\n"
         if out is None:

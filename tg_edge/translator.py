@@ -12,11 +12,10 @@ from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from . import guards
 from .cancel import Cancellation, check
-from .courses import OnDone, start_courses
 from .documents import (
     CHUNK_CHARS,
     CHUNK_SEGMENTS,
@@ -38,7 +37,7 @@ from .errors import (
     TranslationIncomplete,
 )
 from .glossary import Glossary
-from .guards import Problem
+from .guards import SegmentResult as SegmentResult  # re-exported: its home before the guards package
 from .images import ImageLike, read_image
 from .langcheck import copy_start
 from .languages import Language, language_code, resolve_language, same_language
@@ -50,8 +49,9 @@ from .steering import TermSteer, term_steer
 if TYPE_CHECKING:
     from .detect import Detection
     from .formats import Document
+    from .generation import Generation
     from .projector import ImagePrompt, Projector
-    from .scheduler import Generation, Job, Stop
+    from .scheduler import Job
 
 AUTO = "auto"
 """The source language that means: detect it from the text."""
@@ -114,44 +114,6 @@ class TranslationOptions:
             glossary.entries if glossary else (), keep=(*(glossary.keep if glossary else ()), *self.keep)
         )
         return merged or None
-
-
-@dataclass(frozen=True)
-class SegmentResult:
-    """One unit of source text and its translation."""
-
-    source: str
-    text: str
-    stop: Stop
-    prompt_tokens: int
-    new_tokens: int
-    reused_tokens: int
-    seconds: float
-    """From submission to the last token (segments decoded together overlap in time)."""
-    prompt_seconds: float = 0.0
-    """Time llama.cpp spent on batches carrying this segment's own prompt tokens."""
-    first_token_seconds: float = 0.0
-    guard: Problem | None = None
-    """The guards' finding on the output kept after retrying (see tg_edge.guards), or ``None``."""
-    attempts: int = 1
-    """How many times the unit (or its pieces, split finer) was translated."""
-
-    @property
-    def finding(self) -> Problem | None:
-        """What is suspect about this segment's output, or ``None``."""
-        if self.guard is not None:
-            return Problem(self.guard)
-        if self.stop in (Problem.LENGTH.value, Problem.LOOP.value):
-            return Problem(self.stop)
-        if not self.text.strip():
-            return Problem.EMPTY
-        return None
-
-    @property
-    def problem(self) -> str | None:
-        """Why this segment's output is suspect, in words, or ``None``."""
-        finding = self.finding
-        return finding.message if finding else None
 
 
 @dataclass(frozen=True)
@@ -439,10 +401,12 @@ class Translator:
             ).result()
         finally:
             prompt.close()
-        segment = _segment_result("", generation)
+        segment = SegmentResult.from_generation("", generation)
         segment = replace(
             segment,
-            guard=guards.check_image(segment.text, segment.stop, target=tgt, language=options.check_language),
+            problem=guards.check_image(
+                segment.text, segment.stop, target=tgt, language=options.check_language
+            ),
         )
         translation = ImageTranslation(
             text=segment.text,
@@ -565,6 +529,7 @@ class Translator:
         """Submit every unit at once, then stream them in order: later units decode while earlier ones print."""
         started = time.perf_counter()
         terms = options.terms(source, target)
+        policy = guards.Policy(source.code, target.code, check_language=options.check_language, terms=terms)
         pieces = self._split(text, source, options)
         jobs = self._submit(
             [piece.text for piece in pieces if piece.translate],
@@ -585,23 +550,14 @@ class Translator:
                 for chunk in _trimmed(job.pieces()):
                     streamed = True
                     yield chunk
-                result = _segment_result(piece.text, job.result())
-                if not streamed:  # nothing came: the source text stands in (see guards.keep_source)
-                    result = guards.keep_source(piece.text, result)
+                result = guards.check_printed(
+                    piece.text,
+                    SegmentResult.from_generation(piece.text, job.result()),
+                    policy,
+                    printed=streamed,
+                )
+                if not streamed:  # nothing came: the source text stands in
                     yield result.text
-                elif result.guard is None:  # printed already: too late to retry, never too late to flag
-                    result = replace(
-                        result,
-                        guard=guards.check(
-                            piece.text,
-                            result.text,
-                            result.stop,
-                            source=source.code,
-                            target=target.code,
-                            language=options.check_language,
-                            terms=terms,
-                        ),
-                    )
                 results.append(result)
         finally:
             for job in jobs:
@@ -659,38 +615,42 @@ class Translator:
 
         Each unit's output is checked as soon as it is decoded; one that looks cut, looped, empty, of the
         wrong length or in the wrong language is split finer or prompted again right away (see
-        :func:`tg_edge.guards.mend`), its retries decoded in the same batches as the other units. The
+        :func:`tg_edge.guards.retry_steps`), its retries decoded in the same batches as the other units. The
         better output is kept and marked."""
         check(cancel)
         terms = options.terms(source, target)
-        how: dict[str, Any] = {  # translate_and_mend's keyword arguments
-            "source": source.code,
-            "target": target.code,
-            "alternate": self._prompts.alternates,
-            "language": options.check_language,
-            "terms": terms,
-        }
+        policy = guards.Policy(
+            source.code,
+            target.code,
+            check_language=options.check_language,
+            terms=terms,
+            retry_prompt=self._prompts.alternates,
+        )
 
-        def submit(requests: Sequence[guards.Request], on_done: Sequence[OnDone]) -> list[Job]:
+        def submit(
+            requests: Sequence[guards.Request], on_done: Sequence[guards.OnDone[Generation]]
+        ) -> list[Job]:
             return self._submit(
-                [text for text, _ in requests],
+                [request.text for request in requests],
                 source,
                 target,
                 options,
-                again=[again for _, again in requests],
+                again=[request.retry_prompt for request in requests],
                 on_done=on_done,
                 abandon_copies=options.check_language,
                 terms=terms,
             )
 
-        courses = start_courses(
-            [guards.translate_and_mend(unit, **how) for unit in units], submit, _segment_result
+        runs = guards.start_units(
+            [guards.translate_then_retry(unit, policy) for unit in units],
+            submit,
+            SegmentResult.from_generation,
         )
         try:
-            with cancel.watch(courses) if cancel is not None else nullcontext():
+            with cancel.watch(runs) if cancel is not None else nullcontext():
                 results = []
-                for course in courses:
-                    results.append(course.result())  # re-raises what ended a unit
+                for run in runs:
+                    results.append(run.result())  # re-raises what ended a unit
                     if on_unit is not None:
                         on_unit()
             check(cancel)  # a cancelled job comes back cut short: not a translation
@@ -699,8 +659,8 @@ class Translator:
                 raise Cancelled("cancelled")
             return kept
         finally:
-            for course in courses:
-                course.cancel()  # after an error or Ctrl-C, do not leave work queued
+            for run in runs:
+                run.cancel()  # after an error or Ctrl-C, do not leave work queued
 
     def _submit(
         self,
@@ -711,7 +671,7 @@ class Translator:
         *,
         stream: bool = False,
         again: Sequence[bool] | None = None,
-        on_done: Sequence[OnDone] | None = None,
+        on_done: Sequence[guards.OnDone[Generation]] | None = None,
         abandon_copies: bool = False,
         terms: Glossary | None = None,
     ) -> list[Job]:
@@ -803,8 +763,8 @@ def _log_problems(translations: Sequence[Translation]) -> None:
     found: dict[str, list[int]] = {}
     segments = [segment for translation in translations for segment in translation.segments]
     for number, segment in enumerate(segments, start=1):
-        if segment.problem:
-            found.setdefault(segment.problem, []).append(number)
+        if segment.problem_message:
+            found.setdefault(segment.problem_message, []).append(number)
     for problem, numbers in found.items():
         if len(numbers) == 1:
             log.warning("segment %d of %d %s", numbers[0], len(segments), problem)
@@ -821,7 +781,7 @@ def _check_strict(translations: Sequence[Translation], options: TranslationOptio
     problems = [p for t in translations for p in t.problems]
     if problems:
         total = sum(len(t.segments) for t in translations)
-        error = TranslationIncomplete(_incomplete_message(len(problems), total, problems[0].problem))
+        error = TranslationIncomplete(_incomplete_message(len(problems), total, problems[0].problem_message))
         error.translations = list(translations)
         raise error
 
@@ -876,17 +836,3 @@ def _trimmed(pieces: Iterator[str]) -> Iterator[str]:
         held = (held + piece)[len(body) :]
         if body:
             yield body
-
-
-def _segment_result(source: str, generation: Generation) -> SegmentResult:
-    return SegmentResult(
-        source=source,
-        text=generation.text.strip(),
-        stop=generation.stop,
-        prompt_tokens=generation.n_prompt,
-        new_tokens=generation.n_new,
-        reused_tokens=generation.n_reused,
-        seconds=generation.seconds,
-        prompt_seconds=generation.prompt_s,
-        first_token_seconds=generation.first_token_s,
-    )

@@ -63,7 +63,7 @@ def add_routes(app: FastAPI) -> None:
 async def translate_stream(request: Request) -> Response:
     """``POST /translate_stream``: one text (``q``); events ``detected`` (with ``source=auto``), ``piece``
     (each decoded piece of the translation, in order), then ``done`` with the text cut into parts, the
-    segments the guards flagged carrying their finding."""
+    segments the guards flagged carrying their problem."""
     api = _api(request)
     fields = await _authorized_fields(api, request)
     q = fields.get("q")

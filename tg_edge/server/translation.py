@@ -37,14 +37,14 @@ segments as are decoded in parallel, so the batches stay full)."""
 
 @dataclass(frozen=True)
 class Part:
-    """A stretch of a finished translation: a translated segment (with the guards' finding) or the text
+    """A stretch of a finished translation: a translated segment (with the problem the guards found) or the text
     between segments."""
 
     text: str
     problem: str | None = None
-    """Why the segment's output is suspect, in words (see :attr:`SegmentResult.problem`)."""
+    """Why the segment's output is suspect, in words (see :attr:`SegmentResult.problem_message`)."""
     finding: str | None = None
-    """The guards' short name for it (``wrong-language``, ``loop``, ``length``, ``empty`` ...)."""
+    """The :class:`~tg_edge.guards.Problem`'s short name (``wrong-language``, ``loop``, ``length``, ``empty`` ...)."""
 
 
 class TranslationService:
@@ -200,7 +200,7 @@ class TranslationService:
 
 
 def parts_of(translation: Translation) -> list[Part]:
-    """``translation``'s text cut into its segments (each with its finding) and the text between them."""
+    """``translation``'s text cut into its segments (each with its problem) and the text between them."""
     text, parts, at = translation.text, [], 0
     for segment in translation.segments:
         start = text.find(segment.text, at)
@@ -208,8 +208,8 @@ def parts_of(translation: Translation) -> list[Part]:
             break
         if start > at:
             parts.append(Part(text[at:start]))
-        finding = segment.finding
-        parts.append(Part(segment.text, segment.problem, finding.value if finding else None))
+        problem = segment.problem
+        parts.append(Part(segment.text, segment.problem_message, problem.value if problem else None))
         at = start + len(segment.text)
     if at < len(text):
         parts.append(Part(text[at:]))
