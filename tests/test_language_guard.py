@@ -12,14 +12,14 @@ import pytest
 from tg_edge import TranslationOptions, Translator
 from tg_edge.bench.flores import FLORES_CODES, load_flores
 from tg_edge.guards import Problem, check, retry
-from tg_edge.langcheck import (
+from tg_edge.languages.check import (
     copied_sentences,
     copied_share,
     copy_start,
     in_wrong_language,
     judged_letters,
-    same_language,
 )
+from tg_edge.languages.labels import indistinguishable
 from tg_edge.translator import SegmentResult
 
 from .conftest import run_cli
@@ -258,7 +258,11 @@ def test_a_clause_left_in_english_and_a_short_copied_sentence_are_found() -> Non
 
 def test_names_numbers_and_code_do_not_count_as_letters() -> None:
     assert judged_letters("Apia is the capital of Samoa (1850, https://x.org).") < 20
-    assert same_language("no", "da") and same_language("zh-Hant", "zh-Hans") and not same_language("en", "de")
+    assert (
+        indistinguishable("no", "da")
+        and indistinguishable("zh-Hant", "zh-Hans")
+        and not indistinguishable("en", "de")
+    )
     assert copied_share(SOURCE, SOURCE) == 1.0 and copied_share(SOURCE, GERMAN[SOURCE]) == 0.0
 
 

@@ -9,7 +9,7 @@ probably missing or repeated), or when it lacks a term its glossary requires or 
 and its pieces are translated again, all suspect units of a call together in one batch per
 level; the better of the two outputs is kept, and one still suspect carries its finding so the
 caller can report it. Output not in the target language (``wrong-language``: see
-:mod:`tg_edge.langcheck`) that stays so when cut finer is prompted again with the profile's retry
+:mod:`tg_edge.languages.check`) that stays so when cut finer is prompted again with the profile's retry
 prompt, since the same prompt would give the same copy back.
 
 Nothing is ever written shorter than the user gave: a unit (or piece) whose every attempt came
@@ -23,43 +23,15 @@ import re
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import replace
 from enum import Enum
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
-from .langcheck import in_wrong_language, wrong_sentences
-from .languages import Language, base_code, language_code
+from .languages import Language, language_code, length_factor
+from .languages.check import in_wrong_language, wrong_sentences
 from .segment import Piece, join_pieces, split_finer
 
 if TYPE_CHECKING:
     from .glossary import Glossary
 
-# Characters of a translation per character of English, measured on FLORES-200 devtest
-# (total characters of each language's 1012 sentences over English's). Languages not listed
-# count as 1.0, which the wide bounds below tolerate for alphabetic scripts.
-LENGTH_FACTORS = MappingProxyType(
-    {
-        "en": 1.0,
-        "de": 1.166,
-        "fr": 1.195,
-        "es": 1.19,
-        "pt": 1.087,
-        "it": 1.15,
-        "nl": 1.12,
-        "ru": 1.077,
-        "uk": 1.05,
-        "tr": 1.029,
-        "sw": 1.047,
-        "ar": 0.881,
-        "he": 0.8,
-        "hi": 0.993,
-        "ja": 0.431,
-        "ko": 0.5,
-        "zh": 0.328,
-        "zh-Hans": 0.328,
-        "zh-Hant": 0.309,
-        "th": 0.9,
-    }
-)
 # Per sentence, a human translation's length over the expected one stays within about
 # [0.5, 2.4] on FLORES-200 (0.5th–99.5th percentile over the pairs with English above);
 # outside [0.4, 2.6] a part is most likely missing or repeated.
@@ -144,11 +116,6 @@ class Result(Protocol):
 
 
 ResultT = TypeVar("ResultT", bound=Result)
-
-
-def length_factor(language: Language | str) -> float:
-    """Characters of ``language`` per character of English (1.0 for languages not measured)."""
-    return LENGTH_FACTORS.get(language_code(language)) or LENGTH_FACTORS.get(base_code(language), 1.0)
 
 
 def length_ratio(source_text: str, output: str, source: Language | str, target: Language | str) -> float:

@@ -39,10 +39,10 @@ from .filetypes import HEAD_BYTES, directory_files, refuse_unreadable, why_passe
 from .formats import jsonl
 from .images import IMAGE_SUFFIXES, is_image_file
 from .journal import AppendedOutput, Appender, journal_path, partial_path, read_journal
-from .languages import Language
+from .languages import Language, is_auto
 from .lognaming import naming_in_warnings
 from .textstream import TextBlock, text_blocks
-from .translator import TranslationOptions, Translator, is_auto
+from .translator import TranslationOptions, Translator
 
 log = logging.getLogger("tg_edge")
 

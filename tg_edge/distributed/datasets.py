@@ -22,7 +22,8 @@ from ..documents import CHUNK_CHARS, CHUNK_SEGMENTS, Flag, OutcomeCache
 from ..errors import InputError
 from ..formats import jsonl
 from ..jobs import _chunks, translate_records
-from ..translator import TranslationOptions, is_auto
+from ..languages import is_auto
+from ..translator import TranslationOptions
 
 _LINES = re.compile(rb"[^\n]*\n|[^\n]+")  # lines as a binary file gives them (FileJob's chunks)
 

@@ -15,12 +15,20 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 
 from .. import formats
-from ..coverage import profile_languages
-from ..detect import MIN_CONFIDENCE, Detection, detect_languages, warm_up
-from ..documents import detection_sample
 from ..errors import DetectionError
-from ..languages import Language, resolve_language, supported_languages
-from ..translator import AUTO, detect_source
+from ..languages import (
+    AUTO,
+    MIN_CONFIDENCE,
+    Detection,
+    Language,
+    detect_languages,
+    detect_source,
+    detection_sample,
+    resolve_language,
+    supported_languages,
+    warm_up,
+)
+from ..languages.profiles import profile_languages
 from .admission import current_cancellation
 
 if TYPE_CHECKING:
@@ -75,7 +83,7 @@ class TranslationService:
         return self._translator.language(code)
 
     def languages(self, *, every: bool = False) -> list[Language]:
-        """The languages the loaded model is made for (see :mod:`tg_edge.coverage`), or ``every`` one it
+        """The languages the loaded model is made for (see :mod:`tg_edge.languages.profiles`), or ``every`` one it
         accepts; each translates into every other."""
         return supported_languages() if every else profile_languages(self.profile)
 
@@ -100,8 +108,8 @@ class TranslationService:
             return Detection(resolve_language("en"), 0.0)
         if candidates[0].confidence >= MIN_CONFIDENCE:
             return candidates[0]
-        own = {language.code.split("-")[0] for language in self.languages()}
-        return next((c for c in candidates if c.language.code.split("-")[0] in own), candidates[0])
+        own = {language.base for language in self.languages()}
+        return next((c for c in candidates if c.language.base in own), candidates[0])
 
     def translate_texts(
         self,
