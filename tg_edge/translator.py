@@ -385,10 +385,14 @@ class Translator:
         model as they finish (before their chunk is), ``cancel`` stops the work (see
         :meth:`translate_many`). With ``options.strict`` a suspect segment
         raises :class:`TranslationIncomplete` after all documents are translated; the error's
-        ``documents`` hold them.
+        ``documents`` hold them. Documents without text come back as they are, whatever the languages: with
+        ``auto`` there is nothing to detect either, and their ``source`` is then the target.
         """
         options = options or self.options
         texts = [segment.text for document in documents for segment in document.segments]
+        if not texts and is_auto(source):  # no model step follows: the skeleton is rendered as it is
+            src = tgt = self.language(target)
+            return render_documents(documents, [], source=src, target=tgt, detected=None)
         src, tgt, detected = self._languages(source, target, texts)
         unstrict = replace(options, strict=False)
         outcomes = translate_segments(

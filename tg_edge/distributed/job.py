@@ -23,7 +23,7 @@ from .. import errors
 from ..errors import InputError, TgEdgeError, TranslationIncomplete
 from ..fileio import check_output, is_stream
 from ..jobs import Flagged, JobOptions
-from ..languages import Language, detect_source, is_auto
+from ..languages import AUTO, Language, detect_source, is_auto
 from ..languages.profiles import accepted_language
 from .cluster import RayOptions, plan_replicas, require_ray
 from .datasets import Block, JsonlDataset, ParquetDataset, Settings, dataset_for, flags_from_json
@@ -263,7 +263,7 @@ def _source(dataset: JsonlDataset | ParquetDataset, blocks: list[Block], options
     for payload in dataset.read(blocks[:4]):
         texts.extend(dataset.texts(payload, settings))
     if not texts:
-        return "en"  # nothing to translate: any language renders the records as they are
+        return AUTO  # nothing to detect from in the first blocks: each block's own text tells, if it has any
     return detect_source(texts).language.code
 
 

@@ -170,11 +170,9 @@ class TranslationService:
     ) -> tuple[list[str | bytes], Detection | None]:
         """Each document rendered back translated (their segments in one batch), and the detected source;
         ``progress`` hears of every finished chunk (chunks are then smaller, so that it moves)."""
-        if not any(document.segments for document in documents):
-            return [document.render([]) for document in documents], None
         total = sum(len(document.segments) for document in documents)
         chunking: dict[str, Any] = {}
-        if progress is not None:
+        if progress is not None and total:  # a document without text has no progress to tell
             done = [0]
 
             def on_chunk(indices: list[int], outcomes: object, sent: int) -> None:
@@ -193,7 +191,7 @@ class TranslationService:
             **chunking,
         )
         self._count([segment.text for document in documents for segment in document.segments])
-        return [result.rendered for result in results], results[0].detected
+        return [result.rendered for result in results], results[0].detected if results else None
 
     def translate_image(self, data: bytes, name: str, *, source: Language, target: Language) -> str:
         """The translation of the text in the image ``data`` (the bytes of an uploaded file called ``name``)."""
