@@ -73,3 +73,25 @@ def test_the_server_gives_a_file_without_text_back_with_auto(translator: object)
         assert reply.status == 200, reply.body
         assert call("GET", reply.json()["translatedFileUrl"]).body == NO_TEXT["code.md"].encode()
     assert decode_steps(translator) == steps
+
+
+@pytest.mark.integration
+def test_a_parquet_block_without_text_comes_back_as_it_is_with_auto(
+    translator: object, tmp_path: Path
+) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    from tg_edge.distributed.datasets import ParquetDataset, Settings
+
+    table = pa.table({"id": [1, 2, 3], "text": ["", "   ", None]})
+    pq.write_table(table, tmp_path / "data.parquet")
+    dataset = ParquetDataset(tmp_path / "data.parquet", "text")
+    [block] = dataset.plan(8, 0)
+    [payload] = dataset.read([block])
+    steps = decode_steps(translator)
+    result = dataset.translate(
+        translator, block, payload, Settings(fields="text", source="auto", target="de"), None
+    )
+    assert result.segments == 0 and result.flags == []
+    assert pa.ipc.open_stream(result.payload).read_all().to_pylist() == table.to_pylist()
+    assert decode_steps(translator) == steps

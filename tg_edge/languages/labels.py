@@ -62,10 +62,11 @@ def _groups() -> list[set[str]]:
     return [*_CONFUSED, *same.values()]
 
 
+_GROUPS = _groups()
 LOOKALIKES = MappingProxyType(
     {
-        name: frozenset().union(*(group for group in _groups() if name in group))
-        for group in _groups()
+        name: frozenset().union(*(group for group in _GROUPS if name in group))
+        for group in _GROUPS
         for name in group
     }
 )
