@@ -18,8 +18,9 @@ from tg_edge.languages.check import (
     copy_start,
     in_wrong_language,
     judged_letters,
+    wrong_sentences,
 )
-from tg_edge.languages.labels import indistinguishable
+from tg_edge.languages.labels import LABEL_CODES, indistinguishable, label
 from tg_edge.translator import SegmentResult
 
 from .conftest import run_cli
@@ -254,6 +255,29 @@ def test_a_clause_left_in_english_and_a_short_copied_sentence_are_found() -> Non
     assert not in_wrong_language(
         found, "Dr. Malar Balasubramanian, 29, wurde in Blue Ash gefunden.", source="en", target="de"
     )
+
+
+def test_the_detectors_label_of_a_code() -> None:
+    assert [label(code) for code in ("zh-Hant-HK", "nb-NO", "nn", "fil-PH", "pt_BR")] == [
+        "zh",
+        "no",
+        "no",
+        "tl",
+        "pt",
+    ]
+    assert all(indistinguishable(name, code) for name, code in LABEL_CODES.items())  # the detection's own map
+
+
+@pytest.mark.parametrize(
+    ("text", "target"),
+    [  # py3langid calls Filipino tl and Kikuyu kik: output in either is in its target language
+        ("Magandang umaga. Kumain na ba kayo ng almusal bago pumasok sa paaralan ngayong araw?", "fil-PH"),
+        ("Mūndū ūcio nĩarathiire gũkũ mũthenya wa ĩgoro na akĩambĩrĩria kũruta wĩra mũnene mũno.", "ki"),
+    ],
+)
+def test_a_language_the_detector_labels_otherwise_is_still_its_target(text: str, target: str) -> None:
+    assert wrong_sentences(text, target=target) == []
+    assert wrong_sentences(text, target="de") != []
 
 
 def test_names_numbers_and_code_do_not_count_as_letters() -> None:
