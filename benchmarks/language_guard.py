@@ -7,7 +7,7 @@ language check (``TranslationOptions(check_language=False)``: tg-edge before the
 (the default). Each run is one ``translate_many`` call over all the sentences, as a document job
 makes it. Reported per pair and run: output sentences of 4+ words that py3langid does not read as
 the target (its best guess; "strict"), of them those it reads as neither the target nor a language it
-confuses with the target (Aragonese or Asturian for Spanish: :data:`tg_edge.langcheck.LOOKALIKES`), the
+confuses with the target (Aragonese or Asturian for Spanish: :data:`tg_edge.languages.labels.LOOKALIKES`), the
 share of those, how many of those sit in a segment tg-edge did not flag, the segments flagged
 ``wrong-language``, chrF++ against the references, and the run's seconds.
 """
@@ -24,23 +24,22 @@ import sacrebleu
 
 from tg_edge import TranslationOptions, Translator
 from tg_edge.bench.flores import load_flores
-from tg_edge.detect import _identifier
 from tg_edge.guards import Problem
-from tg_edge.langcheck import base, same_language
+from tg_edge.languages.labels import identifier, indistinguishable, label
 from tg_edge.segment import split_sentences
 
 
 def off_target(text: str, target: str) -> tuple[int, int, int]:
     """(sentences of 4+ words, of them not in ``target`` by py3langid's best guess, of those not a look-alike)."""
-    identifier = _identifier()
+    model = identifier()
     judged = strict = wrong = 0
     for sentence in split_sentences(text, target):
         if len(sentence.split()) < 4:
             continue
         judged += 1
-        guess = identifier.classify(sentence)[0]
-        strict += guess != base(target)
-        wrong += not same_language(guess, target)
+        guess = model.classify(sentence)[0]
+        strict += guess != label(target)
+        wrong += not indistinguishable(guess, target)
     return judged, strict, wrong
 
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from tg_edge.detect import MIN_CONFIDENCE, detect_language, detect_languages
 from tg_edge.errors import DetectionError, LanguageError
+from tg_edge.languages import MIN_CONFIDENCE, detect_language, detect_languages
 
 from .conftest import run_cli
 

@@ -12,14 +12,15 @@ import pytest
 from tg_edge import TranslationOptions, Translator
 from tg_edge.bench.flores import FLORES_CODES, load_flores
 from tg_edge.guards import Problem, check
-from tg_edge.langcheck import (
+from tg_edge.languages.check import (
     copied_sentences,
     copied_share,
     copy_start,
     in_wrong_language,
     judged_letters,
-    same_language,
+    wrong_sentences,
 )
+from tg_edge.languages.labels import LABEL_CODES, indistinguishable, label
 from tg_edge.translator import SegmentResult
 
 from .conftest import run_cli
@@ -260,9 +261,36 @@ def test_a_clause_left_in_english_and_a_short_copied_sentence_are_found() -> Non
     )
 
 
+def test_the_detectors_label_of_a_code() -> None:
+    assert [label(code) for code in ("zh-Hant-HK", "nb-NO", "nn", "fil-PH", "pt_BR")] == [
+        "zh",
+        "no",
+        "no",
+        "tl",
+        "pt",
+    ]
+    assert all(indistinguishable(name, code) for name, code in LABEL_CODES.items())  # the detection's own map
+
+
+@pytest.mark.parametrize(
+    ("text", "target"),
+    [  # py3langid calls Filipino tl and Kikuyu kik: output in either is in its target language
+        ("Magandang umaga. Kumain na ba kayo ng almusal bago pumasok sa paaralan ngayong araw?", "fil-PH"),
+        ("Mūndū ūcio nĩarathiire gũkũ mũthenya wa ĩgoro na akĩambĩrĩria kũruta wĩra mũnene mũno.", "ki"),
+    ],
+)
+def test_a_language_the_detector_labels_otherwise_is_still_its_target(text: str, target: str) -> None:
+    assert wrong_sentences(text, target=target) == []
+    assert wrong_sentences(text, target="de") != []
+
+
 def test_names_numbers_and_code_do_not_count_as_letters() -> None:
     assert judged_letters("Apia is the capital of Samoa (1850, https://x.org).") < 20
-    assert same_language("no", "da") and same_language("zh-Hant", "zh-Hans") and not same_language("en", "de")
+    assert (
+        indistinguishable("no", "da")
+        and indistinguishable("zh-Hant", "zh-Hans")
+        and not indistinguishable("en", "de")
+    )
     assert copied_share(SOURCE, SOURCE) == 1.0 and copied_share(SOURCE, GERMAN[SOURCE]) == 0.0
 
 

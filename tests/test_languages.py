@@ -7,8 +7,16 @@ from pathlib import Path
 import pytest
 
 from tg_edge import LanguageError, resolve_language, supported_languages
-from tg_edge.language_table import LANGUAGE_NAMES, WMT24PP_CODES
-from tg_edge.languages import ALIASES, BCP47_TABLE, TRANSLATEGEMMA_TABLE, Language, base_code, normalize_code
+from tg_edge.languages import (
+    ALIASES,
+    BCP47_TABLE,
+    LANGUAGE_NAMES,
+    TRANSLATEGEMMA_TABLE,
+    WMT24PP_CODES,
+    Language,
+    base_code,
+    normalize_code,
+)
 from tg_edge.prompts import ChatProfile, FewShotProfile, TranslateGemmaProfile
 
 TEMPLATE = Path(__file__).parent / "data" / "translategemma_chat_template.jinja"
@@ -243,7 +251,7 @@ def test_supported_languages_lists_the_whole_table_in_order() -> None:
 
 @pytest.mark.parametrize(("profile", "count"), [("translategemma", 55), ("chat", 55), ("fewshot", 29)])
 def test_each_profile_lists_the_languages_its_models_are_made_for(profile: str, count: int) -> None:
-    from tg_edge.coverage import display_name, profile_languages
+    from tg_edge.languages.profiles import display_name, profile_languages
 
     languages = profile_languages(profile)
     codes = [language.code for language in languages]

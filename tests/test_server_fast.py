@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from tg_edge.cli import main
+from tg_edge.languages.profiles import accepted_language
 from tg_edge.server.errors import ErrorShapes
-from tg_edge.translator import accepted_language
 
 from .conftest import modules_after_help
 from .servers import call, multipart, running_server

@@ -5,7 +5,6 @@
 >>> translator.translate("Where is the train station?", source="en", target="de")
 """
 
-from .detect import Detection, detect_language
 from .errors import (
     DetectionError,
     ImagesUnsupported,
@@ -17,7 +16,7 @@ from .errors import (
     TgEdgeError,
     TranslationIncomplete,
 )
-from .languages import Language, resolve_language, supported_languages
+from .languages import Detection, Language, detect_language, resolve_language, supported_languages
 from .models import available_models
 from .translator import (
     ImageTranslation,

@@ -264,7 +264,9 @@ def translate(
     timestamps and untranslated fields stay byte for byte.
     """
     from .glossary import load_terms
-    from .translator import AUTO, TranslationOptions, accepted_language, detect_source, is_auto
+    from .languages import AUTO, detect_source, is_auto
+    from .languages.profiles import accepted_language
+    from .translator import TranslationOptions
 
     # Every usage error and each language, resolved once here, before a model is loaded.
     src = AUTO if is_auto(source) else accepted_language(source)
@@ -525,7 +527,8 @@ def _translate_images(
 ) -> None:
     """Images onto stdout: each one's translated text (under a ``==> NAME <==`` line when there are several)."""
     from .images import read_image
-    from .translator import ImageTranslation, refuse_auto_for_images
+    from .languages import refuse_auto_for_images
+    from .translator import ImageTranslation
 
     refuse_auto_for_images(source)
     pictures = [read_image(path) for path in images]  # every bad image is refused before a model loads
@@ -720,7 +723,7 @@ def languages(query: str | None, json_: bool) -> None:
     Models with the chat or fewshot prompt profile also accept any other BCP-47 / ISO 639 language
     with a known name (bar: Bavarian, gsw: Swiss German).
     """
-    from .translator import accepted_language
+    from .languages.profiles import accepted_language
 
     langs = [accepted_language(query)] if query else supported_languages()
     if json_:

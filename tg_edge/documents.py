@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .detect import Detection
     from .formats import Document
-    from .languages import Language
+    from .languages import Detection, Language
     from .translator import Translation
 
 CHUNK_SEGMENTS = 64
@@ -151,18 +150,6 @@ def render_documents(
             DocumentTranslation(document.render([o.text for o in mine]), source, target, mine, detected)
         )
     return results
-
-
-def detection_sample(texts: Sequence[str], limit: int = 4000) -> str:
-    """The first ``limit`` characters of ``texts``: enough to tell a language, cheap for a long document."""
-    sample: list[str] = []
-    size = 0
-    for text in texts:
-        if size >= limit:
-            break
-        sample.append(text[: limit - size])
-        size += len(sample[-1])
-    return "\n".join(sample)
 
 
 def _pack(items: list[int], sizes: list[int], most: int, chars: int) -> Iterator[list[int]]:

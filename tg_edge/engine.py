@@ -519,20 +519,22 @@ class Engine:
                 batch.seq_id[i][j] = seq
             batch.logits[i] = entry.logits
         self._n_outputs = sum(entry.logits for entry in tokens)
-        padded = len(tokens) == 1 and self._pad_seq is not None
-        if padded:  # see pads_single_tokens: the lone token's bytes then do not depend on the thread count
+        pad = self._pad_seq if len(tokens) == 1 else None
+        if (
+            pad is not None
+        ):  # see pads_single_tokens: the lone token's bytes then do not depend on the threads
             batch.n_tokens = 2
-            batch.token[1], batch.pos[1], batch.n_seq_id[1], batch.logits[1] = (
+            batch.token[1], batch.pos[1], batch.n_seq_id[1], batch.seq_id[1][0] = (
                 max(self.bos_token, 0),
                 0,
                 1,
-                False,
+                pad,
             )
-            batch.seq_id[1][0] = self._pad_seq
+            batch.logits[1] = False
         self._follow_load(ctx)
         status = llama_cpp.llama_decode(ctx, batch)
-        if padded:
-            self.drop_sequence(self._pad_seq)
+        if pad is not None:
+            self.drop_sequence(pad)
         if status != 0:
             self._n_outputs = 0
             reason = "no room left in the KV cache" if status == 1 else f"status {status}"

@@ -42,7 +42,7 @@ from .journal import AppendedOutput, Appender, journal_path, partial_path, read_
 from .languages import Language
 from .lognaming import naming_in_warnings
 from .textstream import TextBlock, text_blocks
-from .translator import TranslationOptions, Translator, is_auto
+from .translator import TranslationOptions, Translator
 
 log = logging.getLogger("tg_edge")
 
@@ -615,8 +615,6 @@ class FileJob:
         on_segment=None,
     ) -> list[DocumentTranslation]:
         """The documents through the Translator's one document path, with this job's cache and chunk sizes."""
-        if not any(document.segments for document in documents) and is_auto(source or self.options.source):
-            source = "en"  # nothing to detect from, nothing to translate: any language renders the skeleton
         return self.translator.translate_documents(
             documents,
             source=source or self.options.source,
@@ -716,8 +714,6 @@ def translate_records(
         records.append((number, builder.finish()))
     documents = [document for _, document in records if not isinstance(document, str)]
     segments = sum(len(document.segments) for document in documents)
-    if not segments and is_auto(source):
-        source = "en"  # nothing to detect from, nothing to translate: any language renders the skeleton
     counted = [0]
 
     def count(indices: list[int], outcomes: list[SegmentOutcome], new: int) -> None:

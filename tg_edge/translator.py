@@ -23,7 +23,6 @@ from .documents import (
     DocumentTranslation,
     OutcomeCache,
     SegmentOutcome,
-    detection_sample,
     render_documents,
     translate_segments,
 )
@@ -31,7 +30,6 @@ from .errors import (
     Cancelled,
     GlossaryError,
     ImagesUnsupported,
-    LanguageError,
     ProjectorError,
     TgEdgeError,
     TranslationIncomplete,
@@ -39,22 +37,27 @@ from .errors import (
 from .glossary import Glossary
 from .guards import SegmentResult as SegmentResult  # re-exported: its home before the guards package
 from .images import ImageLike, read_image
-from .langcheck import copy_start
-from .languages import Language, language_code, resolve_language, same_language
+from .languages import (
+    Language,
+    detect_source,
+    is_auto,
+    language_code,
+    refuse_auto_for_images,
+    resolve_language,
+    same_language,
+)
+from .languages.check import copy_start
 from .models import find_projector, resolve_model
-from .prompts import FEWSHOT, TRANSLATEGEMMA, Prompt, detect_profile, make_profile
+from .prompts import FEWSHOT, Prompt, detect_profile, make_profile
 from .segment import Piece, join_pieces, split_text
 from .steering import TermSteer, term_steer
 
 if TYPE_CHECKING:
-    from .detect import Detection
     from .formats import Document
     from .generation import Generation
+    from .languages import Detection
     from .projector import ImagePrompt, Projector
     from .scheduler import Job
-
-AUTO = "auto"
-"""The source language that means: detect it from the text."""
 
 LanguageLike = Language | str
 
@@ -344,10 +347,14 @@ class Translator:
         model as they finish (before their chunk is), ``cancel`` stops the work (see
         :meth:`translate_many`). With ``options.strict`` a suspect segment
         raises :class:`TranslationIncomplete` after all documents are translated; the error's
-        ``documents`` hold them.
+        ``documents`` hold them. Documents without text come back as they are, whatever the languages: with
+        ``auto`` there is nothing to detect either, and their ``source`` is then the target.
         """
         options = options or self.options
         texts = [segment.text for document in documents for segment in document.segments]
+        if not texts and is_auto(source):  # no model step follows: the skeleton is rendered as it is
+            src = tgt = self.language(target)
+            return render_documents(documents, [], source=src, target=tgt, detected=None)
         src, tgt, detected = self._languages(source, target, texts)
         unstrict = replace(options, strict=False)
         outcomes = translate_segments(
@@ -677,7 +684,7 @@ class Translator:
     ) -> list[Job]:
         """Hand every unit to the scheduler in one piece (see :meth:`Scheduler.submit_many`); with
         ``abandon_copies``, an output that begins as a copy of its unit is not decoded to its end (the guards
-        take it for the copy it was writing; see :func:`tg_edge.langcheck.copy_start`). ``terms``' target
+        take it for the copy it was writing; see :func:`tg_edge.languages.check.copy_start`). ``terms``' target
         terms are written into each unit before it is prompted (see :meth:`Glossary.place`)."""
         prompts, budgets, steers = [], [], []
         stop_at_newline = False
@@ -727,34 +734,6 @@ def translate(
     """Translate once with a freshly loaded model; keep a :class:`Translator` to translate many texts."""
     with Translator(model) as translator:
         return translator.translate(text, source=source, target=target).text
-
-
-def is_auto(source: LanguageLike) -> bool:
-    """Whether ``source`` asks for detection."""
-    return isinstance(source, str) and source.strip().lower() == AUTO
-
-
-def refuse_auto_for_images(source: LanguageLike) -> None:
-    """An image has no text to detect its language from: ``source="auto"`` is a :class:`LanguageError`."""
-    if is_auto(source):
-        raise LanguageError(
-            "an image's source language cannot be detected (there is no text to detect it "
-            "from): give it with -s/source"
-        )
-
-
-def detect_source(texts: Sequence[str]) -> Detection:
-    """What ``source="auto"`` means for ``texts``: the language of their first few thousand characters
-    together; :class:`DetectionError` when it cannot be told."""
-    from .detect import detect_language
-
-    return detect_language(detection_sample(texts))
-
-
-def accepted_language(language: LanguageLike, profile: str | None = None) -> Language:
-    """``language`` resolved (a code) or checked (a :class:`Language`) for a prompt ``profile``; ``None``: any
-    language some profile accepts (for checking a command line before a model is loaded)."""
-    return resolve_language(language, any_language=profile is None or profile != TRANSLATEGEMMA)
 
 
 def _log_problems(translations: Sequence[Translation]) -> None:

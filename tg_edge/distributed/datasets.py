@@ -22,7 +22,7 @@ from ..documents import CHUNK_CHARS, CHUNK_SEGMENTS, Flag, OutcomeCache
 from ..errors import InputError
 from ..formats import jsonl
 from ..jobs import _chunks, translate_records
-from ..translator import TranslationOptions, is_auto
+from ..translator import TranslationOptions
 
 _LINES = re.compile(rb"[^\n]*\n|[^\n]+")  # lines as a binary file gives them (FileJob's chunks)
 
@@ -235,11 +235,10 @@ class ParquetDataset:
                     places.append((row, name))
                     documents.append(_cell(values[name][row], block.first + row))
         segments = sum(len(document.segments) for document in documents)
-        source = "en" if not segments and is_auto(settings.source) else settings.source
         counted = [0]
         results = translator.translate_documents(
             documents,
-            source=source,
+            source=settings.source,
             target=settings.target,
             options=settings.options,
             cache=cache,

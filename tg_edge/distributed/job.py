@@ -23,8 +23,8 @@ from .. import errors
 from ..errors import InputError, TgEdgeError, TranslationIncomplete
 from ..fileio import check_output, is_stream
 from ..jobs import Flagged, JobOptions
-from ..languages import Language
-from ..translator import is_auto
+from ..languages import AUTO, Language, detect_source, is_auto
+from ..languages.profiles import accepted_language
 from .cluster import RayOptions, plan_replicas, require_ray
 from .datasets import Block, JsonlDataset, ParquetDataset, Settings, dataset_for, flags_from_json
 from .report import BlockDone, DatasetReport
@@ -258,21 +258,17 @@ def _source(dataset: JsonlDataset | ParquetDataset, blocks: list[Block], options
     (as a file job detects it from its first chunk), so every block is translated from the same language."""
     if not is_auto(options.source):
         return _code(options.source)
-    from ..translator import detect_source
-
     texts: list[str] = []
     settings = Settings(fields=options.fields or "", source="auto", target="")
     for payload in dataset.read(blocks[:4]):
         texts.extend(dataset.texts(payload, settings))
     if not texts:
-        return "en"  # nothing to translate: any language renders the records as they are
+        return AUTO  # nothing to detect from in the first blocks: each block's own text tells, if it has any
     return detect_source(texts).language.code
 
 
 def _code(language: Language | str) -> str:
     """A language's code, checked here (an unknown one fails before Ray starts, naming close matches)."""
-    from ..translator import accepted_language
-
     return accepted_language(language).code
 
 

@@ -2,7 +2,7 @@
 
 A unit's output is suspect when decoding stopped at the token limit (``length``) or on a loop (``loop``), when
 it came back empty or without a single word of the source's (``empty``), when a sentence of it is not in the
-target language or it copies the source (``wrong-language``: see :mod:`tg_edge.langcheck`), when its length is
+target language or it copies the source (``wrong-language``: see :mod:`tg_edge.languages.check`), when its length is
 far outside what the language pair usually gives (``ratio``: a part is probably missing or repeated), or when
 it lacks a term its glossary requires or changes a term to keep (``terminology``: see :mod:`tg_edge.glossary`).
 Each of these is one :class:`Problem`.
@@ -14,14 +14,12 @@ Each of these is one :class:`Problem`.
 """
 
 from .checks import (
-    LENGTH_FACTORS,
     MIN_RATIO_CHARS,
     RATIO_HIGH,
     RATIO_LOW,
     check,
     check_image,
     is_empty,
-    length_factor,
     length_ratio,
 )
 from .policy import (
@@ -41,7 +39,6 @@ from .result import SegmentResult
 from .runner import OnDone, Submit, UnitRun, start_units
 
 __all__ = [
-    "LENGTH_FACTORS",
     "MAX_DEPTH",
     "MIN_RATIO_CHARS",
     "RATIO_HIGH",
@@ -59,7 +56,6 @@ __all__ = [
     "check_printed",
     "is_empty",
     "keep_source",
-    "length_factor",
     "length_ratio",
     "retry_steps",
     "severity",

@@ -1,7 +1,7 @@
 """The checks on an output: each is one function from an :class:`Output` to a :class:`Problem` or ``None``.
 
 A new check is one function added to :data:`TEXT_CHECKS` (or :data:`IMAGE_CHECKS`); the first problem found,
-in that order, is the output's. The language check asks :mod:`tg_edge.langcheck`, the terminology check the
+in that order, is the output's. The language check asks :mod:`tg_edge.languages.check`, the terminology check the
 glossary's own :meth:`~tg_edge.glossary.Glossary.unmet`.
 """
 
@@ -10,44 +10,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from ..generation import Stop
-from ..langcheck import in_wrong_language, wrong_sentences
-from ..languages import Language, base_code, language_code
+from ..languages import Language, language_code, length_factor
+from ..languages.check import in_wrong_language, wrong_sentences
 from .problems import Problem
 
 if TYPE_CHECKING:
     from ..glossary import Glossary
 
-# Characters of a translation per character of English, measured on FLORES-200 devtest
-# (total characters of each language's 1012 sentences over English's). Languages not listed
-# count as 1.0, which the wide bounds below tolerate for alphabetic scripts.
-LENGTH_FACTORS = MappingProxyType(
-    {
-        "en": 1.0,
-        "de": 1.166,
-        "fr": 1.195,
-        "es": 1.19,
-        "pt": 1.087,
-        "it": 1.15,
-        "nl": 1.12,
-        "ru": 1.077,
-        "uk": 1.05,
-        "tr": 1.029,
-        "sw": 1.047,
-        "ar": 0.881,
-        "he": 0.8,
-        "hi": 0.993,
-        "ja": 0.431,
-        "ko": 0.5,
-        "zh": 0.328,
-        "zh-Hans": 0.328,
-        "zh-Hant": 0.309,
-        "th": 0.9,
-    }
-)
 # Per sentence, a human translation's length over the expected one stays within about
 # [0.5, 2.4] on FLORES-200 (0.5th–99.5th percentile over the pairs with English above);
 # outside [0.4, 2.6] a part is most likely missing or repeated.
@@ -75,11 +47,6 @@ class Output:
 
 
 Check = Callable[[Output], "Problem | None"]
-
-
-def length_factor(language: Language | str) -> float:
-    """Characters of ``language`` per character of English (1.0 for languages not measured)."""
-    return LENGTH_FACTORS.get(language_code(language)) or LENGTH_FACTORS.get(base_code(language), 1.0)
 
 
 def length_ratio(source_text: str, output: str, source: Language | str, target: Language | str) -> float:

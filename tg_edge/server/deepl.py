@@ -26,9 +26,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .. import formats
-from ..coverage import display_name
 from ..errors import InputError, LanguageError, TgEdgeError
 from ..languages import Language
+from ..languages.profiles import display_name
 from . import deepl_glossaries, files, openapi
 from .admission import current_cancellation
 from .auth import KeyRefusal, authorized_fields
@@ -282,7 +282,7 @@ async def document_result(request: Request, document_id: str) -> Response:
 
 def source_code_of(language: Language) -> str:
     """DeepL's source code for ``language``: its base code upper-cased (``zh-Hant`` → ``ZH``, ``no`` → ``NB``)."""
-    base = language.code.split("-")[0]
+    base = language.base
     return _SOURCE_CODES.get(base, base.upper())
 
 

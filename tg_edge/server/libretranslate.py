@@ -20,8 +20,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .. import formats
-from ..coverage import display_name
-from ..detect import Detection
 from ..errors import (
     DetectionError,
     GlossaryError,
@@ -31,7 +29,8 @@ from ..errors import (
     PromptError,
     TgEdgeError,
 )
-from ..languages import Language, suggestion
+from ..languages import Detection, Language, is_auto, suggestion
+from ..languages.profiles import display_name
 from . import deeplx, files, openapi
 from .admission import current_cancellation
 from .auth import KeyRefusal, authorized_fields
@@ -382,7 +381,7 @@ async def _upload(
 def _languages(api: LibreTranslate, source: str, target: str) -> tuple[Language | None, Language]:
     """The source (None for ``auto``) and target languages, in LibreTranslate's wording when unknown."""
     target_language = _language(api, target)
-    return (None if source.strip().lower() == "auto" else _language(api, source)), target_language
+    return (None if is_auto(source) else _language(api, source)), target_language
 
 
 def _language(api: LibreTranslate, code: str) -> Language:

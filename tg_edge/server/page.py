@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..coverage import display_name
+from ..languages.profiles import display_name
 from . import files
 from .service import Service
 

@@ -15,12 +15,20 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 
 from .. import formats
-from ..coverage import profile_languages
-from ..detect import MIN_CONFIDENCE, Detection, detect_languages, warm_up
-from ..documents import detection_sample
 from ..errors import DetectionError
-from ..languages import Language, resolve_language, supported_languages
-from ..translator import AUTO, detect_source
+from ..languages import (
+    AUTO,
+    MIN_CONFIDENCE,
+    Detection,
+    Language,
+    detect_languages,
+    detect_source,
+    detection_sample,
+    resolve_language,
+    supported_languages,
+    warm_up,
+)
+from ..languages.profiles import profile_languages
 from .admission import current_cancellation
 
 if TYPE_CHECKING:
@@ -75,7 +83,7 @@ class TranslationService:
         return self._translator.language(code)
 
     def languages(self, *, every: bool = False) -> list[Language]:
-        """The languages the loaded model is made for (see :mod:`tg_edge.coverage`), or ``every`` one it
+        """The languages the loaded model is made for (see :mod:`tg_edge.languages.profiles`), or ``every`` one it
         accepts; each translates into every other."""
         return supported_languages() if every else profile_languages(self.profile)
 
@@ -100,8 +108,8 @@ class TranslationService:
             return Detection(resolve_language("en"), 0.0)
         if candidates[0].confidence >= MIN_CONFIDENCE:
             return candidates[0]
-        own = {language.code.split("-")[0] for language in self.languages()}
-        return next((c for c in candidates if c.language.code.split("-")[0] in own), candidates[0])
+        own = {language.base for language in self.languages()}
+        return next((c for c in candidates if c.language.base in own), candidates[0])
 
     def translate_texts(
         self,
@@ -162,11 +170,9 @@ class TranslationService:
     ) -> tuple[list[str | bytes], Detection | None]:
         """Each document rendered back translated (their segments in one batch), and the detected source;
         ``progress`` hears of every finished chunk (chunks are then smaller, so that it moves)."""
-        if not any(document.segments for document in documents):
-            return [document.render([]) for document in documents], None
         total = sum(len(document.segments) for document in documents)
         chunking: dict[str, Any] = {}
-        if progress is not None:
+        if progress is not None and total:  # a document without text has no progress to tell
             done = [0]
 
             def on_chunk(indices: list[int], outcomes: object, sent: int) -> None:
@@ -185,7 +191,7 @@ class TranslationService:
             **chunking,
         )
         self._count([segment.text for document in documents for segment in document.segments])
-        return [result.rendered for result in results], results[0].detected
+        return [result.rendered for result in results], results[0].detected if results else None
 
     def translate_image(self, data: bytes, name: str, *, source: Language, target: Language) -> str:
         """The translation of the text in the image ``data`` (the bytes of an uploaded file called ``name``)."""

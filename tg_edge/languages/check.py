@@ -7,7 +7,7 @@ Thresholds were chosen on FLORES-200 devtest (English into the 13 other language
   numbers, URLs and code: below that it is a name, a title or a figure, which stays as it is
   ("Apia is the capital of Samoa." keeps 17 such letters).
 - It is in the wrong language when the detector's most likely language is neither the target nor one
-  the detector confuses with it (:data:`LOOKALIKES`), and the target and its look-alikes together
+  the detector confuses with it (:data:`~.labels.LOOKALIKES`), and the target and its look-alikes together
   score below :data:`MIN_TARGET_PROBABILITY`. On the references a sentence that loses to another
   language still scores 0.09–0.44 for its own (Portuguese read as Galician, Russian as Bulgarian);
   an English sentence in a German output scores below 0.001 for German.
@@ -36,9 +36,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from types import MappingProxyType
 
-from .segment import split_sentences
+from ..segment import split_sentences
+from .labels import LOOKALIKES, identifier, indistinguishable, label
 
 MIN_LETTERS = 20
 MIN_TARGET_PROBABILITY = 0.05
@@ -47,31 +47,6 @@ MIN_TRIGRAMS = 4
 MIN_COPIED_LETTERS = 8
 COPY_START_WORDS = 4
 COPY_START_LETTERS = 10
-
-# py3langid labels read as the same language, because the detector confuses them with each other on
-# FLORES references (wuu/yue: Chinese; ary/arz: Arabic; gl: Portuguese), or they cannot be told apart.
-_GROUPS = (
-    {"zh", "wuu", "yue"},
-    {"ar", "ary", "arz"},
-    {"pt", "gl"},
-    {"es", "gl", "an", "ast", "ext"},
-    {"ca", "oc"},
-    {"hr", "sr", "bs"},
-    {"ms", "id"},
-    {"no", "nb", "nn", "da"},
-    {"he", "hbo"},
-    {"gn", "gug"},
-    {"uz", "uzs"},
-    {"ku", "sdh"},
-    {"lv", "ltg"},
-)
-LOOKALIKES = MappingProxyType(
-    {
-        label: frozenset().union(*(group for group in _GROUPS if label in group))
-        for group in _GROUPS
-        for label in group
-    }
-)
 
 # What legitimately stays as written: URLs and e-mail addresses, code in backticks, tokens with code
 # characters, numbers. Capitalised words (names) are left out of the letter count and of the trigrams.
@@ -82,18 +57,6 @@ _WORD = re.compile(r"[^\W\d_]+")
 _CLAUSE = re.compile(r"(?<=[,;:])\s+")
 
 
-def base(code: str) -> str:
-    """The language of a code without script or region: ``zh-Hant-HK`` → ``zh``; Norwegian Bokmål → ``no``."""
-    label = code.split("-")[0].split("_")[0].lower()
-    return "no" if label in ("nb", "nn") else label
-
-
-def same_language(a: str, b: str) -> bool:
-    """Whether the detector cannot tell ``a`` from ``b`` (the same language, or look-alikes)."""
-    a, b = base(a), base(b)
-    return a == b or b in LOOKALIKES.get(a, ())
-
-
 def judged_letters(text: str) -> int:
     """Letters of ``text`` outside names (capitalised words), numbers, URLs and code."""
     rest = _UNJUDGED.sub(" ", text)
@@ -102,7 +65,7 @@ def judged_letters(text: str) -> int:
 
 def wrong_sentences(output: str, *, target: str) -> list[str]:
     """The sentences of ``output`` that are clearly not in ``target``, in whole or in a clause."""
-    accepted = {base(target)} | LOOKALIKES.get(base(target), frozenset())
+    accepted = {label(target)} | LOOKALIKES.get(label(target), frozenset())
     return [
         sentence
         for sentence in split_sentences(output, target)
@@ -136,7 +99,7 @@ def copy_start(source_text: str, *, source: str, target: str) -> Callable[[str],
     """A test on an output as it forms: whether it has begun with ``source_text``'s own first words (a copy
     under way). ``None`` when there is nothing to test: the pair is never judged, or the source does not
     start with enough words outside names."""
-    if same_language(source, target):
+    if indistinguishable(source, target):
         return None
     words = source_text.split()
     # the shortest start with enough words and letters; a copy shows only once the word after it begins
@@ -163,9 +126,7 @@ def _wrong(text: str, accepted: set[str]) -> bool:
     """Whether ``text`` has enough letters to judge and is clearly in another language than ``accepted``."""
     if judged_letters(text) < MIN_LETTERS:
         return False
-    from .detect import _identifier  # py3langid loads on first use
-
-    scores = dict(_identifier().rank(_UNJUDGED.sub(" ", text)))
+    scores = dict(identifier().rank(_UNJUDGED.sub(" ", text)))
     if max(scores, key=scores.__getitem__) in accepted:
         return False
     return bool(sum(scores.get(label, 0.0) for label in accepted) < MIN_TARGET_PROBABILITY)
@@ -183,7 +144,7 @@ def copied_share(source_text: str, output: str) -> float:
 def in_wrong_language(source_text: str, output: str, *, source: str, target: str) -> bool:
     """Whether ``output`` (a translation of ``source_text``) is, in whole or in part, not in ``target``:
     a sentence (or clause) in another language, a sentence copied, or mostly a copy of the source."""
-    if same_language(source, target):
+    if indistinguishable(source, target):
         return False
     if copied_share(source_text, output) >= MAX_COPIED_SHARE:
         return True

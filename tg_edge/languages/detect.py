@@ -1,7 +1,6 @@
 """Which language a text is in, for ``source=auto``: py3langid's shipped model, mapped into TranslateGemma's table.
 
-py3langid (a maintained fork of langid.py) is a naive Bayes model over byte n-grams that ships inside
-its wheel (no downloads) and classifies a sentence in well under a millisecond. It knows 97 languages.
+py3langid (see :mod:`.labels`) classifies a sentence in well under a millisecond. It knows 97 languages.
 Short texts carry few n-grams, so below :data:`SHORT_TEXT_LETTERS` letters only the widely used
 languages TranslateGemma was evaluated on compete: "Guten Tag" is German, not Kabyle.
 """
@@ -9,94 +8,22 @@ languages TranslateGemma was evaluated on compete: "Guten Tag" is German, not Ka
 from __future__ import annotations
 
 import functools
-import threading
 from dataclasses import dataclass
-from types import MappingProxyType
-from typing import Any
 
-from .errors import DetectionError, LanguageError
-from .languages import Language, resolve_language
+from ..errors import DetectionError, LanguageError
+from .codes import Language, resolve_language
+from .labels import LABEL_CODES, identifier, label
+from .table import WMT24PP_CODES
 
 SHORT_TEXT_LETTERS = 40
 """Texts with fewer letters than this are only matched against :data:`COMMON_LANGUAGES`."""
 
-COMMON_LANGUAGES = frozenset(
-    [
-        "ar",
-        "bg",
-        "bn",
-        "ca",
-        "cs",
-        "da",
-        "de",
-        "el",
-        "en",
-        "es",
-        "et",
-        "fa",
-        "fi",
-        "fr",
-        "gu",
-        "he",
-        "hi",
-        "hr",
-        "hu",
-        "id",
-        "is",
-        "it",
-        "ja",
-        "kn",
-        "ko",
-        "lt",
-        "lv",
-        "ml",
-        "mr",
-        "nl",
-        "no",
-        "pa",
-        "pl",
-        "pt",
-        "ro",
-        "ru",
-        "sk",
-        "sl",
-        "sr",
-        "sv",
-        "sw",
-        "ta",
-        "te",
-        "th",
-        "tl",
-        "tr",
-        "uk",
-        "ur",
-        "vi",
-        "zh",
-        "zu",
-    ]
-)
+COMMON_LANGUAGES = frozenset({"en", *(label(code) for code in WMT24PP_CODES)})
 """The languages of WMT24++, which TranslateGemma was evaluated on, as py3langid labels (``tl``: Filipino)."""
 
 MIN_CONFIDENCE = 0.15
 """Below this, :func:`detect_language` gives up (seven times the chance level among the common languages).
 Single words such as "Hallo", "Danke" or "ok" are shared by too many languages to tell."""
-
-# py3langid labels that TranslateGemma's table lacks, mapped to the nearest code it has. Labels
-# neither have nor map (Nigerian Pidgin, Ancient Greek, "no linguistic content", ...) never win.
-_LABEL_CODES = MappingProxyType(
-    {
-        "arz": "ar-EG",  # Egyptian Arabic
-        "ary": "ar-MA",  # Moroccan Arabic
-        "hbo": "he",  # Ancient Hebrew: modern Hebrew text often scores here too
-        "wuu": "zh",  # Wu Chinese, written with the same characters
-        "yue": "zh-Hant-HK",  # Cantonese, written in traditional characters
-        "gug": "gn",  # Paraguayan Guaraní
-        "uzs": "uz",  # Southern Uzbek
-        "sdh": "ku",  # Southern Kurdish
-        "kik": "ki",  # Kikuyu
-        "ltg": "lv",  # Latgalian
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -129,10 +56,10 @@ def detect_languages(text: str, *, limit: int = 3) -> list[Detection]:
     short = letters < SHORT_TEXT_LETTERS
     scores: dict[str, float] = {}
     languages: dict[str, Language] = {}
-    for label, probability in _identifier().rank(text):
-        if short and label not in COMMON_LANGUAGES:
+    for name, probability in identifier().rank(text):
+        if short and name not in COMMON_LANGUAGES:
             continue
-        language = _language_for(label)
+        language = _language_for(name)
         if language is None:
             continue
         languages[language.code] = language
@@ -144,30 +71,13 @@ def detect_languages(text: str, *, limit: int = 3) -> list[Detection]:
 
 def warm_up() -> None:
     """Load the model now (about half a second) rather than on the first detection."""
-    _identifier()
-
-
-_LOCK = threading.Lock()
+    identifier()
 
 
 @functools.cache
-def _loaded_identifier() -> Any:
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-
-
-def _identifier() -> Any:
-    with (
-        _LOCK
-    ):  # the first call loads the model; concurrent first callers wait for it instead of loading again
-        return _loaded_identifier()
-
-
-@functools.cache
-def _language_for(label: str) -> Language | None:
+def _language_for(name: str) -> Language | None:
     try:
-        return resolve_language(_LABEL_CODES.get(label, label))
+        return resolve_language(LABEL_CODES.get(name, name))
     except LanguageError:
         return None
 

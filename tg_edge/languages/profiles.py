@@ -1,7 +1,9 @@
-"""Which languages a model is made for, by prompt profile: what the servers list by default.
+"""Languages by prompt profile: which a profile accepts, and which a model is made for (what the servers list).
 
-Every code in TranslateGemma's table stays accepted whatever the profile; this is the short list a
-client shows its users:
+A profile's table: ``translategemma`` keeps to TranslateGemma's table, ``chat`` and ``fewshot`` take any
+BCP-47 language (:func:`accepted_language`). The languages a model is made for
+(:func:`profile_languages`) are the short list a client shows its users; every code in TranslateGemma's
+table stays accepted whatever the profile:
 
 - ``translategemma``: English and the 55 WMT24++ targets TranslateGemma was evaluated on, each under the
   code clients send (``de``, not ``de-DE``), with the variants evaluated apart kept apart (``pt`` and
@@ -17,10 +19,10 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from .fewshot_examples import EXAMPLES
-from .language_table import WMT24PP_CODES
-from .languages import Language, resolve_language
-from .prompts import FEWSHOT
+from ..fewshot_examples import EXAMPLES
+from ..prompts import FEWSHOT, TRANSLATEGEMMA
+from .codes import Language, base_code, resolve_language
+from .table import WMT24PP_CODES
 
 # WMT24++ codes listed as a variant of their own; the others are listed by their base code.
 _VARIANTS = MappingProxyType(
@@ -44,12 +46,16 @@ _DISPLAY_NAMES = MappingProxyType(
 )
 
 
+def accepted_language(language: Language | str, profile: str | None = None) -> Language:
+    """``language`` resolved (a code) or checked (a :class:`Language`) for a prompt ``profile``; ``None``: any
+    language some profile accepts (for checking a command line before a model is loaded)."""
+    return resolve_language(language, any_language=profile is None or profile != TRANSLATEGEMMA)
+
+
 def profile_languages(profile: str) -> list[Language]:
     """The languages a model of prompt ``profile`` is made for, each once, by code."""
     codes = (
-        EXAMPLES
-        if profile == FEWSHOT
-        else ["en", *(_VARIANTS.get(c, c.split("-")[0]) for c in WMT24PP_CODES)]
+        EXAMPLES if profile == FEWSHOT else ["en", *(_VARIANTS.get(c, base_code(c)) for c in WMT24PP_CODES)]
     )
     languages: dict[str, Language] = {}
     for code in codes:

@@ -1,7 +1,11 @@
-"""TranslateGemma's language table: every code its published chat template accepts, and the name it uses.
+"""GENERATED DATA (do not edit by hand): TranslateGemma's language table, and the WMT24++ target codes.
 
-Copied in order from the ``languages`` map of the chat template in the google/translategemma-*-it
-repositories (the template tests/data/translategemma_chat_template.jinja is checked against it).
+``LANGUAGE_NAMES`` is the ``languages`` map of the chat template in the google/translategemma-*-it
+repositories, copied in order: every ``"code": "Name",`` line of that map (the template is kept at
+tests/data/translategemma_chat_template.jinja; ``re.findall(r'^\\s+"([^"]+)": "([^"]*)",?$', template, re.M)``
+gives the pairs, and tests/test_languages.py checks the table against them). Regenerate it the same way
+when the template changes. ``WMT24PP_CODES`` lists the WMT24++ paper's target languages in these codes.
+Long by nature: the 450-line limit of hand-written modules does not apply here.
 """
 
 from __future__ import annotations
