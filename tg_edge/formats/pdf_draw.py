@@ -142,6 +142,8 @@ def _pushed(layout: PageLayout, texts: Sequence[str]) -> list[Block]:
     pushing the blocks below it in its column down by as much as it grows. A block whose push would run a
     block below it into a picture, a header or footer, or off the page stays where it was (and is fitted)."""
     blocks = layout.blocks
+    if not blocks:
+        return []
     band = 0.07 * layout.height  # headers and footers stand here: they never move
     fixed = [b.rect[1] < band or b.rect[3] > layout.height - band for b in blocks]
     grow = [0.0 if fixed[i] else _growth(b, t) for i, (b, t) in enumerate(zip(blocks, texts, strict=True))]
