@@ -19,7 +19,7 @@ from tg_edge.formats import Limits, format_for, pdf, read
 from tg_edge.languages import Language
 
 from .conftest import run_cli
-from .pdf_samples import FOOTER, LINK, PARAGRAPHS, report_pdf, scanned_pdf
+from .pdf_samples import FOOTER, LINK, PARAGRAPHS, aligned_pdf, report_pdf, scanned_pdf
 
 
 def page_texts(data: bytes) -> list[str]:
@@ -367,3 +367,17 @@ def test_a_longer_translation_pushes_the_paragraphs_below_it_down_instead_of_shr
     ]
     assert all(b.size == 10 for b in column)  # at the source's size, in the room freed below
     assert column[0].rect[1] > column[1].rect[3]  # one under the other, not overlapping
+
+
+def test_paragraphs_keep_their_alignment_left_justified_centred_or_right() -> None:
+    source = read(aligned_pdf(), "aligned.pdf", "pdf")
+    assert [(b.lines, b.align) for b in source.pages[0].blocks] == [
+        (3, "left"),
+        (3, "justify"),
+        (3, "center"),
+        (3, "right"),
+    ]
+    longer = [segment.text.replace(" the ", " the whole ") for segment in source.segments]
+    translated = read(source.render(longer), "out.pdf", "pdf").pages[0].blocks
+    assert [b.align for b in translated] == ["left", "justify", "center", "right"]
+    assert [b.text for b in translated] == longer and all(b.lines == 4 for b in translated)

@@ -222,12 +222,38 @@ def _draw(canvas: Canvas, block: Block, text: str) -> int:
     canvas.setFont(name, size, leading)
     _fill(canvas, block.color)
     y = y1 - pdfmetrics.getAscent(name, size)
-    for line in lines:
+    for number, line in enumerate(lines):
         width = pdfmetrics.stringWidth(line, name, size)
+        if (
+            block.align == "justify"
+            and number < len(lines) - 1
+            and _justified(canvas, line, name, size, block, y)
+        ):
+            y -= leading
+            continue
         x = x1 - width if block.align == "right" else (x0 + x1 - width) / 2 if block.align == "center" else x0
         canvas.drawString(x, y, line)
         y -= leading
     return missing
+
+
+def _justified(canvas: Canvas, line: str, name: str, size: float, block: Block, y: float) -> bool:
+    """Draw ``line`` spread over the block's width, its words apart; False (nothing drawn) when that would
+    open gaps wider than three spaces' worth beyond a space (a line of few words: left as it is)."""
+    words = line.split(" ")
+    x0, _, x1, _ = block.rect
+    if len(words) < 2:
+        return False
+    widths = [pdfmetrics.stringWidth(word, name, size) for word in words]
+    gap = (x1 - x0 - sum(widths)) / (len(words) - 1)
+    space = pdfmetrics.stringWidth(" ", name, size)
+    if gap < space or gap > 4 * space:
+        return False
+    x = x0
+    for word, width in zip(words, widths, strict=True):
+        canvas.drawString(x, y, word)
+        x += width + gap
+    return True
 
 
 def _width(block: Block) -> float:
