@@ -143,6 +143,19 @@ def aligned_pdf() -> bytes:
     return out.getvalue()
 
 
+def linked_pdf() -> bytes:
+    """One page of three paragraphs, a link in the second, the rest of the page free."""
+    body = getSampleStyleSheet()["BodyText"]
+    story = [
+        Paragraph(PARAGRAPHS[0], body),
+        Paragraph(f'Read the whole report on <a href="{LINK}" color="blue">our website</a> this week.', body),
+        Paragraph(PARAGRAPHS[1], body),
+    ]
+    out = io.BytesIO()
+    SimpleDocTemplate(out, pagesize=A4).build(story)
+    return out.getvalue()
+
+
 def scanned_pdf() -> bytes:
     """One page that is only a picture (a scan without a text layer)."""
     out = io.BytesIO()

@@ -146,12 +146,13 @@ class PdfDocument:
 
     def _write(self, texts: list[list[str]], scanned: dict[int, str]) -> bytes:
         writer = PdfWriter(clone_from=PdfReader(io.BytesIO(self.data)))
-        drawn, missing = pdf_draw.overlay(self.pages, texts)
+        drawn, missing, placed = pdf_draw.overlay(self.pages, texts)
         overlays = PdfReader(io.BytesIO(drawn)).pages
         for number, (page, layout) in enumerate(zip(writer.pages, self.pages, strict=True)):
             if layout.blocks:
                 pdf_draw.strip_text(page, writer)
                 pdf_draw.merge(page, overlays[number], layout)
+                pdf_draw.move_links(page, layout, placed[number])
         sizes = [(self.pages[index].width, self.pages[index].height) for index in scanned]
         drawn, counts, lacking = pdf_scans.text_pages(sizes, list(scanned.values()))
         missing += lacking

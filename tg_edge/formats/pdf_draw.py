@@ -24,7 +24,7 @@ from typing import Any
 
 from pypdf import PageObject, PdfReader, PdfWriter, Transformation
 from pypdf.errors import PdfReadError
-from pypdf.generic import ContentStream, DictionaryObject, NameObject, StreamObject
+from pypdf.generic import ArrayObject, ContentStream, DictionaryObject, FloatObject, NameObject, StreamObject
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
@@ -122,19 +122,52 @@ def _without_text(operations: Sequence[tuple[list, bytes]]) -> list[tuple[list, 
     return kept
 
 
-def overlay(layouts: Sequence[PageLayout], texts: Sequence[Sequence[str]]) -> tuple[bytes, int]:
-    """A PDF of one page per layout with each block's text drawn in its rectangle, and how many characters
-    no font could draw (written as U+FFFD)."""
+def overlay(
+    layouts: Sequence[PageLayout], texts: Sequence[Sequence[str]]
+) -> tuple[bytes, int, list[list[Block]]]:
+    """A PDF of one page per layout with each block's text drawn in its rectangle, how many characters no
+    font could draw (written as U+FFFD), and each page's blocks where they were drawn (some pushed down)."""
     out = io.BytesIO()
     canvas = Canvas(out, pageCompression=1, invariant=1)  # the same bytes for the same translations
     missing = 0
+    placed = []
     for layout, page_texts in zip(layouts, texts, strict=True):
         canvas.setPageSize((layout.width, layout.height))
-        for block, text in zip(_pushed(layout, page_texts), page_texts, strict=True):
+        placed.append(_pushed(layout, page_texts))
+        for block, text in zip(placed[-1], page_texts, strict=True):
             missing += _draw(canvas, block, text)
         canvas.showPage()
     canvas.save()
-    return out.getvalue(), missing
+    return out.getvalue(), missing, placed
+
+
+def move_links(page: PageObject, layout: PageLayout, placed: Sequence[Block]) -> None:
+    """Move each link (its rectangle and quadrilaterals) that stood on a block's text down with the block,
+    where the block was pushed down to make room for a longer translation above it."""
+    a, b, c, d, e, f = layout.matrix
+    det = a * d - b * c
+    for reference in page.get("/Annots") or ():
+        link = reference.get_object()
+        if link.get("/Subtype") != "/Link" or "/Rect" not in link:
+            continue
+        x0, y0, x1, y1 = (float(value) for value in link["/Rect"])
+        x, y = (x0 + x1) / 2, (y0 + y1) / 2
+        x, y = a * x + c * y + e, b * x + d * y + f  # its middle, in layout space
+        for source, moved in zip(layout.blocks, placed, strict=True):
+            bx0, by0, bx1, by1 = source.rect
+            drop = moved.rect[3] - by1
+            if drop and bx0 <= x <= bx1 and by0 <= y <= by1:
+                dx, dy = -c * drop / det, a * drop / det  # the drop, in the page's user space
+                link[NameObject("/Rect")] = _shifted(link["/Rect"], dx, dy)
+                if "/QuadPoints" in link:
+                    link[NameObject("/QuadPoints")] = _shifted(link["/QuadPoints"], dx, dy)
+                break
+
+
+def _shifted(values: Sequence[Any], dx: float, dy: float) -> ArrayObject:
+    return ArrayObject(
+        FloatObject(round(float(value) + (dx if k % 2 == 0 else dy), 4)) for k, value in enumerate(values)
+    )
 
 
 def _pushed(layout: PageLayout, texts: Sequence[str]) -> list[Block]:
