@@ -16,6 +16,7 @@ from reportlab.pdfgen.canvas import Canvas
 from tg_edge.documents import OutcomeCache
 from tg_edge.errors import InputError, InputTooLarge, LanguageError, TextLimitExceeded, TgEdgeError
 from tg_edge.formats import Limits, format_for, pdf, read
+from tg_edge.formats.pdf_scans import scan_reader
 from tg_edge.languages import Language
 
 from .conftest import run_cli
@@ -244,7 +245,9 @@ def test_cli_refuses_a_scanned_pdf_and_writes_nothing(translator, tmp_path: Path
     )
     assert done.returncode == 1
     assert done.stderr.decode().count("\n") == 1 and "has no text layer" in done.stderr.decode()
+    assert "use a model that reads images" in done.stderr.decode()
     assert list(tmp_path.iterdir()) == [source]
+    assert scan_reader(translator, source="en", target="de") is None  # a text-only model: no image path
 
 
 def test_a_turned_page_gets_its_translation_upright_in_place() -> None:

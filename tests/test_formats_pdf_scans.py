@@ -2,7 +2,8 @@
 
 The fast tests read the scans with a plain function in the model's place (it answers from the pixels it was
 given, so the rendering is checked too); the integration tests run the tiny TranslateGemma-shaped vision
-checkpoint (random weights: the path is asserted, not the words) and the demo model (text only).
+checkpoint (random weights: the path is asserted, not the words); a text-only model's refusal of a file of
+scans is tested in test_formats_pdf.py.
 """
 
 from __future__ import annotations
@@ -93,29 +94,6 @@ def test_a_suspect_or_empty_reading_is_named_in_the_notes() -> None:
     empty = read(data, "scan.pdf", "pdf", scans=Reading(" \n"))
     assert empty.render([]) == data  # nothing to add: the file as it was
     assert empty.notes == ["scan.pdf: the model read no text on scanned page 1; kept untranslated"]
-
-
-@pytest.mark.integration
-def test_a_text_only_model_has_no_scan_reader_and_a_file_of_scans_is_refused(
-    translator: Translator, tmp_path: Path
-) -> None:
-    assert scan_reader(translator, source="en", target="de") is None
-    source = tmp_path / "scan.pdf"
-    source.write_bytes(scanned_pdf())
-    done = run_cli(
-        "translate",
-        "-s",
-        "en",
-        "-t",
-        "de",
-        "-i",
-        str(source),
-        "-o",
-        str(tmp_path / "out.pdf"),
-        translator=translator,
-    )
-    assert done.returncode == 1 and "use a model that reads images" in done.stderr.decode()
-    assert list(tmp_path.iterdir()) == [source]
 
 
 @pytest.mark.integration
