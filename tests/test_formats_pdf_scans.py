@@ -9,6 +9,7 @@ scans is tested in test_formats_pdf.py.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,14 @@ from tg_edge.images import RgbImage
 from .conftest import run_cli
 from .pdf_samples import report_pdf, scanned_pdf
 from .test_formats_pdf import images, page_texts, sizes, squash
-from .test_images import vision  # noqa: F401  (the tiny vision checkpoint, loaded once per module)
+from .test_images import MODEL
+
+
+@pytest.fixture(scope="module")
+def vision(tiny_translategemma: Path) -> Iterator[Translator]:
+    """The tiny vision checkpoint in a short context: its random weights read on until the context is full."""
+    with Translator(tiny_translategemma / MODEL, threads=2, n_ctx=512) as translator:
+        yield translator
 
 
 def mixed_pdf() -> bytes:
@@ -77,7 +85,7 @@ def test_bilingual_and_markdown_place_a_scans_translation_after_the_scan() -> No
 
 
 def test_a_file_of_scans_is_translated_when_a_reader_is_given() -> None:
-    long = " ".join(f"Wort{k}" for k in range(3000))  # more than one page holds at the smallest size
+    long = " ".join(f"Wort{k}" for k in range(3000)) + " " + "x" * 400  # pages of words, one too wide
     document = read(scanned_pdf(), "scan.pdf", "pdf", scans=Reading(long))
     assert document.segments == []
     out = document.render([])
@@ -98,8 +106,7 @@ def test_a_suspect_or_empty_reading_is_named_in_the_notes() -> None:
 
 @pytest.mark.integration
 def test_a_vision_model_translates_a_scanned_file_through_the_image_path(
-    vision: Translator,  # noqa: F811
-    tmp_path: Path,
+    vision: Translator, tmp_path: Path
 ) -> None:
     assert scan_reader(vision, source="auto", target="en") is None  # a picture has no text to detect from
     source = tmp_path / "scan.pdf"

@@ -246,9 +246,7 @@ def merge(page: PageObject, drawn: PageObject, layout: PageLayout) -> None:
 
 def _draw(canvas: Canvas, block: Block, text: str) -> int:
     name, glyphs = font(*style(block.font))
-    missing = sum(1 for char in text if ord(char) not in glyphs and not char.isspace())
-    if missing:
-        text = "".join(char if ord(char) in glyphs or char.isspace() else _REPLACEMENT for char in text)
+    text, missing = drawable(text, glyphs)
     x0, y0, x1, y1 = block.rect
     size, lines = _fit(text, name, block, _width(block))
     leading = size * block.pitch
@@ -287,6 +285,14 @@ def _justified(canvas: Canvas, line: str, name: str, size: float, block: Block, 
         canvas.drawString(x, y, word)
         x += width + gap
     return True
+
+
+def drawable(text: str, glyphs: frozenset[int]) -> tuple[str, int]:
+    """``text`` with each character the font has no glyph for (spaces aside) as U+FFFD, and how many."""
+    missing = sum(1 for char in text if ord(char) not in glyphs and not char.isspace())
+    if missing:
+        text = "".join(char if ord(char) in glyphs or char.isspace() else _REPLACEMENT for char in text)
+    return text, missing
 
 
 def _width(block: Block) -> float:

@@ -66,16 +66,17 @@ def page_image(data: bytes, index: int, name: str) -> RgbImage:
         raise InputError(
             "translating scanned PDF pages needs pypdfium2 (the pdf extra): pip install 'tg-edge[pdf]'"
         ) from None
-    document = pypdfium2.PdfDocument(data)
     try:
-        page = document[index]
-        width, height = page.get_size()
-        scale = min(_DPI / 72, _LONGEST / max(width, height, 1.0))
-        picture = page.render(scale=scale).to_pil().convert("RGB")
+        document = pypdfium2.PdfDocument(data)
+        try:
+            page = document[index]
+            width, height = page.get_size()
+            scale = min(_DPI / 72, _LONGEST / max(width, height, 1.0))
+            picture = page.render(scale=scale).to_pil().convert("RGB")
+        finally:
+            document.close()
     except pypdfium2.PdfiumError as exc:
         raise InputError(f"{name}: page {index + 1} cannot be rendered: {exc}") from None
-    finally:
-        document.close()
     return RgbImage(f"{name}, page {index + 1}", picture.width, picture.height, picture.tobytes())
 
 
@@ -85,15 +86,15 @@ def text_pages(sizes: Sequence[tuple[float, float]], texts: Sequence[str]) -> tu
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfgen.canvas import Canvas
 
-    from .pdf_draw import font
+    from .pdf_draw import drawable, font
 
     out = io.BytesIO()
     canvas = Canvas(out, pageCompression=1, invariant=1)
     name, glyphs = font("sans", False, False)
     counts, missing = [], 0
     for (width, height), text in zip(sizes, texts, strict=True):
-        missing += sum(1 for char in text if ord(char) not in glyphs and not char.isspace())
-        text = "".join(char if ord(char) in glyphs or char.isspace() else "\ufffd" for char in text)
+        text, lacking = drawable(text, glyphs)
+        missing += lacking
         margin = min(width, height) * 0.1
         size, lines = _fit(text, name, width - 2 * margin, height - 2 * margin)
         per_page = max(1, int((height - 2 * margin) // (size * _PITCH)))
@@ -118,10 +119,29 @@ def _fit(text: str, name: str, width: float, height: float) -> tuple[float, list
 
     size = _SIZE
     while True:
-        lines = [line for paragraph in text.splitlines() for line in wrap(paragraph, name, size, width)]
+        lines = [
+            piece
+            for paragraph in text.splitlines()
+            for line in wrap(paragraph, name, size, width)
+            for piece in _broken(line, name, size, width)
+        ]
         if len(lines) * size * _PITCH <= height or size <= _SMALLEST:
             return size, lines
         size = max(size * 0.9, _SMALLEST)
+
+
+def _broken(line: str, name: str, size: float, width: float) -> list[str]:
+    """``line`` as it is, or cut between characters where one word is wider than the page (nothing runs off)."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    if stringWidth(line, name, size) <= width:
+        return [line]
+    pieces = [""]
+    for char in line:
+        if pieces[-1] and stringWidth(pieces[-1] + char, name, size) > width:
+            pieces.append("")
+        pieces[-1] += char
+    return pieces
 
 
 def translate_scans(
