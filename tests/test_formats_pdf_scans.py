@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from tg_edge import Translator
+from tg_edge import InputError, Translator
 from tg_edge.formats import read
 from tg_edge.formats.pdf_scans import scan_reader
 from tg_edge.images import RgbImage
@@ -59,7 +59,7 @@ class Reading:
 
 def test_a_scan_is_rendered_and_its_translation_follows_it_on_a_page_of_its_own() -> None:
     reading = Reading()
-    document = read(mixed_pdf(), "mixed.pdf", "pdf", scans=reading)
+    document = read(mixed_pdf(), "mixed.pdf", "pdf", scans=lambda: reading)
     assert document.notes == []  # nothing kept untranslated
     out = document.render([segment.text.upper() for segment in document.segments])
     image = reading.seen[0]
@@ -74,19 +74,19 @@ def test_a_scan_is_rendered_and_its_translation_follows_it_on_a_page_of_its_own(
 
 def test_bilingual_and_markdown_place_a_scans_translation_after_the_scan() -> None:
     reading = Reading("Ein Schild am Bahnhof.\nBitte warten.")
-    bilingual = read(mixed_pdf(), "mixed.pdf", "pdf", scans=reading, layout="bilingual")
+    bilingual = read(mixed_pdf(), "mixed.pdf", "pdf", scans=lambda: reading, layout="bilingual")
     out = bilingual.render([segment.text for segment in bilingual.segments])
     texts = page_texts(out)
     assert len(texts) == 6  # source, translation, source, translation, the scan, its translation (once each)
     assert squash(texts[4]) == "" and squash(texts[5]) == "EinSchildamBahnhof.Bittewarten."
-    markdown = read(mixed_pdf(), "mixed.pdf", "pdf", scans=reading, layout="md")
+    markdown = read(mixed_pdf(), "mixed.pdf", "pdf", scans=lambda: reading, layout="md")
     text = markdown.render([segment.text for segment in markdown.segments])
     assert isinstance(text, str) and text.endswith("\n\nEin Schild am Bahnhof.\nBitte warten.\n")
 
 
 def test_a_file_of_scans_is_translated_when_a_reader_is_given() -> None:
     long = " ".join(f"Wort{k}" for k in range(3000)) + " " + "x" * 400  # pages of words, one too wide
-    document = read(scanned_pdf(), "scan.pdf", "pdf", scans=Reading(long))
+    document = read(scanned_pdf(), "scan.pdf", "pdf", scans=lambda: Reading(long))
     assert document.segments == []
     out = document.render([])
     texts = page_texts(out)
@@ -94,12 +94,23 @@ def test_a_file_of_scans_is_translated_when_a_reader_is_given() -> None:
     assert squash("".join(texts[1:])) == squash(long)  # run on over pages, nothing dropped
 
 
+def test_the_reader_is_asked_for_only_when_a_file_has_scans_and_none_keeps_them() -> None:
+    def never() -> None:
+        raise AssertionError("a file without scans asked for a scan reader")
+
+    assert read(report_pdf(), "report.pdf", "pdf", scans=never).notes == []
+    kept = read(mixed_pdf(), "mixed.pdf", "pdf", scans=lambda: None)  # a text-only model
+    assert kept.notes == ["mixed.pdf: pages 3 have no text layer (scanned images) and were kept untranslated"]
+    with pytest.raises(InputError, match="use a model that reads images"):
+        read(scanned_pdf(), "scan.pdf", "pdf", scans=lambda: None)
+
+
 def test_a_suspect_or_empty_reading_is_named_in_the_notes() -> None:
-    suspect = read(scanned_pdf(), "scan.pdf", "pdf", scans=Reading("Text", problem="loop"))
+    suspect = read(scanned_pdf(), "scan.pdf", "pdf", scans=lambda: Reading("Text", problem="loop"))
     assert len(page_texts(suspect.render([]))) == 2
     assert suspect.notes == ["scan.pdf: the translation of scanned page 1 is suspect (loop)"]
     data = scanned_pdf()
-    empty = read(data, "scan.pdf", "pdf", scans=Reading(" \n"))
+    empty = read(data, "scan.pdf", "pdf", scans=lambda: Reading(" \n"))
     assert empty.render([]) == data  # nothing to add: the file as it was
     assert empty.notes == ["scan.pdf: the model read no text on scanned page 1; kept untranslated"]
 

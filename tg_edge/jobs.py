@@ -376,13 +376,15 @@ class FileJob:
         if not as_text:
             check_target(self.options.target)
         layout = "md" if as_text else self.options.pdf_layout
-        scans = scan_reader(  # scanned pages go through the image path, with a model that reads images
-            self.translator,
-            source=self.options.source,
-            target=self.options.target,
-            options=self.options.translation,
-        )
-        options = {"layout": layout, "scans": scans}
+        options = {  # scanned pages go through the image path, with a model that reads images
+            "layout": layout,
+            "scans": lambda: scan_reader(
+                self.translator,
+                source=self.options.source,
+                target=self.options.target,
+                options=self.options.translation,
+            ),
+        }
         rendered = self._render(read_binary_file(path), path, "pdf", out, options)
         if out is None:
             write_stdout(_as_text(rendered), stdout)

@@ -11,7 +11,7 @@ translation in its block's rectangle, the font size fitted so that it does not o
 - ``md``: the translated text as Markdown, headings (by font size) and paragraphs, page after page.
 
 Pages that hold images but no text (scans) are translated through a model that reads images when the caller
-passes a :data:`~.pdf_scans.ScanReader` (:mod:`.pdf_scans`: each translation on a page of its own, after
+gives a :data:`~.pdf_scans.ScanReader` (:mod:`.pdf_scans`: each translation on a page of its own, after
 its scan); without one they are kept as they are and named in :attr:`PdfDocument.notes`, and a file of
 nothing but scans is refused, as are encrypted files, files of more than :data:`MAX_PAGES` pages or
 :data:`MAX_BYTES` bytes, and files whose compressed streams inflate absurdly (a "PDF bomb", checked before
@@ -25,7 +25,7 @@ import re
 import struct
 import zlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import langcodes
@@ -198,10 +198,11 @@ def read(
     *,
     limits: Limits | None = None,
     layout: str = "pdf",
-    scans: pdf_scans.ScanReader | None = None,
+    scans: Callable[[], pdf_scans.ScanReader | None] | None = None,
 ) -> PdfDocument:
     """Read a PDF file's bytes (``name`` is for messages) into a :class:`PdfDocument` written as ``layout``;
-    ``scans`` (see :func:`.pdf_scans.scan_reader`) translates its scanned pages when it is rendered.
+    ``scans``, asked only when the file has scanned pages, gives what translates them when it is rendered
+    (see :func:`.pdf_scans.scan_reader`), or None (a text-only model).
 
     :class:`~tg_edge.errors.InputTooLarge` for a file too large, of too many pages or whose streams would
     inflate absurdly; :class:`~tg_edge.errors.InputError` for an encrypted, damaged or all-scanned file;
@@ -274,23 +275,24 @@ def _matrix(page: PDFPage) -> tuple[float, float, float, float, float, float]:
     }.get(page.rotate % 360, (1, 0, 0, 1, -x0, -y0))
 
 
-def _check_scans(document: PdfDocument, reader: pdf_scans.ScanReader | None) -> None:
-    """With a ``reader``, take the scanned pages to translate through it; without one, refuse a file of nothing
-    but scanned pages and name the scanned pages of a mixed one in its notes."""
+def _check_scans(document: PdfDocument, scans: Callable[[], pdf_scans.ScanReader | None] | None) -> None:
+    """With a reader from ``scans``, take the scanned pages to translate through it; without one, refuse a file
+    of nothing but scanned pages and name the scanned pages of a mixed one in its notes."""
     document.scans = [index for index, page in enumerate(document.pages) if page.images and not page.blocks]
     if not document.scans:
         return
+    reader = scans() if scans is not None else None
     if reader is not None:
         document.reader = reader
         return
-    scans = [index + 1 for index in document.scans]
+    numbers = [index + 1 for index in document.scans]
     if not any(page.blocks for page in document.pages):
         raise InputError(
-            f"{document.name} has no text layer (its {len(scans)} pages are scanned images); a text-only "
+            f"{document.name} has no text layer (its {len(numbers)} pages are scanned images); a text-only "
             "model translates the text of PDFs: run OCR on it first (e.g. ocrmypdf), or use a model that "
             "reads images (TranslateGemma with its projector) and name the source language (-s)"
         )
-    shown = ", ".join(str(number) for number in scans[:20]) + (", …" if len(scans) > 20 else "")
+    shown = ", ".join(str(number) for number in numbers[:20]) + (", …" if len(numbers) > 20 else "")
     document.notes.append(
         f"{document.name}: pages {shown} have no text layer (scanned images) and were kept untranslated"
     )
