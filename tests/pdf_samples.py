@@ -6,8 +6,9 @@ import io
 
 from PIL import Image
 from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import cm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
@@ -17,6 +18,7 @@ from reportlab.platypus import (
     NextPageTemplate,
     PageTemplate,
     Paragraph,
+    SimpleDocTemplate,
     Spacer,
     Table,
     TableStyle,
@@ -121,6 +123,36 @@ def text_pdf(pages: int, paragraphs_per_page: int = 6) -> bytes:
         if page < pages - 1:
             story.append(FrameBreak())
     document.build(story)
+    return out.getvalue()
+
+
+def aligned_pdf() -> bytes:
+    """One page of four paragraphs of three lines each: left-aligned, justified, centred, right-aligned."""
+    body = getSampleStyleSheet()["BodyText"]
+    text = " ".join(PARAGRAPHS[:3])
+    story: list = []
+    for name, alignment in (
+        ("left", TA_LEFT),
+        ("justify", TA_JUSTIFY),
+        ("center", TA_CENTER),
+        ("right", TA_RIGHT),
+    ):
+        story += [Paragraph(text, ParagraphStyle(name, parent=body, alignment=alignment)), Spacer(1, 12)]
+    out = io.BytesIO()
+    SimpleDocTemplate(out, pagesize=A4).build(story)
+    return out.getvalue()
+
+
+def linked_pdf() -> bytes:
+    """One page of three paragraphs, a link in the second, the rest of the page free."""
+    body = getSampleStyleSheet()["BodyText"]
+    story = [
+        Paragraph(PARAGRAPHS[0], body),
+        Paragraph(f'Read the whole report on <a href="{LINK}" color="blue">our website</a> this week.', body),
+        Paragraph(PARAGRAPHS[1], body),
+    ]
+    out = io.BytesIO()
+    SimpleDocTemplate(out, pagesize=A4).build(story)
     return out.getvalue()
 
 

@@ -16,10 +16,11 @@ from reportlab.pdfgen.canvas import Canvas
 from tg_edge.documents import OutcomeCache
 from tg_edge.errors import InputError, InputTooLarge, LanguageError, TextLimitExceeded, TgEdgeError
 from tg_edge.formats import Limits, format_for, pdf, read
+from tg_edge.formats.pdf_scans import scan_reader
 from tg_edge.languages import Language
 
 from .conftest import run_cli
-from .pdf_samples import FOOTER, LINK, PARAGRAPHS, report_pdf, scanned_pdf
+from .pdf_samples import FOOTER, LINK, PARAGRAPHS, aligned_pdf, linked_pdf, report_pdf, scanned_pdf
 
 
 def page_texts(data: bytes) -> list[str]:
@@ -244,7 +245,9 @@ def test_cli_refuses_a_scanned_pdf_and_writes_nothing(translator, tmp_path: Path
     )
     assert done.returncode == 1
     assert done.stderr.decode().count("\n") == 1 and "has no text layer" in done.stderr.decode()
+    assert "use a model that reads images" in done.stderr.decode()
     assert list(tmp_path.iterdir()) == [source]
+    assert scan_reader(translator, source="en", target="de") is None  # a text-only model: no image path
 
 
 def test_a_turned_page_gets_its_translation_upright_in_place() -> None:
@@ -367,3 +370,37 @@ def test_a_longer_translation_pushes_the_paragraphs_below_it_down_instead_of_shr
     ]
     assert all(b.size == 10 for b in column)  # at the source's size, in the room freed below
     assert column[0].rect[1] > column[1].rect[3]  # one under the other, not overlapping
+
+
+def test_paragraphs_keep_their_alignment_left_justified_centred_or_right() -> None:
+    source = read(aligned_pdf(), "aligned.pdf", "pdf")
+    assert [(b.lines, b.align) for b in source.pages[0].blocks] == [
+        (3, "left"),
+        (3, "justify"),
+        (3, "center"),
+        (3, "right"),
+    ]
+    longer = [segment.text.replace(" the ", " the whole ") for segment in source.segments]
+    translated = read(source.render(longer), "out.pdf", "pdf").pages[0].blocks
+    assert [b.align for b in translated] == ["left", "justify", "center", "right"]
+    assert [b.text for b in translated] == longer and all(b.lines == 4 for b in translated)
+
+
+def test_a_link_moves_down_with_its_paragraph_when_a_longer_one_above_pushes_it() -> None:
+    def link_rect(data: bytes) -> list[float]:
+        (link,) = (a.get_object() for a in PdfReader(io.BytesIO(data)).pages[0]["/Annots"])
+        assert link["/A"]["/URI"] == LINK
+        return [float(value) for value in link["/Rect"]]
+
+    source = read(linked_pdf(), "linked.pdf", "pdf")
+    texts = [segment.text for segment in source.segments]
+    texts[0] = f"{texts[0]} {texts[0]}"  # twice as long: the paragraphs below it move down
+    x0, y0, x1, y1 = link_rect(linked_pdf())
+    out = source.render(texts)
+    moved = read(out, "out.pdf", "pdf").pages[0].blocks[1]
+    assert (
+        moved.text == texts[1] and moved.rect[3] < y0
+    )  # the paragraph now stands below the link's old place
+    mx0, my0, mx1, my1 = link_rect(out)
+    assert (mx0, mx1) == (x0, x1) and round(y1 - my1, 3) == round(y0 - my0, 3) > 0
+    assert moved.rect[1] <= (my0 + my1) / 2 <= moved.rect[3]  # still on the paragraph's line

@@ -366,6 +366,7 @@ class FileJob:
         """A PDF file into a translated PDF, or into its translated text (Markdown) with ``as_text``, an
         output named ``.md``, or onto ``stdout``."""
         from .formats.pdf import check_target
+        from .formats.pdf_scans import scan_reader
 
         as_text = as_text or (out is not None and formats.format_for(out) == "md")
         if out is None and not as_text:
@@ -375,7 +376,16 @@ class FileJob:
         if not as_text:
             check_target(self.options.target)
         layout = "md" if as_text else self.options.pdf_layout
-        rendered = self._render(read_binary_file(path), path, "pdf", out, {"layout": layout})
+        options = {  # scanned pages go through the image path, with a model that reads images
+            "layout": layout,
+            "scans": lambda: scan_reader(
+                self.translator,
+                source=self.options.source,
+                target=self.options.target,
+                options=self.options.translation,
+            ),
+        }
+        rendered = self._render(read_binary_file(path), path, "pdf", out, options)
         if out is None:
             write_stdout(_as_text(rendered), stdout)
 

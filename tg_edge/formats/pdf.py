@@ -10,8 +10,10 @@ translation in its block's rectangle, the font size fitted so that it does not o
 - ``bilingual``: each source page followed by its translation;
 - ``md``: the translated text as Markdown, headings (by font size) and paragraphs, page after page.
 
-Pages that hold images but no text (scans) are kept as they are and named in :attr:`PdfDocument.notes`; a
-file of nothing but scans is refused, as are encrypted files, files of more than :data:`MAX_PAGES` pages or
+Pages that hold images but no text (scans) are translated through a model that reads images when the caller
+gives a :data:`~.pdf_scans.ScanReader` (:mod:`.pdf_scans`: each translation on a page of its own, after
+its scan); without one they are kept as they are and named in :attr:`PdfDocument.notes`, and a file of
+nothing but scans is refused, as are encrypted files, files of more than :data:`MAX_PAGES` pages or
 :data:`MAX_BYTES` bytes, and files whose compressed streams inflate absurdly (a "PDF bomb", checked before
 any stream is parsed).
 """
@@ -23,7 +25,7 @@ import re
 import struct
 import zlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import langcodes
@@ -43,7 +45,7 @@ try:
     from pypdf import PdfReader, PdfWriter
     from pypdf.errors import PyPdfError
 
-    from . import pdf_draw
+    from . import pdf_draw, pdf_scans
     from .pdf_layout import LAYOUT, PageLayout, page_layout
 except ImportError as exc:
     _MISSING: str | None = exc.name
@@ -89,6 +91,10 @@ class PdfDocument:
     """What the reader or writer left undone (scanned pages kept as they were, characters no font has)."""
     places: list[tuple[int, int]] = field(default_factory=list)
     """(page, block) of each segment."""
+    scans: list[int] = field(default_factory=list)
+    """The scanned pages (0-based) that ``reader`` translates when the document is rendered."""
+    reader: pdf_scans.ScanReader | None = None
+    _scanned: dict[int, str] | None = field(default=None, init=False, repr=False)
 
     @property
     def source(self) -> str:
@@ -103,31 +109,64 @@ class PdfDocument:
         for (page, block), segment, translation in zip(self.places, self.segments, translations, strict=True):
             if translation.strip() and translation != segment.text:
                 texts[page][block] = translation
+        scanned = self._read_scans()
         if self.layout == "md":
-            return _markdown(self.pages, texts)
-        if self.layout == "pdf" and all(
-            t == s.text for t, s in zip(translations, self.segments, strict=True)
+            return _markdown(self.pages, texts, scanned)
+        if (
+            self.layout == "pdf"
+            and not scanned
+            and all(t == s.text for t, s in zip(translations, self.segments, strict=True))
         ):
             return self.data
         try:
-            return self._write(texts)
+            return self._write(texts, scanned)
         except (PyPdfError, *_ERRORS) as exc:
             raise InputError(
                 f"{self.name} cannot be written back as a PDF: {exc or type(exc).__name__}"
             ) from None
 
-    def _write(self, texts: list[list[str]]) -> bytes:
+    def _read_scans(self) -> dict[int, str]:
+        """The translations of the scanned pages (read once, on the first render), their problems in the notes."""
+        if self._scanned is None:
+            self._scanned = {}
+            if self.reader is not None and self.scans:
+                read = pdf_scans.translate_scans(self.data, self.name, self.scans, self.reader)
+                for index, (text, problem) in read.items():
+                    if problem:
+                        self.notes.append(
+                            f"{self.name}: the translation of scanned page {index + 1} is suspect ({problem})"
+                        )
+                    if text.strip():
+                        self._scanned[index] = text
+                    else:
+                        self.notes.append(
+                            f"{self.name}: the model read no text on scanned page {index + 1}; kept untranslated"
+                        )
+        return self._scanned
+
+    def _write(self, texts: list[list[str]], scanned: dict[int, str]) -> bytes:
         writer = PdfWriter(clone_from=PdfReader(io.BytesIO(self.data)))
-        drawn, missing = pdf_draw.overlay(self.pages, texts)
+        drawn, missing, placed = pdf_draw.overlay(self.pages, texts)
         overlays = PdfReader(io.BytesIO(drawn)).pages
         for number, (page, layout) in enumerate(zip(writer.pages, self.pages, strict=True)):
             if layout.blocks:
                 pdf_draw.strip_text(page, writer)
                 pdf_draw.merge(page, overlays[number], layout)
-        if self.layout == "bilingual":
-            originals = PdfReader(io.BytesIO(self.data))
-            for number, original in enumerate(originals.pages):
-                writer.insert_page(original, 2 * number)
+                pdf_draw.move_links(page, layout, placed[number])
+        sizes = [(self.pages[index].width, self.pages[index].height) for index in scanned]
+        drawn, counts, lacking = pdf_scans.text_pages(sizes, list(scanned.values()))
+        missing += lacking
+        text_pages = iter(PdfReader(io.BytesIO(drawn)).pages)
+        after = {
+            index: [next(text_pages) for _ in range(count)]
+            for index, count in zip(scanned, counts, strict=True)
+        }
+        originals = PdfReader(io.BytesIO(self.data)).pages
+        for number in reversed(range(len(self.pages))):  # from the end: the places before stay where they are
+            for offset, page in enumerate(after.get(number, ())):
+                writer.insert_page(page, number + 1 + offset)  # a scan, then its translation
+            if self.layout == "bilingual" and number not in after:
+                writer.insert_page(originals[number], number)
         if missing:
             self.notes.append(
                 f"{self.name}: {missing} characters of the translation have no glyph in the PDF's font "
@@ -153,8 +192,17 @@ def check_target(language: Language | str) -> None:
         )
 
 
-def read(data: bytes, name: str, *, limits: Limits | None = None, layout: str = "pdf") -> PdfDocument:
-    """Read a PDF file's bytes (``name`` is for messages) into a :class:`PdfDocument` written as ``layout``.
+def read(
+    data: bytes,
+    name: str,
+    *,
+    limits: Limits | None = None,
+    layout: str = "pdf",
+    scans: Callable[[], pdf_scans.ScanReader | None] | None = None,
+) -> PdfDocument:
+    """Read a PDF file's bytes (``name`` is for messages) into a :class:`PdfDocument` written as ``layout``;
+    ``scans``, asked only when the file has scanned pages, gives what translates them when it is rendered
+    (see :func:`.pdf_scans.scan_reader`), or None (a text-only model).
 
     :class:`~tg_edge.errors.InputTooLarge` for a file too large, of too many pages or whose streams would
     inflate absurdly; :class:`~tg_edge.errors.InputError` for an encrypted, damaged or all-scanned file;
@@ -179,7 +227,7 @@ def read(data: bytes, name: str, *, limits: Limits | None = None, layout: str = 
         raise
     except (PSException, *_ERRORS) as exc:
         raise InputError(f"{name} is not a readable PDF file: {exc or type(exc).__name__}") from None
-    _check_scans(document)
+    _check_scans(document, scans)
     return document
 
 
@@ -227,17 +275,24 @@ def _matrix(page: PDFPage) -> tuple[float, float, float, float, float, float]:
     }.get(page.rotate % 360, (1, 0, 0, 1, -x0, -y0))
 
 
-def _check_scans(document: PdfDocument) -> None:
-    """Refuse a file of nothing but scanned pages; name the scanned pages of a mixed one in its notes."""
-    scans = [number for number, page in enumerate(document.pages, 1) if page.images and not page.blocks]
-    if not scans:
+def _check_scans(document: PdfDocument, scans: Callable[[], pdf_scans.ScanReader | None] | None) -> None:
+    """With a reader from ``scans``, take the scanned pages to translate through it; without one, refuse a file
+    of nothing but scanned pages and name the scanned pages of a mixed one in its notes."""
+    document.scans = [index for index, page in enumerate(document.pages) if page.images and not page.blocks]
+    if not document.scans:
         return
+    reader = scans() if scans is not None else None
+    if reader is not None:
+        document.reader = reader
+        return
+    numbers = [index + 1 for index in document.scans]
     if not any(page.blocks for page in document.pages):
         raise InputError(
-            f"{document.name} has no text layer (its {len(scans)} pages are scanned images); "
-            "tg-edge translates the text of PDFs: run OCR on it first (e.g. ocrmypdf)"
+            f"{document.name} has no text layer (its {len(numbers)} pages are scanned images); a text-only "
+            "model translates the text of PDFs: run OCR on it first (e.g. ocrmypdf), or use a model that "
+            "reads images (TranslateGemma with its projector) and name the source language (-s)"
         )
-    shown = ", ".join(str(number) for number in scans[:20]) + (", …" if len(scans) > 20 else "")
+    shown = ", ".join(str(number) for number in numbers[:20]) + (", …" if len(numbers) > 20 else "")
     document.notes.append(
         f"{document.name}: pages {shown} have no text layer (scanned images) and were kept untranslated"
     )
@@ -283,16 +338,19 @@ def _inflated_size(view: memoryview, start: int, name: str, allowed: int) -> int
     return produced
 
 
-def _markdown(pages: Sequence[PageLayout], texts: Sequence[Sequence[str]]) -> str:
-    """The blocks' texts as Markdown: a block clearly larger than the body text is a heading."""
+def _markdown(pages: Sequence[PageLayout], texts: Sequence[Sequence[str]], scanned: dict[int, str]) -> str:
+    """The blocks' texts as Markdown: a block clearly larger than the body text is a heading; a scanned page's
+    translation where the page stands."""
     sizes: Counter[float] = Counter()
     for page in pages:
         for block in page.blocks:
             sizes[block.size] += len(block.text)
     body = sizes.most_common(1)[0][0] if sizes else 0.0
     out = []
-    for page, page_texts in zip(pages, texts, strict=True):
+    for number, (page, page_texts) in enumerate(zip(pages, texts, strict=True)):
         for block, text in zip(page.blocks, page_texts, strict=True):
             heading = block.lines <= 3 and body and block.size >= 1.2 * body
             out.append(("# " if block.size >= 1.6 * body else "## ") + text if heading else text)
+        if number in scanned:
+            out.append(scanned[number].strip())
     return "\n\n".join(out) + "\n" if out else ""

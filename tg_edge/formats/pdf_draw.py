@@ -24,7 +24,7 @@ from typing import Any
 
 from pypdf import PageObject, PdfReader, PdfWriter, Transformation
 from pypdf.errors import PdfReadError
-from pypdf.generic import ContentStream, DictionaryObject, NameObject, StreamObject
+from pypdf.generic import ArrayObject, ContentStream, DictionaryObject, FloatObject, NameObject, StreamObject
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
@@ -122,19 +122,52 @@ def _without_text(operations: Sequence[tuple[list, bytes]]) -> list[tuple[list, 
     return kept
 
 
-def overlay(layouts: Sequence[PageLayout], texts: Sequence[Sequence[str]]) -> tuple[bytes, int]:
-    """A PDF of one page per layout with each block's text drawn in its rectangle, and how many characters
-    no font could draw (written as U+FFFD)."""
+def overlay(
+    layouts: Sequence[PageLayout], texts: Sequence[Sequence[str]]
+) -> tuple[bytes, int, list[list[Block]]]:
+    """A PDF of one page per layout with each block's text drawn in its rectangle, how many characters no
+    font could draw (written as U+FFFD), and each page's blocks where they were drawn (some pushed down)."""
     out = io.BytesIO()
     canvas = Canvas(out, pageCompression=1, invariant=1)  # the same bytes for the same translations
     missing = 0
+    placed = []
     for layout, page_texts in zip(layouts, texts, strict=True):
         canvas.setPageSize((layout.width, layout.height))
-        for block, text in zip(_pushed(layout, page_texts), page_texts, strict=True):
+        placed.append(_pushed(layout, page_texts))
+        for block, text in zip(placed[-1], page_texts, strict=True):
             missing += _draw(canvas, block, text)
         canvas.showPage()
     canvas.save()
-    return out.getvalue(), missing
+    return out.getvalue(), missing, placed
+
+
+def move_links(page: PageObject, layout: PageLayout, placed: Sequence[Block]) -> None:
+    """Move each link (its rectangle and quadrilaterals) that stood on a block's text down with the block,
+    where the block was pushed down to make room for a longer translation above it."""
+    a, b, c, d, e, f = layout.matrix
+    det = a * d - b * c
+    for reference in page.get("/Annots") or ():
+        link = reference.get_object()
+        if link.get("/Subtype") != "/Link" or "/Rect" not in link:
+            continue
+        x0, y0, x1, y1 = (float(value) for value in link["/Rect"])
+        x, y = (x0 + x1) / 2, (y0 + y1) / 2
+        x, y = a * x + c * y + e, b * x + d * y + f  # its middle, in layout space
+        for source, moved in zip(layout.blocks, placed, strict=True):
+            bx0, by0, bx1, by1 = source.rect
+            drop = moved.rect[3] - by1
+            if drop and bx0 <= x <= bx1 and by0 <= y <= by1:
+                dx, dy = -c * drop / det, a * drop / det  # the drop, in the page's user space
+                link[NameObject("/Rect")] = _shifted(link["/Rect"], dx, dy)
+                if "/QuadPoints" in link:
+                    link[NameObject("/QuadPoints")] = _shifted(link["/QuadPoints"], dx, dy)
+                break
+
+
+def _shifted(values: Sequence[Any], dx: float, dy: float) -> ArrayObject:
+    return ArrayObject(
+        FloatObject(round(float(value) + (dx if k % 2 == 0 else dy), 4)) for k, value in enumerate(values)
+    )
 
 
 def _pushed(layout: PageLayout, texts: Sequence[str]) -> list[Block]:
@@ -142,6 +175,8 @@ def _pushed(layout: PageLayout, texts: Sequence[str]) -> list[Block]:
     pushing the blocks below it in its column down by as much as it grows. A block whose push would run a
     block below it into a picture, a header or footer, or off the page stays where it was (and is fitted)."""
     blocks = layout.blocks
+    if not blocks:
+        return []
     band = 0.07 * layout.height  # headers and footers stand here: they never move
     fixed = [b.rect[1] < band or b.rect[3] > layout.height - band for b in blocks]
     grow = [0.0 if fixed[i] else _growth(b, t) for i, (b, t) in enumerate(zip(blocks, texts, strict=True))]
@@ -211,21 +246,53 @@ def merge(page: PageObject, drawn: PageObject, layout: PageLayout) -> None:
 
 def _draw(canvas: Canvas, block: Block, text: str) -> int:
     name, glyphs = font(*style(block.font))
-    missing = sum(1 for char in text if ord(char) not in glyphs and not char.isspace())
-    if missing:
-        text = "".join(char if ord(char) in glyphs or char.isspace() else _REPLACEMENT for char in text)
+    text, missing = drawable(text, glyphs)
     x0, y0, x1, y1 = block.rect
     size, lines = _fit(text, name, block, _width(block))
     leading = size * block.pitch
     canvas.setFont(name, size, leading)
     _fill(canvas, block.color)
     y = y1 - pdfmetrics.getAscent(name, size)
-    for line in lines:
+    for number, line in enumerate(lines):
         width = pdfmetrics.stringWidth(line, name, size)
+        if (
+            block.align == "justify"
+            and number < len(lines) - 1
+            and _justified(canvas, line, name, size, block, y)
+        ):
+            y -= leading
+            continue
         x = x1 - width if block.align == "right" else (x0 + x1 - width) / 2 if block.align == "center" else x0
         canvas.drawString(x, y, line)
         y -= leading
     return missing
+
+
+def _justified(canvas: Canvas, line: str, name: str, size: float, block: Block, y: float) -> bool:
+    """Draw ``line`` spread over the block's width, its words apart; False (nothing drawn) when that would
+    open gaps wider than three spaces' worth beyond a space (a line of few words: left as it is)."""
+    words = line.split(" ")
+    x0, _, x1, _ = block.rect
+    if len(words) < 2:
+        return False
+    widths = [pdfmetrics.stringWidth(word, name, size) for word in words]
+    gap = (x1 - x0 - sum(widths)) / (len(words) - 1)
+    space = pdfmetrics.stringWidth(" ", name, size)
+    if gap < space or gap > 4 * space:
+        return False
+    x = x0
+    for word, width in zip(words, widths, strict=True):
+        canvas.drawString(x, y, word)
+        x += width + gap
+    return True
+
+
+def drawable(text: str, glyphs: frozenset[int]) -> tuple[str, int]:
+    """``text`` with each character the font has no glyph for (spaces aside) as U+FFFD, and how many."""
+    missing = sum(1 for char in text if ord(char) not in glyphs and not char.isspace())
+    if missing:
+        text = "".join(char if ord(char) in glyphs or char.isspace() else _REPLACEMENT for char in text)
+    return text, missing
 
 
 def _width(block: Block) -> float:

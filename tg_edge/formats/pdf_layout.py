@@ -51,7 +51,8 @@ class Block:
     room: tuple[float, float] = (0.0, 0.0)
     """x0, x1 a one-line block may grow into (up to its neighbours on the same line, or the margins)."""
     align: str = "left"
-    """``left``, ``center`` or ``right``: how a one-line block stood (a title, a page number)."""
+    """``left``, ``center``, ``right`` or ``justify``: how its lines stood (measured on a block of several
+    lines; a one-line block's from its place on the page: a title, a page number)."""
     floor: float = 0.0
     """The lowest y its translation may run down to (above the next block or picture below it)."""
 
@@ -118,7 +119,7 @@ def _placed(block: Block, layout: PageLayout) -> Block:
             right, alone = min(right, ox0 - gap), False
         elif ox1 <= x0 + 0.5:
             left, alone = max(left, ox1 + gap), False
-    align = "left"
+    align = block.align
     if block.lines == 1:
         centred = abs((x0 + x1) / 2 - layout.width / 2) < 0.03 * layout.width
         if alone and centred and x0 > left + 2 * block.size:
@@ -166,9 +167,10 @@ def _paragraphs(lines: list[_Line], markers: list[_Line]) -> Iterator[Block]:
     if not lines:
         return
     edges = (min(line.x0 for line in lines), max(line.x1 for line in lines))  # of the ink, not of spaces
+    flush = _alignment(lines, lines[0].size) in ("left", "justify")  # else a centred or right-aligned box
     group: list[_Line] = []
     for line in lines:
-        if group and (_starts_paragraph(group[-1], line, edges) or _marked(line, markers)):
+        if group and (_starts_paragraph(group[-1], line, edges, flush) or _marked(line, markers)):
             yield _block(group, edges)
             group = []
         group.append(line)
@@ -186,13 +188,16 @@ def _marked(line: _Line, markers: list[_Line]) -> bool:
     )
 
 
-def _starts_paragraph(previous: _Line, line: _Line, box: tuple[float, float]) -> bool:
+def _starts_paragraph(previous: _Line, line: _Line, box: tuple[float, float], flush: bool) -> bool:
+    """Whether ``line`` starts a paragraph after ``previous``; ``flush``: the box's lines start at its left
+    edge (in a centred or right-aligned box every line but a paragraph's last fills the box's width)."""
     size = max(previous.size, line.size)
+    short = max(3 * size, 0.15 * (box[1] - box[0]))
     return (
         abs(previous.size - line.size) > 0.15 * size
         or _bold(previous.font) != _bold(line.font)
-        or previous.x1 < box[1] - max(3 * size, 0.15 * (box[1] - box[0]))  # the line before ended early
-        or line.x0 > box[0] + 1.5 * size  # an indented first line
+        or (previous.x1 if flush else previous.x1 - previous.x0 + box[0]) < box[1] - short  # it ended early
+        or (flush and line.x0 > box[0] + 1.5 * size)  # an indented first line
         or previous.y0 - line.y1 > 0.8 * size  # a gap between paragraphs
         or bool(_LEADER.search(previous.text))  # an entry of a table of contents
     )
@@ -280,7 +285,28 @@ def _block(lines: list[_Line], box: tuple[float, float]) -> Block:
         lines[0].color,
         min(max(pitch, 1.0), 1.8),
         parts if len(lines) > 1 else (),
+        align=_alignment(lines, size),
     )
+
+
+def _alignment(lines: list[_Line], size: float) -> str:
+    """How the lines of a block stand: ``justify`` (three or more, all but the last ending together),
+    ``right`` or ``center`` (their ends or middles together, their starts not), else ``left``."""
+    if len(lines) < 2:
+        return "left"
+    near = max(1.0, 0.1 * size)
+
+    def even(values: list[float]) -> bool:
+        return max(values) - min(values) <= near
+
+    starts, ends = [line.x0 for line in lines], [line.x1 for line in lines]
+    if even(starts):
+        return "justify" if len(lines) >= 3 and even(ends[:-1]) else "left"
+    if even(ends):
+        return "right"
+    if even([(line.x0 + line.x1) / 2 for line in lines]):
+        return "center"
+    return "left"
 
 
 def _bold(font: str) -> bool:
