@@ -71,8 +71,7 @@ def run_bench(
     progress: Progress = lambda message: None,
 ) -> dict[str, Any]:
     """Measure every model file and return all figures, machine and settings as one JSON-ready dict."""
-    from ..engine import gpu_available
-    from ..machine import default_threads
+    from ..machine import default_threads, gpu_available
 
     source, target = resolve_language(settings.source).code, resolve_language(settings.target).code
     sentences = load_flores(source, settings.document)  # fails early on a pair FLORES lacks
@@ -120,7 +119,7 @@ def _bench_model(
     bandwidth: dict[str, Any],
     progress: Progress,
 ) -> dict[str, Any]:
-    from ..engine import resolve_gpu_layers
+    from ..models.fits import resolve_gpu_layers
 
     _read_through(model.path)  # every process then loads from the page cache: load times compare
     # "auto" is resolved once here, so that tg-edge and the reference loops offload the same layers.
