@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -21,8 +21,7 @@ import numpy as np
 from ..errors import ModelError, TgEdgeError
 from ..llama_model import model_params, route_llama_logs
 from ..machine import cpu_has_amx
-
-Progress = Callable[[str], None]
+from .spawn import Progress
 
 
 def raw_loop(
