@@ -21,12 +21,12 @@ Prints seconds and the ratio to ``alone``, and the machine's usable CPUs.
 from __future__ import annotations
 
 import argparse
-import os
 import time
 
 from tg_edge import TranslationOptions, Translator, scheduler
 from tg_edge.bench.flores import load_flores
 from tg_edge.engine import BatchToken, Engine
+from tg_edge.machine import usable_cpus
 
 OFF = TranslationOptions(check_language=False)
 
@@ -67,7 +67,7 @@ def main() -> None:
 
     base = rows[0][1]
     print(
-        f"\n{args.count} FLORES sentences en→de, {os.cpu_count()} CPUs, threads per Translator: "
+        f"\n{args.count} FLORES sentences en→de, {usable_cpus().usable} usable CPUs, threads per Translator: "
         f"{translator.engine.threads}\n"
     )
     print("| case | seconds | × alone |")

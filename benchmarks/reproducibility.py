@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from tg_edge.bench.flores import load_flores
+from tg_edge.machine import usable_cpus
 
 
 def main() -> None:
@@ -49,7 +50,7 @@ def main() -> None:
     if args.model:
         command += ["-m", args.model]
     outputs: list[list[str]] = []
-    print(f"{args.lines} FLORES lines en→{args.target}, {args.runs} runs, {os.cpu_count()} CPUs")
+    print(f"{args.lines} FLORES lines en→{args.target}, {args.runs} runs, {usable_cpus().usable} usable CPUs")
     for run in range(args.runs):
         busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(run % 3)]
         out = work / f"run{run}.txt"

@@ -1,6 +1,6 @@
 """Hugging Face checkpoint → GGUF → quantized GGUFs, with a fidelity report (the ``convert`` extra).
 
->>> from convert import ConvertOptions, convert_checkpoint
+>>> from tg_edge.convert import ConvertOptions, convert_checkpoint
 >>> convert_checkpoint("google/translategemma-4b-it", Path("out"), ConvertOptions(quants=["Q8_0", "Q4_K_M"]))
 """
 

@@ -1,4 +1,4 @@
-"""``python -m convert CHECKPOINT --quant q8_0,q4_k_m --out DIR``."""
+"""``python -m tg_edge.convert CHECKPOINT --quant q8_0,q4_k_m --out DIR``."""
 
 from .cli import run
 

@@ -1,4 +1,4 @@
-"""``python -m convert`` / ``tg-edge convert``: the conversion pipeline from the command line."""
+"""``python -m tg_edge.convert`` / ``tg-edge convert``: the conversion pipeline from the command line."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from pathlib import Path
 
 import click
 
-from tg_edge.errors import TgEdgeError
-
+from ..errors import TgEdgeError
 from .hf_to_gguf import OUTTYPES
 from .pipeline import ConvertOptions, convert_checkpoint
 from .quantize import QUANT_TYPES, parse_quants

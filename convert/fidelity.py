@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from tg_edge.bench.flores import load_flores
-from tg_edge.engine import Engine
-from tg_edge.errors import InputError
+from ..bench.flores import load_flores
+from ..engine import Engine
+from ..errors import InputError
 
 SAMPLE_LANGUAGES = ("en", "de", "fr", "es", "ru", "zh-Hans", "ja", "ar")
 MAX_TOKENS = 64  # per sequence: enough context to be realistic, small enough to keep 262k-wide logits cheap

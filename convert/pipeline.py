@@ -12,11 +12,10 @@ from datetime import datetime, timezone
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 
-from tg_edge import gguf_keys
-from tg_edge.engine import Engine
-from tg_edge.errors import ModelError, TgEdgeError
-from tg_edge.prompts import CHAT_TEMPLATE_KEY, detect_profile
-
+from .. import gguf_keys
+from ..engine import Engine
+from ..errors import ModelError, TgEdgeError
+from ..prompts import CHAT_TEMPLATE_KEY, detect_profile
 from .fidelity import (
     MAX_TOKENS,
     SAMPLE_LANGUAGES,

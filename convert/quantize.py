@@ -9,9 +9,9 @@ from types import MappingProxyType
 
 import llama_cpp
 
-from tg_edge.engine import route_llama_logs
-from tg_edge.errors import ModelError
-from tg_edge.machine import default_threads
+from ..errors import ModelError
+from ..llama_model import route_llama_logs
+from ..machine import default_threads
 
 # Names as gguf and llama.cpp spell them; the CLI accepts any case.
 QUANT_TYPES = MappingProxyType(

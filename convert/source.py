@@ -8,8 +8,8 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from tg_edge.errors import ModelError
-from tg_edge.models import offline_mode
+from ..errors import ModelError
+from ..models import offline_mode
 
 WEIGHT_PATTERNS = ("*.safetensors", "pytorch_model*.bin", "consolidated*.pth")
 _HASHED = ("config.json", "tokenizer.model", "tokenizer.json", "tokenizer_config.json", "chat_template.jinja")

@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 
 from tg_edge.doctor import cpu_features
-from tg_edge.engine import Engine, gpu_available, on_own_thread, resolve_gpu_layers, system_info
+from tg_edge.engine import Engine, on_own_thread
 from tg_edge.fit import Context, placement, size_from_header
 from tg_edge.gguf_header import read_header
-from tg_edge.machine import default_threads, machine
+from tg_edge.machine import default_threads, devices, gpu_available, machine, system_info
 from tg_edge.models import CATALOG, home_dir
 from tg_edge.models.demo import demo_file_name
+from tg_edge.models.fits import resolve_gpu_layers
 from tg_edge.speed import SpeedFacts, estimate_decode, record_bandwidth
 
 from .conftest import run_cli, spawn_cli
@@ -147,8 +148,6 @@ def test_an_engine_with_auto_gpu_layers_loads_and_decodes(demo_model: Path) -> N
 
 @needs_gpu
 def test_auto_offloads_the_demo_model_whole_to_a_gpu_with_room(demo_model: Path) -> None:
-    from tg_edge.engine import devices
-
     free = sum(d.free_bytes for d in devices() if d.is_gpu)
     size = size_from_header(read_header(demo_model))
     if free < placement(size, Context(n_seq=2), -1).vram_bytes + 2**30:

@@ -12,10 +12,11 @@ import llama_cpp
 import numpy as np
 import pytest
 
-from tg_edge import engine as engine_module
+from tg_edge import llama_model
 from tg_edge.bench.flores import load_flores
-from tg_edge.engine import Engine, route_llama_logs
+from tg_edge.engine import Engine
 from tg_edge.errors import ModelError, TgEdgeError
+from tg_edge.llama_model import route_llama_logs
 from tg_edge.scheduler import Scheduler, Stop, repeating_tail
 
 
@@ -329,7 +330,7 @@ def _current_llama_log_callback() -> int | None:
 
 def test_llama_log_routing_is_installed_once_per_process() -> None:
     route_llama_logs()
-    ours = ctypes.cast(engine_module._route_llama_log, ctypes.c_void_p).value
+    ours = ctypes.cast(llama_model._route_llama_log, ctypes.c_void_p).value
     assert _current_llama_log_callback() == ours
     application = llama_cpp.llama_log_callback(lambda level, text, user_data: None)
     llama_cpp.llama_log_set(application, ctypes.c_void_p(0))
@@ -342,7 +343,7 @@ def test_llama_log_routing_is_installed_once_per_process() -> None:
         # A callback the application set after tg-edge's is left in place.
         assert _current_llama_log_callback() == ctypes.cast(application, ctypes.c_void_p).value
     finally:
-        llama_cpp.llama_log_set(engine_module._route_llama_log, ctypes.c_void_p(0))
+        llama_cpp.llama_log_set(llama_model._route_llama_log, ctypes.c_void_p(0))
 
 
 def test_an_engine_that_fails_to_load_is_collected_quietly(

@@ -21,7 +21,8 @@ DOCS = README.parent / "docs"
 def test_gpu_layers_on_a_cpu_only_build_warn_once_and_run_on_the_cpu(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from tg_edge.engine import gpu_available, resolve_gpu_layers
+    from tg_edge.machine import gpu_available
+    from tg_edge.models.fits import resolve_gpu_layers
 
     if gpu_available():
         pytest.skip("this llama.cpp build has a GPU backend")

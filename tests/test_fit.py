@@ -82,7 +82,7 @@ def test_a_q8_0_kv_cache_is_17_32_of_f16_by_ggml_block_sizes(demo_size) -> None:
 
 
 def test_gpu_layers_auto_counts_the_kv_cache_of_its_type(demo_model: Path, demo_size) -> None:
-    from tg_edge.engine import resolve_gpu_layers
+    from tg_edge.models.fits import resolve_gpu_layers
 
     def auto(kv_type: str, free: int) -> int:
         gpu = Device("GPU0", "a GPU of the test's", "GPU", "CUDA", free, 8 * GIB)

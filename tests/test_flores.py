@@ -1,12 +1,8 @@
-"""FLORES-200 ships inside the package (and its wheel), parallel across languages; TG_EDGE_FLORES overrides it."""
+"""FLORES-200 ships inside the package, parallel across languages; TG_EDGE_FLORES overrides it (the wheel's copy:
+tests/test_wheel.py)."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -63,44 +59,3 @@ def test_tg_edge_flores_points_elsewhere(monkeypatch: pytest.MonkeyPatch, tmp_pa
         load_flores("de")
     with pytest.raises(InputError, match="metadata metadata_devtest.tsv not found"):
         flores_paragraphs(10)
-
-
-def test_the_wheel_carries_the_data_and_reads_it_from_anywhere(tmp_path: Path) -> None:
-    """Build the wheel from this checkout, unpack it, and load FLORES from it with another working directory."""
-    pytest.importorskip("setuptools", minversion="77")  # the build-system requirement (PEP 639 license-files)
-    source = tmp_path / "source"
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for tree in ("tg_edge", "convert"):
-        shutil.copytree(REPO / tree, source / tree, ignore=ignore)
-    for name in ("pyproject.toml", "README.md", "LICENSE"):
-        shutil.copy(REPO / name, source / name)
-    build = "import sys\nfrom setuptools import build_meta\nprint(build_meta.build_wheel(sys.argv[1]))\n"
-    done = subprocess.run(
-        [sys.executable, "-c", build, str(tmp_path / "dist")], cwd=source, capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr
-    wheel = tmp_path / "dist" / done.stdout.split()[-1]
-    with zipfile.ZipFile(wheel) as archive:
-        names = set(archive.namelist())
-        archive.extractall(tmp_path / "installed")
-    shipped = {
-        f"tg_edge/bench/data/flores200/{p.relative_to(SHIPPED).as_posix()}"
-        for p in SHIPPED.rglob("*")
-        if p.is_file()
-    }
-    assert shipped <= names and len(shipped) == 17
-    assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)
-
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    read = (
-        "import tg_edge\nfrom tg_edge.bench.flores import load_flores\n"
-        "print(tg_edge.__file__)\nprint(load_flores('ja', 1, start=7)[0])\n"
-    )
-    env = {k: v for k, v in os.environ.items() if k != "TG_EDGE_FLORES"}
-    env["PYTHONPATH"] = str(tmp_path / "installed")
-    ran = subprocess.run([sys.executable, "-c", read], cwd=elsewhere, env=env, capture_output=True, text=True)
-    assert ran.returncode == 0, ran.stderr
-    module, line = ran.stdout.splitlines()
-    assert Path(module).is_relative_to(tmp_path / "installed")
-    assert line == load_flores("ja", 1, start=7)[0]

@@ -704,7 +704,7 @@ def _flag_line(group) -> str:
 def convert(ctx: click.Context) -> None:
     """Convert a Hugging Face checkpoint to GGUF and quantize it (needs the `convert` extra)."""
     try:
-        from convert.cli import main as convert_main
+        from .convert.cli import main as convert_main
     except ImportError as exc:
         raise TgEdgeError(
             f"conversion needs the convert extra ({exc.name} is missing): "

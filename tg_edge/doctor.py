@@ -7,7 +7,7 @@ from typing import Any
 
 from . import __version__
 from .fit import GIB, Budget
-from .machine import backend_libraries, cpu_model, machine
+from .machine import backend_libraries, cpu_model, devices, gpu_available, machine, system_info
 from .speed import SENTENCE_TOKENS
 
 
@@ -207,20 +207,19 @@ def _llama_build() -> dict[str, Any]:
     """What the llama.cpp build offers: backends, CPU features, GPU offload, devices; or why it cannot load."""
     backends = list(backend_libraries())
     try:
-        from . import engine
+        info = system_info()
     except (
         ImportError,
         OSError,
     ) as exc:  # a broken or missing llama-cpp-python: doctor still reports the rest
         return {"loaded": False, "error": str(exc), "backends": backends}
-    info = engine.system_info()
-    devices = engine.devices()
+    found = devices()
     # A build that links its backends statically has no library file per backend: its devices name them.
-    backends += [name for name in dict.fromkeys(d.backend for d in devices) if name and name not in backends]
+    backends += [name for name in dict.fromkeys(d.backend for d in found) if name and name not in backends]
     return {
         "loaded": True,
         "backends": backends,
-        "gpu_offload": engine.gpu_available(),
+        "gpu_offload": gpu_available(),
         "system_info": info,
         "cpu_features": cpu_features(info),
         "devices": [
@@ -232,7 +231,7 @@ def _llama_build() -> dict[str, Any]:
                 "free": d.free_bytes,
                 "total": d.total_bytes,
             }
-            for d in devices
+            for d in found
         ],
     }
 

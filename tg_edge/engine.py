@@ -1,12 +1,11 @@
-"""The llama.cpp engine: one model, one context, batched decoding primitives. The only module that imports llama_cpp."""
+"""The llama.cpp engine: one model, one context, batched decoding primitives. With :mod:`tg_edge.llama_model`
+(loading) and :mod:`tg_edge.projector` (images), the engine layer: the only modules that import llama_cpp at
+their top (:mod:`tg_edge.machine` asks the build about its devices, lazily)."""
 
 from __future__ import annotations
 
 import ctypes
-import functools
-import logging
 import os
-import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -20,205 +19,14 @@ import numpy as np
 
 from . import gguf_keys
 from .errors import ModelError, TgEdgeError
-from .fit import (
-    GIB,
-    KV_BYTES_PER_ELEMENT,
-    VRAM_HEADROOM,
-    Context,
-    architecture_from_metadata,
-    gpu_layers_that_fit,
-    kv_cache_bytes,
-    size_from_header,
-)
+from .fit import KV_BYTES_PER_ELEMENT, Context, architecture_from_metadata, kv_cache_bytes
 from .gguf_header import read_header
-from .machine import Device, default_threads
-from .resident import PageReleaser, weight_buffers
+from .llama_model import load_model, read_metadata, route_llama_logs
+from .machine import default_threads, gpu_available
+from .models.fits import resolve_gpu_layers
 from .thread_control import ThreadController
 
-log = logging.getLogger("tg_edge")
 T = TypeVar("T")
-_llama_log = logging.getLogger("tg_edge.llama")
-
-# ggml log levels: 1 debug, 2 info, 3 warn, 4 error, 5 continues the previous line. llama.cpp's
-# warnings are about its own tuning (context sizes, cache layout), so users see them only with -v.
-_LEVELS = {1: logging.DEBUG, 2: logging.DEBUG, 3: logging.INFO, 4: logging.WARNING}
-
-
-@llama_cpp.llama_log_callback
-def _route_llama_log(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
-    message = text.decode("utf-8", errors="replace").rstrip()
-    if message:
-        _llama_log.log(_LEVELS.get(level, logging.DEBUG), "%s", message)
-        for notes in tuple(_load_notes):
-            notes.append(message)
-
-
-_load_notes: list[list[str]] = []  # the log of each model load under way (see Engine._load_model)
-
-
-_log_routing_lock = threading.Lock()
-_log_routed: set[str] = set()  # llama.cpp's log callbacks are process-wide: tg-edge sets each once
-
-
-def route_llama_logs(*setters: Callable[[ctypes._CFunctionType, ctypes.c_void_p], None]) -> None:
-    """Send llama.cpp's own log lines to the ``tg_edge.llama`` logger instead of stderr (and stdout).
-
-    Installs the callback through ``llama_log_set`` and each of ``setters`` (a library of llama.cpp's
-    with a log of its own, e.g. mtmd's ``mtmd_log_set``) the first time each is asked for in a
-    process and does nothing after, so a callback the application sets later is left alone. Thread-safe.
-    """
-    with _log_routing_lock:
-        for setter in (llama_cpp.llama_log_set, *setters):
-            if setter.__name__ not in _log_routed:  # ctypes functions are not hashable: by name
-                setter(_route_llama_log, ctypes.c_void_p(0))
-                _log_routed.add(setter.__name__)
-
-
-def gpu_available() -> bool:
-    """True when this llama.cpp build has a GPU backend (CUDA, Metal, Vulkan, ...)."""
-    return bool(llama_cpp.llama_supports_gpu_offload())
-
-
-def system_info() -> str:
-    """llama.cpp's own summary of its build: each backend and the CPU features it uses (``AVX2 = 1 | ...``)."""
-    return llama_cpp.llama_print_system_info().decode("utf-8", "replace").strip()
-
-
-_DEVICE_KINDS = ("CPU", "GPU", "iGPU", "accelerator")  # enum ggml_backend_dev_type
-
-
-def devices() -> list[Device]:
-    """The devices of this llama.cpp build (ggml's backend device API: llama-cpp-python 0.3.36 does not bind
-    it, so it is called in the ggml library llama_cpp loaded); ``[]`` where that library lacks it."""
-    lib = _ggml_device_api()
-    if lib is None:
-        return []
-    out = []
-    for index in range(lib.ggml_backend_dev_count()):
-        device = lib.ggml_backend_dev_get(index)
-        free, total = ctypes.c_size_t(0), ctypes.c_size_t(0)
-        lib.ggml_backend_dev_memory(device, ctypes.byref(free), ctypes.byref(total))
-        kind = lib.ggml_backend_dev_type(device)
-        out.append(
-            Device(
-                name=(lib.ggml_backend_dev_name(device) or b"").decode("utf-8", "replace"),
-                description=(lib.ggml_backend_dev_description(device) or b"").decode("utf-8", "replace"),
-                kind=_DEVICE_KINDS[kind] if 0 <= kind < len(_DEVICE_KINDS) else f"type {kind}",
-                backend=(lib.ggml_backend_reg_name(lib.ggml_backend_dev_backend_reg(device)) or b"").decode(),
-                free_bytes=free.value,
-                total_bytes=total.value,
-            )
-        )
-    return out
-
-
-@functools.cache
-def _ggml_device_api() -> ctypes.CDLL | None:
-    try:
-        from llama_cpp._ggml import libggml as lib
-    except (ImportError, OSError):
-        return None
-    pointer, text = ctypes.c_void_p, ctypes.c_char_p
-    signatures = {
-        "ggml_backend_dev_count": ([], ctypes.c_size_t),
-        "ggml_backend_dev_get": ([ctypes.c_size_t], pointer),
-        "ggml_backend_dev_name": ([pointer], text),
-        "ggml_backend_dev_description": ([pointer], text),
-        "ggml_backend_dev_type": ([pointer], ctypes.c_int),
-        "ggml_backend_dev_memory": (
-            [pointer, ctypes.POINTER(ctypes.c_size_t), ctypes.POINTER(ctypes.c_size_t)],
-            None,
-        ),
-        "ggml_backend_dev_backend_reg": ([pointer], pointer),
-        "ggml_backend_reg_name": ([pointer], text),
-    }
-    try:
-        for name, (argtypes, restype) in signatures.items():
-            function = getattr(lib, name)
-            function.argtypes, function.restype = argtypes, restype
-    except AttributeError:
-        return None
-    return lib
-
-
-def resolve_gpu_layers(
-    gpu_layers: int | str | None,
-    model_path: str | os.PathLike[str],
-    *,
-    n_ctx: int = 4096,
-    n_batch: int = 512,
-    n_seq_max: int = 1,
-    kv_type: str = "f16",
-    gpus: Sequence[Device] | None = None,
-) -> int:
-    """llama.cpp's ``n_gpu_layers`` for ``gpu_layers``: a number as given; ``"auto"`` or ``None``: as many layers
-    as fit the GPUs' free memory with their KV cache (of ``kv_type``) and compute buffer (-1 when all do); 0
-    without a GPU backend (with a warning when layers were asked for: llama.cpp would ignore them without a
-    word). ``gpus``: the GPUs to fit [default: llama.cpp's, probed now].
-    """
-    if gpu_layers is not None and gpu_layers != "auto":
-        if int(gpu_layers) != 0 and not gpu_available():
-            log.warning(
-                "--gpu-layers %s is ignored: this llama.cpp build has no GPU backend, so the model runs on the "
-                "CPU (README's GPU section tells how to build one in)",
-                gpu_layers,
-            )
-            return 0
-        return int(gpu_layers)
-    if gpus is None:
-        if not gpu_available():
-            return 0
-        gpus = [device for device in devices() if device.is_gpu]
-        if not gpus:
-            return -1  # a GPU backend that does not tell its devices: offload everything, as before
-    try:
-        size = size_from_header(read_header(Path(model_path)))
-    except ModelError as exc:
-        log.info("offloading every layer: %s", exc)
-        return -1
-    free = sum(device.free_bytes for device in gpus)
-    usable = max(0, free - VRAM_HEADROOM * len(gpus))
-    ctx = Context(n_ctx=n_ctx, n_seq=n_seq_max, n_ubatch=n_batch, kv_type=kv_type)
-    layers = gpu_layers_that_fit(size, ctx, usable)
-    if layers == 0:
-        log.warning(
-            "%s does not fit the GPU (%.1f GiB free, 1 GiB of it kept free): running on the CPU",
-            Path(model_path).name,
-            free / GIB,
-        )
-    elif layers <= size.n_layer:
-        log.warning(
-            "%d of %d layers of %s fit the GPU (%.1f GiB free); the others run on the CPU",
-            layers,
-            size.n_layer,
-            Path(model_path).name,
-            free / GIB,
-        )
-    return -1 if layers > size.n_layer else layers
-
-
-def model_params(gpu_layers: int) -> llama_cpp.llama_model_params:
-    """llama.cpp's model parameters as tg-edge loads every model: weights mmap'd (``load_mode`` MMAP),
-    ``gpu_layers`` offloaded.
-
-    On CPUs with AMX (Intel Xeon since Sapphire Rapids) llama.cpp moves Q4_K weights into AMX buffers
-    and crashes in the first matrix product (ggml-org/llama.cpp#20824); there the extra buffer types
-    (AMX, and with them weight repacking) are left out.
-    """
-    params = llama_cpp.llama_model_default_params()
-    params.n_gpu_layers = gpu_layers
-    params.load_mode = llama_cpp.LLAMA_LOAD_MODE_MMAP  # use_mmap is gone: setting it did nothing
-    if cpu_has_amx():
-        params.use_extra_bufts = False
-    return params
-
-
-@functools.cache
-def cpu_has_amx() -> bool:
-    """True when this llama.cpp build uses the CPU's AMX units."""
-    return "AMX_INT8 = 1" in system_info()
-
-
 KV_TYPES = {name: getattr(llama_cpp, f"GGML_TYPE_{name.upper()}") for name in KV_BYTES_PER_ELEMENT}
 """KV cache element types: llama.cpp's type of each (their sizes: :data:`tg_edge.fit.KV_BYTES_PER_ELEMENT`)."""
 
@@ -317,34 +125,8 @@ class Engine:
             self.close()
             raise
 
-    def _load_model(self) -> llama_cpp.llama_model_p | None:
-        """llama.cpp's model, its weight buffers noted from its log; on a CPU-only load that repacks weights,
-        the file's mapped pages are released as the load goes (see :mod:`tg_edge.resident`)."""
-        notes: list[str] = []
-        params = model_params(self.gpu_layers)
-        releaser = PageReleaser(self.path, notes) if self.gpu_layers == 0 else None
-        if releaser is not None:
-
-            def on_progress(progress: float, user_data: ctypes.c_void_p) -> bool:
-                releaser.on_progress(progress)
-                return True
-
-            callback = llama_cpp.llama_progress_callback(on_progress)  # referenced until the load returns
-            params.progress_callback = callback
-        with _log_routing_lock:
-            _load_notes.append(notes)
-        try:
-            model = llama_cpp.llama_model_load_from_file(str(self.path).encode(), params)
-        finally:
-            with _log_routing_lock:
-                _load_notes.remove(notes)
-        self.weight_buffers = weight_buffers(notes)
-        if model and releaser is not None and releaser.repacking:
-            releaser.release()
-        return model
-
     def _load(self, n_ctx: int, n_batch: int, n_seq_max: int, n_ubatch: int, flash_attn: bool | None) -> None:
-        model = self._load_model()
+        model, self.weight_buffers = load_model(self.path, self.gpu_layers)
         if not model:
             memory = (
                 f"; with {self.gpu_layers} GPU layers the GPU may lack the memory: try --gpu-layers auto or "
@@ -357,7 +139,7 @@ class Engine:
                 f"architecture this llama.cpp build does not support{memory} (run with -vv for llama.cpp's log)"
             )
         self._model = model
-        self.metadata: Mapping[str, str] = MappingProxyType(_read_metadata(model))
+        self.metadata: Mapping[str, str] = MappingProxyType(read_metadata(model))
         params = llama_cpp.llama_context_default_params()
         params.n_ctx = n_ctx
         params.n_batch = n_batch
@@ -647,27 +429,3 @@ class Engine:
 
     def __del__(self) -> None:
         self.close()
-
-
-def _read_metadata(model: llama_cpp.llama_model_p) -> dict[str, str]:
-    """The GGUF's key/value metadata as strings (llama.cpp leaves arrays out)."""
-    out: dict[str, str] = {}
-    size = 4096
-    buffer = ctypes.create_string_buffer(size)
-
-    def read(
-        getter: Callable[[llama_cpp.llama_model_p, int, ctypes.Array[ctypes.c_char], int], int], index: int
-    ) -> str:
-        nonlocal buffer, size
-        n = getter(model, index, buffer, size)
-        if n >= size:
-            size = n + 1
-            buffer = ctypes.create_string_buffer(size)
-            getter(model, index, buffer, size)
-        return buffer.value.decode("utf-8", errors="replace")
-
-    for i in range(llama_cpp.llama_model_meta_count(model)):
-        out[read(llama_cpp.llama_model_meta_key_by_index, i)] = read(
-            llama_cpp.llama_model_meta_val_str_by_index, i
-        )
-    return out

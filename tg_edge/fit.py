@@ -408,6 +408,12 @@ def gpu_layers_that_fit(size: ModelSize, ctx: Context, vram_bytes: int) -> int:
     return 0
 
 
+def default_parallel(n_ctx: int, *, gpu: bool) -> int:
+    """How many segments a Translator decodes at once by default: on a CPU the gain levels off at about 16
+    sequences, a GPU keeps gaining far beyond; a sequence needs a few hundred cells of the context."""
+    return max(1, min(64 if gpu else 16, n_ctx // 256))
+
+
 def fit(size: ModelSize, ctx: Context, budget: Budget) -> Fit:
     """The placement with the most GPU layers the budget's GPU memory holds, and whether RAM holds the rest."""
     k = gpu_layers_that_fit(size, ctx, budget.usable_vram) if budget.usable_vram else 0

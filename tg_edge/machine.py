@@ -1,9 +1,12 @@
 """What this process may use of the machine, probed in one place: CPUs (affinity and cgroup quota), RAM, the
-GPU backends of the llama.cpp build and its GPUs. The engine's default threads, doctor, the fit arithmetic
-and the benchmarks all read it; nothing here loads llama.cpp unless GPUs are asked for."""
+GPU backends of the llama.cpp build and its devices. The engine's default threads and GPU layers, doctor, the
+fit arithmetic and the benchmarks all read it. Nothing here loads llama.cpp until a question only the loaded
+build can answer is asked (:func:`gpu_available`, :func:`system_info`, :func:`devices`)."""
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import importlib.util
 import os
 import platform
@@ -132,8 +135,6 @@ def machine(*, probe_gpus: bool | None = None) -> Machine:
         probe_gpus = any(name in GPU_BACKENDS.values() for name in backends)
     gpus: tuple[Device, ...] = ()
     if probe_gpus:
-        from .engine import devices  # loads llama.cpp
-
         gpus = tuple(device for device in devices() if device.is_gpu)
     return Machine(usable_cpus(), total, available, backends, gpus, probe_gpus, limit[2] if limit else "")
 
@@ -318,3 +319,83 @@ def cpu_model() -> str:
         if out.returncode == 0 and out.stdout.strip():
             return out.stdout.strip()
     return platform.processor() or platform.machine()
+
+
+# -- what the loaded llama.cpp build tells (these load llama.cpp) ----------------------------------------------
+
+
+def gpu_available() -> bool:
+    """True when this llama.cpp build has a GPU backend (CUDA, Metal, Vulkan, ...)."""
+    import llama_cpp
+
+    return bool(llama_cpp.llama_supports_gpu_offload())
+
+
+def system_info() -> str:
+    """llama.cpp's own summary of its build: each backend and the CPU features it uses (``AVX2 = 1 | ...``)."""
+    import llama_cpp
+
+    return llama_cpp.llama_print_system_info().decode("utf-8", "replace").strip()
+
+
+@functools.cache
+def cpu_has_amx() -> bool:
+    """True when this llama.cpp build uses the CPU's AMX units."""
+    return "AMX_INT8 = 1" in system_info()
+
+
+_DEVICE_KINDS = ("CPU", "GPU", "iGPU", "accelerator")  # enum ggml_backend_dev_type
+
+
+def devices() -> list[Device]:
+    """The devices of this llama.cpp build (ggml's backend device API: llama-cpp-python 0.3.36 does not bind
+    it, so it is called in the ggml library llama_cpp loaded); ``[]`` where that library lacks it."""
+    lib = _ggml_device_api()
+    if lib is None:
+        return []
+    out = []
+    for index in range(lib.ggml_backend_dev_count()):
+        device = lib.ggml_backend_dev_get(index)
+        free, total = ctypes.c_size_t(0), ctypes.c_size_t(0)
+        lib.ggml_backend_dev_memory(device, ctypes.byref(free), ctypes.byref(total))
+        kind = lib.ggml_backend_dev_type(device)
+        out.append(
+            Device(
+                name=(lib.ggml_backend_dev_name(device) or b"").decode("utf-8", "replace"),
+                description=(lib.ggml_backend_dev_description(device) or b"").decode("utf-8", "replace"),
+                kind=_DEVICE_KINDS[kind] if 0 <= kind < len(_DEVICE_KINDS) else f"type {kind}",
+                backend=(lib.ggml_backend_reg_name(lib.ggml_backend_dev_backend_reg(device)) or b"").decode(),
+                free_bytes=free.value,
+                total_bytes=total.value,
+            )
+        )
+    return out
+
+
+@functools.cache
+def _ggml_device_api() -> ctypes.CDLL | None:
+    try:
+        from llama_cpp._ggml import libggml as lib
+    except (ImportError, OSError):
+        return None
+    pointer, text = ctypes.c_void_p, ctypes.c_char_p
+    signatures = {
+        "ggml_backend_dev_count": ([], ctypes.c_size_t),
+        "ggml_backend_dev_get": ([ctypes.c_size_t], pointer),
+        "ggml_backend_dev_name": ([pointer], text),
+        "ggml_backend_dev_description": ([pointer], text),
+        "ggml_backend_dev_type": ([pointer], ctypes.c_int),
+        "ggml_backend_dev_memory": (
+            [pointer, ctypes.POINTER(ctypes.c_size_t), ctypes.POINTER(ctypes.c_size_t)],
+            None,
+        ),
+        "ggml_backend_dev_backend_reg": ([pointer], pointer),
+        "ggml_backend_reg_name": ([pointer], text),
+    }
+    try:
+        for name, (argtypes, restype) in signatures.items():
+            function = getattr(lib, name)
+            function.argtypes, function.restype = argtypes, restype
+    except AttributeError:
+        return None
+    return lib

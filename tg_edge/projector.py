@@ -19,10 +19,11 @@ import llama_cpp
 from llama_cpp import mtmd_cpp as mtmd
 
 from . import gguf_keys
-from .engine import Engine, route_llama_logs
+from .engine import Engine
 from .errors import ProjectorError, TgEdgeError
 from .gguf_header import read_header
 from .images import RgbImage
+from .llama_model import route_llama_logs
 from .prompts import IMAGE_MARKER
 
 log = logging.getLogger(__name__)

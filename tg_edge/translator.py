@@ -34,6 +34,7 @@ from .errors import (
     TgEdgeError,
     TranslationIncomplete,
 )
+from .fit import default_parallel
 from .glossary import Glossary
 from .guards import SegmentResult as SegmentResult  # re-exported: its home before the guards package
 from .images import ImageLike, read_image
@@ -195,7 +196,8 @@ class Translator:
         mmproj: str | os.PathLike[str] | None = None,
         kv_type: str = "f16",
     ) -> None:
-        from .engine import Engine, gpu_available  # llama.cpp loads only when a model does
+        from .engine import Engine  # llama.cpp loads only when a model does
+        from .machine import gpu_available
         from .scheduler import Scheduler
 
         self.model_path: Path = resolve_model(model)
@@ -767,12 +769,6 @@ def _check_strict(translations: Sequence[Translation], options: TranslationOptio
 
 def _incomplete_message(bad: int, total: int, first: str | None) -> str:
     return f"{bad} of {total} segments {first}" + (" (and others)" if bad > 1 else "")
-
-
-def default_parallel(n_ctx: int, *, gpu: bool) -> int:
-    """How many segments to decode at once: on a CPU the gain levels off at about 16 sequences,
-    a GPU keeps gaining far beyond; a sequence needs a few hundred cells of the context."""
-    return max(1, min(64 if gpu else 16, n_ctx // 256))
 
 
 def _whole(translation: Translation) -> Generator[str, None, Translation]:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..engine import BatchToken, Engine
-
-Progress = Callable[[str], None]
+from .spawn import Progress
 
 # Top-2 logit gaps below this are near-ties: other kernels or summation orders (batched vs alone) may flip them.
 NEAR_TIE = 1.0

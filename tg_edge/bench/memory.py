@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from ..errors import BenchError
 from ..translator import Translator
-
-Progress = Callable[[str], None]
+from .spawn import Progress, spawn
 
 _MAPPING = re.compile(r"^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$")
 
@@ -98,8 +97,6 @@ def compare_memory(
 ) -> dict[str, Any]:
     """tg-edge translating ``sentences`` at its parallelism, and the raw llama.cpp loop decoding one sentence
     alone, each in a fresh process: what each adds to its process at peak, and where tg-edge's goes."""
-    from .runner import spawn  # here, so that the worker measuring memory does not load the runner too
-
     common = {"threads": threads, "n_ctx": n_ctx, "gpu_layers": gpu_layers}
     ours = spawn(
         "memory",

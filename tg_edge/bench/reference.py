@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,10 +18,10 @@ from typing import Any
 import llama_cpp
 import numpy as np
 
-from ..engine import cpu_has_amx, model_params, route_llama_logs
 from ..errors import ModelError, TgEdgeError
-
-Progress = Callable[[str], None]
+from ..llama_model import model_params, route_llama_logs
+from ..machine import cpu_has_amx
+from .spawn import Progress
 
 
 def raw_loop(
@@ -154,7 +154,7 @@ def naive_loop(
 @contextmanager
 def _model_params_as_tg_edge_loads() -> Iterator[None]:
     """``Llama`` takes no parameter for llama.cpp's extra buffer types; on an AMX CPU, where tg-edge leaves
-    them out (see :func:`tg_edge.engine.model_params`), the naive loop must too, or it crashes."""
+    them out (see :func:`tg_edge.llama_model.model_params`), the naive loop must too, or it crashes."""
     if not cpu_has_amx():
         yield
         return

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -15,7 +11,6 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import BenchError
 from ..languages import resolve_language
 from ..speed import measure_bandwidth
 from .flores import load_flores
@@ -23,8 +18,7 @@ from .machine import machine_info
 from .memory import against_model_and_kv
 from .modelfile import ModelFile, find_models
 from .quality import score
-
-Progress = Callable[[str], None]
+from .spawn import Progress, spawn
 
 SPEED_SENTENCES = 6  # the decode-speed prompt translates the first six devtest sentences as one paragraph
 WARMUP_LINE = 1011  # the last devtest line, outside every sentence set
@@ -71,8 +65,7 @@ def run_bench(
     progress: Progress = lambda message: None,
 ) -> dict[str, Any]:
     """Measure every model file and return all figures, machine and settings as one JSON-ready dict."""
-    from ..engine import gpu_available
-    from ..machine import default_threads
+    from ..machine import default_threads, gpu_available
 
     source, target = resolve_language(settings.source).code, resolve_language(settings.target).code
     sentences = load_flores(source, settings.document)  # fails early on a pair FLORES lacks
@@ -120,16 +113,20 @@ def _bench_model(
     bandwidth: dict[str, Any],
     progress: Progress,
 ) -> dict[str, Any]:
-    from ..engine import resolve_gpu_layers
+    from ..fit import default_parallel
+    from ..machine import gpu_available
+    from ..models.fits import resolve_gpu_layers
 
     _read_through(model.path)  # every process then loads from the page cache: load times compare
-    # "auto" is resolved once here, so that tg-edge and the reference loops offload the same layers.
+    # "auto" is resolved once here, so that tg-edge and the reference loops offload the same layers, for
+    # the sequences the Translator will create (its default parallelism: 64 on a GPU, not 16).
+    gpu = settings.gpu_layers != 0 and gpu_available()
     gpu_layers = resolve_gpu_layers(
         settings.gpu_layers,
         model.path,
         n_ctx=settings.n_ctx,
         n_batch=settings.n_batch,
-        n_seq_max=(settings.parallel or 16) + 1,
+        n_seq_max=(settings.parallel or default_parallel(settings.n_ctx, gpu=gpu)) + 1,
     )
     common = {"model_path": str(model.path), "threads": settings.threads, "gpu_layers": gpu_layers}
     pair = {
@@ -271,28 +268,6 @@ def _bench_model(
             "clear_choices": sum((d["gap"] or 0) >= agreement["near_tie"] for d in agreement["differences"]),
         },
     }
-
-
-def spawn(kind: str, label: str, progress: Progress, **spec: object) -> dict[str, Any]:
-    """Run one measurement in ``python -m tg_edge.bench.worker`` and return its figures."""
-    progress(f"  {label}: starting")
-    started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="tg-edge-bench-") as tmp:
-        spec_path, result_path = Path(tmp, "spec.json"), Path(tmp, "result.json")
-        spec_path.write_text(json.dumps({"label": label, **spec}, ensure_ascii=False), encoding="utf-8")
-        # The worker's stdout is dropped so that only the table reaches ours; progress goes to stderr.
-        proc = subprocess.run(
-            [sys.executable, "-m", "tg_edge.bench.worker", kind, str(spec_path), str(result_path)],
-            stdout=subprocess.DEVNULL,
-            check=False,
-        )
-        result = json.loads(result_path.read_text(encoding="utf-8")) if result_path.is_file() else {}
-    if proc.returncode != 0 or "error" in result:
-        raise BenchError(
-            f"{label} measurement failed: {result.get('error') or f'exit status {proc.returncode}'}"
-        )
-    progress(f"  {label}: done in {time.perf_counter() - started:.0f} s")
-    return result
 
 
 def _naive_summary(

@@ -134,7 +134,7 @@ def llama_cpp_types(shape: Shape, quant: str, directory: Path) -> dict[str, str]
     import gguf
     import llama_cpp
 
-    from ..engine import route_llama_logs
+    from ..llama_model import route_llama_logs
 
     probe = dataclasses.replace(shape, hidden=256, intermediate=512, head_dim=64, vocab=256)
     directory.mkdir(parents=True, exist_ok=True)

@@ -12,12 +12,12 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..errors import TgEdgeError
 from .machine import peak_rss_bytes
+from .spawn import Progress
 
 KINDS = ("tg_edge", "tg_edge_speed", "raw", "naive", "agreement", "memory")
 
@@ -57,7 +57,7 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def _measure(kind: str, spec: dict[str, Any], progress: Callable[[str], None]) -> dict[str, Any]:
+def _measure(kind: str, spec: dict[str, Any], progress: Progress) -> dict[str, Any]:
     if kind == "tg_edge":
         from .tgedge import tg_edge_loop
 

@@ -1,18 +1,39 @@
-"""Which catalog models, in which quant, fit a memory budget and how fast they would decode; and the largest of a
-family that fits and decodes at a usable speed."""
+"""Which catalog models, in which quant, fit a memory budget and how fast they would decode; the largest of a
+family that fits and decodes at a usable speed; and how many layers of a model file go to the GPUs
+(``--gpu-layers auto``)."""
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..errors import ModelError
-from ..fit import Budget, Context, Fit, ModelSize, estimate_size, fit, gib, quant_bytes, size_from_header
-from ..machine import Machine
+from ..fit import (
+    GIB,
+    VRAM_HEADROOM,
+    Budget,
+    Context,
+    Fit,
+    ModelSize,
+    default_parallel,
+    estimate_size,
+    fit,
+    gib,
+    gpu_layers_that_fit,
+    quant_bytes,
+    size_from_header,
+)
+from ..gguf_header import read_header
+from ..machine import Device, Machine, devices, gpu_available
 from ..speed import MIN_TOKENS_PER_S, DecodeSpeed, SpeedFacts, estimate_decode, speed_facts
-from .catalog import CATALOG, CatalogEntry, family
+from .catalog import CATALOG, CatalogEntry, catalog_entry_for_repo, family
 from .spec import same_repo
 from .store import InstalledModel
+
+log = logging.getLogger("tg_edge")
 
 
 @dataclass(frozen=True)
@@ -46,8 +67,6 @@ def speed_here(here: Machine) -> SpeedFacts:
 
 def default_context(*, gpu: bool, n_ctx: int = 4096) -> Context:
     """The context a Translator creates by default: ``n_ctx`` cells, its default parallel sequences plus one."""
-    from ..translator import default_parallel
-
     return Context(n_ctx=n_ctx, n_seq=default_parallel(n_ctx, gpu=gpu) + 1)
 
 
@@ -84,9 +103,6 @@ def installed_fits(
 ) -> list[tuple[str, str, ModelSize, Fit, DecodeSpeed | None]]:
     """Name, quant, sizes, fit and (with ``facts``) decode speed of each installed file outside the catalog (the
     demo model, hand-placed files)."""
-    from ..gguf_header import read_header
-    from .catalog import catalog_entry_for_repo
-
     out = []
     for model in installed:
         if model.repo is not None and catalog_entry_for_repo(model.repo) is not None:
@@ -196,8 +212,6 @@ def _tokens_per_s(item: CatalogFit) -> float:
 
 
 def _size(entry: CatalogEntry, quant: str, installed: Sequence[InstalledModel]) -> ModelSize | None:
-    from ..gguf_header import read_header
-
     for model in installed:
         if same_repo(model.repo, entry.repo) and model.quant == quant:
             try:
@@ -207,3 +221,59 @@ def _size(entry: CatalogEntry, quant: str, installed: Sequence[InstalledModel]) 
     if entry.arch is None:
         return None
     return estimate_size(entry.arch, quant_bytes(int(entry.size_gb * 1e9), entry.default_quant, quant))
+
+
+def resolve_gpu_layers(
+    gpu_layers: int | str | None,
+    model_path: str | os.PathLike[str],
+    *,
+    n_ctx: int = 4096,
+    n_batch: int = 512,
+    n_seq_max: int = 1,
+    kv_type: str = "f16",
+    gpus: Sequence[Device] | None = None,
+) -> int:
+    """llama.cpp's ``n_gpu_layers`` for ``gpu_layers``: a number as given; ``"auto"`` or ``None``: as many layers
+    as fit the GPUs' free memory with their KV cache (of ``kv_type``) and compute buffer (-1 when all do); 0
+    without a GPU backend (with a warning when layers were asked for: llama.cpp would ignore them without a
+    word). ``gpus``: the GPUs to fit [default: llama.cpp's, probed now].
+    """
+    if gpu_layers is not None and gpu_layers != "auto":
+        if int(gpu_layers) != 0 and not gpu_available():
+            log.warning(
+                "--gpu-layers %s is ignored: this llama.cpp build has no GPU backend, so the model runs on the "
+                "CPU (README's GPU section tells how to build one in)",
+                gpu_layers,
+            )
+            return 0
+        return int(gpu_layers)
+    if gpus is None:
+        if not gpu_available():
+            return 0
+        gpus = [device for device in devices() if device.is_gpu]
+        if not gpus:
+            return -1  # a GPU backend that does not tell its devices: offload everything, as before
+    try:
+        size = size_from_header(read_header(Path(model_path)))
+    except ModelError as exc:
+        log.info("offloading every layer: %s", exc)
+        return -1
+    free = sum(device.free_bytes for device in gpus)
+    usable = max(0, free - VRAM_HEADROOM * len(gpus))
+    ctx = Context(n_ctx=n_ctx, n_seq=n_seq_max, n_ubatch=n_batch, kv_type=kv_type)
+    layers = gpu_layers_that_fit(size, ctx, usable)
+    if layers == 0:
+        log.warning(
+            "%s does not fit the GPU (%.1f GiB free, 1 GiB of it kept free): running on the CPU",
+            Path(model_path).name,
+            free / GIB,
+        )
+    elif layers <= size.n_layer:
+        log.warning(
+            "%d of %d layers of %s fit the GPU (%.1f GiB free); the others run on the CPU",
+            layers,
+            size.n_layer,
+            Path(model_path).name,
+            free / GIB,
+        )
+    return -1 if layers > size.n_layer else layers

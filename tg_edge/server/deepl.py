@@ -11,10 +11,8 @@ is translated while its upload waits for the answer (as ``/translate_file`` does
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 from urllib.parse import quote
@@ -31,7 +29,7 @@ from ..languages import Language
 from ..languages.profiles import display_name
 from . import deepl_glossaries, files, openapi
 from .admission import current_cancellation
-from .auth import KeyRefusal, authorized_fields
+from .deepl_access import DeepL, api_of, authorized, language_of
 from .errors import ErrorShapes, RequestError
 from .filestore import StoredFile
 from .parsing import check_limits, document_limits, optional_string
@@ -43,7 +41,6 @@ USAGE_LIMIT = 10**12
 _FORMALITIES = ("default", "prefer_more", "prefer_less")  # "more"/"less" demand what a prompt cannot promise
 _SPLIT_SENTENCES = ("0", "1", "nonewlines")
 _NOT_FOUND = "Document not found (translated documents are kept for an hour)."
-_AUTH_FAILURE = "Authorization failure: send an accepted key as 'Authorization: DeepL-Auth-Key KEY'."
 
 # DeepL's spelling of the codes that differ from upper-casing tg-edge's, per direction.
 _SOURCE_CODES = {"no": "NB"}
@@ -55,17 +52,6 @@ _TARGET_CODES: dict[str, tuple[tuple[str, str], ...]] = {
     "zh-Hans": (("ZH", "Chinese"), ("ZH-HANS", "Chinese (Simplified)")),
     "fil-PH": (("FIL", "Filipino"),),
 }
-
-
-@dataclass(frozen=True)
-class DeepL:
-    """The API's state on ``app.state.deepl``: the shared service (its file store keeps the documents)."""
-
-    service: Service
-
-    def document_key(self, document_id: str) -> str:
-        """A document's key: an HMAC of its id under the store's secret (kept across restarts)."""
-        return hmac.new(self.service.files.secret, document_id.encode(), hashlib.sha256).hexdigest()
 
 
 def add_routes(app: FastAPI, service: Service, errors: ErrorShapes) -> None:
@@ -132,8 +118,8 @@ def error_body(message: str) -> dict[str, str]:
 
 async def translate(request: Request) -> Response:
     """``POST /v2/translate``: ``text`` (repeated or an array) into ``target_lang``, plain or HTML/XML."""
-    api = _api(request)
-    fields, owner = await _authorized(api, request)
+    api = api_of(request)
+    fields, owner = await authorized(api, request)
     texts = _texts(fields)
     target_code = optional_string(fields, "target_lang")
     if not target_code:
@@ -144,8 +130,8 @@ async def translate(request: Request) -> Response:
         raise RequestError(400, "Value for 'tag_handling' not supported (html or xml).")
     _check_options(fields)
     check_limits(texts, api.service.settings, status=413)
-    target = _language(api, target_code, "target_lang")
-    source = _language(api, source_code, "source_lang") if source_code else None
+    target = language_of(api, target_code, "target_lang")
+    source = language_of(api, source_code, "source_lang") if source_code else None
     terms = deepl_glossaries.requested_terms(request, fields, owner, source, target)
     translation = api.service.translation
 
@@ -182,8 +168,8 @@ async def translate(request: Request) -> Response:
 
 async def languages(request: Request) -> Response:
     """``GET|POST /v2/languages?type=source|target``: the loaded model's languages in DeepL's spelling."""
-    api = _api(request)
-    fields, owner = await _authorized(api, request)
+    api = api_of(request)
+    fields, owner = await authorized(api, request)
     kind = optional_string(fields, "type") or "source"
     if kind not in ("source", "target"):
         raise RequestError(400, "Value for 'type' not supported (source or target).")
@@ -201,8 +187,8 @@ async def languages(request: Request) -> Response:
 
 async def usage(request: Request) -> Response:
     """``GET|POST /v2/usage``: characters translated since the server started, by both APIs."""
-    api = _api(request)
-    await _authorized_fields(api, request)
+    api = api_of(request)
+    await authorized(api, request)
     return JSONResponse(
         {"character_count": api.service.translation.characters, "character_limit": USAGE_LIMIT}
     )
@@ -210,8 +196,8 @@ async def usage(request: Request) -> Response:
 
 async def document_upload(request: Request) -> Response:
     """``POST /v2/document``: a file in any format tg-edge reads, translated before the answer comes."""
-    api = _api(request)
-    fields, owner = await _authorized(api, request)
+    api = api_of(request)
+    fields, owner = await authorized(api, request)
     upload = fields.get("file")
     if not isinstance(upload, UploadFile):
         raise RequestError(400, "Parameter 'file' not specified.")
@@ -234,8 +220,8 @@ async def document_upload(request: Request) -> Response:
         raise RequestError(400, "Parameter 'target_lang' not specified.")
     source_code = optional_string(fields, "source_lang")
     _check_options(fields)
-    target = _language(api, target_code, "target_lang")
-    source = _language(api, source_code, "source_lang") if source_code else None
+    target = language_of(api, target_code, "target_lang")
+    source = language_of(api, source_code, "source_lang") if source_code else None
     terms = deepl_glossaries.requested_terms(request, fields, owner, source, target)
     data = await upload.read()
     await upload.close()
@@ -294,37 +280,11 @@ def target_codes_of(language: Language) -> tuple[tuple[str, str], ...]:
 # -- helpers ----------------------------------------------------------------------------------------------
 
 
-def _api(request: Request) -> DeepL:
-    api: DeepL = request.app.state.deepl  # Starlette's state holds Any
-    return api
-
-
-_REFUSAL = KeyRefusal(*[RequestError(403, _AUTH_FAILURE)] * 2)
-
-
-async def _authorized_fields(api: DeepL, request: Request) -> dict[str, Any]:
-    """The request's fields once it carries an accepted key (``Authorization: DeepL-Auth-Key KEY`` or the
-    older ``auth_key`` field) where keys are required."""
-    return (await _authorized(api, request))[0]
-
-
-async def _authorized(api: DeepL, request: Request) -> tuple[dict[str, Any], bytes | None]:
-    """The request's fields and its key's digest (None when keys are off)."""
-    return await authorized_fields(
-        request,
-        api.service.settings,
-        _REFUSAL,
-        schemes=("deepl-auth-key",),
-        fields=("auth_key",),
-        repeatable=frozenset({"text"}),
-    )
-
-
 async def _document(request: Request, document_id: str) -> StoredFile:
     """The translated document ``document_id``, once the request shows its ``document_key`` (and, when keys
     are on, the key that uploaded it)."""
-    api = _api(request)
-    fields, owner = await _authorized(api, request)
+    api = api_of(request)
+    fields, owner = await authorized(api, request)
     key = (optional_string(fields, "document_key") or "").encode("utf-8", "replace")
     if not hmac.compare_digest(key, api.document_key(document_id).encode()):
         raise RequestError(404, _NOT_FOUND)
@@ -358,15 +318,6 @@ def _check_options(fields: dict[str, Any]) -> None:
         raise RequestError(400, "Value for 'split_sentences' not supported (0, 1 or nonewlines).")
 
 
-def _language(api: DeepL, code: str, field: str) -> Language:
-    try:
-        return api.service.translation.language(code)
-    except LanguageError:
-        raise RequestError(
-            400, f"Value for '{field}' not supported: {code} (GET /v2/languages lists them)."
-        ) from None
-
-
 async def _run(api: DeepL, request: Request, work: Callable[[], Any]) -> Any:
     """Admit ``work`` and run it, tg-edge's errors turned into DeepL's statuses."""
     try:
@@ -377,9 +328,3 @@ async def _run(api: DeepL, request: Request, work: Callable[[], Any]) -> Any:
         raise RequestError(400, f"Bad request: {exc}") from None
     except TgEdgeError as exc:
         raise RequestError(500, f"Translation failed: {exc}") from None
-
-
-# Shared with the glossary routes (deepl_glossaries): one key check and one language check for the whole API.
-api_of = _api
-authorized = _authorized
-language_of = _language

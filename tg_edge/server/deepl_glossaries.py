@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from ..errors import GlossaryError
 from ..glossary import Glossary
 from ..languages import Language, base_code
-from . import deepl  # deepl imports this module too: its helpers are looked up at call time
+from .deepl_access import api_of, authorized, language_of
 from .errors import RequestError
 from .glossaries import SHARED, GlossaryStore, StoredGlossary
 from .parsing import optional_string
@@ -55,13 +55,13 @@ def add_routes(app: FastAPI, store: GlossaryStore) -> None:
 
 async def create(request: Request) -> Response:
     """``POST /v2/glossaries``: ``name``, ``source_lang``, ``target_lang``, ``entries`` (TSV or CSV)."""
-    api = deepl.api_of(request)
-    fields, owner = await deepl.authorized(api, request)
+    api = api_of(request)
+    fields, owner = await authorized(api, request)
     name = optional_string(fields, "name")
     if not name:
         raise RequestError(400, "Parameter 'name' not specified.")
-    source = deepl.language_of(api, optional_string(fields, "source_lang") or "", "source_lang")
-    target = deepl.language_of(api, optional_string(fields, "target_lang") or "", "target_lang")
+    source = language_of(api, optional_string(fields, "source_lang") or "", "source_lang")
+    target = language_of(api, optional_string(fields, "target_lang") or "", "target_lang")
     entries_format = (optional_string(fields, "entries_format") or "tsv").lower()
     if entries_format not in ("tsv", "csv"):
         raise RequestError(400, "Value for 'entries_format' not supported (tsv or csv).")
@@ -81,7 +81,7 @@ async def create(request: Request) -> Response:
 
 async def listing(request: Request) -> Response:
     """``GET /v2/glossaries``: this key's glossaries."""
-    fields, owner = await deepl.authorized(deepl.api_of(request), request)
+    fields, owner = await authorized(api_of(request), request)
     return JSONResponse({"glossaries": [g.info() for g in _store(request).owned(_owner(owner))]})
 
 
@@ -92,7 +92,7 @@ async def info(request: Request, glossary_id: str) -> Response:
 
 async def delete(request: Request, glossary_id: str) -> Response:
     """``DELETE /v2/glossaries/{id}``."""
-    fields, owner = await deepl.authorized(deepl.api_of(request), request)
+    fields, owner = await authorized(api_of(request), request)
     if not _store(request).delete(_owner(owner), glossary_id):
         raise RequestError(404, _NOT_FOUND)
     return Response(status_code=204)
@@ -107,8 +107,8 @@ async def entries(request: Request, glossary_id: str) -> Response:
 
 async def language_pairs(request: Request) -> Response:
     """``GET /v2/glossary-language-pairs``: every pair of the loaded model's languages."""
-    api = deepl.api_of(request)
-    await deepl.authorized(api, request)
+    api = api_of(request)
+    await authorized(api, request)
     codes = sorted({base_code(language) for language in api.service.translation.languages()})
     pairs = [{"source_lang": s, "target_lang": t} for s, t in permutations(codes, 2)]
     return JSONResponse({"supported_languages": pairs})
@@ -144,7 +144,7 @@ def requested_terms(
 
 
 async def _find(request: Request, glossary_id: str) -> StoredGlossary:
-    fields, owner = await deepl.authorized(deepl.api_of(request), request)
+    fields, owner = await authorized(api_of(request), request)
     stored = _store(request).get(_owner(owner), glossary_id)
     if stored is None:
         raise RequestError(404, _NOT_FOUND)
