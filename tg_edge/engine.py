@@ -306,13 +306,8 @@ class Engine:
             pad is not None
         ):  # see pads_single_tokens: the lone token's bytes then do not depend on the threads
             batch.n_tokens = 2
-            batch.token[1], batch.pos[1], batch.n_seq_id[1], batch.seq_id[1][0] = (
-                max(self.bos_token, 0),
-                0,
-                1,
-                pad,
-            )
-            batch.logits[1] = False
+            batch.token[1], batch.pos[1], batch.logits[1] = max(self.bos_token, 0), 0, False
+            batch.n_seq_id[1], batch.seq_id[1][0] = 1, pad
         self._follow_load(ctx)
         status = llama_cpp.llama_decode(ctx, batch)
         if pad is not None:
