@@ -302,9 +302,7 @@ class Engine:
             batch.logits[i] = entry.logits
         self._n_outputs = sum(entry.logits for entry in tokens)
         pad = self._pad_seq if len(tokens) == 1 else None
-        if (
-            pad is not None
-        ):  # see pads_single_tokens: the lone token's bytes then do not depend on the threads
+        if pad is not None:  # see pads_single_tokens: then the token's bytes do not depend on the threads
             batch.n_tokens = 2
             batch.token[1], batch.pos[1], batch.logits[1] = max(self.bos_token, 0), 0, False
             batch.n_seq_id[1], batch.seq_id[1][0] = 1, pad
