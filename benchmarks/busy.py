@@ -11,6 +11,7 @@ every load (and, since one-token steps are padded, whether all settings wrote th
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import subprocess
@@ -29,6 +30,7 @@ def main() -> None:
     parser.add_argument("--target", default="de")
     parser.add_argument("--repeats", type=int, default=1, help="runs per setting; the fastest counts")
     parser.add_argument("-m", "--model", help="GGUF file or model name [default: the demo model]")
+    parser.add_argument("--json", type=Path, default=None, help="also write the seconds here (for charts.py)")
     args = parser.parse_args()
 
     cpus = usable_cpus().usable
@@ -40,6 +42,7 @@ def main() -> None:
     settings = ["auto", *[str(n) for n in range(1, cpus + 1)]]
     print(f"{args.lines} FLORES lines en→{args.target}; {cpus} usable CPUs; {platform.processor() or '?'}")
     outputs: dict[str, set[bytes]] = {setting: set() for setting in settings}
+    table: dict[str, dict[str, float]] = {}
     for busy_count in range(cpus):
         seconds: dict[str, float] = {}
         for setting in settings:
@@ -63,12 +66,15 @@ def main() -> None:
                 best = min(best, time.perf_counter() - started)
                 outputs[setting].add(out.read_bytes())
             seconds[setting] = best
+        table[str(busy_count)] = seconds
         fixed = min(seconds[s] for s in settings[1:])
         row = ", ".join(f"{s}: {seconds[s]:.1f} s (x{seconds[s] / fixed:.2f})" for s in settings)
         print(f"{busy_count} busy: {row}; auto / best fixed x{seconds['auto'] / fixed:.2f}", flush=True)
     same = ", ".join(f"{s}: {'yes' if len(outputs[s]) == 1 else 'NO'}" for s in settings)
     print(f"the same bytes quiet and busy, per setting: {same}; load average now {os.getloadavg()[0]:.1f}")
     every = set().union(*outputs.values())
+    if args.json:
+        args.json.write_text(json.dumps({"lines": args.lines, "seconds_by_busy": table}, indent=2) + "\n")
     print(f"every setting and load wrote the same bytes: {'yes' if len(every) == 1 else 'NO'}")
 
 
