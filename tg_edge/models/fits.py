@@ -46,7 +46,7 @@ def speed_here(here: Machine) -> SpeedFacts:
 
 def default_context(*, gpu: bool, n_ctx: int = 4096) -> Context:
     """The context a Translator creates by default: ``n_ctx`` cells, its default parallel sequences plus one."""
-    from ..translator import default_parallel
+    from ..slots import default_parallel
 
     return Context(n_ctx=n_ctx, n_seq=default_parallel(n_ctx, gpu=gpu) + 1)
 
