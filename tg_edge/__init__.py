@@ -19,6 +19,7 @@ from .errors import (
 )
 from .languages import Language, resolve_language, supported_languages
 from .models import available_models
+from .runtime import TranslatorStats
 from .translator import (
     ImageTranslation,
     SegmentResult,
@@ -49,6 +50,7 @@ __all__ = [
     "TranslationOptions",
     "TranslationStream",
     "Translator",
+    "TranslatorStats",
     "__version__",
     "available_models",
     "detect_language",

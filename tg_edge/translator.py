@@ -6,7 +6,6 @@ import bisect
 import itertools
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from contextlib import nullcontext
@@ -33,7 +32,6 @@ from .errors import (
     GlossaryError,
     ImagesUnsupported,
     LanguageError,
-    ProjectorError,
     TgEdgeError,
     TranslationIncomplete,
 )
@@ -42,15 +40,16 @@ from .guards import Problem
 from .images import ImageLike, read_image
 from .langcheck import copy_start
 from .languages import Language, language_code, resolve_language, same_language
-from .models import find_projector, resolve_model
-from .prompts import FEWSHOT, TRANSLATEGEMMA, Prompt, detect_profile, make_profile
+from .models import find_projector
+from .prompts import FEWSHOT, TRANSLATEGEMMA, Prompt
+from .runtime import Runtime, TranslatorStats
 from .segment import Piece, join_pieces, split_text
 from .steering import TermSteer, term_steer
 
 if TYPE_CHECKING:
     from .detect import Detection
     from .formats import Document
-    from .projector import ImagePrompt, Projector
+    from .projector import ImagePrompt
     from .scheduler import Generation, Job, Stop
 
 AUTO = "auto"
@@ -230,39 +229,25 @@ class Translator:
         mmproj: str | os.PathLike[str] | None = None,
         kv_type: str = "f16",
     ) -> None:
-        from .engine import Engine, gpu_available  # llama.cpp loads only when a model does
-        from .scheduler import Scheduler
-
-        self.model_path: Path = resolve_model(model)
-        self._mmproj = Path(mmproj) if mmproj is not None else None
-        if self._mmproj is not None and not self._mmproj.is_file():
-            raise ProjectorError(f"no vision projector file {self._mmproj}")
-        self._projector: Projector | None = None
-        self._projector_lock = threading.Lock()
-        self.options = options or TranslationOptions()
-        if parallel is not None and parallel < 1:
-            raise ValueError("parallel must be at least 1")
-        self.parallel = parallel or default_parallel(n_ctx, gpu=gpu_layers != 0 and gpu_available())
-        self._engine = Engine(
-            self.model_path,
-            n_ctx=n_ctx,
+        self._runtime = Runtime(
+            model,
             threads=threads,
             gpu_layers=gpu_layers,
-            n_seq_max=self.parallel + 1,
+            n_ctx=n_ctx,
+            parallel=parallel,
+            prompt_profile=prompt_profile,
+            mmproj=mmproj,
             kv_type=kv_type,
         )
-        self._scheduler = Scheduler(self._engine, parallel=self.parallel)
-        try:
-            self.profile = prompt_profile or detect_profile(self._engine.metadata)
-            self._prompts = make_profile(
-                self.profile,
-                self._engine.metadata,
-                bos_token=self._engine.token_text(self._engine.bos_token),
-                eos_token=self._engine.token_text(self._engine.eos_token),
-            )
-        except TgEdgeError:
-            self.close()
-            raise
+        self.model_path: Path = self._runtime.model_path
+        self.options = options or TranslationOptions()
+        self.parallel = self._runtime.parallel
+        self.profile = self._runtime.profile
+        self._engine, self._scheduler, self._prompts = (
+            self._runtime.engine,
+            self._runtime.scheduler,
+            self._runtime.prompts,
+        )
         log.info(
             "loaded %s (prompt profile %s, %d threads, %d parallel sequences)",
             self.model_path,
@@ -270,10 +255,6 @@ class Translator:
             self._engine.threads,
             self.parallel,
         )
-
-    @property
-    def engine(self):
-        return self._engine
 
     @property
     def threads(self) -> int:
@@ -284,8 +265,14 @@ class Translator:
     def reads_images(self) -> bool:
         """Whether :meth:`translate_image` can work: an image prompt and a vision projector (not loaded here)."""
         return self._prompts.reads_images and (
-            self._mmproj is not None or find_projector(self.model_path) is not None
+            self._runtime.mmproj is not None or find_projector(self.model_path) is not None
         )
+
+    @property
+    def stats(self) -> TranslatorStats:
+        """What this translator uses (threads, memory) and the work it has done so far: decode steps, prompt
+        tokens evaluated and reused, tokens generated, retries (see :class:`TranslatorStats`)."""
+        return self._runtime.stats()
 
     def language(self, language: LanguageLike) -> Language:
         """``language`` as this model accepts it: a code resolved once, a :class:`Language` checked against
@@ -424,7 +411,7 @@ class Translator:
         options = options or self.options
         src, tgt = self._image_languages(source, target)
         picture = read_image(image, name=name)
-        prompt = self.image_prompt(picture, source=src, target=tgt)
+        prompt = self._image_prompt(picture, src, tgt)
         started = time.perf_counter()
         try:
             most = min(self._engine.n_ctx - prompt.n_pos, IMAGE_MAX_TOKENS)
@@ -433,7 +420,7 @@ class Translator:
                     f"the image prompt takes {prompt.n_pos} positions, more than the context of "
                     f"{self._engine.n_ctx} tokens; use a larger --ctx"
                 )
-            projector = self.projector()
+            projector = self._runtime.projector()
             generation = self._scheduler.submit_prefilled(
                 lambda seq: projector.evaluate(prompt, seq=seq), prompt.n_pos, max_tokens=most
             ).result()
@@ -465,28 +452,10 @@ class Translator:
         src, tgt = self._image_languages(source, target)
         return self._prompts.render_image(src, tgt).text
 
-    def image_prompt(self, image: ImageLike, *, source: LanguageLike, target: LanguageLike) -> ImagePrompt:
-        """The chunks (text token ids, the image's tokens) this model gets for ``image``, for checking and
-        debugging; close it after use."""
-        text = self.render_image_prompt(source=source, target=target)
-        return self.projector().tokenize(text, read_image(image))
-
-    def projector(self) -> Projector:
-        """The vision projector, loaded on first use; :class:`ImagesUnsupported` when the model has none."""
-        with self._projector_lock:
-            if self._projector is None:
-                from .projector import Projector
-
-                path = self._mmproj or find_projector(self.model_path)
-                if path is None:
-                    raise ImagesUnsupported(
-                        f"{self.model_path.name} has no vision projector beside it (an mmproj GGUF), so it cannot "
-                        "read images: pass --mmproj FILE, or pull a model with one (tg-edge models pull "
-                        "translategemma-4b fetches it)"
-                    )
-                self._projector = Projector(self._engine, path)
-                log.info("loaded the vision projector %s", path)
-            return self._projector
+    def _image_prompt(self, image: ImageLike, source: Language, target: Language) -> ImagePrompt:
+        """The chunks (text token ids, the image's tokens) this model gets for ``image``; close it after use."""
+        text = self._prompts.render_image(source, target).text
+        return self._runtime.projector().tokenize(text, read_image(image))
 
     def render_prompt(self, text: str, *, source: LanguageLike, target: LanguageLike) -> str:
         """The exact prompt this model gets for one unit of ``text`` (for checking and debugging)."""
@@ -500,10 +469,7 @@ class Translator:
 
     def close(self) -> None:
         """Free the model now rather than at garbage collection."""
-        self._scheduler.close()
-        if self._projector is not None:
-            self._projector.close()
-        self._engine.close()
+        self._runtime.close()
 
     def __enter__(self) -> Translator:
         return self
@@ -697,6 +663,7 @@ class Translator:
             kept = [result for result in results if result is not None]
             if len(kept) < len(results):
                 raise Cancelled("cancelled")
+            self._runtime.count_retries(sum(result.attempts - 1 for result in kept))
             return kept
         finally:
             for course in courses:
@@ -751,10 +718,7 @@ class Translator:
         return term_steer(required, lambda s: self._engine.tokenize(s, add_bos=False, special=False))
 
     def _prompt_tokens(self, prompt: Prompt) -> list[int]:
-        """Tokens of a rendered prompt with exactly one BOS (templates that emit it get no second one)."""
-        bos = self._engine.token_text(self._engine.bos_token)
-        add_bos = self._engine.adds_bos and not prompt.text.startswith(bos)
-        return self._engine.tokenize(prompt.text, add_bos=add_bos)
+        return self._runtime.prompt_tokens(prompt)
 
 
 IMAGE_MAX_TOKENS = 2048
@@ -828,12 +792,6 @@ def _check_strict(translations: Sequence[Translation], options: TranslationOptio
 
 def _incomplete_message(bad: int, total: int, first: str | None) -> str:
     return f"{bad} of {total} segments {first}" + (" (and others)" if bad > 1 else "")
-
-
-def default_parallel(n_ctx: int, *, gpu: bool) -> int:
-    """How many segments to decode at once: on a CPU the gain levels off at about 16 sequences,
-    a GPU keeps gaining far beyond; a sequence needs a few hundred cells of the context."""
-    return max(1, min(64 if gpu else 16, n_ctx // 256))
 
 
 def _whole(translation: Translation) -> Generator[str, None, Translation]:
