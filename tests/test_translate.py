@@ -113,7 +113,7 @@ def test_translategemma_gguf_is_detected_and_fed_the_published_prompt(translateg
         assert tg.profile == TRANSLATEGEMMA
         prompt = tg.render_prompt("Where is the train station?", source="en", target="de")
         assert prompt == REFERENCE_EN_DE
-        tokens = tg._prompt_tokens(
+        tokens = tg._runtime.prompt_tokens(
             tg._prompts.render("Where is the train station?", tg_lang("en"), tg_lang("de"))
         )
         assert tokens[0] == tg._engine.bos_token and tokens.count(tg._engine.bos_token) == 1

@@ -9,23 +9,28 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from .errors import ImagesUnsupported, ProjectorError, TgEdgeError
+from .langcheck import copy_start
 from .languages import Language, resolve_language
 from .models import find_projector, resolve_model
-from .prompts import Prompt, detect_profile, make_profile
+from .prompts import FEWSHOT, Prompt, detect_profile, make_profile
+from .segment import Piece, split_text
 from .slots import default_parallel
+from .steering import TermSteer, term_steer
 
 if TYPE_CHECKING:
     from .engine import Engine
+    from .glossary import Glossary
+    from .options import TranslationOptions
     from .projector import Projector
     from .prompts import PromptProfile
-    from .scheduler import Scheduler
+    from .scheduler import Job, Scheduler
 
 log = logging.getLogger("tg_edge")
 
@@ -131,6 +136,67 @@ class Runtime:
         bos = self.engine.token_text(self.engine.bos_token)
         add_bos = self.engine.adds_bos and not prompt.text.startswith(bos)
         return self.engine.tokenize(prompt.text, add_bos=add_bos)
+
+    def split(self, text: str, source: Language, options: TranslationOptions) -> list[Piece]:
+        """``text`` cut into units within the segment budget and the skeleton around them (see
+        :func:`tg_edge.segment.split_text`); sentences for the few-shot profile unless ``options.unit`` says."""
+        unit = options.unit
+        sentences = unit == "sentence" or (unit == "auto" and self.profile == FEWSHOT)
+        return split_text(
+            text,
+            self.engine.count_tokens,
+            options.max_segment_tokens,
+            language=source.code,
+            sentences=sentences,
+        )
+
+    def submit_units(
+        self,
+        units: Sequence[str],
+        source: Language,
+        target: Language,
+        options: TranslationOptions,
+        *,
+        stream: bool = False,
+        again: Sequence[bool] | None = None,
+        on_done: Sequence[Callable[[Job], None]] | None = None,
+        abandon_copies: bool = False,
+        terms: Glossary | None = None,
+    ) -> list[Job]:
+        """Hand every unit to the scheduler in one piece (see :meth:`Scheduler.submit_many`); with
+        ``abandon_copies``, an output that begins as a copy of its unit is not decoded to its end (the guards
+        take it for the copy it was writing; see :func:`tg_edge.langcheck.copy_start`). ``terms``' target
+        terms are written into each unit before it is prompted (see :meth:`Glossary.place`)."""
+        prompts, budgets, steers = [], [], []
+        stop_at_newline = False
+        for text, retry in zip(units, again or [False] * len(units), strict=True):
+            placed = terms.place(text, source) if terms else text
+            steers.append(self.steer(text, source, terms) if terms else None)
+            prompt: Prompt = self.prompts.render(placed, source, target, again=retry)
+            tokens = self.prompt_tokens(prompt)
+            budget = int(self.engine.count_tokens(text) * options.output_ratio) + options.output_slack
+            prompts.append(tokens)
+            budgets.append(max(1, min(budget, self.engine.n_ctx - len(tokens))))
+            stop_at_newline = prompt.stop_at_newline
+        abandon = (
+            [copy_start(text, source=source.code, target=target.code) for text in units]
+            if abandon_copies
+            else None
+        )
+        return self.scheduler.submit_many(
+            prompts,
+            max_tokens=budgets,
+            stop_at_newline=stop_at_newline,
+            stream=stream,
+            on_done=on_done,
+            abandon=abandon,
+            steer=steers if terms else None,
+        )
+
+    def steer(self, text: str, source: Language, terms: Glossary) -> TermSteer | None:
+        """What steers a unit's decoding toward its required terms (see :mod:`tg_edge.steering`)."""
+        required = [(m.required, m.keep) for m in terms.matches(text, source)]
+        return term_steer(required, lambda s: self.engine.tokenize(s, add_bos=False, special=False))
 
     def projector(self) -> Projector:
         """The vision projector, loaded on first use; :class:`ImagesUnsupported` when the model has none."""
