@@ -14,8 +14,8 @@ from .segment import Piece, join_pieces
 
 if TYPE_CHECKING:
     from .detect import Detection
+    from .generation import Generation, Stop
     from .options import TranslationOptions
-    from .scheduler import Generation, Stop
 
 log = logging.getLogger("tg_edge")
 

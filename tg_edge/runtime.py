@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     from .options import TranslationOptions
     from .projector import Projector
     from .prompts import PromptProfile
-    from .scheduler import Job, Scheduler
+    from .scheduler import Scheduler
+    from .slots import Job
 
 log = logging.getLogger("tg_edge")
 

@@ -21,7 +21,7 @@ from .errors import TgEdgeError
 from .steering import Steer
 
 if TYPE_CHECKING:
-    from .scheduler import Generation
+    from .generation import Generation
 
 Abandon = Callable[[str], bool]
 """A test on a job's text so far (after each new token): ``True`` ends it, as :attr:`Stop.ABANDONED`."""

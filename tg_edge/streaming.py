@@ -13,8 +13,8 @@ if TYPE_CHECKING:
     from .glossary import Glossary
     from .languages import Language
     from .options import TranslationOptions
-    from .scheduler import Job
     from .segment import Piece
+    from .slots import Job
 
 
 def stream_units(

@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from .detect import Detection
     from .formats import Document
     from .projector import ImagePrompt
-    from .scheduler import Job
+    from .slots import Job
 
 __all__ = [  # the result and option types live in their own modules; importable from here as before
     "AUTO",

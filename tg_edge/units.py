@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from .languages import Language
     from .options import TranslationOptions
     from .runtime import Runtime
-    from .scheduler import Job
+    from .slots import Job
 
 SubmitUnits = Callable[..., list["Job"]]
 """Hands units to the scheduler (see :meth:`tg_edge.runtime.Runtime.submit_units`)."""
