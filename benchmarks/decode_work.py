@@ -4,9 +4,8 @@
 
 Translates FLORES-200 devtest sentences like ``benchmarks/language_guard.py`` (one ``translate_many`` call
 per run, guard off then on, one loaded model) and prints per run the decode calls, the tokens they carried
-(of them prompt tokens), the seconds inside ``llama_decode`` and the call's seconds. It wraps the engine's
-``decode`` from outside, so it runs on older commits too: check one out and run this file against it to
-compare code side by side.
+(of them prompt tokens), the seconds inside ``llama_decode`` and the call's seconds, from the Translator's
+public ``stats``.
 """
 
 from __future__ import annotations
@@ -27,27 +26,13 @@ def main() -> None:
 
     sources = load_flores("en", args.count)
     with Translator(args.model) as translator:
-        engine = translator.engine
-        decode = engine.decode
-        work = {"calls": 0, "tokens": 0, "prompt": 0, "seconds": 0.0}
-
-        def counted(batch):
-            started = time.perf_counter()
-            out = decode(batch)
-            work["seconds"] += time.perf_counter() - started
-            work["calls"] += 1
-            work["tokens"] += len(batch)
-            work["prompt"] += sum(not token.logits for token in batch)
-            return out
-
-        engine.decode = counted
         print(
             "| pair | guard | decode calls | tokens decoded | of them prompt | seconds in llama_decode | call seconds |"
         )
         print("|---|---|--:|--:|--:|--:|--:|")
         for target in args.targets.split(","):
             for check_language in (False, True):
-                work.update(calls=0, tokens=0, prompt=0, seconds=0.0)
+                before = translator.stats
                 started = time.perf_counter()
                 translator.translate_many(
                     sources,
@@ -56,9 +41,11 @@ def main() -> None:
                     options=TranslationOptions(check_language=check_language),
                 )
                 seconds = time.perf_counter() - started
+                work = translator.stats.since(before)
                 print(
-                    f"| en→{target} | {'on' if check_language else 'off'} | {work['calls']} | {work['tokens']:,} | "
-                    f"{work['prompt']:,} | {work['seconds']:.1f} | {seconds:.1f} |",
+                    f"| en→{target} | {'on' if check_language else 'off'} | {work.decode_steps} | "
+                    f"{work.batch_tokens:,} | {work.prompt_tokens_evaluated:,} | {work.decode_seconds:.1f} | "
+                    f"{seconds:.1f} |",
                     flush=True,
                 )
 

@@ -33,7 +33,7 @@ def main() -> None:
             started = time.perf_counter()
             results = translator.translate_many(sources, source="en", target=args.target)
             seconds = time.perf_counter() - started
-            kv_mib = translator.engine.kv_cache_bytes / 2**20
+            kv_mib = translator.stats.kv_cache_bytes / 2**20
         outputs[kv_type] = [result.text for result in results]
         chrf = sacrebleu.corpus_chrf(outputs[kv_type], [references], word_order=2).score
         differ = sum(a != b for a, b in zip(outputs["f16"], outputs[kv_type], strict=False))

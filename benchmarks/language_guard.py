@@ -47,10 +47,9 @@ def run(
     translator: Translator, sources: list[str], references: list[str], target: str, *, check_language: bool
 ) -> dict[str, object]:
     options = TranslationOptions(check_language=check_language)
-    scheduler = translator._scheduler  # noqa: SLF001 - its decode count: work that load cannot change
-    started, steps = time.perf_counter(), scheduler.steps
+    started, before = time.perf_counter(), translator.stats  # decode steps: work that load cannot change
     results = translator.translate_many(sources, source="en", target=target, options=options)
-    seconds, steps = time.perf_counter() - started, scheduler.steps - steps
+    seconds, steps = time.perf_counter() - started, translator.stats.since(before).decode_steps
     judged = strict = wrong = unflagged = 0
     for result in results:
         n, guessed, bad = off_target(result.text, target)

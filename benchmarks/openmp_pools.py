@@ -61,14 +61,14 @@ def main() -> None:
         other.translate("Good night.", source="en", target="de", options=OFF)  # wakes it: now it waits 0.5 s
         time.sleep(3 * idle)
         timed("another Translator idle")
-        with Engine(translator.model_path, n_ctx=256, threads=translator.engine.threads) as bare:
+        with Engine(translator.model_path, n_ctx=256, threads=translator.threads) as bare:
             bare.decode([BatchToken(bare.bos_token, 0, (0,), True)])  # a decode on this (the main) thread
         timed("a pool left on this thread")
 
     base = rows[0][1]
     print(
         f"\n{args.count} FLORES sentences en→de, {usable_cpus().usable} usable CPUs, threads per Translator: "
-        f"{translator.engine.threads}\n"
+        f"{translator.threads}\n"
     )
     print("| case | seconds | × alone |")
     print("|---|--:|--:|")

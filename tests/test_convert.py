@@ -74,7 +74,7 @@ def test_converted_files_translate(gemma_out: Path, quant: str) -> None:
     with Translator(gemma_out / f"gemma3-270m-{quant}.gguf", threads=2) as translator:
         assert translator.profile == FEWSHOT
         assert "Bahnhof" in translator.translate("Where is the train station?", source="en", target="de").text
-        meta = translator.engine.metadata
+        meta = translator._engine.metadata
         assert meta[gguf_keys.PROMPT_PROFILE] == FEWSHOT
         assert meta[gguf_keys.SOURCE_SHA256] == manifest(gemma_out)["source"]["sha256"]
 
@@ -125,7 +125,7 @@ def test_llama_and_lfm2_checkpoints_convert_and_load(
             if (m := re.search(r"llama_kv_cache: size = +([0-9.]+) MiB", r.getMessage()))
         ]
         assert len(logged) == 1
-        assert translator.engine.kv_cache_bytes == pytest.approx(logged[0] * 2**20, abs=0.01 * 2**20)
+        assert translator.stats.kv_cache_bytes == pytest.approx(logged[0] * 2**20, abs=0.01 * 2**20)
         result = translator.translate("Good morning.", source="en", target="de")
         assert result.segments[0].stop in {"eos", "length", "loop"}  # random weights: it runs, and stops
 

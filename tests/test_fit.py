@@ -98,8 +98,8 @@ def test_gpu_layers_auto_counts_the_kv_cache_of_its_type(demo_model: Path, demo_
 
 @pytest.mark.integration
 def test_kv_cache_estimate_is_what_llama_cpp_allocates(translator, demo_size) -> None:
-    engine = translator.engine
-    assert sum(kv_bytes_per_layer(demo_size.arch, Context(n_ctx=engine.n_ctx))) == engine.kv_cache_bytes
+    stats = translator.stats
+    assert sum(kv_bytes_per_layer(demo_size.arch, Context(n_ctx=stats.n_ctx))) == stats.kv_cache_bytes
 
 
 def test_placement_arithmetic(demo_size) -> None:

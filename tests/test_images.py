@@ -140,7 +140,7 @@ def test_translate_image_runs_the_image_through_the_projector(vision: Translator
     segment = result.segments[0]
     assert segment.stop in {"eos", "length", "loop"} and segment.new_tokens > 0
     assert isinstance(result.text, str) and result.image_seconds > 0
-    assert vision.projector().path.name == PROJECTOR  # found beside the model by itself
+    assert vision._runtime.projector().path.name == PROJECTOR  # found beside the model by itself
     again = vision.translate_image(path.read_bytes(), source="de", target="en", name="sign.png")
     assert again.text == result.text  # bytes or a path: the same pixels, the same greedy output
 
@@ -183,7 +183,7 @@ def test_image_prompt_tokens_equal_transformers_processor(vision: Translator, ch
     soft = processor.tokenizer.image_token_id
     reference = ["IMAGE" if token == soft else token for token in ids]
 
-    prompt = vision.image_prompt(sign(), source="de", target="en")
+    prompt = vision._image_prompt(sign(), vision.language("de"), vision.language("en"))
     try:
         ours: list[object] = []
         for chunk in prompt.chunks:

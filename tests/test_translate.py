@@ -75,7 +75,7 @@ def test_long_line_is_split_within_the_budget_and_nothing_is_lost(translator: Tr
     text = "I like tea. " * 12 + "The end."
     options = TranslationOptions(max_segment_tokens=16, unit="paragraph")
     result = translator.translate(text, source="en", target="de", options=options)
-    assert all(translator.engine.count_tokens(s.source) <= 16 for s in result.segments)
+    assert all(translator._engine.count_tokens(s.source) <= 16 for s in result.segments)
     assert len(result.segments) > 1
     assert " ".join(s.source for s in result.segments) == text.strip()
 
@@ -113,11 +113,11 @@ def test_translategemma_gguf_is_detected_and_fed_the_published_prompt(translateg
         assert tg.profile == TRANSLATEGEMMA
         prompt = tg.render_prompt("Where is the train station?", source="en", target="de")
         assert prompt == REFERENCE_EN_DE
-        tokens = tg._prompt_tokens(
+        tokens = tg._runtime.prompt_tokens(
             tg._prompts.render("Where is the train station?", tg_lang("en"), tg_lang("de"))
         )
-        assert tokens[0] == tg.engine.bos_token and tokens.count(tg.engine.bos_token) == 1
-        assert tokens[1:4] == tg.engine.tokenize("<start_of_turn>user\n")
+        assert tokens[0] == tg._engine.bos_token and tokens.count(tg._engine.bos_token) == 1
+        assert tokens[1:4] == tg._engine.tokenize("<start_of_turn>user\n")
         result = tg.translate("Where is the train station?", source="en", target="de")
         # The 270M base model is no translator, but the path runs to a stop and reports it.
         assert result.segments[0].prompt_tokens == len(tokens)

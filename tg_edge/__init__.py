@@ -18,6 +18,7 @@ from .errors import (
 )
 from .languages import Detection, Language, detect_language, resolve_language, supported_languages
 from .models import available_models
+from .runtime import TranslatorStats
 from .translator import (
     ImageTranslation,
     SegmentResult,
@@ -48,6 +49,7 @@ __all__ = [
     "TranslationOptions",
     "TranslationStream",
     "Translator",
+    "TranslatorStats",
     "__version__",
     "available_models",
     "detect_language",

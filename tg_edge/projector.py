@@ -52,6 +52,12 @@ class ImagePrompt:
         """How many embedding tokens the image became."""
         return sum(chunk.n_tokens for chunk in self.chunks if chunk.kind == "image")
 
+    def mtmd_chunks(self) -> mtmd.mtmd_input_chunks_p:
+        """The mtmd chunks themselves, for :meth:`Projector.evaluate`; :class:`TgEdgeError` once closed."""
+        if self._chunks is None:
+            raise TgEdgeError("this image prompt was closed")
+        return self._chunks
+
     def close(self) -> None:
         chunks, self._chunks = self._chunks, None
         if chunks:
@@ -131,9 +137,7 @@ class Projector:
         """Encode the image and evaluate every chunk into sequence ``seq`` from position 0, with logits for
         the last token (read them with ``engine.greedy_tokens()``); returns the next position."""
         ctx = self._check_open()
-        chunks = prompt._chunks  # noqa: SLF001 (ImagePrompt is this module's own)
-        if chunks is None:
-            raise TgEdgeError("this image prompt was closed")
+        chunks = prompt.mtmd_chunks()
         self.engine.took_outputs(0)
         new_n_past = llama_cpp.llama_pos(0)
         with self._lock:

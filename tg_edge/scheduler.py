@@ -10,112 +10,41 @@ shared by every sequence started from it.
 
 from __future__ import annotations
 
-import codecs
 import itertools
 import logging
 import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 
 from .engine import BatchToken, Engine
 from .errors import TgEdgeError
 from .generation import Generation as Generation  # re-exported: where the scheduler's callers look
 from .generation import Stop as Stop
+from .prefix import SharedPrefix
+from .slots import (
+    PLACEHOLDER,
+    Abandon,
+    DecodeCounts,
+    Prefill,
+    Request,
+    Slot,
+    SlotState,
+    Task,
+    end,
+    new_request,
+    repeating_tail,
+)
+from .slots import (
+    Job as Job,  # the handle submit returns: importable from here
+)
 from .steering import Steer
 
 log = logging.getLogger(__name__)
 
 IDLE_SECONDS = 0.5
 """How long the decoding thread waits for work before it ends (see :meth:`Scheduler._leave_if_idle`)."""
-
-
-Abandon = Callable[[str], bool]
-"""A test on a job's text so far (after each new token): ``True`` ends it, as :attr:`Stop.ABANDONED`."""
-Prefill = Callable[[int], int]
-"""Evaluates a prompt the scheduler cannot tokenize (one holding an image) into the sequence it is given, from
-position 0, with logits for its last token; returns the next position."""
-
-
-class Job:
-    """A prompt submitted to the :class:`Scheduler`; :meth:`result` waits for its :class:`Generation`."""
-
-    def __init__(
-        self,
-        prompt: Sequence[int],
-        max_tokens: int,
-        stop_at_newline: bool,
-        stream: bool,
-        prefill: Prefill | None = None,
-        on_done: Callable[[Job], None] | None = None,
-        abandon: Abandon | None = None,
-        steer: Steer | None = None,
-    ) -> None:
-        self.prompt = list(prompt)
-        self.on_done = on_done
-        self.abandon = abandon
-        self.steer = steer
-        self.prefill = prefill
-        self.max_tokens = max_tokens
-        self.stop_at_newline = stop_at_newline
-        self._pieces: queue.SimpleQueue[str | None] | None = queue.SimpleQueue() if stream else None
-        self._done = threading.Event()
-        self._generation: Generation | None = None
-        self._error: BaseException | None = None
-        self._cancelled = False
-        # worker-side state
-        self.submitted = time.perf_counter()
-        self.seq = -1
-        self.pos = 0
-        self.reused = 0
-        self.generation_of_prefix = -1
-        self.group = 0
-        self.pending: list[int] = []
-        self.next_token: int | None = None
-        self.out: list[int] = []
-        self.text: list[str] = []
-        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self.first_token_at: float | None = None
-        self.prompt_s = 0.0
-
-    def result(self, timeout: float | None = None) -> Generation:
-        """Wait for the generation; re-raises the error that ended it, if any."""
-        if not self._done.wait(timeout):
-            raise TimeoutError("the generation did not finish in time")
-        if self._error is not None:
-            raise self._error
-        assert self._generation is not None
-        return self._generation
-
-    def pieces(self) -> Iterator[str]:
-        """The text as it forms (only for jobs submitted with ``stream=True``); ends when the job does."""
-        if self._pieces is None:
-            raise ValueError("submit with stream=True to read pieces")
-        while (piece := self._pieces.get()) is not None:
-            yield piece
-
-    def cancel(self) -> None:
-        """Stop decoding this prompt at the next step and free its sequence."""
-        self._cancelled = True
-
-    @property
-    def done(self) -> bool:
-        return self._done.is_set()
-
-    def _emit(self, piece: str) -> None:
-        if piece:
-            self.text.append(piece)
-            if self._pieces is not None:
-                self._pieces.put(piece)
-
-    def _resolve(self, generation: Generation | None, error: BaseException | None = None) -> None:
-        self._generation, self._error = generation, error
-        if self._pieces is not None:
-            self._pieces.put(None)
-        self._done.set()
-        if self.on_done is not None:
-            self.on_done(self)
 
 
 class _Command:
@@ -138,25 +67,24 @@ class Scheduler:
             raise ValueError(f"parallel must be 1..{engine.n_seq_max - 1} for this engine, not {parallel}")
         self.engine = engine
         self.parallel = parallel
-        self._prefix_seq = parallel  # the sequence that holds the shared prefix
-        self._inbox: queue.SimpleQueue[list[Job] | _Command] = queue.SimpleQueue()
+        self._inbox: queue.SimpleQueue[list[Request] | _Command] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self._closed = False
         self._crashed: TgEdgeError | None = None  # why the worker thread stopped, if it did
         # worker-side state
-        self._waiting: deque[Job | _Command] = deque()
-        self._active: list[Job] = []
+        self._waiting: deque[Request | _Command] = deque()
+        self._active: list[Slot] = []
         self._free = list(range(parallel - 1, -1, -1))
-        self._prefix: list[int] = []
-        self._prefix_generation = 0
-        self._prefix_job: Job | None = None  # its prompt becomes the prefix once evaluated
+        self._prefix = SharedPrefix(engine, seq=parallel)  # one more sequence than the jobs'
         self._groups = itertools.count(1)
         self._group = 0  # the submission whose jobs were last admitted
         self.peak_active = 0
         """The most sequences decoded together so far (how much batching the load allowed)."""
         self.steps = 0
         """``llama_decode`` calls so far: a measure of work that, unlike seconds, other load cannot change."""
+        self.counts = DecodeCounts()
+        """Tokens and seconds of the work done so far (see :class:`DecodeCounts`)."""
 
     # -- caller side ----------------------------------------------------------------------
 
@@ -186,7 +114,7 @@ class Scheduler:
         thread, before the next step, unless an error ended it): jobs it submits join at a step fixed by the
         input too. ``abandon`` holds a test per prompt (or ``None``) on its text so far; see :data:`Abandon`;
         ``steer`` a choice of token per prompt (or ``None``) instead of the greedy one (see :mod:`tg_edge.steering`)."""
-        jobs = []
+        requests = []
         callbacks = on_done if on_done is not None else [None] * len(prompts)
         tests = abandon if abandon is not None else [None] * len(prompts)
         steers = steer if steer is not None else [None] * len(prompts)
@@ -197,31 +125,29 @@ class Scheduler:
                 raise ValueError("prompt must not be empty")
             if most < 1:
                 raise ValueError("max_tokens must be at least 1")
-            if len(prompt) + most > self.engine.n_ctx:
-                raise TgEdgeError(
-                    f"prompt of {len(prompt)} tokens plus up to {most} new tokens does not fit the "
-                    f"context of {self.engine.n_ctx} tokens; use a larger --ctx or shorter segments"
-                )
-            jobs.append(
-                Job(prompt, most, stop_at_newline, stream, on_done=callback, abandon=test, steer=steering)
-            )
-        if jobs:
-            self._send(jobs)
-        return jobs
+            self._check_fits(len(prompt), most, f"prompt of {len(prompt)} tokens", "or shorter segments")
+            task = Task(tuple(prompt), most, stop_at_newline, abandon=test, steer=steering, on_done=callback)
+            requests.append(new_request(task, stream))
+        if requests:
+            self._send(requests)
+        return [request.job for request in requests]
 
     def submit_prefilled(self, prefill: Prefill, n_pos: int, *, max_tokens: int, stream: bool = False) -> Job:
         """Queue a prompt of ``n_pos`` positions that ``prefill`` evaluates itself (in the decoding thread, when
         a sequence is free); decoding then goes on as for any prompt. Such prompts share no prefix."""
         if n_pos < 1 or max_tokens < 1:
             raise ValueError("a prefilled prompt needs at least one position and one new token")
-        if n_pos + max_tokens > self.engine.n_ctx:
+        self._check_fits(n_pos, max_tokens, f"a prompt of {n_pos} positions")
+        request = new_request(Task((PLACEHOLDER,) * n_pos, max_tokens, prefill=prefill), stream)
+        self._send([request])
+        return request.job
+
+    def _check_fits(self, n_prompt: int, max_tokens: int, what: str, advice: str = "") -> None:
+        if n_prompt + max_tokens > self.engine.n_ctx:
             raise TgEdgeError(
-                f"a prompt of {n_pos} positions plus up to {max_tokens} new tokens does not fit the "
-                f"context of {self.engine.n_ctx} tokens; use a larger --ctx"
+                f"{what} plus up to {max_tokens} new tokens does not fit the context of {self.engine.n_ctx} "
+                f"tokens; use a larger --ctx" + (f" {advice}" if advice else "")
             )
-        job = Job([-1] * n_pos, max_tokens, False, stream, prefill)  # placeholders: only their count is used
-        self._send([job])
-        return job
 
     def generate(
         self, prompt: Sequence[int], *, max_tokens: int, stop_at_newline: bool = False
@@ -247,7 +173,7 @@ class Scheduler:
         if thread is not None:
             thread.join()
 
-    def _send(self, item: list[Job] | _Command) -> None:
+    def _send(self, item: list[Request] | _Command) -> None:
         if self._closed:
             raise TgEdgeError("this model was closed; create a new Translator to translate again")
         if self._crashed is not None:
@@ -278,9 +204,11 @@ class Scheduler:
                 self._receive(self._inbox.get(block=False))
             except queue.Empty:
                 break
-        for item in [*self._active, *self._waiting]:
-            if isinstance(item, Job):
-                item._resolve(None, error)  # noqa: SLF001
+        for slot in self._active:
+            end(slot.request, error)
+        for item in self._waiting:
+            if isinstance(item, Request):
+                end(item, error)
             else:
                 item.done.set()
         self._active.clear()
@@ -316,11 +244,11 @@ class Scheduler:
             self._thread = None
             return True
 
-    def _receive(self, item: list[Job] | _Command) -> None:
+    def _receive(self, item: list[Request] | _Command) -> None:
         if isinstance(item, list):
             group = next(self._groups)
-            for job in item:
-                job.group = group
+            for request in item:
+                request.group = group
             self._waiting.extend(item)
         else:
             self._waiting.append(item)
@@ -333,31 +261,30 @@ class Scheduler:
         """Move waiting jobs into free sequences, while their tokens fit the cache."""
         while self._waiting:
             item = self._waiting[0]
-            if isinstance(item, Job) and item.group != self._group and not self._active:
+            if isinstance(item, Request) and item.group != self._group and not self._active:
                 self._begin_group(item.group)
             if isinstance(item, _Command):  # clear: once nothing runs
                 if self._active:
                     return
-                self.engine.reset()
-                self._prefix, self._prefix_job = [], None
-                self._prefix_generation += 1
+                self._prefix.reset()
                 self._waiting.popleft()
                 item.done.set()
                 continue
-            if item._cancelled:  # noqa: SLF001
+            if item.cancelled:
                 self._waiting.popleft()
-                self._finish(item, Stop.CANCELLED)
+                end(item, self._generation(item.task, Stop.CANCELLED))
                 continue
             if not self._free:
                 return
-            shared = self._shared_length(item.prompt)
-            pending = self._prefix_job
-            if pending is not None and _common_length(pending.prompt, item.prompt) > shared:
+            prompt = item.task.prompt
+            shared = self._prefix.shared_length(prompt)
+            if self._prefix.better_coming(prompt, shared):
                 return  # a better prefix is being evaluated right now: start from it next step
-            if self._cells_in_use() + len(item.prompt) - shared + item.max_tokens > self.engine.n_ctx:
-                if self._active or not self._prefix:
+            needed = len(prompt) - shared + item.task.max_tokens
+            if self._prefix.cells_in_use(self._active) + needed > self.engine.n_ctx:
+                if self._active or not self._prefix.tokens:
                     return
-                self._drop_prefix()  # nothing runs: the prefix is all that stands in the way
+                self._prefix.drop()  # nothing runs: the prefix is all that stands in the way
                 continue
             self._waiting.popleft()
             self._start(item, shared)
@@ -367,124 +294,65 @@ class Scheduler:
         common prefix alone, so its outputs depend on its own prompts only, never on what ran before
         (cache layout and batch shapes change the last bits of the logits, and near-ties flip)."""
         self._group = group
-        prompts = [
-            job.prompt
-            for job in self._waiting
-            if isinstance(job, Job)
-            and job.group == group
-            and not job._cancelled  # noqa: SLF001 - the scheduler owns its jobs' state
-            and job.prefill is None
-        ]
-        self.engine.reset()
-        self._prefix, self._prefix_job = [], None
-        self._prefix_generation += 1
-        if not prompts:
-            return
-        common = min(min(len(p) for p in prompts) - 1, len(prompts[0]))
-        for other in prompts[1:]:
-            common = min(common, _common_length(prompts[0], other))
-        if self.engine.can_share_prefix and common > 0:
-            jobs = [job for job in self._waiting if isinstance(job, Job) and job.group == group]
-            step = self.engine.n_batch
-            try:
-                for start in range(
-                    0, common, step
-                ):  # a batch at a time: a long prefix is no wall for cancel()
-                    if all(job._cancelled for job in jobs):  # noqa: SLF001 - nobody waits for it any more
-                        self.engine.reset()
-                        return
-                    self.engine.evaluate(
-                        prompts[0][start : min(start + step, common)], seq=self._prefix_seq, pos=start
-                    )
-            except TgEdgeError:  # the jobs evaluate their prompts whole instead
-                self.engine.reset()
-                return
-            self._prefix = list(prompts[0][:common])
+        mine = [item for item in self._waiting if isinstance(item, Request) and item.group == group]
+        prompts = [r.task.prompt for r in mine if not r.cancelled and not r.task.prefilled]
+        self._prefix.reset()
+        self.counts.prompt_evaluated += self._prefix.evaluate_common(
+            prompts, lambda: not all(request.cancelled for request in mine)
+        )
 
-    def _start(self, job: Job, shared: int) -> None:
-        job.seq = self._free.pop()
-        if job.prefill is not None:
-            self._prefill(job, job.prefill)
-            return
-        if shared:
-            self.engine.copy_sequence(self._prefix_seq, job.seq, shared)
-        job.reused = job.pos = shared
-        job.pending = job.prompt[shared:]
-        job.generation_of_prefix = self._prefix_generation
-        if self.engine.can_share_prefix:
-            if not self._prefix or shared * 2 < len(self._prefix):
-                if self._prefix_job is None:
-                    self._prefix_job = job  # a new kind of prompt: its own will be the next prefix
-            elif shared < len(self._prefix):
-                self.engine.drop_sequence(self._prefix_seq, shared)  # keep only what prompts have in common
-                del self._prefix[shared:]
-        self._active.append(job)
+    def _start(self, request: Request, shared: int) -> None:
+        slot = Slot(request, self._free.pop(), shared=shared, prefix_generation=self._prefix.generation)
+        self._active.append(slot)
         self.peak_active = max(self.peak_active, len(self._active))
+        if request.task.prefill is not None:
+            self._prefill(slot, request.task.prefill)
+            return
+        self._prefix.start(slot, shared)
+        self.counts.prompt_reused += shared
 
-    def _prefill(self, job: Job, prefill: Prefill) -> None:
+    def _prefill(self, slot: Slot, prefill: Prefill) -> None:
         """Let the job evaluate its own prompt into its sequence, then take its first token."""
-        job.generation_of_prefix = self._prefix_generation
-        self._active.append(job)
-        self.peak_active = max(self.peak_active, len(self._active))
         started = time.perf_counter()
         try:
-            job.pos = prefill(job.seq)
+            slot.pos = prefill(slot.seq)
         except TgEdgeError as exc:
-            self._release(job)
-            job._resolve(None, exc)  # noqa: SLF001
+            self._release(slot)
+            end(slot.request, exc)
             return
-        job.prompt_s = time.perf_counter() - started
-        self._accept(job, self.engine.greedy_tokens()[-1])
-
-    def _shared_length(self, prompt: list[int]) -> int:
-        if not self.engine.can_share_prefix or prompt[:1] == [-1]:  # a prefilled prompt's placeholders
-            return 0
-        # The last prompt token is always evaluated: its logits give the first new token.
-        return min(_common_length(self._prefix, prompt), len(prompt) - 1)
-
-    def _cells_in_use(self) -> int:
-        """An upper bound of the KV cells the prefix and running jobs can occupy when they finish."""
-        held = {self._prefix_generation: len(self._prefix)}
-        total = 0
-        for job in self._active:
-            own = len(job.prompt) - job.reused + job.max_tokens
-            total += own
-            generation = job.generation_of_prefix
-            held[generation] = max(held.get(generation, 0), job.reused)
-        return total + sum(held.values())
-
-    def _drop_prefix(self) -> None:
-        self.engine.drop_sequence(self._prefix_seq)
-        self._prefix = []
-        self._prefix_generation += 1
+        slot.pending.clear()
+        slot.prompt_s = time.perf_counter() - started
+        self.counts.prompt_evaluated += len(slot.task.prompt)
+        self._accept(slot, self.engine.greedy_tokens()[-1])
 
     def _step(self) -> None:
         """One ``llama_decode``: the next token of every decoding job, then prompt tokens while room is left."""
-        for job in [j for j in self._active if j._cancelled]:  # noqa: SLF001
-            self._finish(job, Stop.CANCELLED)
+        for slot in [s for s in self._active if s.request.cancelled]:
+            self._finish(slot, Stop.CANCELLED)
         batch: list[BatchToken] = []
-        readers: list[Job] = []  # the jobs whose logits rows the batch produces, in batch order
-        for job in self._active:
-            if job.next_token is not None:
-                batch.append(BatchToken(job.next_token, job.pos, (job.seq,), True))
-                job.pos += 1
-                readers.append(job)
-        prompting: list[Job] = []
-        for job in self._active:
+        readers: list[Slot] = []  # the slots whose logits rows the batch produces, in batch order
+        for slot in self._active:
+            if slot.state is SlotState.DECODING and slot.next_token is not None:
+                batch.append(BatchToken(slot.next_token, slot.pos, (slot.seq,), True))
+                slot.pos += 1
+                readers.append(slot)
+        prompting: list[Slot] = []
+        for slot in self._active:
             room = self.engine.n_batch - len(batch)
             if room == 0:
                 break
-            if job.next_token is None and job.pending:
-                chunk, job.pending = job.pending[:room], job.pending[room:]
-                done = not job.pending
+            if slot.state is SlotState.PROMPTING and slot.pending:
+                start = slot.pos
+                chunk = slot.take_prompt(room)
+                done = not slot.pending
                 batch.extend(
-                    BatchToken(token, job.pos + i, (job.seq,), done and i == len(chunk) - 1)
+                    BatchToken(token, start + i, (slot.seq,), done and i == len(chunk) - 1)
                     for i, token in enumerate(chunk)
                 )
-                job.pos += len(chunk)
-                prompting.append(job)
+                self.counts.prompt_evaluated += len(chunk)
+                prompting.append(slot)
                 if done:
-                    readers.append(job)
+                    readers.append(slot)
         if not batch:
             return
         started = time.perf_counter()
@@ -495,98 +363,77 @@ class Scheduler:
             return
         took = time.perf_counter() - started
         self.steps += 1
-        for job in prompting:
-            job.prompt_s += took
-            if job is self._prefix_job and not job.pending:
-                self._adopt_prefix(job)
-        for row, (job, token) in enumerate(zip(readers, self.engine.greedy_tokens(), strict=True)):
-            if job.steer is not None:
-                token = job.steer(self.engine.output_logits(row), token, "".join(job.text))
-            self._accept(job, token)
+        self.counts.batch_tokens += len(batch)
+        self.counts.decode_seconds += took
+        for slot in prompting:
+            slot.prompt_s += took
+            if slot is self._prefix.candidate and not slot.pending:
+                self._prefix.adopt(slot)
+        for row, (slot, token) in enumerate(zip(readers, self.engine.greedy_tokens(), strict=True)):
+            if slot.task.steer is not None:
+                token = slot.task.steer(self.engine.output_logits(row), token, "".join(slot.text))
+            self._accept(slot, token)
 
-    def _adopt_prefix(self, job: Job) -> None:
-        """The job's whole prompt is in the cache now: make it the prefix later prompts start from."""
-        self._drop_prefix()
-        self.engine.copy_sequence(job.seq, self._prefix_seq, len(job.prompt))
-        self._prefix = list(job.prompt)
-        self._prefix_job = None
-
-    def _accept(self, job: Job, token: int) -> None:
+    def _accept(self, slot: Slot, token: int) -> None:
         """Take the job's next greedy token and decide whether it goes on."""
-        if job.first_token_at is None:
-            job.first_token_at = time.perf_counter()
-        job.next_token = None
+        if slot.first_token_at is None:
+            slot.first_token_at = time.perf_counter()
+        slot.next_token = None
         if self.engine.is_end_of_generation(token):
-            self._finish(job, Stop.EOS)
+            self._finish(slot, Stop.EOS)
             return
-        job.out.append(token)
-        piece = job.decoder.decode(self.engine.token_bytes(token))
-        if job.stop_at_newline and "\n" in piece:
-            job._emit(piece.split("\n", 1)[0])  # noqa: SLF001
-            self._finish(job, Stop.NEWLINE)
+        slot.out.append(token)
+        piece = slot.decoder.decode(self.engine.token_bytes(token))
+        task = slot.task
+        if task.stop_at_newline and "\n" in piece:
+            slot.emit(piece.split("\n", 1)[0])
+            self._finish(slot, Stop.NEWLINE)
             return
-        job._emit(piece)  # noqa: SLF001
-        if repeating_tail(job.out):
-            self._finish(job, Stop.LOOP)
-        elif job.abandon is not None and piece and job.abandon("".join(job.text)):
-            self._finish(job, Stop.ABANDONED)
-        elif len(job.out) >= job.max_tokens:
-            self._finish(job, Stop.LENGTH)
+        slot.emit(piece)
+        if repeating_tail(slot.out):
+            self._finish(slot, Stop.LOOP)
+        elif task.abandon is not None and piece and task.abandon("".join(slot.text)):
+            self._finish(slot, Stop.ABANDONED)
+        elif len(slot.out) >= task.max_tokens:
+            self._finish(slot, Stop.LENGTH)
         else:
-            job.next_token = token
+            slot.decoding(token)
 
-    def _finish(self, job: Job, stop: Stop) -> None:
+    def _finish(self, slot: Slot, stop: Stop) -> None:
         if stop not in (Stop.NEWLINE, Stop.CANCELLED):
-            job._emit(job.decoder.decode(b"", final=True))  # noqa: SLF001
-        self._release(job)
+            slot.emit(slot.decoder.decode(b"", final=True))
+        self._release(slot)
+        self.counts.generated += len(slot.out)
+        end(slot.request, self._generation(slot.task, stop, slot))
+
+    @staticmethod
+    def _generation(task: Task, stop: Stop, slot: Slot | None = None) -> Generation:
+        """What a job ends with: ``slot``'s output, or nothing for one cancelled before it ran."""
         now = time.perf_counter()
-        job._resolve(  # noqa: SLF001
-            Generation(
-                text="".join(job.text),
-                tokens=tuple(job.out),
-                n_prompt=len(job.prompt),
-                n_new=len(job.out),
-                n_reused=job.reused,
-                stop=stop,
-                first_token_s=(job.first_token_at or now) - job.submitted,
-                prompt_s=job.prompt_s,
-                seconds=now - job.submitted,
-            )
+        out = slot.out if slot else []
+        return Generation(
+            text="".join(slot.text) if slot else "",
+            tokens=tuple(out),
+            n_prompt=len(task.prompt),
+            n_new=len(out),
+            n_reused=slot.reused if slot else 0,
+            stop=stop,
+            first_token_s=((slot.first_token_at if slot else None) or now) - task.submitted,
+            prompt_s=slot.prompt_s if slot else 0.0,
+            seconds=now - task.submitted,
         )
 
-    def _release(self, job: Job) -> None:
-        if job in self._active:
-            self._active.remove(job)
-            self.engine.drop_sequence(job.seq)
-            self._free.append(job.seq)
-            if job is self._prefix_job:
-                self._prefix_job = None
+    def _release(self, slot: Slot) -> None:
+        if slot.state is not SlotState.FINISHED:
+            slot.state = SlotState.FINISHED
+            self._active.remove(slot)
+            self.engine.drop_sequence(slot.seq)
+            self._free.append(slot.seq)
+            self._prefix.forget(slot)
 
     def _fail_all(self, error: TgEdgeError) -> None:
         """A failed decode leaves the cache in an unknown state: fail the running jobs and start clean."""
-        for job in list(self._active):
-            self._release(job)
-            job._resolve(None, error)  # noqa: SLF001
-        self.engine.reset()
-        self._prefix, self._prefix_job = [], None
-        self._prefix_generation += 1
-
-
-def _common_length(a: Sequence[int], b: Sequence[int]) -> int:
-    return sum(1 for _ in itertools.takewhile(lambda pair: pair[0] == pair[1], zip(a, b, strict=False)))
-
-
-def repeating_tail(
-    tokens: Sequence[int], *, min_span: int = 32, min_repeats: int = 4, max_period: int = 64
-) -> bool:
-    """True when the tokens end in one pattern repeated back to back (a decoding loop).
-
-    A loop needs at least ``min_repeats`` copies of its pattern covering ``min_span`` tokens,
-    so short legitimate repetitions ("very, very, very") pass.
-    """
-    n = len(tokens)
-    for period in range(1, min(max_period, n // min_repeats) + 1):
-        span = period * max(min_repeats, -(-min_span // period))
-        if span <= n and all(tokens[n - i] == tokens[n - i - period] for i in range(1, span - period + 1)):
-            return True
-    return False
+        for slot in list(self._active):
+            self._release(slot)
+            end(slot.request, error)
+        self._prefix.reset()

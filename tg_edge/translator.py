@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import bisect
-import itertools
 import logging
 import os
-import threading
 import time
-from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
-from contextlib import nullcontext
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Generator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import guards
 from .cancel import Cancellation, check
 from .documents import (
     CHUNK_CHARS,
@@ -26,144 +21,58 @@ from .documents import (
     render_documents,
     translate_segments,
 )
-from .errors import (
-    Cancelled,
-    GlossaryError,
-    ImagesUnsupported,
-    ProjectorError,
-    TgEdgeError,
-    TranslationIncomplete,
-)
-from .fit import default_parallel
+from .errors import TranslationIncomplete
 from .glossary import Glossary
-from .guards import SegmentResult as SegmentResult  # re-exported: its home before the guards package
+from .guards import OnDone, SegmentResult
+from .image_translation import image_prompt, refuse_without_image_prompt, translate_image
 from .images import ImageLike, read_image
 from .languages import (
     Language,
     detect_source,
     is_auto,
-    language_code,
     refuse_auto_for_images,
     resolve_language,
     same_language,
 )
-from .languages.check import copy_start
-from .models import find_projector, resolve_model
-from .prompts import FEWSHOT, Prompt, detect_profile, make_profile
-from .segment import Piece, join_pieces, split_text
-from .steering import TermSteer, term_steer
+from .models import find_projector
+from .options import TranslationOptions
+from .results import (
+    ImageTranslation,
+    Translation,
+    TranslationStream,
+    assemble,
+    check_strict,
+    incomplete_message,
+    log_problems,
+    unchanged,
+    whole_stream,
+)
+from .runtime import Runtime, TranslatorStats
+from .streaming import stream_units
+from .units import texts_done, translate_units
 
 if TYPE_CHECKING:
     from .formats import Document
     from .generation import Generation
     from .languages import Detection
-    from .projector import ImagePrompt, Projector
-    from .scheduler import Job
+    from .projector import ImagePrompt
+    from .slots import Job
+
+__all__ = [  # the result and option types live in their own modules; importable from here as before
+    "ImageTranslation",
+    "LanguageLike",
+    "SegmentResult",
+    "Translation",
+    "TranslationOptions",
+    "TranslationStream",
+    "Translator",
+    "translate",
+]
+
 
 LanguageLike = Language | str
 
 log = logging.getLogger("tg_edge")
-
-
-@dataclass(frozen=True)
-class TranslationOptions:
-    """Decoding and segmentation settings; echoed back in every :class:`Translation`."""
-
-    max_segment_tokens: int = 512
-    """Longest unit of source text sent to the model at once, in tokens."""
-    output_ratio: float = 3.0
-    """A segment may produce up to ``output_ratio`` × its tokens + ``output_slack`` tokens."""
-    output_slack: int = 24
-    unit: str = "auto"
-    """What one unit is: ``paragraph`` (a line, cut only when over budget), ``sentence``, or ``auto``
-    (sentences for the few-shot profile, whose base models translate one sentence at a time)."""
-    check_language: bool = True
-    """Check that every output sentence is in the target language (retry and flag it when not); off for
-    text meant to stay mixed."""
-    strict: bool = False
-    """Raise :class:`TranslationIncomplete` when a segment was cut, looped or came back empty."""
-    glossary: Glossary | Mapping[str, str] | str | os.PathLike[str] | None = None
-    """Terms the translation must use: a :class:`~tg_edge.glossary.Glossary`, ``{source term: target term}``
-    or a TSV/CSV file's path (see :mod:`tg_edge.glossary`); a unit that misses one is retried, then flagged."""
-    keep: tuple[str, ...] = ()
-    """Terms never translated (names, brands): each must come back verbatim."""
-
-    def __post_init__(self) -> None:
-        glossary = self.glossary
-        if glossary is not None and not isinstance(glossary, Glossary):
-            glossary = (
-                Glossary.from_dict(glossary)
-                if isinstance(glossary, Mapping)
-                else Glossary.from_file(Path(glossary))
-            )
-            object.__setattr__(self, "glossary", glossary)
-        object.__setattr__(self, "keep", (self.keep,) if isinstance(self.keep, str) else tuple(self.keep))
-        if self.max_segment_tokens < 8:
-            raise ValueError("max_segment_tokens must be at least 8")
-        if self.output_ratio <= 0 or self.output_slack < 0:
-            raise ValueError("output_ratio must be positive and output_slack not negative")
-        if self.unit not in ("auto", "paragraph", "sentence"):
-            raise ValueError("unit must be auto, paragraph or sentence")
-
-    def terms(self, source: Language | str, target: Language | str) -> Glossary | None:
-        """The glossary and kept terms of a call from ``source`` to ``target`` in one, ``None`` when there are
-        none; :class:`GlossaryError` when the glossary is for another language pair."""
-        glossary = self.glossary if isinstance(self.glossary, Glossary) else None
-        if glossary is not None and not glossary.applies_to(source, target):
-            raise GlossaryError(
-                f"the glossary is for {glossary.source}→{glossary.target}, not {language_code(source)}→"
-                f"{language_code(target)}"
-            )
-        merged = Glossary.from_dict(
-            glossary.entries if glossary else (), keep=(*(glossary.keep if glossary else ()), *self.keep)
-        )
-        return merged or None
-
-
-@dataclass(frozen=True)
-class Translation:
-    """A finished translation with what happened on the way; ``str(translation)`` is its text."""
-
-    text: str
-    source: Language
-    target: Language
-    profile: str
-    options: TranslationOptions
-    segments: tuple[SegmentResult, ...] = field(default_factory=tuple)
-    seconds: float = 0.0
-    detected: Detection | None = None
-    """The detected source language and its confidence when the source was ``auto``."""
-
-    @property
-    def problems(self) -> list[SegmentResult]:
-        """The segments whose output was cut, looped or came back empty."""
-        return [s for s in self.segments if s.problem]
-
-    def __str__(self) -> str:
-        return self.text
-
-
-@dataclass(frozen=True)
-class ImageTranslation(Translation):
-    """The translation of the text in an image, with what the image cost."""
-
-    image: str = ""
-    """The image's file name (or what the caller called its bytes)."""
-    image_tokens: int = 0
-    """Embedding tokens the vision encoder made of the image."""
-    image_seconds: float = 0.0
-    """Seconds spent encoding the image and evaluating its prompt (until the first new token could come)."""
-
-
-class TranslationStream:
-    """Iterate to get the translation piece by piece; ``result`` holds the :class:`Translation` after."""
-
-    def __init__(self, events: Generator[str, None, Translation]) -> None:
-        self._events = events
-        self.result: Translation | None = None
-
-    def __iter__(self) -> Iterator[str]:
-        self.result = yield from self._events
 
 
 class Translator:
@@ -196,40 +105,25 @@ class Translator:
         mmproj: str | os.PathLike[str] | None = None,
         kv_type: str = "f16",
     ) -> None:
-        from .engine import Engine  # llama.cpp loads only when a model does
-        from .machine import gpu_available
-        from .scheduler import Scheduler
-
-        self.model_path: Path = resolve_model(model)
-        self._mmproj = Path(mmproj) if mmproj is not None else None
-        if self._mmproj is not None and not self._mmproj.is_file():
-            raise ProjectorError(f"no vision projector file {self._mmproj}")
-        self._projector: Projector | None = None
-        self._projector_lock = threading.Lock()
-        self.options = options or TranslationOptions()
-        if parallel is not None and parallel < 1:
-            raise ValueError("parallel must be at least 1")
-        self.parallel = parallel or default_parallel(n_ctx, gpu=gpu_layers != 0 and gpu_available())
-        self._engine = Engine(
-            self.model_path,
-            n_ctx=n_ctx,
+        self._runtime = Runtime(
+            model,
             threads=threads,
             gpu_layers=gpu_layers,
-            n_seq_max=self.parallel + 1,
+            n_ctx=n_ctx,
+            parallel=parallel,
+            prompt_profile=prompt_profile,
+            mmproj=mmproj,
             kv_type=kv_type,
         )
-        self._scheduler = Scheduler(self._engine, parallel=self.parallel)
-        try:
-            self.profile = prompt_profile or detect_profile(self._engine.metadata)
-            self._prompts = make_profile(
-                self.profile,
-                self._engine.metadata,
-                bos_token=self._engine.token_text(self._engine.bos_token),
-                eos_token=self._engine.token_text(self._engine.eos_token),
-            )
-        except TgEdgeError:
-            self.close()
-            raise
+        self.model_path: Path = self._runtime.model_path
+        self.options = options or TranslationOptions()
+        self.parallel = self._runtime.parallel
+        self.profile = self._runtime.profile
+        self._engine, self._scheduler, self._prompts = (
+            self._runtime.engine,
+            self._runtime.scheduler,
+            self._runtime.prompts,
+        )
         log.info(
             "loaded %s (prompt profile %s, %d threads, %d parallel sequences)",
             self.model_path,
@@ -237,10 +131,6 @@ class Translator:
             self._engine.threads,
             self.parallel,
         )
-
-    @property
-    def engine(self):
-        return self._engine
 
     @property
     def threads(self) -> int:
@@ -251,8 +141,14 @@ class Translator:
     def reads_images(self) -> bool:
         """Whether :meth:`translate_image` can work: an image prompt and a vision projector (not loaded here)."""
         return self._prompts.reads_images and (
-            self._mmproj is not None or find_projector(self.model_path) is not None
+            self._runtime.mmproj is not None or find_projector(self.model_path) is not None
         )
+
+    @property
+    def stats(self) -> TranslatorStats:
+        """What this translator uses (threads, memory) and the work it has done so far: decode steps, prompt
+        tokens evaluated and reused, tokens generated, retries (see :class:`TranslatorStats`)."""
+        return self._runtime.stats()
 
     def language(self, language: LanguageLike) -> Language:
         """``language`` as this model accepts it: a code resolved once, a :class:`Language` checked against
@@ -296,19 +192,21 @@ class Translator:
         check(cancel)
         src, tgt, detected = self._languages(source, target, texts)
         if same_language(src, tgt):
-            return [self._unchanged(text, src, tgt, options, detected) for text in texts]
+            return [unchanged(text, src, tgt, self.profile, options, detected) for text in texts]
         started = time.perf_counter()
-        split = [self._split(text, src, options) for text in texts]
+        split = [self._runtime.split(text, src, options) for text in texts]
         units = [piece.text for pieces in split for piece in pieces if piece.translate]
-        on_unit = _texts_done([sum(p.translate for p in pieces) for pieces in split], progress)
-        results = iter(self._translate_units(units, src, tgt, options, cancel, on_unit))
+        on_unit = texts_done([sum(p.translate for p in pieces) for pieces in split], progress)
+        results = iter(
+            translate_units(self._runtime, self._submit, units, src, tgt, options, cancel, on_unit)
+        )
         seconds = time.perf_counter() - started
         translations = []
         for pieces in split:
             mine = [next(results) for piece in pieces if piece.translate]
-            translations.append(self._assemble(pieces, mine, src, tgt, options, seconds, detected))
-        _log_problems(translations)
-        _check_strict(translations, options)
+            translations.append(assemble(pieces, mine, src, tgt, self.profile, options, seconds, detected))
+        log_problems(translations)
+        check_strict(translations, options)
         return translations
 
     def translate_stream(
@@ -323,7 +221,7 @@ class Translator:
         options = options or self.options
         src, tgt, detected = self._languages(source, target, [text])
         if same_language(src, tgt):
-            return TranslationStream(_whole(self._unchanged(text, src, tgt, options, detected)))
+            return TranslationStream(whole_stream(unchanged(text, src, tgt, self.profile, options, detected)))
         return TranslationStream(self._run(text, src, tgt, options, detected))
 
     def translate_documents(
@@ -375,7 +273,7 @@ class Translator:
         results = render_documents(documents, outcomes, source=src, target=tgt, detected=detected)
         flags = [flag for result in results for _, flag in result.flags]
         if options.strict and flags:
-            error = TranslationIncomplete(_incomplete_message(len(flags), len(texts), flags[0].problem))
+            error = TranslationIncomplete(incomplete_message(len(flags), len(texts), flags[0].problem))
             error.documents = results
             raise error
         return results
@@ -394,72 +292,16 @@ class Translator:
         there is no text to detect it from."""
         options = options or self.options
         src, tgt = self._image_languages(source, target)
-        picture = read_image(image, name=name)
-        prompt = self.image_prompt(picture, source=src, target=tgt)
-        started = time.perf_counter()
-        try:
-            most = min(self._engine.n_ctx - prompt.n_pos, IMAGE_MAX_TOKENS)
-            if most < 1:
-                raise TgEdgeError(
-                    f"the image prompt takes {prompt.n_pos} positions, more than the context of "
-                    f"{self._engine.n_ctx} tokens; use a larger --ctx"
-                )
-            projector = self.projector()
-            generation = self._scheduler.submit_prefilled(
-                lambda seq: projector.evaluate(prompt, seq=seq), prompt.n_pos, max_tokens=most
-            ).result()
-        finally:
-            prompt.close()
-        segment = SegmentResult.from_generation("", generation)
-        segment = replace(
-            segment,
-            problem=guards.check_image(
-                segment.text, segment.stop, target=tgt, language=options.check_language
-            ),
-        )
-        translation = ImageTranslation(
-            text=segment.text,
-            source=src,
-            target=tgt,
-            profile=self.profile,
-            options=options,
-            segments=(segment,),
-            seconds=time.perf_counter() - started,
-            image=picture.name,
-            image_tokens=prompt.image_tokens,
-            image_seconds=generation.prompt_s,
-        )
-        _log_problems([translation])
-        _check_strict([translation], options)
-        return translation
+        return translate_image(self._runtime, read_image(image, name=name), src, tgt, options)
 
     def render_image_prompt(self, *, source: LanguageLike, target: LanguageLike) -> str:
         """The exact prompt text this model gets for an image, the image marker where the image goes."""
         src, tgt = self._image_languages(source, target)
         return self._prompts.render_image(src, tgt).text
 
-    def image_prompt(self, image: ImageLike, *, source: LanguageLike, target: LanguageLike) -> ImagePrompt:
-        """The chunks (text token ids, the image's tokens) this model gets for ``image``, for checking and
-        debugging; close it after use."""
-        text = self.render_image_prompt(source=source, target=target)
-        return self.projector().tokenize(text, read_image(image))
-
-    def projector(self) -> Projector:
-        """The vision projector, loaded on first use; :class:`ImagesUnsupported` when the model has none."""
-        with self._projector_lock:
-            if self._projector is None:
-                from .projector import Projector
-
-                path = self._mmproj or find_projector(self.model_path)
-                if path is None:
-                    raise ImagesUnsupported(
-                        f"{self.model_path.name} has no vision projector beside it (an mmproj GGUF), so it cannot "
-                        "read images: pass --mmproj FILE, or pull a model with one (tg-edge models pull "
-                        "translategemma-4b fetches it)"
-                    )
-                self._projector = Projector(self._engine, path)
-                log.info("loaded the vision projector %s", path)
-            return self._projector
+    def _image_prompt(self, image: ImageLike, source: Language, target: Language) -> ImagePrompt:
+        """The chunks this model gets for ``image`` (for tests); close it after use."""
+        return image_prompt(self._runtime, image, source, target)
 
     def render_prompt(self, text: str, *, source: LanguageLike, target: LanguageLike) -> str:
         """The exact prompt this model gets for one unit of ``text`` (for checking and debugging)."""
@@ -469,14 +311,11 @@ class Translator:
     def prompt_tokens(self, text: str, *, source: LanguageLike, target: LanguageLike) -> list[int]:
         """The tokens the model gets for one unit of ``text``: :meth:`render_prompt`'s text with exactly one BOS."""
         src, tgt, _ = self._languages(source, target, [text])
-        return self._prompt_tokens(self._prompts.render(text, src, tgt))
+        return self._runtime.prompt_tokens(self._prompts.render(text, src, tgt))
 
     def close(self) -> None:
         """Free the model now rather than at garbage collection."""
-        self._scheduler.close()
-        if self._projector is not None:
-            self._projector.close()
-        self._engine.close()
+        self._runtime.close()
 
     def __enter__(self) -> Translator:
         return self
@@ -500,31 +339,9 @@ class Translator:
         )
         return self.language(detected.language), tgt, detected
 
-    def _unchanged(
-        self,
-        text: str,
-        source: Language,
-        target: Language,
-        options: TranslationOptions,
-        detected: Detection | None,
-    ) -> Translation:
-        """``text`` as it is: its source language is the target language (see :func:`same_language`), and the
-        model could only change it."""
-        log.info(
-            "the source language is the target language (%s): the text comes back unchanged", target.code
-        )
-        return Translation(
-            text=text, source=source, target=target, profile=self.profile, options=options, detected=detected
-        )
-
     def _image_languages(self, source: LanguageLike, target: LanguageLike) -> tuple[Language, Language]:
         refuse_auto_for_images(source)
-        if not self._prompts.reads_images:
-            raise ImagesUnsupported(
-                f"{self.model_path.name} cannot read images: the {self.profile} prompt profile has no prompt for "
-                "images; image translation needs a TranslateGemma model (prompt profile translategemma) with its "
-                "vision projector (tg-edge models pull translategemma-4b fetches both)"
-            )
+        refuse_without_image_prompt(self._runtime)
         return self.language(source), self.language(target)
 
     def _run(
@@ -538,8 +355,7 @@ class Translator:
         """Submit every unit at once, then stream them in order: later units decode while earlier ones print."""
         started = time.perf_counter()
         terms = options.terms(source, target)
-        policy = guards.Policy(source.code, target.code, check_language=options.check_language, terms=terms)
-        pieces = self._split(text, source, options)
+        pieces = self._runtime.split(text, source, options)
         jobs = self._submit(
             [piece.text for piece in pieces if piece.translate],
             source,
@@ -548,128 +364,12 @@ class Translator:
             stream=True,
             terms=terms,
         )
-        results: list[SegmentResult] = []
-        try:
-            for piece in pieces:
-                if not piece.translate:
-                    yield piece.text
-                    continue
-                job = jobs[len(results)]
-                streamed = False
-                for chunk in _trimmed(job.pieces()):
-                    streamed = True
-                    yield chunk
-                result = guards.check_printed(
-                    piece.text,
-                    SegmentResult.from_generation(piece.text, job.result()),
-                    policy,
-                    printed=streamed,
-                )
-                if not streamed:  # nothing came: the source text stands in
-                    yield result.text
-                results.append(result)
-        finally:
-            for job in jobs:
-                job.cancel()  # a stream abandoned half-way frees its sequences
-        translation = self._assemble(
-            pieces, results, source, target, options, time.perf_counter() - started, detected
-        )
-        _log_problems([translation])
-        _check_strict([translation], options)
+        results = yield from stream_units(pieces, jobs, source, target, options, terms)
+        seconds = time.perf_counter() - started
+        translation = assemble(pieces, results, source, target, self.profile, options, seconds, detected)
+        log_problems([translation])
+        check_strict([translation], options)
         return translation
-
-    def _assemble(
-        self,
-        pieces: list[Piece],
-        results: list[SegmentResult],
-        source: Language,
-        target: Language,
-        options: TranslationOptions,
-        seconds: float,
-        detected: Detection | None,
-    ) -> Translation:
-        """Put the segments' translations back into the skeleton."""
-        return Translation(
-            text=join_pieces(pieces, (r.text for r in results)),
-            source=source,
-            target=target,
-            profile=self.profile,
-            options=options,
-            segments=tuple(results),
-            seconds=seconds,
-            detected=detected,
-        )
-
-    def _split(self, text: str, source: Language, options: TranslationOptions) -> list[Piece]:
-        unit = options.unit
-        sentences = unit == "sentence" or (unit == "auto" and self.profile == FEWSHOT)
-        return split_text(
-            text,
-            self._engine.count_tokens,
-            options.max_segment_tokens,
-            language=source.code,
-            sentences=sentences,
-        )
-
-    def _translate_units(
-        self,
-        units: Sequence[str],
-        source: Language,
-        target: Language,
-        options: TranslationOptions,
-        cancel: Cancellation | None = None,
-        on_unit: Callable[[], None] | None = None,
-    ) -> list[SegmentResult]:
-        """Translate units of text (each within the segment budget) together, results in order.
-
-        Each unit's output is checked as soon as it is decoded; one that looks cut, looped, empty, of the
-        wrong length or in the wrong language is split finer or prompted again right away (see
-        :func:`tg_edge.guards.retry_steps`), its retries decoded in the same batches as the other units. The
-        better output is kept and marked."""
-        check(cancel)
-        terms = options.terms(source, target)
-        policy = guards.Policy(
-            source.code,
-            target.code,
-            check_language=options.check_language,
-            terms=terms,
-            retry_prompt=self._prompts.alternates,
-        )
-
-        def submit(
-            requests: Sequence[guards.Request], on_done: Sequence[guards.OnDone[Generation]]
-        ) -> list[Job]:
-            return self._submit(
-                [request.text for request in requests],
-                source,
-                target,
-                options,
-                again=[request.retry_prompt for request in requests],
-                on_done=on_done,
-                abandon_copies=options.check_language,
-                terms=terms,
-            )
-
-        runs = guards.start_units(
-            [guards.translate_then_retry(unit, policy) for unit in units],
-            submit,
-            SegmentResult.from_generation,
-        )
-        try:
-            with cancel.watch(runs) if cancel is not None else nullcontext():
-                results = []
-                for run in runs:
-                    results.append(run.result())  # re-raises what ended a unit
-                    if on_unit is not None:
-                        on_unit()
-            check(cancel)  # a cancelled job comes back cut short: not a translation
-            kept = [result for result in results if result is not None]
-            if len(kept) < len(results):
-                raise Cancelled("cancelled")
-            return kept
-        finally:
-            for run in runs:
-                run.cancel()  # after an error or Ctrl-C, do not leave work queued
 
     def _submit(
         self,
@@ -680,54 +380,22 @@ class Translator:
         *,
         stream: bool = False,
         again: Sequence[bool] | None = None,
-        on_done: Sequence[guards.OnDone[Generation]] | None = None,
+        on_done: Sequence[OnDone[Generation]] | None = None,
         abandon_copies: bool = False,
         terms: Glossary | None = None,
     ) -> list[Job]:
-        """Hand every unit to the scheduler in one piece (see :meth:`Scheduler.submit_many`); with
-        ``abandon_copies``, an output that begins as a copy of its unit is not decoded to its end (the guards
-        take it for the copy it was writing; see :func:`tg_edge.languages.check.copy_start`). ``terms``' target
-        terms are written into each unit before it is prompted (see :meth:`Glossary.place`)."""
-        prompts, budgets, steers = [], [], []
-        stop_at_newline = False
-        for text, retry in zip(units, again or [False] * len(units), strict=True):
-            placed = terms.place(text, source) if terms else text
-            steers.append(self._steer(text, source, terms) if terms else None)
-            prompt: Prompt = self._prompts.render(placed, source, target, again=retry)
-            tokens = self._prompt_tokens(prompt)
-            budget = int(self._engine.count_tokens(text) * options.output_ratio) + options.output_slack
-            prompts.append(tokens)
-            budgets.append(max(1, min(budget, self._engine.n_ctx - len(tokens))))
-            stop_at_newline = prompt.stop_at_newline
-        abandon = (
-            [copy_start(text, source=source.code, target=target.code) for text in units]
-            if abandon_copies
-            else None
-        )
-        return self._scheduler.submit_many(
-            prompts,
-            max_tokens=budgets,
-            stop_at_newline=stop_at_newline,
+        """Every unit to the scheduler in one submission (see :meth:`Runtime.submit_units`)."""
+        return self._runtime.submit_units(
+            units,
+            source,
+            target,
+            options,
             stream=stream,
+            again=again,
             on_done=on_done,
-            abandon=abandon,
-            steer=steers if terms else None,
+            abandon_copies=abandon_copies,
+            terms=terms,
         )
-
-    def _steer(self, text: str, source: Language, terms: Glossary) -> TermSteer | None:
-        """What steers a unit's decoding toward its required terms (see :mod:`tg_edge.steering`)."""
-        required = [(m.required, m.keep) for m in terms.matches(text, source)]
-        return term_steer(required, lambda s: self._engine.tokenize(s, add_bos=False, special=False))
-
-    def _prompt_tokens(self, prompt: Prompt) -> list[int]:
-        """Tokens of a rendered prompt with exactly one BOS (templates that emit it get no second one)."""
-        bos = self._engine.token_text(self._engine.bos_token)
-        add_bos = self._engine.adds_bos and not prompt.text.startswith(bos)
-        return self._engine.tokenize(prompt.text, add_bos=add_bos)
-
-
-IMAGE_MAX_TOKENS = 2048
-"""The most tokens the translation of one image's text may take (TranslateGemma's own context is 2K)."""
 
 
 def translate(
@@ -736,78 +404,3 @@ def translate(
     """Translate once with a freshly loaded model; keep a :class:`Translator` to translate many texts."""
     with Translator(model) as translator:
         return translator.translate(text, source=source, target=target).text
-
-
-def _log_problems(translations: Sequence[Translation]) -> None:
-    """One warning per kind of problem in a call, however many segments share it: where and what, never
-    the text (segments are numbered across the call's texts)."""
-    found: dict[str, list[int]] = {}
-    segments = [segment for translation in translations for segment in translation.segments]
-    for number, segment in enumerate(segments, start=1):
-        if segment.problem_message:
-            found.setdefault(segment.problem_message, []).append(number)
-    for problem, numbers in found.items():
-        if len(numbers) == 1:
-            log.warning("segment %d of %d %s", numbers[0], len(segments), problem)
-        else:
-            shown = ", ".join(map(str, numbers[:8])) + (", …" if len(numbers) > 8 else "")
-            log.warning(
-                "%d of %d segments each %s (segments %s)", len(numbers), len(segments), problem, shown
-            )
-
-
-def _check_strict(translations: Sequence[Translation], options: TranslationOptions) -> None:
-    if not options.strict:
-        return
-    problems = [p for t in translations for p in t.problems]
-    if problems:
-        total = sum(len(t.segments) for t in translations)
-        error = TranslationIncomplete(_incomplete_message(len(problems), total, problems[0].problem_message))
-        error.translations = list(translations)
-        raise error
-
-
-def _incomplete_message(bad: int, total: int, first: str | None) -> str:
-    return f"{bad} of {total} segments {first}" + (" (and others)" if bad > 1 else "")
-
-
-def _whole(translation: Translation) -> Generator[str, None, Translation]:
-    """A finished translation as a stream of one piece."""
-    if translation.text:
-        yield translation.text
-    return translation
-
-
-def _texts_done(units: list[int], progress: Callable[[int], None] | None) -> Callable[[], None] | None:
-    """A callback for each unit finished (in order) that tells ``progress`` how many more texts are complete
-    (``units``: each text's unit count); texts without units count as soon as those before them are done."""
-    if progress is None:
-        return None
-    ends = list(itertools.accumulate(units))
-    state = {"units": 0, "texts": bisect.bisect_right(ends, 0)}
-    if state["texts"]:
-        progress(state["texts"])
-
-    def unit_done() -> None:
-        state["units"] += 1
-        texts = bisect.bisect_right(ends, state["units"])
-        if texts > state["texts"]:
-            progress(texts - state["texts"])
-            state["texts"] = texts
-
-    return unit_done
-
-
-def _trimmed(pieces: Iterator[str]) -> Iterator[str]:
-    """Whitespace around the model's answer belongs to the skeleton: drop it at the start and hold
-    it back at the end, so the streamed text equals the final (stripped) text."""
-    started = False
-    held = ""
-    for piece in pieces:
-        if not started:
-            piece = piece.lstrip()
-            started = bool(piece)
-        body = (held + piece).rstrip()
-        held = (held + piece)[len(body) :]
-        if body:
-            yield body

@@ -66,18 +66,17 @@ def memory_profile(
         progress(f"translating {len(sentences)} lines")
         result = translator.translate("\n".join(sentences) + "\n", source=source, target=target)
         translated = resident_bytes(model_path)
-        engine = translator.engine
+        stats = translator.stats
         return {
             "before_load": before,
             "loaded": loaded,
             "translated": translated,
             "model_bytes": translator.model_path.stat().st_size,
-            "kv_cache_bytes": engine.kv_cache_bytes,
-            "weight_buffers": engine.weight_buffers,  # CPU_Mapped, CPU_REPACK (repacked copies), GPU
-            # llama.cpp keeps one row of logits per sequence the context holds, in 32-bit floats.
-            "logits_bytes": engine.n_seq_max * engine.n_vocab * 4,
+            "kv_cache_bytes": stats.kv_cache_bytes,
+            "weight_buffers": dict(stats.weight_buffers),  # CPU_Mapped, CPU_REPACK (repacked copies), GPU
+            "logits_bytes": stats.logits_bytes,
             "parallel": translator.parallel,
-            "n_ctx": engine.n_ctx,
+            "n_ctx": stats.n_ctx,
             "segments": len(result.segments),
             "prompt_tokens": translator.prompt_tokens(sentences[0], source=source, target=target),
         }

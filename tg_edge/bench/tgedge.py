@@ -1,4 +1,5 @@
-"""tg-edge itself, measured through its public path: Translator for sentences and documents, its scheduler for decode speed."""
+"""tg-edge itself, measured through its public path: Translator for sentences and documents; for decode speed, the
+scheduler every translation takes, on a :class:`~tg_edge.runtime.Runtime` loaded as a Translator loads it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import TgEdgeError
+from ..runtime import Runtime
 from ..translator import SegmentResult, Translator
 
 Progress = Callable[[str], None]
@@ -40,7 +42,6 @@ def tg_edge_loop(
     )
     load_s = time.perf_counter() - started
     with translator:
-        engine = translator.engine
         translator.translate(warmup_sentence, source=source, target=target)
         latency = []
         for run in range(1, repeats + 1):
@@ -65,16 +66,17 @@ def tg_edge_loop(
                 }
             )
             units = units or result.segments
+        stats = translator.stats
         return {
             "load_s": load_s,
             "profile": translator.profile,
-            "threads": engine.threads,
+            "threads": stats.threads,
             "parallel": translator.parallel,
             "model_bytes": translator.model_path.stat().st_size,
-            "kv_cache_bytes": engine.kv_cache_bytes,
-            "gpu_layers": engine.gpu_layers,
-            "n_ctx": engine.n_ctx,
-            "n_batch": engine.n_batch,
+            "kv_cache_bytes": stats.kv_cache_bytes,
+            "gpu_layers": stats.gpu_layers,
+            "n_ctx": stats.n_ctx,
+            "n_batch": stats.n_batch,
             "speed_prompt_tokens": translator.prompt_tokens(speed_text, source=source, target=target),
             "latency": latency,
             "document": passes,
@@ -117,12 +119,12 @@ def tg_edge_speed(
 ) -> dict[str, Any]:
     """Prompt and single-stream decode speed through the scheduler every translation takes: the translation
     prompt for ``speed_text`` from an empty cache, then up to ``n_decode`` greedy tokens; after a warm-up."""
-    translator = Translator(
+    with Runtime(
         model_path, threads=threads, gpu_layers=gpu_layers, n_ctx=n_ctx, parallel=parallel
-    )
-    with translator:
-        tokens = translator.prompt_tokens(speed_text, source=source, target=target)
-        scheduler = translator._scheduler  # noqa: SLF001 - the decode path every translation takes
+    ) as runtime:
+        prompt = runtime.prompts.render(speed_text, runtime.language(source), runtime.language(target))
+        tokens = runtime.prompt_tokens(prompt)
+        scheduler = runtime.scheduler
         speed = []
         for run in range(repeats + 1):
             progress(f"decode speed, {'warm-up' if run == 0 else f'run {run}/{repeats}'}")
