@@ -598,10 +598,11 @@ def _translate_dataset(
             "a dataset needs --fields to say which string fields to translate, "
             "e.g. --fields instruction,output"
         )
-    args = dict(translator_args)
-    model, threads = args.pop("model"), args.pop("threads")
+    from .load_options import LoadOptions
+
+    load = LoadOptions(**translator_args)
     address, replicas, gpus = ray
-    cluster = RayOptions(None if address == "local" else address, replicas, gpus, threads)
+    cluster = RayOptions(None if address == "local" else address, replicas, gpus, load.threads)
     sizes: dict[str, Any] = {"chunk_records": batch} if batch else {}
     job_options = JobOptions(
         source=source,
@@ -615,9 +616,7 @@ def _translate_dataset(
         **sizes,
     )
     try:
-        report = translate_dataset(
-            inputs[0], output_path, job_options, model=model, cluster=cluster, translator_args=args
-        )
+        report = translate_dataset(inputs[0], output_path, job_options, load=load, cluster=cluster)
     except KeyboardInterrupt:
         click.echo(
             "Interrupted. Finished blocks are kept: run the same command with --resume to go on.", err=True

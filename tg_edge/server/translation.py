@@ -12,12 +12,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from .. import formats
 from ..coverage import profile_languages
 from ..detect import MIN_CONFIDENCE, Detection, detect_languages, warm_up
-from ..documents import detection_sample
+from ..documents import IN_CHUNKS, Chunking, detection_sample
 from ..errors import DetectionError
 from ..languages import Language, resolve_language, supported_languages
 from ..translator import AUTO, detect_source
@@ -165,7 +165,7 @@ class TranslationService:
         if not any(document.segments for document in documents):
             return [document.render([]) for document in documents], None
         total = sum(len(document.segments) for document in documents)
-        chunking: dict[str, Any] = {}
+        chunking = IN_CHUNKS
         if progress is not None:
             done = [0]
 
@@ -175,14 +175,14 @@ class TranslationService:
 
             progress(0, total)
             size = max(self._translator.parallel, -(-total // PROGRESS_STEPS))
-            chunking = {"on_chunk": on_chunk, "chunk_segments": size}
+            chunking = Chunking(segments=size, on_chunk=on_chunk)
         results = self._translator.translate_documents(
             documents,
             source=source or AUTO,
             target=target,
             options=self._options(terms),
+            chunking=chunking,
             cancel=current_cancellation(),
-            **chunking,
         )
         self._count([segment.text for document in documents for segment in document.segments])
         return [result.rendered for result in results], results[0].detected
