@@ -190,7 +190,9 @@ def translate(
     if ray and ray_address is None:
         raise click.UsageError("--replicas and --gpus-per-replica go with --ray")
     _check_mode(text, inputs, images, output_path, format_, fields, stream, json_, show_prompt, ray)
-    sizes = {"chunk_records": batch} | ({"chunk_segments": batch} if not ray else {}) if batch else {}
+    sizes: dict[str, int] = {}
+    if batch:  # records and segments a chunk; on Ray records a block (its segments' chunks stay as they were)
+        sizes = {"chunk_records": batch} if ray else {"chunk_records": batch, "chunk_segments": batch}
     job = JobOptions(
         source=src,
         target=tgt,
