@@ -22,6 +22,7 @@ import tg_edge
 from tg_edge.bench.flores import load_flores
 from tg_edge.distributed import RayOptions, translate_dataset
 from tg_edge.jobs import JobOptions
+from tg_edge.load_options import LoadOptions
 
 
 def main() -> None:
@@ -68,7 +69,7 @@ def main() -> None:
                 source,
                 out,
                 options,
-                model=model,
+                load=LoadOptions(model=model),
                 cluster=RayOptions(replicas=replicas, threads=args.threads),
                 on_block=lambda done, first=first: first.append(time.perf_counter()) if not first else None,
             )

@@ -18,6 +18,7 @@ import pytest
 import tg_edge
 from tg_edge.distributed import BlockDone, RayOptions, translate_dataset
 from tg_edge.jobs import FileJob, JobOptions
+from tg_edge.load_options import LoadOptions
 
 pytestmark = pytest.mark.integration
 ray = pytest.importorskip("ray")
@@ -149,7 +150,12 @@ def test_two_actors_translate_every_record_once_in_order_as_one_process_does_eve
 
     out = tmp_path / "out.jsonl"
     report = translate_dataset(
-        dataset, out, _options(), model=str(demo_model), cluster=TWO_ACTORS, on_block=kill_the_first_finisher
+        dataset,
+        out,
+        _options(),
+        load=LoadOptions(model=str(demo_model)),
+        cluster=TWO_ACTORS,
+        on_block=kill_the_first_finisher,
     )
 
     assert killed
@@ -177,7 +183,12 @@ def test_an_interrupted_job_resumes_without_redoing_finished_blocks(
 
     with pytest.raises(KeyboardInterrupt):
         translate_dataset(
-            small, out, _options(), model=str(demo_model), cluster=TWO_ACTORS, on_block=interrupt_after_two
+            small,
+            out,
+            _options(),
+            load=LoadOptions(model=str(demo_model)),
+            cluster=TWO_ACTORS,
+            on_block=interrupt_after_two,
         )
     assert not out.exists()
 
@@ -186,7 +197,7 @@ def test_an_interrupted_job_resumes_without_redoing_finished_blocks(
         small,
         out,
         _options(resume=True),
-        model=str(demo_model),
+        load=LoadOptions(model=str(demo_model)),
         cluster=TWO_ACTORS,
         on_block=lambda done: redone.append(done.index),
     )
@@ -212,7 +223,9 @@ def test_parquet_in_and_out_translates_the_named_string_columns_only(
     pq.write_table(table, source, row_group_size=32)
     out = tmp_path / "out.parquet"
 
-    report = translate_dataset(source, out, _options(), model=str(demo_model), cluster=TWO_ACTORS)
+    report = translate_dataset(
+        source, out, _options(), load=LoadOptions(model=str(demo_model)), cluster=TWO_ACTORS
+    )
 
     result = pq.read_table(out)
     original = pq.read_table(source)

@@ -13,7 +13,7 @@ from tg_edge.distributed import RayOptions, plan_replicas
 from tg_edge.distributed.datasets import JsonlDataset, ParquetDataset, dataset_for
 from tg_edge.distributed.shards import ShardStore
 from tg_edge.errors import InputError, TgEdgeError
-from tg_edge.jobs import _chunks
+from tg_edge.jobs.records import record_chunks
 
 
 def _jsonl(path: Path, count: int) -> Path:
@@ -31,7 +31,7 @@ def test_jsonl_blocks_are_the_file_jobs_chunks_and_read_back_byte_for_byte(tmp_p
     path = _jsonl(tmp_path / "data.jsonl", 50)
     dataset = JsonlDataset(path, "text")
     blocks = dataset.plan(16, 400)
-    chunks = list(_chunks(path, 0, 16, 400))
+    chunks = list(record_chunks(path, 0, 16, 400))
     assert [(b.first, b.count) for b in blocks] == [(first, len(raws)) for first, raws in chunks]
     assert [b.index for b in blocks] == list(range(len(blocks)))
     assert b"".join(dataset.read(blocks)) == path.read_bytes()

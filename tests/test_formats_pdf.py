@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pypdfium2
@@ -13,7 +14,7 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DecodedStreamObject, NameObject
 from reportlab.pdfgen.canvas import Canvas
 
-from tg_edge.documents import OutcomeCache
+from tg_edge.documents import Chunking, OutcomeCache
 from tg_edge.errors import InputError, InputTooLarge, LanguageError, TextLimitExceeded, TgEdgeError
 from tg_edge.formats import Limits, format_for, pdf, read
 from tg_edge.formats.pdf_scans import scan_reader
@@ -196,7 +197,9 @@ def cache() -> OutcomeCache:
 def test_a_report_translated_en_de_keeps_its_pages(translator, cache: OutcomeCache) -> None:
     data = report_pdf()
     document = read(data, "report.pdf", "pdf")
-    result = translator.translate_documents([document], source="en", target="de", cache=cache)[0]
+    result = translator.translate_documents(
+        [document], source="en", target="de", chunking=Chunking(cache=cache)
+    )[0]
     out = result.rendered
     assert sizes(out) == sizes(data) and images(out) == images(data) and links(out) == [LINK]
     pages = page_texts(out)
@@ -306,12 +309,14 @@ class _StopsAfterFirstChunk:
         self.options = translator.options
         self.model_path = translator.model_path
 
-    def translate_documents(self, *args, on_chunk, **kwargs):
+    def translate_documents(self, *args, chunking, **kwargs):
         def journal_then_stop(*chunk) -> None:
-            on_chunk(*chunk)
+            chunking.on_chunk(*chunk)
             raise KeyboardInterrupt
 
-        return self.translator.translate_documents(*args, on_chunk=journal_then_stop, **kwargs)
+        return self.translator.translate_documents(
+            *args, chunking=replace(chunking, on_chunk=journal_then_stop), **kwargs
+        )
 
 
 @pytest.mark.integration

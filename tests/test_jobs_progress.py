@@ -31,6 +31,7 @@ def test_an_interrupted_job_says_what_it_kept() -> None:
 
 @pytest.mark.integration
 def test_segments_are_reported_one_by_one_before_their_chunk_ends(translator: object) -> None:
+    from tg_edge.documents import Chunking
     from tg_edge.formats import read
 
     document = read(
@@ -41,8 +42,10 @@ def test_segments_are_reported_one_by_one_before_their_chunk_ends(translator: ob
         [document],
         source="en",
         target="de",
-        on_segment=lambda n: events.append(("segment", n)),
-        on_chunk=lambda indices, outcomes, new: events.append(("chunk", len(indices))),
+        chunking=Chunking(
+            on_segment=lambda n: events.append(("segment", n)),
+            on_chunk=lambda indices, outcomes, new: events.append(("chunk", len(indices))),
+        ),
     )
     assert events == [("segment", 1)] * 4 + [("chunk", 4)]
 

@@ -7,7 +7,7 @@ import io
 import pytest
 
 from tg_edge.errors import InputError
-from tg_edge.textstream import text_blocks
+from tg_edge.jobs.text import text_blocks
 
 
 class CountingReader(io.BytesIO):

@@ -90,24 +90,39 @@ ChunkCallback = Callable[[list[int], list[SegmentOutcome], int], None]
 """Called after each chunk with the flat segment indices, their outcomes and how many went to the model."""
 
 
+@dataclass(frozen=True)
+class Chunking:
+    """A job's hold on a document call: how many segments (and characters) go to the model at once, the
+    outcomes known already by flat segment index (a resumed job), a cache of identical segments across calls,
+    and who hears of each finished chunk (a journal) and of each segment as it finishes (a progress bar)."""
+
+    segments: int = CHUNK_SEGMENTS
+    chars: int = CHUNK_CHARS
+    done: Mapping[int, SegmentOutcome] | None = None
+    cache: OutcomeCache | None = None
+    on_chunk: ChunkCallback | None = None
+    on_segment: Callable[[int], None] | None = None
+
+
+IN_CHUNKS = Chunking()
+"""The default: chunks of the default sizes, nothing known before, no cache, nobody told."""
+
+
 def translate_segments(
     texts: Sequence[str],
     translate_many: Callable[[list[str]], list[Translation]],
     *,
     key: tuple[str, str],
-    done: Mapping[int, SegmentOutcome] | None = None,
-    cache: OutcomeCache | None = None,
-    on_chunk: ChunkCallback | None = None,
-    chunk_segments: int = CHUNK_SEGMENTS,
-    chunk_chars: int = CHUNK_CHARS,
+    chunking: Chunking = IN_CHUNKS,
 ) -> list[SegmentOutcome]:
-    """Outcomes for ``texts`` in order: ``done`` ones kept, the rest translated a chunk at a time.
+    """Outcomes for ``texts`` in order: ``chunking.done`` ones kept, the rest translated a chunk at a time.
 
-    Within a chunk each distinct text goes to the model once; with a ``cache``, texts seen before
+    Within a chunk each distinct text goes to the model once; with a ``chunking.cache``, texts seen before
     (under the same language pair ``key``) are not translated again.
     """
+    cache, on_chunk = chunking.cache, chunking.on_chunk
     outcomes: list[SegmentOutcome | None] = [None] * len(texts)
-    for index, outcome in (done or {}).items():
+    for index, outcome in (chunking.done or {}).items():
         if 0 <= index < len(texts):
             outcomes[index] = outcome
             if (
@@ -115,7 +130,7 @@ def translate_segments(
             ):  # as an uninterrupted run would have them: a resumed job gives the same bytes
                 cache.put((*key, texts[index]), outcome)
     pending = [i for i, o in enumerate(outcomes) if o is None]
-    for chunk in _pack(pending, [len(texts[i]) for i in pending], chunk_segments, chunk_chars):
+    for chunk in _pack(pending, [len(texts[i]) for i in pending], chunking.segments, chunking.chars):
         known: dict[str, SegmentOutcome] = {}
         for i in chunk:
             hit = cache.get((*key, texts[i])) if cache is not None else None

@@ -46,6 +46,13 @@ class OutputConflict(InputError):
     exit_code = 2
 
 
+class JobOptionsError(InputError):
+    """File job options that cannot work together (``--resume`` without an output, a DOCX file to standard
+    output, JSON Lines without ``--fields``): refused before any work, as a usage error."""
+
+    exit_code = 2
+
+
 class InputTooLarge(InputError):
     """A file that would unpack to far more than it holds (a "ZIP bomb"), refused before it is inflated."""
 

@@ -136,27 +136,3 @@ def _holds(head: bytes, offset: int, magic: bytes) -> bool:
 
 def _article(name: str) -> str:
     return "an" if name[0].lower() in "aeiou" else "a"
-
-
-def directory_files(directory: Path) -> tuple[list[Path], list[Path]]:
-    """A directory's files of the formats tg-edge reads (images included), and its other files, both sorted.
-    Hidden files and Word's lock files are neither; nor is anything under a hidden directory (``.git``)."""
-    from . import formats
-    from .images import IMAGE_SUFFIXES
-
-    known = (*formats.known_suffixes(), *IMAGE_SUFFIXES)
-    found, others = [], []
-    for path in sorted(directory.rglob("*")):
-        if not path.is_file() or path.name.startswith((".", "~$")):
-            continue
-        if path.suffix.lower() in known:
-            found.append(path)
-        elif not any(part.startswith(".") for part in path.relative_to(directory).parts):
-            others.append(path)
-    return found, others
-
-
-def why_passed_over(path: Path) -> str:
-    """Why a directory's file of another type is passed over, to follow "passed over" (by its name alone)."""
-    kind = unreadable_type(path)
-    return f"{kind.name}s ({kind.advice})" if kind is not None else "files of types tg-edge does not read"

@@ -5,19 +5,16 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .cancel import Cancellation, check
 from .documents import (
-    CHUNK_CHARS,
-    CHUNK_SEGMENTS,
-    ChunkCallback,
+    IN_CHUNKS,
+    Chunking,
     DocumentTranslation,
-    OutcomeCache,
-    SegmentOutcome,
     render_documents,
     translate_segments,
 )
@@ -231,20 +228,13 @@ class Translator:
         source: LanguageLike,
         target: LanguageLike,
         options: TranslationOptions | None = None,
-        done: Mapping[int, SegmentOutcome] | None = None,
-        cache: OutcomeCache | None = None,
-        on_chunk: ChunkCallback | None = None,
-        chunk_segments: int = CHUNK_SEGMENTS,
-        chunk_chars: int = CHUNK_CHARS,
+        chunking: Chunking = IN_CHUNKS,
         cancel: Cancellation | None = None,
-        on_segment: Callable[[int], None] | None = None,
     ) -> list[DocumentTranslation]:
         """Translate documents read by :mod:`tg_edge.formats` and render each back into its format.
 
-        Segments go to the model a chunk at a time. ``done`` holds outcomes already known by flat segment
-        index (all documents' segments in order: a resumed job), ``cache`` remembers identical segments
-        across calls, ``on_chunk`` sees every finished chunk, ``on_segment(n)`` hears of segments sent to the
-        model as they finish (before their chunk is), ``cancel`` stops the work (see
+        Segments go to the model a chunk at a time; ``chunking`` holds a job's sizes, outcomes known already,
+        cache and callbacks (see :class:`~tg_edge.documents.Chunking`), ``cancel`` stops the work (see
         :meth:`translate_many`). With ``options.strict`` a suspect segment
         raises :class:`TranslationIncomplete` after all documents are translated; the error's
         ``documents`` hold them. Documents without text come back as they are, whatever the languages: with
@@ -260,14 +250,10 @@ class Translator:
         outcomes = translate_segments(
             texts,
             lambda todo: self.translate_many(
-                todo, source=src, target=tgt, options=unstrict, cancel=cancel, progress=on_segment
+                todo, source=src, target=tgt, options=unstrict, cancel=cancel, progress=chunking.on_segment
             ),
             key=(src.code, tgt.code + (f"+{terms.key}" if (terms := options.terms(src, tgt)) else "")),
-            done=done,
-            cache=cache,
-            on_chunk=on_chunk,
-            chunk_segments=chunk_segments,
-            chunk_chars=chunk_chars,
+            chunking=chunking,
         )
         check(cancel)
         results = render_documents(documents, outcomes, source=src, target=tgt, detected=detected)

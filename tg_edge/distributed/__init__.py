@@ -3,9 +3,10 @@ shards written once each → the output in input order. Nothing here imports Ray
 
     from tg_edge.distributed import RayOptions, translate_dataset
     from tg_edge.jobs import JobOptions
+    from tg_edge.load_options import LoadOptions
 
     translate_dataset("data.parquet", "out.parquet", JobOptions(source="en", target="ar", fields="instruction,output"),
-                      model="translategemma-4b", cluster=RayOptions(address="auto"))
+                      load=LoadOptions(model="translategemma-4b"), cluster=RayOptions(address="auto"))
 """
 
 from .cluster import RAY_INSTALL, RayMissing, RayOptions, plan_replicas, require_ray

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from .. import formats
-from ..documents import CHUNK_CHARS, CHUNK_SEGMENTS, Flag, OutcomeCache
+from ..documents import CHUNK_CHARS, CHUNK_SEGMENTS, ChunkCallback, Chunking, Flag, OutcomeCache
 from ..errors import InputError
 from ..formats import jsonl
-from ..jobs import _chunks, translate_records
+from ..jobs.records import record_chunks, translate_records
 from ..translator import TranslationOptions
 
 _LINES = re.compile(rb"[^\n]*\n|[^\n]+")  # lines as a binary file gives them (FileJob's chunks)
@@ -54,6 +54,10 @@ class Settings:
     name: str = ""
     """The input file's name, for messages."""
 
+    def chunking(self, cache: OutcomeCache | None, on_chunk: ChunkCallback | None = None) -> Chunking:
+        """A block's hold on the document call: this job's chunk sizes, the actor's cache, who counts."""
+        return Chunking(self.chunk_segments, self.chunk_chars, cache=cache, on_chunk=on_chunk)
+
 
 @dataclass
 class BlockResult:
@@ -80,7 +84,7 @@ class JsonlDataset:
     def plan(self, records: int, chars: int) -> list[Block]:
         """The file's blocks: the same chunks (by records and bytes) a single-machine job translates."""
         blocks, offset = [], 0
-        for index, (first, raws) in enumerate(_chunks(self.path, 0, records, chars)):
+        for index, (first, raws) in enumerate(record_chunks(self.path, 0, records, chars)):
             size = sum(len(raw) for raw in raws)
             blocks.append(Block(index, first, len(raws), (offset, size)))
             offset += size
@@ -126,10 +130,8 @@ class JsonlDataset:
             source=settings.source,
             target=settings.target,
             options=settings.options,
-            cache=cache,
             skip_bad=settings.skip_bad,
-            chunk_segments=settings.chunk_segments,
-            chunk_chars=settings.chunk_chars,
+            chunking=settings.chunking(cache),
         )
         result = BlockResult(b"", block.count, batch.segments, batch.translated)
         out = []
@@ -241,10 +243,9 @@ class ParquetDataset:
             source=settings.source,
             target=settings.target,
             options=settings.options,
-            cache=cache,
-            on_chunk=lambda indices, outcomes, new: counted.__setitem__(0, counted[0] + new),
-            chunk_segments=settings.chunk_segments,
-            chunk_chars=settings.chunk_chars,
+            chunking=settings.chunking(
+                cache, lambda indices, outcomes, new: counted.__setitem__(0, counted[0] + new)
+            ),
         )
         result = BlockResult(b"", table.num_rows, segments, counted[0])
         for (row, name), translated in zip(places, results, strict=True):
@@ -293,11 +294,7 @@ def dataset_for(path: Path, fields: str, format_name: str | None = None) -> Json
             f"{path}: a Ray job translates JSON Lines (.jsonl) or Parquet (.parquet) datasets; "
             "give --format jsonl for another extension"
         )
-    if not jsonl.parse_fields(fields):
-        raise InputError(
-            "a dataset needs --fields to say which string fields to translate, "
-            "e.g. --fields instruction,output"
-        )
+    jsonl.require_fields(fields, "a dataset")
     return JsonlDataset(path, fields) if name == "jsonl" else ParquetDataset(path, fields)
 
 

@@ -13,18 +13,19 @@ import hashlib
 import logging
 import sys
 import time
-from collections.abc import Callable, Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
 from .. import errors
-from ..errors import InputError, TgEdgeError, TranslationIncomplete
+from ..errors import InputError, TgEdgeError
 from ..fileio import check_output, is_stream
-from ..jobs import Flagged, JobOptions
+from ..jobs import Flagged, JobOptions, check_job
 from ..languages import AUTO, Language, detect_source, is_auto
 from ..languages.profiles import accepted_language
+from ..load_options import LoadOptions
 from .cluster import RayOptions, plan_replicas, require_ray
 from .datasets import Block, JsonlDataset, ParquetDataset, Settings, dataset_for, flags_from_json
 from .report import BlockDone, DatasetReport
@@ -38,25 +39,26 @@ def translate_dataset(
     output: str | Path,
     options: JobOptions,
     *,
-    model: str | None = None,
+    load: LoadOptions | None = None,
     cluster: RayOptions | None = None,
-    translator_args: Mapping[str, Any] | None = None,
     on_block: Callable[[BlockDone], None] | None = None,
     stderr: TextIO | None = None,
 ) -> DatasetReport:
     """Translate a JSON Lines or Parquet dataset on Ray, exactly once per record, into ``output`` in input order.
 
     ``options`` are a file job's (languages, ``fields``, ``resume``, ``skip_bad``, ``chunk_records`` per
-    block, ...); ``model`` a GGUF path or a model name each node resolves (or pulls); ``cluster`` where Ray
-    runs and how many Translator actors it holds; ``translator_args`` the rest of :class:`Translator`'s
-    arguments (``n_ctx``, ``parallel``, ``gpu_layers``, ``prompt_profile``). ``on_block`` sees every block
-    as its shard is written. Uses the Ray this process is already connected to, if any.
+    block, ...); ``load`` how each actor loads its Translator (``load.model``: a GGUF path or a model name
+    each node resolves, or pulls; the threads come from ``cluster``); ``cluster`` where Ray runs and how many
+    Translator actors it holds. ``on_block`` sees every block as its shard is written. Uses the Ray this
+    process is already connected to, if any.
     """
     ray = require_ray()
     cluster = cluster or RayOptions()
+    load = load or LoadOptions()
     source_path, out = Path(input), Path(output)
     if not source_path.is_file():
         raise InputError(f"cannot read {source_path}: no such file")
+    check_job(options, [(source_path, out)], dataset=True)
     check_output(out, [source_path])
     if is_stream(out):  # its shards and journal live beside the output: a device or pipe has no such place
         raise InputError(f"{out} is a device or pipe, and a dataset is written to a file: give -o FILE")
@@ -72,10 +74,10 @@ def translate_dataset(
     if local:  # this machine is every node: a missing model fails now, not in each actor
         from ..models import resolve_model
 
-        model = str(resolve_model(model))
+        load = replace(load, model=str(resolve_model(load.model)))
     store = ShardStore(
         out,
-        fingerprint=_fingerprint(dataset, source_path, options, model),
+        fingerprint=_fingerprint(dataset, source_path, options, load.model),
         blocks=len(blocks),
         suffix=dataset.shard_suffix,
     )
@@ -103,9 +105,8 @@ def translate_dataset(
                 store,
                 report,
                 settings,
-                model,
+                load,
                 cluster,
-                dict(translator_args or {}),
                 options,
                 on_block,
                 stderr or sys.stderr,
@@ -113,12 +114,7 @@ def translate_dataset(
     store.finish(dataset.assemble)
     report.written.append(out)
     report.seconds = time.perf_counter() - started
-    if options.translation is not None and options.translation.strict and report.flagged:
-        error = TranslationIncomplete(
-            f"{len(report.flagged)} segments are still suspect after retrying (strict)"
-        )
-        error.report = report  # the output is written; the report says what is suspect
-        raise error
+    report.check_strict(options.translation is not None and options.translation.strict)
     return report
 
 
@@ -129,9 +125,8 @@ def _run(
     store: ShardStore,
     report: DatasetReport,
     settings: Settings,
-    model: str | None,
+    load: LoadOptions,
     cluster: RayOptions,
-    translator_args: dict[str, Any],
     options: JobOptions,
     on_block: Callable[[BlockDone], None] | None,
     stderr: TextIO,
@@ -144,7 +139,6 @@ def _run(
     nodes = [int(node["Resources"].get("CPU", 0)) for node in ray.nodes() if node.get("Alive")]
     replicas, threads = plan_replicas(ray.cluster_resources(), cluster, blocks=len(pending), node_cpus=nodes)
     report.replica_count = replicas
-    translator_args["threads"] = threads
     log.info(
         "translating %d blocks on %d replicas (%d threads%s each)",
         len(pending),
@@ -168,8 +162,7 @@ def _run(
             batch_size=1,
             batch_format="pyarrow",
             fn_constructor_kwargs={
-                "model": model,
-                "translator_args": translator_args,
+                "load": replace(load, threads=threads),
                 "settings": settings,
                 "dataset": dataset,
                 "cache_size": options.cache_size,
@@ -214,7 +207,7 @@ def _count(report: DatasetReport, row: dict[str, Any], name: str) -> None:  # a 
     report.cached += row["segments"] - row["translated"]
     report.replicas[row["replica"]] = report.replicas.get(row["replica"], 0) + 1
     for line, flag in flags_from_json(row["flags"]):
-        report.flagged.append(Flagged(name, line, flag.source, flag.problem, flag.attempts))
+        report.flagged.append(Flagged(name, line, flag))
     report.skipped.extend(row["skipped"])
 
 

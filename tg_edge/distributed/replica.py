@@ -11,34 +11,31 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from ..documents import OutcomeCache
 from ..errors import ModelError, TgEdgeError
+from ..load_options import LoadOptions
 from .datasets import Block, JsonlDataset, ParquetDataset, Settings, flags_json
 
 log = logging.getLogger("tg_edge.distributed")
 
 
 class TranslatorReplica:
-    """One Translator on one node; ``model`` is a path, a catalog name or hub repository (pulled into this node's
-    HF cache when it is not there yet), or ``None`` for ``TG_EDGE_MODEL`` or the demo model."""
+    """One Translator on one node, loaded as ``load`` says; its model is a path, a catalog name or hub repository
+    (pulled into this node's HF cache when it is not there yet), or ``None`` for ``TG_EDGE_MODEL`` or the demo
+    model."""
 
     def __init__(
         self,
-        model: str | None,
-        translator_args: Mapping[str, Any],  # Translator's keyword arguments
+        load: LoadOptions,
         settings: Settings,
         dataset: JsonlDataset | ParquetDataset,
         cache_size: int = 200_000,
     ) -> None:
-        from ..translator import Translator
-
         self.settings = settings
         self.dataset = dataset
-        self.translator = Translator(model_on_this_node(model), **translator_args)
+        self.translator = load.load(model_on_this_node(load.model))
         self.cache = OutcomeCache(cache_size)
         self.name = f"{socket.gethostname()}:{os.getpid()}"
 

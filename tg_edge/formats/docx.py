@@ -102,6 +102,20 @@ class DocxDocument:
         """The file's bytes as a string (one character per byte), for fingerprints."""
         return self.data.decode("latin-1")
 
+    @property
+    def parts_read(self) -> int:
+        """How many text parts the reader has parsed whole so far."""
+        return len(self._roots)
+
+    def add(self, segment: Segment, place: _Place) -> None:
+        """A segment the reader found, and where it lives."""
+        self.segments.append(segment)
+        self._places.append(place)
+
+    def keep(self, part: str, root: etree._Element) -> None:
+        """A text part the reader parsed whole: serialized again when a translation changes it."""
+        self._roots[part] = root
+
     def render(self, translations: Sequence[str]) -> bytes:
         """The DOCX file with each segment replaced by its translation (unchanged parts keep their bytes)."""
         if len(translations) != len(self.segments):
@@ -163,12 +177,11 @@ def read(data: bytes, name: str, *, limits: Limits | None = None) -> DocxDocumen
                         f"{name}: its part {part} is not in the WordprocessingML namespace tg-edge "
                         f"reads ({etree.QName(root).namespace}); save it as a standard Word document"
                     )
-                document._roots[part] = root  # noqa: SLF001 - the reader fills the document it builds
+                document.keep(part, root)
     except InputError:
         raise
     except _ZIP_ERRORS as exc:
-        found_parts = document._roots  # noqa: SLF001 - the reader inspects the document it builds
-        if isinstance(exc, zipfile.BadZipFile) and not found_parts and "CRC" not in str(exc):
+        if isinstance(exc, zipfile.BadZipFile) and not document.parts_read and "CRC" not in str(exc):
             raise InputError(
                 f"{name} is not a DOCX file: not a ZIP archive (an old .doc or a password-protected "
                 "file? save it as .docx first)"
@@ -192,7 +205,7 @@ def _read_paragraphs(
 ) -> None:
     """The segments of the paragraphs the parser finished since the last call."""
     for _, p in parser.read_events():
-        if not isinstance(p, etree._Element):  # noqa: SLF001 (lxml's element type); events=("end",): elements only
+        if not etree.iselement(p):  # events=("end",): elements only
             continue
         if _paragraph_of(p) is None:  # an outermost paragraph: the ones in its text boxes come with it
             for inner in p.iter(_w("p")):
@@ -365,8 +378,7 @@ def _add(
     trail = whole[len(whole.rstrip()) :]
     segment = Segment(" ".join(stripped.split()), paragraph)
     tally.add(segment.text)
-    document.segments.append(segment)
-    document._places.append(_Place(part, texts, originals, lead, trail))  # noqa: SLF001 - as above
+    document.add(segment, _Place(part, texts, originals, lead, trail))
 
 
 def _serialize(root: etree._Element) -> bytes:

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from json import decoder
 
-from ..errors import InputError
+from ..errors import InputError, JobOptionsError
 from . import Builder, Document, Limits
 
 # typeshed leaves scanstring out of json.decoder, where it has always been: (string, end) of a JSON string
@@ -44,7 +44,7 @@ def parse_fields(spec: str | Sequence[str] | None) -> tuple[tuple[str, ...], ...
 def read(
     text: str, name: str, fields: str | Sequence[str] | None = None, *, limits: Limits | None = None
 ) -> Document:
-    paths = _require(fields)
+    paths = require_fields(fields)
     builder = Builder(limits=limits, name=name)
     for number, line in enumerate(_LINES.findall(text), start=1):
         add_line(builder, line, name, number, paths)
@@ -70,12 +70,15 @@ def add_line(builder: Builder, line: str, name: str, number: int, paths: tuple[t
     builder.keep(line[pos:])
 
 
-def _require(fields: str | Sequence[str] | None) -> tuple[tuple[str, ...], ...]:
+def require_fields(
+    fields: str | Sequence[str] | None, what: str = "a JSONL file"
+) -> tuple[tuple[str, ...], ...]:
+    """The dotted paths of ``fields``; none is a :class:`JobOptionsError` saying that ``what`` (a JSONL file, a
+    dataset) needs ``--fields``: the one check of every path that translates records."""
     paths = parse_fields(fields)
     if not paths:
-        raise InputError(
-            "a JSONL file needs --fields to say which string fields to translate, "
-            "e.g. --fields instruction,output"
+        raise JobOptionsError(
+            f"{what} needs --fields to say which string fields to translate, e.g. --fields instruction,output"
         )
     return paths
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from .. import formats
+from ..documents import IN_CHUNKS, Chunking
 from ..errors import DetectionError
 from ..languages import (
     AUTO,
@@ -171,7 +172,7 @@ class TranslationService:
         """Each document rendered back translated (their segments in one batch), and the detected source;
         ``progress`` hears of every finished chunk (chunks are then smaller, so that it moves)."""
         total = sum(len(document.segments) for document in documents)
-        chunking: dict[str, Any] = {}
+        chunking = IN_CHUNKS
         if progress is not None and total:  # a document without text has no progress to tell
             done = [0]
 
@@ -181,14 +182,14 @@ class TranslationService:
 
             progress(0, total)
             size = max(self._translator.parallel, -(-total // PROGRESS_STEPS))
-            chunking = {"on_chunk": on_chunk, "chunk_segments": size}
+            chunking = Chunking(segments=size, on_chunk=on_chunk)
         results = self._translator.translate_documents(
             documents,
             source=source or AUTO,
             target=target,
             options=self._options(terms),
+            chunking=chunking,
             cancel=current_cancellation(),
-            **chunking,
         )
         self._count([segment.text for document in documents for segment in document.segments])
         return [result.rendered for result in results], results[0].detected if results else None

@@ -9,8 +9,8 @@ import os
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
-from .errors import TgEdgeError
-from .fileio import is_stream, open_output_stream
+from ..errors import TgEdgeError
+from ..fileio import is_stream, open_output_stream
 
 JOURNAL_SUFFIX = ".tg-edge-journal"
 PARTIAL_SUFFIX = ".tg-edge-partial"
