@@ -37,8 +37,8 @@ def test_same_language_means_the_same_resolved_code(source: str, target: str, sa
 
 
 def decode_steps(translator: object) -> int:
-    """llama.cpp decode steps the translator's scheduler has run so far (unchanged: the model was not called)."""
-    return translator._scheduler.steps  # type: ignore[attr-defined]
+    """llama.cpp decode steps the translator has run so far (unchanged: the model was not called)."""
+    return translator.stats.decode_steps  # type: ignore[attr-defined]
 
 
 @pytest.mark.integration
