@@ -20,10 +20,14 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from .engine import BatchToken, Engine
 from .errors import TgEdgeError
 from .steering import Steer
+
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +93,7 @@ class Job:
         self.on_done = on_done
         self.abandon = abandon
         self.steer = steer
+        self.stream = stream
         self.prefill = prefill
         self.max_tokens = max_tokens
         self.stop_at_newline = stop_at_newline
@@ -534,8 +539,32 @@ class Scheduler:
                 self._adopt_prefix(job)
         for row, (job, token) in enumerate(zip(readers, self.engine.greedy_tokens(), strict=True)):
             if job.steer is not None:
-                token = job.steer(self.engine.output_logits(row), token, "".join(job.text))
+                token = self._steered(job, self.engine.output_logits(row), token)
             self._accept(job, token)
+
+    def _steered(self, job: Job, logits: np.ndarray, greedy: int) -> int:
+        """The job's steer's choice of token; where that ends the output, the steer may first take back the
+        tail of what was written and redo it from an earlier step (see :mod:`tg_edge.steering`). A streamed
+        job's pieces are out already: it is never taken back."""
+        assert job.steer is not None
+        token = job.steer(logits, greedy, "".join(job.text))
+        ends = self.engine.is_end_of_generation(token) or (
+            job.stop_at_newline and b"\n" in self.engine.token_bytes(token)
+        )
+        if not ends or job.stream:
+            return token
+        redo = job.steer.redo("".join(job.text))
+        if redo is None:
+            return token
+        keep, first = redo
+        start = job.pos - (len(job.out) - keep)
+        if not self.engine.drop_sequence(job.seq, start):
+            return token  # the cache cannot take positions back: end as the model chose
+        job.pos = start
+        del job.out[keep:]
+        job.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        job.text = [job.decoder.decode(b"".join(self.engine.token_bytes(t) for t in job.out))]
+        return first
 
     def _adopt_prefix(self, job: Job) -> None:
         """The job's whole prompt is in the cache now: make it the prefix later prompts start from."""
