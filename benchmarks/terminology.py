@@ -1,17 +1,20 @@
 """Glossary terms and do-not-translate names, with and without tg-edge's terminology support, on FLORES-200.
 
-    python benchmarks/terminology.py --count 30 --start 200 -t de,fr,es --keep /tmp/terminology
+    python benchmarks/terminology.py --count 30 --start 200 -t fr,es,de --keep /tmp/terminology
 
 Sentences come from FLORES-200 devtest from line ``--start`` (past the lines ``tg-edge bench`` uses): the
 first ``--count`` that hold a source term of the pair's glossary. The glossary (:data:`TERMS`) maps nouns
 frequent in FLORES to a valid but less usual translation (``car`` → ``Kraftfahrzeug``, ``automobile``,
 ``automóvil``), the term a house style might require and the model seldom writes unasked; capitalized
 names inside the picked sentences are the terms to keep. For each pair the same loaded model translates
-the sentences twice, side by side, each run one ``translate_many`` call: without the glossary, then with
-all of it at once (so each sentence also tests the entries its source lacks: false insertions).
+the sentences without the glossary, then with all of it at once (so each sentence also tests the entries its
+source lacks: false insertions) once per enforcement variant (``--enforcement``: ``steering`` = placing,
+steering within the margin and the guards' retry; ``redo`` = that and a missing term redone where it came
+closest), side by side, each run one ``translate_many`` call.
 
-Reported per pair: required terms in the output without and with the glossary, kept names verbatim
-without and with, false insertions (a target term in an output whose source lacks its source term),
+Reported per pair and variant: required terms in the output without and with the glossary, kept names
+verbatim without and with, false insertions (a target term in an output whose source lacks its source term,
+not even inside a kept name, and that the model did not write without the glossary either),
 chrF++ against the references without and with (the "with" output with its glossary target terms cut
 out, so only the words the glossary did not touch count), the units flagged ``terminology`` and the
 runs' seconds and their ratio.
@@ -135,7 +138,7 @@ TERMS = {
 }
 # The enforcement variants measured side by side: steering alone (placing, steering within the margin, the
 # guards' retry) and with a missing term redone where it came closest (tg_edge.steering.TermSteer.redo).
-ENFORCEMENT = {"steering": False, "steering + redo": True}
+ENFORCEMENT = {"steering": False, "redo": True}
 # Capitalized words inside a sentence (not after a full stop): names to keep as they are.
 _NAME = re.compile(r"(?<=[a-z,] )([A-Z][a-z]{3,})\b(?! [A-Z])")
 
@@ -200,7 +203,16 @@ def main() -> None:
     parser.add_argument("-m", "--model", default=None)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--keep", type=Path, help="write outputs and the glossaries here")
+    parser.add_argument(
+        "--enforcement",
+        default=",".join(ENFORCEMENT),
+        help=f"the variants to run with the glossary, comma-separated (default: {','.join(ENFORCEMENT)})",
+    )
     args = parser.parse_args()
+    names = args.enforcement.split(",")
+    if unknown := [name for name in names if name not in ENFORCEMENT]:
+        parser.error(f"unknown enforcement {', '.join(unknown)} (choose from {', '.join(ENFORCEMENT)})")
+    variants = {name: ENFORCEMENT[name] for name in names}
     lines = load_flores("en", start=args.start)
     rows = []
     with Translator(args.model, threads=args.threads) as translator:
@@ -214,7 +226,7 @@ def main() -> None:
             plain = [r.text for r in without]
             chrf = sacrebleu.CHRF(word_order=2)
             outputs = {"without": plain}
-            for name, redo in ENFORCEMENT.items():
+            for name, redo in variants.items():
                 termed, seconds = run(translator, sources, target, glossary, redo=redo)
                 outputs[name] = [r.text for r in termed]
                 before, after = (
