@@ -186,13 +186,14 @@ def run(
 ) -> tuple[list, float]:
     """One ``translate_many`` call and its seconds (``redo``: whether steering may redo a missing term)."""
     steering.REDO = redo
-    started = time.perf_counter()
-    results = translator.translate_many(
-        sources, source="en", target=target, options=TranslationOptions(glossary=glossary)
-    )
-    seconds = time.perf_counter() - started
-    steering.REDO = True
-    return results, seconds
+    try:
+        started = time.perf_counter()
+        results = translator.translate_many(
+            sources, source="en", target=target, options=TranslationOptions(glossary=glossary)
+        )
+        return results, time.perf_counter() - started
+    finally:
+        steering.REDO = True
 
 
 def main() -> None:
