@@ -237,3 +237,94 @@ def test_term_steer_spells_target_terms_capitalized_too_but_kept_terms_only_as_t
     steer = term_steer([("facture", False), ("tg-edge", True)], lambda s: spelled.append(s) or [len(spelled)])
     assert steer is not None and term_steer([], lambda s: [1]) is None
     assert sorted(spelled) == sorted(["Facture", " Facture", "facture", " facture", "tg-edge", " tg-edge"])
+
+
+def _steps(steer: TermSteer, gaps: list[float], text: str = "Die") -> list[int]:
+    """The steer's choices over one step per gap: the greedy token 3 and the term's first token 7 ``gap``
+    logits behind it."""
+    chosen = []
+    for gap in gaps:
+        logits = np.zeros(16)
+        logits[3], logits[7] = 10.0, 10.0 - gap
+        chosen.append(steer(logits, 3, text))
+    return chosen
+
+
+def test_a_term_never_reached_is_redone_once_where_it_came_closest() -> None:
+    steer = TermSteer([("rechnung", [[7, 8, 9]], MARGIN)])
+    assert _steps(steer, [9.0, 6.0, 8.0, 7.0]) == [3, 3, 3, 3]  # never within the margin
+    assert steer.redo("Die Zahlung") == (1, 7)  # take back from step 1, write the term there
+    assert _steps(steer, [9.0, 9.0], "Die R") == [8, 9]  # then the rest of its spelling
+    assert _steps(steer, [5.0], "Die Rechnung") == [3]
+    assert steer.redo("Die Rechnung kommt") is None  # written now
+    again = TermSteer([("rechnung", [[7, 8, 9]], MARGIN)])
+    _steps(again, [6.0, 5.0])
+    assert again.redo("Die") == (1, 7)
+    assert again.redo("Die Zahlung") is None  # once per term: no endless redoing
+
+
+def test_redo_takes_the_latest_missing_term_first_and_forgets_what_it_took_back() -> None:
+    steer = TermSteer([("rechnung", [[7]], MARGIN), ("konto", [[11]], MARGIN)])
+    gaps = [(9.0, 5.0), (6.0, 9.0), (9.0, 9.0), (9.0, 4.5)]
+    for rechnung, konto in gaps:
+        logits = np.zeros(16)
+        logits[3], logits[7], logits[11] = 10.0, 10.0 - rechnung, 10.0 - konto
+        steer(logits, 3, "x")
+    assert steer.redo("x") == (3, 11)  # Konto came closest at step 3, Rechnung at step 1: Konto first
+    assert steer.redo("x Konto") == (1, 7)  # Rechnung's step 1 was before what was taken back
+    assert steer.redo("x Rechnung Konto") is None
+    assert TermSteer([("rechnung", [[7]], MARGIN)], redo=False).redo("x") is None
+
+
+class _RedoOnce:
+    """A steer that leaves every choice to the model and, when the output first ends, has it take back all
+    but its first ``keep`` tokens and write ``token`` next."""
+
+    def __init__(self, keep: int, token: int) -> None:
+        self.keep, self.token, self.asked = keep, token, 0
+
+    def __call__(self, logits: np.ndarray, greedy: int, text: str) -> int:
+        return greedy
+
+    def redo(self, text: str) -> tuple[int, int] | None:
+        self.asked += 1
+        return (self.keep, self.token) if self.asked == 1 else None
+
+
+class _Force:
+    """A steer that writes ``tokens`` first, then leaves every choice to the model."""
+
+    def __init__(self, tokens: list[int]) -> None:
+        self.tokens = list(tokens)
+
+    def __call__(self, logits: np.ndarray, greedy: int, text: str) -> int:
+        return self.tokens.pop(0) if self.tokens else greedy
+
+    def redo(self, text: str) -> None:
+        return None
+
+
+@pytest.mark.integration
+def test_the_scheduler_takes_back_a_tail_and_decodes_on_from_the_redone_token(translator: object) -> None:
+    engine, scheduler = translator._engine, translator._scheduler  # type: ignore[attr-defined]
+    prompt = engine.tokenize("English: The house is red and the garden is green.\nGerman:", add_bos=True)
+    plain = scheduler.generate(prompt, max_tokens=24, stop_at_newline=True)
+    assert plain.n_new > 3
+    zebra = engine.tokenize(" Zebra", add_bos=False, special=False)[0]
+    steer = _RedoOnce(2, zebra)
+    (job,) = scheduler.submit_many([prompt], max_tokens=[24], stop_at_newline=True, steer=[steer])
+    redone = job.result()
+    assert steer.asked >= 1
+    assert redone.tokens[:3] == (*plain.tokens[:2], zebra)
+    spelled = b"".join(engine.token_bytes(t) for t in redone.tokens).decode("utf-8", "replace")
+    assert redone.text == spelled.split("\n")[0]  # the text is its tokens' own, up to the line's end
+    (forced,) = scheduler.submit_many(
+        [prompt], max_tokens=[24], stop_at_newline=True, steer=[_Force([*plain.tokens[:2], zebra])]
+    )
+    # The cache held no trace of the taken-back tail: the same continuation as writing the token at once.
+    assert redone.tokens[:6] == forced.result().tokens[:6]
+    streamed = _RedoOnce(2, zebra)
+    (job,) = scheduler.submit_many(
+        [prompt], max_tokens=[24], stop_at_newline=True, stream=True, steer=[streamed]
+    )
+    assert "".join(job.pieces()) == plain.text and streamed.asked == 0  # what was streamed stays

@@ -371,7 +371,7 @@ class Scheduler:
                 self._prefix.adopt(slot)
         for row, (slot, token) in enumerate(zip(readers, self.engine.greedy_tokens(), strict=True)):
             if slot.task.steer is not None:
-                token = slot.task.steer(self.engine.output_logits(row), token, "".join(slot.text))
+                token = slot.steered(self.engine, self.engine.output_logits(row), token)
             self._accept(slot, token)
 
     def _accept(self, slot: Slot, token: int) -> None:

@@ -21,6 +21,9 @@ from .errors import TgEdgeError
 from .steering import Steer
 
 if TYPE_CHECKING:
+    import numpy as np
+
+    from .engine import Engine
     from .generation import Generation
 
 Abandon = Callable[[str], bool]
@@ -92,6 +95,11 @@ class Outcome:
         if end is None:  # resolve() always sets an end before the event: nothing else gets here
             raise TgEdgeError("the generation ended without a result")
         return end
+
+    @property
+    def streams(self) -> bool:
+        """Whether the caller reads the pieces as they come (they cannot be taken back then)."""
+        return self._pieces is not None
 
     def stream(self) -> Iterator[str]:
         if self._pieces is None:
@@ -185,6 +193,30 @@ class Slot:
         chunk, self.pending = self.pending[:room], self.pending[room:]
         self.pos += len(chunk)
         return chunk
+
+    def steered(self, engine: Engine, logits: np.ndarray, greedy: int) -> int:
+        """The task's steer's choice of token; where that ends the output, the steer may first take back the
+        tail written so far and redo it from an earlier step (see :mod:`tg_edge.steering`). A streamed job's
+        pieces are out already: it is never taken back."""
+        steer = self.task.steer
+        if steer is None:
+            return greedy
+        token = steer(logits, greedy, "".join(self.text))
+        ends = engine.is_end_of_generation(token) or (
+            self.task.stop_at_newline and b"\n" in engine.token_bytes(token)
+        )
+        redo = steer.redo("".join(self.text)) if ends and not self.request.outcome.streams else None
+        if redo is None:
+            return token
+        keep, first = redo
+        start = self.pos - (len(self.out) - keep)
+        if not engine.drop_sequence(self.seq, start):
+            return token  # the cache cannot take positions back: end as the model chose
+        self.pos = start
+        del self.out[keep:]
+        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.text = [self.decoder.decode(b"".join(engine.token_bytes(t) for t in self.out))]
+        return first
 
     def decoding(self, token: int) -> None:
         """``token`` is the input of the next step."""

@@ -3,13 +3,19 @@
 Placing a target term into the source (see :meth:`tg_edge.glossary.Glossary.place`) makes a model likely to
 copy it; where it hesitates — the term's first token is a close second to the greedy choice — a
 :class:`TermSteer` takes the term and writes it out whole, token by token. A term already written is not
-steered again, and nothing is steered where the model plainly wants another word, so a translation is never
-bent far from what the model would write (no term is ever added at the end of a sentence).
+steered again, and nothing is steered where the model plainly wants another word.
+
+A term the model never came close to writing gets one more chance when the output ends: the steer remembers
+the step where the term's first token came closest to the greedy choice, and asks the scheduler to take back
+the tokens from that step on and write the term there instead (:meth:`TermSteer.redo`); decoding then goes
+on from the term. The term lands where the model itself rated it best, not appended at the end, and only
+the tail after that step is decoded again, within the same job.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -18,37 +24,76 @@ MARGIN = 4.0
 KEEP_MARGIN = 4.0
 """The same for a kept term. Measured (benchmarks/terminology.py): 8 logits kept 94–100% of names verbatim
 against 75–78% at 4, but forced them into the wrong places ("Hospital Hamilton confirmé") and cost 3–6 chrF++."""
+REDO = True
+"""Whether a term still missing when the output ends is written where it came closest (:meth:`TermSteer.redo`);
+benchmarks/terminology.py turns it off to measure steering alone side by side."""
 
-Steer = Callable[[np.ndarray, int, str], int]
-"""Given a job's next-token logits, its greedy token and its text so far, the token to take instead."""
+
+class Steer(Protocol):
+    """A job's own choice of tokens, consulted by the scheduler at every step of its greedy decoding."""
+
+    def __call__(self, logits: np.ndarray, greedy: int, text: str) -> int:
+        """Given the next-token logits, the greedy token and the text so far, the token to take instead."""
+
+    def redo(self, text: str) -> tuple[int, int] | None:
+        """When the output is about to end with ``text``: ``(keep, token)`` to take back every token after the
+        first ``keep`` and write ``token`` next instead, or ``None`` to let it end."""
 
 
 class TermSteer:
     """Steers one job toward ``terms``: each with the token sequences that spell it (with and without a
     leading space, capitalized or not) and how far its first token may trail the greedy one."""
 
-    def __init__(self, terms: Sequence[tuple[str, Sequence[Sequence[int]], float]]) -> None:
+    def __init__(
+        self, terms: Sequence[tuple[str, Sequence[Sequence[int]], float]], *, redo: bool = True
+    ) -> None:
         self._terms = [
             (text.casefold(), [list(v) for v in variants if v], margin) for text, variants, margin in terms
         ]
         self._forcing: list[int] = []
+        self._step = 0  # the index in the output of the token being chosen
+        # Per term (by index): the smallest gap seen to the greedy choice, at which step, with which spelling.
+        self._closest: dict[int, tuple[float, int, list[int]]] = {}
+        self._redone: set[int] = set() if redo else set(range(len(self._terms)))
 
     def __call__(self, logits: np.ndarray, greedy: int, text: str) -> int:
+        step = self._step
+        self._step += 1
         if self._forcing:
             return self._forcing.pop(0)
         written = text.casefold()
         best_gap, best = None, None
-        for term, variants, margin in self._terms:
+        for index, (term, variants, margin) in enumerate(self._terms):
             if term in written:
                 continue
             for variant in variants:
                 gap = float(logits[greedy] - logits[variant[0]])
+                if gap < self._closest.get(index, (np.inf,))[0]:
+                    self._closest[index] = (gap, step, variant)
                 if gap <= margin and (best_gap is None or gap < best_gap):
                     best_gap, best = gap, variant
         if best is None:
             return greedy
         self._forcing = list(best[1:])
         return best[0]
+
+    def redo(self, text: str) -> tuple[int, int] | None:
+        """Once per term still missing from ``text``: write it at the step where it came closest (the latest
+        such step first, so the other terms' closest steps, earlier, stay valid)."""
+        written = text.casefold()
+        missing = [
+            (step, index, variant)
+            for index, (_, step, variant) in self._closest.items()
+            if index not in self._redone and self._terms[index][0] not in written
+        ]
+        if not missing:
+            return None
+        step, index, variant = max(missing, key=lambda m: m[0])
+        self._redone.add(index)
+        self._closest = {i: c for i, c in self._closest.items() if c[1] < step}
+        self._forcing = list(variant[1:])
+        self._step = step + 1
+        return step, variant[0]
 
 
 def term_steer(
@@ -63,4 +108,4 @@ def term_steer(
         forms = {term} if keep else {term, term[:1].upper() + term[1:]}
         variants = [tokenize(prefix + form) for form in sorted(forms) for prefix in ("", " ")]
         spelled.append((term, variants, KEEP_MARGIN if keep else MARGIN))
-    return TermSteer(spelled)
+    return TermSteer(spelled, redo=REDO)
