@@ -88,9 +88,10 @@ def measure(model: Path, lines: int, threads: int, flash_attn: bool) -> dict[str
     with Translator(str(model)) as translator:
         prompts = [translator.render_prompt(s, source="en", target="de") for s in sources]
         translator.translate_many(sources[:2], source="en", target="de")  # warm: weights read, prefix cached
-        started = time.perf_counter()
+        before, started = translator.stats, time.perf_counter()
         translator.translate_many(sources, source="en", target="de")
         tg_edge_s = time.perf_counter() - started
+        work = translator.stats.since(before)
     naive = naive_loop(
         model,
         prompts,
@@ -112,6 +113,15 @@ def measure(model: Path, lines: int, threads: int, flash_attn: bool) -> dict[str
     return {
         "lines": lines,
         "tg_edge_s": tg_edge_s,
+        "tg_edge_work": {  # where tg-edge's time went (see TranslatorStats)
+            "decode_steps": work.decode_steps,
+            "prompt_tokens_evaluated": work.prompt_tokens_evaluated,
+            "prompt_tokens_reused": work.prompt_tokens_reused,
+            "tokens_generated": work.tokens_generated,
+            "retries": work.retries,
+            "seconds_in_llama_decode": work.decode_seconds,
+            "seconds_outside": tg_edge_s - work.decode_seconds,
+        },
         "naive_s": naive_s,
         "naive_prompt_tokens": evaluated,
         "naive_decoded_tokens": decoded,
@@ -150,7 +160,8 @@ def main() -> None:
             f"{r['naive_decoded_tokens']} decoded tokens); raw prompt {rates['prompt1']:.0f} / "
             f"{rates[f'prompt{WIDE}']:.0f} tok/s, decode {rates['decode1']:.1f} / {rates[f'decode{WIDE}']:.1f} "
             f"tok/s (1 / {WIDE} wide); ceiling {r['ceiling_s']:.1f} s = {r['ceiling_speedup']:.2f}x; "
-            f"tg-edge {r['tg_edge_s']:.1f} s = {r['tg_edge_speedup']:.2f}x; share {r['share']:.2f}",
+            f"tg-edge {r['tg_edge_s']:.1f} s = {r['tg_edge_speedup']:.2f}x; share {r['share']:.2f}\n"
+            f"  tg-edge's work: {json.dumps(r['tg_edge_work'])}",
             flush=True,
         )
     if args.json:
