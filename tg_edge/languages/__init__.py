@@ -2,7 +2,7 @@
 
 - :mod:`.codes`: :class:`Language`, resolving codes, aliases and names (TranslateGemma's table, any BCP-47
   language), base codes, close-match suggestions.
-- :mod:`.table`: TranslateGemma's language table and the WMT24++ codes (generated data).
+- :mod:`.language_table`: TranslateGemma's language table and the WMT24++ codes (generated data).
 - :mod:`.detect`: which language a text is in; :mod:`.auto`: what ``source="auto"`` means.
 - :mod:`.labels`: py3langid's labels, mapped into the table, and the languages it cannot tell apart.
 - :mod:`.length`: how long a translation runs in each language.
@@ -29,8 +29,8 @@ from .codes import (
     supported_languages,
 )
 from .detect import MIN_CONFIDENCE, Detection, detect_language, detect_languages, warm_up
+from .language_table import LANGUAGE_NAMES, WMT24PP_CODES
 from .length import LENGTH_FACTORS, length_factor
-from .table import LANGUAGE_NAMES, WMT24PP_CODES
 
 __all__ = [
     "ALIASES",

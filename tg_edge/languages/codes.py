@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from ..errors import LanguageError
-from .table import LANGUAGE_NAMES
+from .language_table import LANGUAGE_NAMES
 
 # Codes people and other tools use that the template lacks, mapped to codes it accepts.
 # (zh-TW, nb and no-NO are in the template itself, so they stay as they are.)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ..errors import DetectionError, LanguageError
 from .codes import Language, resolve_language
 from .labels import LABEL_CODES, identifier, label
-from .table import WMT24PP_CODES
+from .language_table import WMT24PP_CODES
 
 SHORT_TEXT_LETTERS = 40
 """Texts with fewer letters than this are only matched against :data:`COMMON_LANGUAGES`."""

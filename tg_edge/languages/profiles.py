@@ -22,7 +22,7 @@ from types import MappingProxyType
 from ..fewshot_examples import EXAMPLES
 from ..prompts import FEWSHOT, TRANSLATEGEMMA
 from .codes import Language, base_code, resolve_language
-from .table import WMT24PP_CODES
+from .language_table import WMT24PP_CODES
 
 # WMT24++ codes listed as a variant of their own; the others are listed by their base code.
 _VARIANTS = MappingProxyType(
