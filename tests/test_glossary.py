@@ -276,6 +276,23 @@ def test_redo_takes_the_latest_missing_term_first_and_forgets_what_it_took_back(
     assert TermSteer([("rechnung", [[7]], MARGIN)], redo=False).redo("x") is None
 
 
+def test_a_redone_term_taken_back_by_an_earlier_redo_is_redone_again() -> None:
+    steer = TermSteer([("rechnung", [[7]], MARGIN), ("konto", [[11]], MARGIN)])
+
+    def step(rechnung: float, konto: float) -> int:
+        logits = np.zeros(16)
+        logits[3], logits[7], logits[11] = 10.0, 10.0 - rechnung, 10.0 - konto
+        return steer(logits, 3, "x")
+
+    for gaps in [(6.0, 9.0), (9.0, 9.0), (9.0, 5.0)]:
+        step(*gaps)
+    assert steer.redo("x") == (2, 11)  # Konto first, at its step 2
+    assert steer.redo("x Konto") == (0, 7)  # Rechnung at step 0 takes Konto back with the tail
+    step(9.0, 9.0), step(9.0, 5.0)  # decoding goes on after Rechnung: Konto comes closest at step 2 again
+    assert steer.redo("x Rechnung") == (2, 11)  # so Konto is written again, after Rechnung
+    assert steer.redo("x Rechnung Konto") is None
+
+
 class _RedoOnce:
     """A steer that leaves every choice to the model and, when the output first ends, has it take back all
     but its first ``keep`` tokens and write ``token`` next."""

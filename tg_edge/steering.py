@@ -54,7 +54,10 @@ class TermSteer:
         self._step = 0  # the index in the output of the token being chosen
         # Per term (by index): the smallest gap seen to the greedy choice, at which step, with which spelling.
         self._closest: dict[int, tuple[float, int, list[int]]] = {}
-        self._redone: set[int] = set() if redo else set(range(len(self._terms)))
+        # Per term redone: the step it was written at. A redo at an earlier step takes it back, and it may be
+        # redone again, within a budget that keeps two terms from taking each other back forever.
+        self._redone: dict[int, int] = {}
+        self._redos_left = 2 * len(self._terms) if redo else 0
 
     def __call__(self, logits: np.ndarray, greedy: int, text: str) -> int:
         step = self._step
@@ -79,17 +82,20 @@ class TermSteer:
 
     def redo(self, text: str) -> tuple[int, int] | None:
         """Once per term still missing from ``text``: write it at the step where it came closest (the latest
-        such step first, so the other terms' closest steps, earlier, stay valid)."""
+        such step first, so the other terms' closest steps, earlier, stay valid). A term redone after that step
+        is taken back with the tail, so it may be redone again."""
         written = text.casefold()
         missing = [
             (step, index, variant)
             for index, (_, step, variant) in self._closest.items()
             if index not in self._redone and self._terms[index][0] not in written
         ]
-        if not missing:
+        if not missing or self._redos_left <= 0:
             return None
         step, index, variant = max(missing, key=lambda m: m[0])
-        self._redone.add(index)
+        self._redos_left -= 1
+        self._redone = {i: at for i, at in self._redone.items() if at < step}
+        self._redone[index] = step
         self._closest = {i: c for i, c in self._closest.items() if c[1] < step}
         self._forcing = list(variant[1:])
         self._step = step + 1
