@@ -12,6 +12,7 @@ from pathlib import Path
 import deepl
 import pytest
 from deepl.api_data import MultilingualGlossaryDictionaryEntries as Dictionary
+from deepl.api_data import MultilingualGlossaryInfo
 
 from tg_edge.server import ServerSettings
 from tg_edge.server.settings import key_digest
@@ -40,14 +41,16 @@ def managed(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         yield base, tmp_path / "glossaries"
 
 
-def _entries(client: deepl.DeepLClient, glossary: object, source: str, target: str) -> dict[str, str]:
+def _entries(
+    client: deepl.DeepLClient, glossary: str | MultilingualGlossaryInfo, source: str, target: str
+) -> dict[str, str]:
     """One dictionary's entries: DeepL sends them as TSV inside the JSON, and the client passes that on."""
-    (dictionary,) = client.get_multilingual_glossary_entries(glossary, source, target).dictionaries  # type: ignore[arg-type]
+    (dictionary,) = client.get_multilingual_glossary_entries(glossary, source, target).dictionaries
     assert (dictionary.source_lang, dictionary.target_lang) == (source.lower(), target.lower())
-    return deepl.convert_tsv_to_dict(dictionary.entries)  # type: ignore[arg-type]
+    return deepl.convert_tsv_to_dict(dictionary.entries)
 
 
-def _pairs(info: deepl.MultilingualGlossaryInfo) -> dict[tuple[str, str], int]:
+def _pairs(info: MultilingualGlossaryInfo) -> dict[tuple[str, str], int]:
     return {(d.source_lang, d.target_lang): d.entry_count for d in info.dictionaries}
 
 
