@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 
 from .. import __version__
 from ..errors import TgEdgeError
-from . import deepl, deepl_glossaries, deeplx, docs, libretranslate, page, stream
+from . import deepl, deepl_glossaries, deepl_multilingual, deeplx, docs, libretranslate, page, stream
 from .admission import Admission
 from .connections import BodyDeadline, connection_limits, http_protocol
 from .cors import Cors, OriginPolicy
@@ -72,6 +72,7 @@ def create_app(translator: Translator, settings: ServerSettings | None = None) -
             max_entries=settings.glossary_entry_limit,
         ),
     )
+    deepl_multilingual.add_routes(app, errors)
     app.add_api_route(
         "/health", health, methods=["GET"], tags=["service"], summary="Whether the server is up, and its load"
     )

@@ -4,7 +4,8 @@
 
 The official clients' ``create_glossary``, ``list_glossaries``, ``get_glossary_entries``,
 ``translate_text(..., glossary=)`` and ``delete_glossary`` work unchanged; glossaries live in the server's
-:class:`~.glossaries.GlossaryStore`, apart per API key.
+:class:`~.glossaries.GlossaryStore`, apart per API key. The v2 routes show the glossaries with one
+dictionary; :mod:`.deepl_multilingual` serves all of them (v3), and ``glossary_id`` takes either kind.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from starlette.responses import JSONResponse, Response
 from ..errors import GlossaryError
 from ..glossary import Glossary
 from ..languages import Language, base_code
-from .deepl_access import api_of, authorized, language_of
+from .deepl_access import DeepL, api_of, authorized, language_of
 from .errors import RequestError
 from .glossaries import SHARED, GlossaryStore, StoredGlossary
 from .parsing import optional_string
 
 _NOT_FOUND = "Glossary not found."
+_MULTILINGUAL = "This glossary has several dictionaries or none: use /v3/glossaries for it."
 
 
 def add_routes(app: FastAPI, store: GlossaryStore) -> None:
@@ -60,20 +62,9 @@ async def create(request: Request) -> Response:
     name = optional_string(fields, "name")
     if not name:
         raise RequestError(400, "Parameter 'name' not specified.")
-    source = language_of(api, optional_string(fields, "source_lang") or "", "source_lang")
-    target = language_of(api, optional_string(fields, "target_lang") or "", "target_lang")
-    entries_format = (optional_string(fields, "entries_format") or "tsv").lower()
-    if entries_format not in ("tsv", "csv"):
-        raise RequestError(400, "Value for 'entries_format' not supported (tsv or csv).")
-    text = optional_string(fields, "entries")
-    if not text:
-        raise RequestError(400, "Parameter 'entries' not specified.")
+    glossary = dictionary_of(api, fields, "entries")
     try:
-        parsed = Glossary.from_text(
-            _without_pair_columns(text, entries_format), "entries", tsv=entries_format == "tsv"
-        )
-        glossary = Glossary(parsed.entries, (), base_code(source), base_code(target))
-        stored = _store(request).create(_owner(owner), name, glossary)
+        stored = store_of(request).create(owner_of(owner), name, glossary)
     except GlossaryError as exc:
         raise RequestError(400, f"Invalid glossary: {exc}") from None
     return JSONResponse(stored.info(), status_code=201)
@@ -82,7 +73,8 @@ async def create(request: Request) -> Response:
 async def listing(request: Request) -> Response:
     """``GET /v2/glossaries``: this key's glossaries."""
     fields, owner = await authorized(api_of(request), request)
-    return JSONResponse({"glossaries": [g.info() for g in _store(request).owned(_owner(owner))]})
+    owned = store_of(request).owned(owner_of(owner))
+    return JSONResponse({"glossaries": [g.info() for g in owned if g.monolingual]})
 
 
 async def info(request: Request, glossary_id: str) -> Response:
@@ -93,7 +85,7 @@ async def info(request: Request, glossary_id: str) -> Response:
 async def delete(request: Request, glossary_id: str) -> Response:
     """``DELETE /v2/glossaries/{id}``."""
     fields, owner = await authorized(api_of(request), request)
-    if not _store(request).delete(_owner(owner), glossary_id):
+    if not store_of(request).delete(owner_of(owner), glossary_id):
         raise RequestError(404, _NOT_FOUND)
     return Response(status_code=204)
 
@@ -101,8 +93,7 @@ async def delete(request: Request, glossary_id: str) -> Response:
 async def entries(request: Request, glossary_id: str) -> Response:
     """``GET /v2/glossaries/{id}/entries``: the entries as TSV (DeepL's only format for reading them)."""
     stored = await _find(request, glossary_id)
-    body = "\n".join(f"{source}\t{target}" for source, target in stored.glossary.entries)
-    return Response(body, media_type="text/tab-separated-values; charset=utf-8")
+    return Response(entries_tsv(stored.glossary), media_type="text/tab-separated-values; charset=utf-8")
 
 
 async def language_pairs(request: Request) -> Response:
@@ -135,27 +126,71 @@ def requested_terms(
         raise RequestError(400, "Parameter 'glossary_id' must be a string.")
     if source is None:
         raise RequestError(400, "Use of a glossary requires the source_lang parameter to be specified.")
-    stored = _store(request).get(_owner(owner), glossary_id.split(",")[0].strip())
+    stored = store_of(request).get(owner_of(owner), glossary_id.split(",")[0].strip())
     if stored is None:
         raise RequestError(404, _NOT_FOUND)
-    if (stored.source, stored.target) != (base_code(source), base_code(target)):
-        raise RequestError(400, "Glossary language pair does not match the source_lang and target_lang.")
-    return stored.glossary
+    terms = stored.dictionary(base_code(source), base_code(target))
+    if terms is None:
+        raise RequestError(
+            400,
+            f"The glossary has no dictionary for {base_code(source)} to {base_code(target)} "
+            "(the source_lang and target_lang of the request).",
+        )
+    return terms
+
+
+def dictionary_of(api: DeepL, fields: dict[str, Any], where: str) -> Glossary:
+    """The dictionary a request's ``fields`` give: ``source_lang``, ``target_lang`` (stored as base codes),
+    ``entries`` in ``entries_format`` (TSV or CSV); errors name ``where`` the entries came from."""
+    source, target = pair_of(api, fields)
+    entries_format = (optional_string(fields, "entries_format") or "tsv").lower()
+    if entries_format not in ("tsv", "csv"):
+        raise RequestError(400, "Value for 'entries_format' not supported (tsv or csv).")
+    text = optional_string(fields, "entries")
+    if not text:
+        raise RequestError(400, f"Parameter '{where}' not specified.")
+    try:
+        parsed = Glossary.from_text(
+            _without_pair_columns(text, entries_format), where, tsv=entries_format == "tsv"
+        )
+    except GlossaryError as exc:
+        raise RequestError(400, f"Invalid glossary: {exc}") from None
+    return Glossary(parsed.entries, (), source, target)
+
+
+def pair_of(api: DeepL, fields: dict[str, Any]) -> tuple[str, str]:
+    """The base codes of the request's ``source_lang`` and ``target_lang``, both required (glossaries are
+    for languages, not their variants)."""
+    codes = []
+    for field in ("source_lang", "target_lang"):
+        code = optional_string(fields, field)
+        if not code:
+            raise RequestError(400, f"Parameter '{field}' not specified.")
+        codes.append(base_code(language_of(api, code, field)))
+    return codes[0], codes[1]
+
+
+def entries_tsv(dictionary: Glossary) -> str:
+    """A dictionary's entries as DeepL gives them back: ``source<TAB>target`` lines."""
+    return "\n".join(f"{source}\t{target}" for source, target in dictionary.entries)
 
 
 async def _find(request: Request, glossary_id: str) -> StoredGlossary:
     fields, owner = await authorized(api_of(request), request)
-    stored = _store(request).get(_owner(owner), glossary_id)
+    stored = store_of(request).get(owner_of(owner), glossary_id)
     if stored is None:
         raise RequestError(404, _NOT_FOUND)
+    if not stored.monolingual:
+        raise RequestError(400, _MULTILINGUAL)
     return stored
 
 
-def _store(request: Request) -> GlossaryStore:
+def store_of(request: Request) -> GlossaryStore:
+    """The glossary store of the app serving ``request``."""
     return request.app.state.glossaries  # type: ignore[no-any-return]
 
 
-def _owner(owner: bytes | None) -> str:
+def owner_of(owner: bytes | None) -> str:
     """Whose glossaries a request sees: its accepted API key's digest, or everyone's where keys are off."""
     return SHARED if owner is None else owner.hex()[:32]
 
