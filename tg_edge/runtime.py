@@ -164,15 +164,21 @@ class Runtime:
         on_done: Sequence[Callable[[Job], None]] | None = None,
         abandon_copies: bool = False,
         terms: Glossary | None = None,
+        place_terms: Sequence[bool] | None = None,
     ) -> list[Job]:
         """Hand every unit to the scheduler in one piece (see :meth:`Scheduler.submit_many`); with
-        ``abandon_copies``, an output that begins as a copy of its unit is not decoded to its end (the guards
-        take it for the copy it was writing; see :func:`tg_edge.langcheck.copy_start`). ``terms``' target
-        terms are written into each unit before it is prompted (see :meth:`Glossary.place`)."""
-        prompts, budgets, steers = [], [], []
+        ``abandon_copies``, an output that begins as a copy of its unit (or of the unit with its terms placed)
+        is not decoded to its end (the guards take it for the copy it was writing; see
+        :func:`tg_edge.languages.check.copy_start`). ``terms``' target
+        terms are written into each unit before it is prompted (see :meth:`Glossary.place`), unless its
+        ``place_terms`` is false."""
+        prompts, budgets, steers, shown = [], [], [], []
         stop_at_newline = False
-        for text, retry in zip(units, again or [False] * len(units), strict=True):
-            placed = terms.place(text, source) if terms else text
+        for text, retry, place in zip(
+            units, again or [False] * len(units), place_terms or [True] * len(units), strict=True
+        ):
+            placed = terms.place(text, source) if terms and place else text
+            shown.append(placed)
             steers.append(self.steer(text, source, terms) if terms else None)
             prompt: Prompt = self.prompts.render(placed, source, target, again=retry)
             tokens = self.prompt_tokens(prompt)
@@ -181,7 +187,10 @@ class Runtime:
             budgets.append(max(1, min(budget, self.engine.n_ctx - len(tokens))))
             stop_at_newline = prompt.stop_at_newline
         abandon = (
-            [copy_start(text, source=source.code, target=target.code) for text in units]
+            [
+                copy_start(text, placed, source=source.code, target=target.code)
+                for text, placed in zip(units, shown, strict=True)
+            ]
             if abandon_copies
             else None
         )

@@ -95,14 +95,31 @@ def copied_sentences(source_text: str, output: str, *, target: str) -> list[str]
     return copied
 
 
-def copy_start(source_text: str, *, source: str, target: str) -> Callable[[str], bool] | None:
-    """A test on an output as it forms: whether it has begun with ``source_text``'s own first words (a copy
-    under way). ``None`` when there is nothing to test: the pair is never judged, or the source does not
-    start with enough words outside names."""
+def copy_start(*source_texts: str, source: str, target: str) -> Callable[[str], bool] | None:
+    """A test on an output as it forms: whether it has begun with the first words of one of
+    ``source_texts`` (the unit and, where a glossary wrote its terms in, the text the model was shown): a copy
+    under way. ``None`` when there is nothing to test: the pair is never judged, or no text starts with enough
+    words outside names."""
     if indistinguishable(source, target):
         return None
-    words = source_text.split()
-    # the shortest start with enough words and letters; a copy shows only once the word after it begins
+    starts = [start for text in dict.fromkeys(source_texts) if (start := _copy_start(text)) is not None]
+    if not starts:
+        return None
+
+    def copying(text: str) -> bool:
+        for start in starts:
+            seen = text.split(maxsplit=len(start))
+            if len(seen) > len(start) and seen[: len(start)] == start:
+                return True
+        return False
+
+    return copying
+
+
+def _copy_start(text: str) -> list[str] | None:
+    """The shortest start of ``text`` with enough words and letters to call an output beginning so a copy
+    (a copy shows only once the word after it begins)."""
+    words = text.split()
     n = next(
         (
             n
@@ -111,15 +128,7 @@ def copy_start(source_text: str, *, source: str, target: str) -> Callable[[str],
         ),
         None,
     )
-    if n is None:
-        return None
-    start = words[:n]
-
-    def copying(text: str) -> bool:
-        seen = text.split(maxsplit=n)
-        return len(seen) > n and seen[:n] == start
-
-    return copying
+    return None if n is None else words[:n]
 
 
 def _wrong(text: str, accepted: set[str]) -> bool:
