@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import pytest
 
+from tg_edge.glossary import Glossary
 from tg_edge.guards import (
     Policy,
     Problem,
@@ -77,7 +78,7 @@ def test_a_retry_that_passes_is_accepted() -> None:
     scheduler = FakeScheduler(translate)
     (run,) = _start(scheduler, [SHORT])
     scheduler.run()
-    assert scheduler.submissions == [[Request(SHORT)], [Request(SHORT, retry_prompt=True)]]
+    assert scheduler.submissions == [[Request(SHORT)], [Request(SHORT, retry_prompt=True, place_terms=False)]]
     kept = run.result()
     assert kept is not None and (kept.text, kept.problem, kept.attempts) == (SHORT_GERMAN, None, 2)
     assert len(calls) == 2
@@ -104,6 +105,27 @@ def test_a_unit_still_suspect_after_every_level_is_flagged_and_submits_no_more()
     # the unit, its halves together, then each half with the retry prompt: three tries, nothing after
     assert [len(s) for s in scheduler.submissions] == [1, 2, 2]
     assert all(r.retry_prompt for r in scheduler.submissions[-1])
+
+
+def test_a_copy_is_retried_without_the_glossary_terms_placed_in_it_a_missing_term_with_them() -> None:
+    """Foreign words placed into a source are what a model most readily copies: after a copy, the retries
+    (the pieces' own too) go without them; a unit that only missed a term is retried with them."""
+    terms = Policy("en", "de", retry_prompt=True, terms=Glossary.from_dict({"bridge": "Überführung"}))
+    translate, _ = _model({}, {})  # every try copies its source
+    scheduler = FakeScheduler(translate)
+    _start(scheduler, [SOURCE], terms)
+    scheduler.run()
+    assert scheduler.submissions[0] == [Request(SOURCE)]
+    assert (
+        all(not r.place_terms for s in scheduler.submissions[1:] for r in s)
+        and len(scheduler.submissions) > 2
+    )
+    bridge = {"Where is the old bridge?": "Wo ist die alte Brücke?"}  # German, without the term
+    translate, _ = _model(bridge, bridge)
+    scheduler = FakeScheduler(translate)
+    _start(scheduler, list(bridge), terms)
+    scheduler.run()
+    assert [r.place_terms for s in scheduler.submissions for r in s] == [True, True]
 
 
 def test_the_next_try_waits_for_every_job_of_this_one_and_keeps_their_order() -> None:

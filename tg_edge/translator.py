@@ -369,6 +369,7 @@ class Translator:
         on_done: Sequence[OnDone[Generation]] | None = None,
         abandon_copies: bool = False,
         terms: Glossary | None = None,
+        place_terms: Sequence[bool] | None = None,
     ) -> list[Job]:
         """Every unit to the scheduler in one submission (see :meth:`Runtime.submit_units`)."""
         return self._runtime.submit_units(
@@ -381,6 +382,7 @@ class Translator:
             on_done=on_done,
             abandon_copies=abandon_copies,
             terms=terms,
+            place_terms=place_terms,
         )
 
 

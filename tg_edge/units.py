@@ -58,6 +58,7 @@ def translate_units(
             target,
             options,
             again=[request.retry_prompt for request in requests],
+            place_terms=[request.place_terms for request in requests],
             on_done=on_done,
             abandon_copies=options.check_language,
             terms=terms,

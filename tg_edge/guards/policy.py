@@ -35,10 +35,12 @@ _PROMPTED_AGAIN = (Problem.WRONG_LANGUAGE, Problem.TERMINOLOGY)
 
 
 class Request(NamedTuple):
-    """A text to translate, and whether with the profile's retry prompt."""
+    """A text to translate, whether with the profile's retry prompt, and whether with the glossary's target
+    terms placed into it (see :meth:`tg_edge.glossary.Glossary.place`)."""
 
     text: str
     retry_prompt: bool = False
+    place_terms: bool = True
 
 
 Steps = Generator[list[Request], list[SegmentResult], SegmentResult]
@@ -77,7 +79,9 @@ def translate_then_retry(unit: str, policy: Policy) -> Steps:
     return (yield from retry_steps(unit, first, policy))
 
 
-def retry_steps(unit: str, first: SegmentResult, policy: Policy, depth: int = 0) -> Steps:
+def retry_steps(
+    unit: str, first: SegmentResult, policy: Policy, depth: int = 0, *, place_terms: bool = True
+) -> Steps:
     """Check ``first`` (the unit's output); when suspect, ask for the unit cut finer, or for the retry prompt.
 
     The result is the better of the first output and the retried one; one still suspect has ``problem`` set,
@@ -88,22 +92,26 @@ def retry_steps(unit: str, first: SegmentResult, policy: Policy, depth: int = 0)
     translates the clauses of a sentence it copied whole (25 of 33 such FLORES sentences into German).
     With :attr:`Policy.retry_prompt`, a piece still in the wrong language, or a unit that cannot be split, is
     translated again whole with the profile's retry prompt.
+
+    A unit in the wrong language is retried without the glossary's target terms placed into it
+    (``place_terms``): a source with foreign words in it is what a model most readily copies.
     """
     first = whole_copy(unit, first)
     problem = policy.check(unit, first)
     if problem is None:
         return first
+    place_terms = place_terms and problem is not Problem.WRONG_LANGUAGE
     first = replace(first, problem=problem, text=_trimmed_if_looping(first.text, problem))
     pieces = split_finer(unit, policy.source) if depth < MAX_DEPTH else []
     splits = sum(p.translate for p in pieces) > 1
     if problem in _PROMPTED_AGAIN and policy.retry_prompt and (depth > 0 or not splits):
-        (again,) = yield [Request(unit, retry_prompt=True)]
+        (again,) = yield [Request(unit, retry_prompt=True, place_terms=place_terms)]
         retried = _checked_again(unit, again, policy)
         attempts = max(first.attempts + 1, retried.attempts)
     elif splits:
         texts = [p.text for p in pieces if p.translate]
-        fresh = yield [Request(text) for text in texts]
-        mine = yield from _retry_together(texts, fresh, policy, depth + 1)
+        fresh = yield [Request(text, place_terms=place_terms) for text in texts]
+        mine = yield from _retry_together(texts, fresh, policy, depth + 1, place_terms)
         retried = _combine(unit, pieces, mine, policy)
         attempts = max(first.attempts, retried.attempts)
     else:
@@ -151,11 +159,14 @@ def _trimmed_if_looping(text: str, problem: Problem | None) -> str:
 
 
 def _retry_together(
-    units: Sequence[str], results: Sequence[SegmentResult], policy: Policy, depth: int
+    units: Sequence[str], results: Sequence[SegmentResult], policy: Policy, depth: int, place_terms: bool
 ) -> Generator[list[Request], list[SegmentResult], list[SegmentResult]]:
     """:func:`retry_steps` for the pieces of one unit in lock step: each round's requests of all of them
     together."""
-    tries = [retry_steps(unit, result, policy, depth) for unit, result in zip(units, results, strict=True)]
+    tries = [
+        retry_steps(unit, result, policy, depth, place_terms=place_terms)
+        for unit, result in zip(units, results, strict=True)
+    ]
     out: list[SegmentResult | None] = [None] * len(tries)
     asking: dict[int, list[Request]] = {}
     for i, steps in enumerate(tries):
