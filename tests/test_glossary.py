@@ -126,6 +126,15 @@ def test_output_check_accepts_inflection_and_case_but_kept_terms_only_verbatim()
     assert holds("GitHubs Seite", "GitHub", keep=True) and not holds("Github", "GitHub", keep=True)
 
 
+def test_a_target_term_may_begin_a_compound_where_the_language_writes_them_as_one_word() -> None:
+    assert holds("Die Rechnungsadresse fehlt.", "Rechnung", language="de")
+    assert not holds("Die Rechnungsadresse fehlt.", "Rechnung")  # no language: no compounds
+    assert not holds("la facturation", "facture", language="fr")
+    assert not holds("Die Abrechnung fehlt.", "Rechnung", language="de")  # beginning one, not inside
+    source = "Please pay the invoice."
+    assert TERMS.unmet(source, "Bitte die Rechnungssumme zahlen.", source="en", target="de") == []
+
+
 def test_terminology_is_a_problem_and_the_least_of_them() -> None:
     source = "Please pay the invoice for your customer account by Friday."
     good = "Bitte bezahlen Sie die Rechnung für Ihr Kundenkonto bis Freitag."

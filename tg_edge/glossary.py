@@ -11,8 +11,9 @@ Matching is per source language: whole words only (a term inside a longer word i
 case-insensitive for lowercase terms and exact for names, simple plural and inflected forms of the
 last word where the language has them, the longest match where terms overlap, and nothing inside a URL,
 an e-mail address, a code span or a tag (formats hand over translatable text only; this guards plain
-text too). The output check accepts the target term inflected (``Rechnungen``) and in any case; a kept
-term must come back verbatim.
+text too). The output check accepts the target term inflected (``Rechnungen``), in any case, and beginning
+a compound in languages that write them as one word (``Rechnungsadresse``); a kept term must come back
+verbatim.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ _SOURCE_ENDINGS = {
 _NO_SPACES = frozenset({"zh", "ja", "th", "lo", "km", "my"})
 # Letters a target term's last word may gain in the output (Rechnung → Rechnungen, facture → factures).
 _TARGET_SUFFIX = r"[^\W\d_]{0,4}"
+# Target languages that write compounds as one word: a term may begin one there (Rechnung → Rechnungsadresse).
+_COMPOUNDING = frozenset({"de", "nl", "sv", "da", "nb", "nn", "no", "is", "fi", "et", "hu"})
 # Spans whose words are not prose: URLs, e-mail addresses, `code`, <tags>, {placeholders}.
 _PROTECTED = re.compile(
     r"\b[a-z][a-z0-9+.-]*://\S+|\bwww\.\S+|[\w.+-]+@[\w-]+\.[\w.-]+|(`+)[\s\S]*?\1|<[^<>\n]+>|\{[^{}\s]*\}",
@@ -187,11 +190,15 @@ class Glossary:
             last = match.end
         return "".join(out) + text[last:] if out else text
 
-    def unmet(self, source_text: str, output: str, *, source: Language | str) -> list[str]:
-        """The target terms and kept terms ``source_text`` asks for that ``output`` lacks."""
+    def unmet(
+        self, source_text: str, output: str, *, source: Language | str, target: Language | str | None = None
+    ) -> list[str]:
+        """The target terms and kept terms ``source_text`` asks for that ``output`` (in ``target``) lacks."""
         missing: list[str] = []
         for match in self.matches(source_text, source):
-            if match.required not in missing and not holds(output, match.required, keep=match.keep):
+            if match.required not in missing and not holds(
+                output, match.required, keep=match.keep, language=target
+            ):
                 missing.append(match.required)
         return missing
 
@@ -229,17 +236,20 @@ def merge(glossaries: Iterable[Glossary]) -> Glossary:
     return Glossary(tuple(entries.values()), tuple(keep))
 
 
-def holds(output: str, required: str, *, keep: bool = False) -> bool:
-    """Whether ``output`` holds ``required``: a kept term verbatim, a target term in any case and with
-    its last word inflected."""
-    return _output_pattern(required, keep).search(output) is not None
+def holds(output: str, required: str, *, keep: bool = False, language: Language | str | None = None) -> bool:
+    """Whether ``output`` (in ``language``) holds ``required``: a kept term verbatim, a target term in any
+    case and with its last word inflected, or beginning a compound where ``language`` writes them as one
+    word."""
+    compounds = not keep and language is not None and base_code(language) in _COMPOUNDING
+    return _output_pattern(required, keep, compounds).search(output) is not None
 
 
 @functools.lru_cache(maxsize=256)
-def _output_pattern(required: str, keep: bool) -> re.Pattern[str]:
+def _output_pattern(required: str, keep: bool, compounds: bool) -> re.Pattern[str]:
     if keep:
         return re.compile(rf"(?<!\w){re.escape(required)}")
-    return re.compile(rf"(?<!\w){re.escape(required)}{_TARGET_SUFFIX}(?!\w)", re.IGNORECASE)
+    suffix = r"[^\W\d_]*" if compounds else _TARGET_SUFFIX
+    return re.compile(rf"(?<!\w){re.escape(required)}{suffix}(?!\w)", re.IGNORECASE)
 
 
 class _Matcher:

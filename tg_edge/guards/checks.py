@@ -101,7 +101,9 @@ def _ratio(output: Output) -> Problem | None:
 
 def _terminology(output: Output) -> Problem | None:
     """A term the glossary requires is missing, or a term to keep was changed."""
-    unmet = output.terms and output.terms.unmet(output.source_text, output.text, source=output.source)
+    unmet = output.terms and output.terms.unmet(
+        output.source_text, output.text, source=output.source, target=output.target
+    )
     return Problem.TERMINOLOGY if unmet else None
 
 
