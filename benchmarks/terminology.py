@@ -1,23 +1,27 @@
 """Glossary terms and do-not-translate names, with and without tg-edge's terminology support, on FLORES-200.
 
-    python benchmarks/terminology.py --count 30 --start 200 -t fr,es,de --keep /tmp/terminology
+    python benchmarks/terminology.py --count 60 -t fr,es,de --repeats 2 --keep /tmp/terminology
 
 Sentences come from FLORES-200 devtest from line ``--start`` (past the lines ``tg-edge bench`` uses): the
 first ``--count`` that hold a source term of the pair's glossary. The glossary (:data:`TERMS`) maps nouns
 frequent in FLORES to a valid but less usual translation (``car`` → ``Kraftfahrzeug``, ``automobile``,
-``automóvil``), the term a house style might require and the model seldom writes unasked; capitalized
-names inside the picked sentences are the terms to keep. For each pair the same loaded model translates
-the sentences without the glossary, then with all of it at once (so each sentence also tests the entries its
-source lacks: false insertions) once per enforcement variant (``--enforcement``: ``steering`` = placing,
-steering within the margin and the guards' retry; ``redo`` = that and a missing term redone where it came
-closest), side by side, each run one ``translate_many`` call.
+``automóvil``), the term a house style might require and the model seldom writes unasked. The terms to keep
+are the capitalized names inside the picked sentences that the pair's references keep verbatim wherever
+they occur (``--names all``: every such name, "Thursday" and "Chinese" too). For each pair the same loaded
+model translates the sentences without the glossary, then with all of it at once (so each sentence also
+tests the entries its source lacks: false insertions) once per enforcement variant (``--enforcement``:
+``steering`` = placing, steering within the margin and the guards' retry; ``redo`` = that and a missing term
+redone where it came closest), then without the glossary in reversed order (the control: what batching
+alone moves), side by side, each run one ``translate_many`` call.
 
 Reported per pair and variant: required terms in the output without and with the glossary, kept names
-verbatim without and with, false insertions (a target term in an output whose source lacks its source term,
-not even inside a kept name, and that the model did not write without the glossary either),
-chrF++ against the references without and with (the "with" output with its glossary target terms cut
-out, so only the words the glossary did not touch count), the units flagged ``terminology`` and the
-runs' seconds and their ratio.
+verbatim without and with (both as the terminology check counts them), false insertions (a target term in
+an output whose source lacks its source term, not even inside a kept name, and that the model did not write
+without the glossary either), chrF++ against the references without and with on the untouched words (the
+glossary's target term and the term's usual translations, :data:`USUAL`, cut from outputs and references
+alike) and on all words, the units flagged ``terminology``, the runs' seconds (summed over ``--repeats``
+rounds in alternating order) and their ratio, and the ratio of their ``llama_decode`` calls and tokens
+(work that other load on the machine cannot change).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import re
 import time
 from pathlib import Path
 
+import numpy as np
 import sacrebleu
 
 from tg_edge import TranslationOptions, Translator, TranslatorStats, steering
@@ -287,9 +292,11 @@ def score(
             out["kept_met" if match[1] else "required_met"] += met
         # A target term whose source term is nowhere in the sentence (not even inside a kept name) and that
         # the model did not write without the glossary either.
+        # Not inside a term the sentence asks for ("Staat" in a required "Staatsgrenze").
         present = {m.required for m in entries.matches(source, "en")}
+        rest = untouched(output, sorted(present, key=len, reverse=True))
         out["false_insertions"] += sum(
-            holds(output, wanted, language=target) and not holds(own, wanted, language=target)
+            holds(rest, wanted, language=target) and not holds(own, wanted, language=target)
             for _, wanted in glossary.entries
             if wanted not in present
         )
@@ -319,6 +326,29 @@ def chrf_untouched(outputs: list[str], references: list[str], cuts: list[list[st
     cut = [untouched(text, words) for text, words in zip(outputs, cuts, strict=True)]
     cut_refs = [untouched(text, words) for text, words in zip(references, cuts, strict=True)]
     return sacrebleu.CHRF(word_order=2).corpus_score(cut, [cut_refs]).score
+
+
+def chrf_gap_interval(
+    before: list[str], after: list[str], references: list[str], cuts: list[list[str]], rounds: int = 1000
+) -> tuple[float, float]:
+    """The 95% interval of chrF++ (untouched words) of ``after`` minus ``before`` over the sentences resampled
+    with replacement (paired bootstrap, as sacrebleu's own significance test does it)."""
+    # sacrebleu keeps its per-sentence statistics behind private names; its own paired bootstrap
+    # (sacrebleu.significance) uses these two the same way.
+    chrf = sacrebleu.CHRF(word_order=2)
+    sentence_stats = chrf._extract_corpus_statistics  # noqa: SLF001
+    score = chrf._compute_score_from_stats  # noqa: SLF001
+    cut_refs = [[untouched(text, words) for text, words in zip(references, cuts, strict=True)]]
+
+    def stats(outputs: list[str]) -> np.ndarray:
+        return np.array(
+            sentence_stats([untouched(t, w) for t, w in zip(outputs, cuts, strict=True)], cut_refs)
+        )
+
+    a, b = stats(before), stats(after)
+    samples = np.random.default_rng(0).integers(0, len(a), (rounds, len(a)))
+    gaps = sorted(score(b[i].sum(0)).score - score(a[i].sum(0)).score for i in samples)
+    return gaps[int(0.025 * rounds)], gaps[int(0.975 * rounds) - 1]
 
 
 def run(
@@ -422,6 +452,7 @@ def main() -> None:
                     "false_insertions": after["false_insertions"],
                     "chrf_without": chrf_untouched(plain, references, cuts),
                     "chrf_with": chrf_untouched(outputs[name], references, cuts),
+                    "chrf_gap_95": chrf_gap_interval(plain, outputs[name], references, cuts),
                     "chrf_all_without": chrf.corpus_score(plain, [references]).score,
                     "chrf_all_with": chrf.corpus_score(outputs[name], [references]).score,
                     "flagged": sum(
@@ -458,7 +489,8 @@ def main() -> None:
 def table(rows: list[dict]) -> str:
     head = (
         "| pair | enforcement | sentences | required terms without → with | kept names without → with "
-        "| false insertions | chrF++ without → with (untouched words) | chrF++ without → with (all words) "
+        "| false insertions | chrF++ without → with (untouched words) [95% interval of the change] "
+        "| chrF++ without → with (all words) "
         "| flagged | time with ÷ without | decode steps, tokens with ÷ without |\n"
         "| --- | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: |"
     )
@@ -466,7 +498,8 @@ def table(rows: list[dict]) -> str:
         f"| {r['pair']} | {r['enforcement']} | {r['sentences']} "
         f"| {r['required_without']:.0%} → {r['required_with']:.1%} ({r['required']}) "
         f"| {r['kept_without']:.0%} → {r['kept_with']:.1%} ({r['kept']}) | {r['false_insertions']} "
-        f"| {r['chrf_without']:.1f} → {r['chrf_with']:.1f} | {r['chrf_all_without']:.1f} → {r['chrf_all_with']:.1f} "
+        f"| {r['chrf_without']:.1f} → {r['chrf_with']:.1f} [{r['chrf_gap_95'][0]:+.1f}, {r['chrf_gap_95'][1]:+.1f}] "
+        f"| {r['chrf_all_without']:.1f} → {r['chrf_all_with']:.1f} "
         f"| {r['flagged']} | {r['time_ratio']:.2f}× "
         f"| {r['decode_steps_ratio']:.2f}×, {r['batch_tokens_ratio']:.2f}× |"
         for r in rows
