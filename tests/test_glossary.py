@@ -203,7 +203,7 @@ TEXTS = [
 def _consistent(source: str, segment: object, glossary: Glossary) -> None:
     """A segment either holds every term its source asks for, or carries a problem (terminology, or a worse
     one); the terminology problem only where a term is missing."""
-    missing = glossary.unmet(source, segment.text, source="en")  # type: ignore[attr-defined]
+    missing = glossary.unmet(source, segment.text, source="en", target="de")  # type: ignore[attr-defined]
     problem = segment.problem  # type: ignore[attr-defined]
     assert problem is not None if missing else problem is not Problem.TERMINOLOGY, (missing, problem)
 
@@ -246,6 +246,22 @@ def test_term_steer_spells_target_terms_capitalized_too_but_kept_terms_only_as_t
     steer = term_steer([("facture", False), ("tg-edge", True)], lambda s: spelled.append(s) or [len(spelled)])
     assert steer is not None and term_steer([], lambda s: [1]) is None
     assert sorted(spelled) == sorted(["Facture", " Facture", "facture", " facture", "tg-edge", " tg-edge"])
+
+
+def test_a_term_spelled_without_a_space_is_never_glued_to_the_end_of_a_word() -> None:
+    glued, spaced = [7, 8], [9, 8]  # "firme", " firme"
+    logits = np.zeros(16)
+    logits[3], logits[7], logits[9] = 10.0, 10.0, 10.0 - MARGIN - 1
+    steer = TermSteer([("firme", [glued, spaced], MARGIN)], glued=[glued])
+    assert steer(logits, 3, "Vous devez vous") == 3  # after a letter: not "vousfirme"
+    assert steer(logits, 3, "Vous devez l'") == 7  # after an apostrophe a word may begin
+    assert TermSteer([("firme", [glued, spaced], MARGIN)])(logits, 3, "vous") == 7  # no spaces: anywhere
+    logits = np.zeros(16)
+    logits[3], logits[5] = 10.0, 10.0  # the greedy token, and "firme"/"Firme" (5 characters) as close
+    made = term_steer([("firme", False)], lambda s: [len(s), 0])  # " firme" is token 6, far behind
+    assert made is not None and made(logits, 3, "x") == 3 and made(logits, 3, "(") == 5
+    unspaced = term_steer([("firme", False)], lambda s: [len(s), 0], spaced=False)
+    assert unspaced is not None and unspaced(logits, 3, "x") == 5
 
 
 def _steps(steer: TermSteer, gaps: list[float], text: str = "Die") -> list[int]:

@@ -84,16 +84,18 @@ class FakeEngine:
         return result(unit, self.answer(unit, behaviour))
 
 
-
 def test_a_copy_of_the_text_the_glossary_placed_its_terms_in_is_a_copy_too() -> None:
     unit = "Scientists hope to understand how planets form."
     placed = "Chercheurs hope to understand how planets form."  # what the model was shown
     copying = copy_start(unit, placed, source="en", target="fr")
     assert copying is not None
-    assert copying("Chercheurs hope to understand how planets") and copying("Scientists hope to understand how")
+    assert copying("Chercheurs hope to understand how planets") and copying(
+        "Scientists hope to understand how"
+    )
     assert not copying("Les chercheurs espèrent comprendre comment les planètes se forment.")
     only_unit = copy_start(unit, source="en", target="fr")
     assert only_unit is not None and not only_unit("Chercheurs hope to understand how planets")
+
 
 @pytest.mark.parametrize("behaviour", ["copy", "french"])
 def test_a_copy_or_a_third_language_is_found(behaviour: str) -> None:

@@ -203,6 +203,11 @@ class Glossary:
         return missing
 
 
+def writes_spaces(language: Language | str) -> bool:
+    """Whether ``language`` puts spaces between its words (not Chinese, Japanese, Thai, Lao, Khmer, Burmese)."""
+    return base_code(language) not in _NO_SPACES
+
+
 def load_terms(
     glossary_files: Iterable[str | Path],
     keep: Iterable[str] = (),

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from .errors import ImagesUnsupported, ProjectorError, TgEdgeError
 from .fit import default_parallel
+from .glossary import writes_spaces
 from .languages import Language, resolve_language
 from .languages.check import copy_start
 from .models import find_projector, resolve_model
@@ -179,7 +180,7 @@ class Runtime:
         ):
             placed = terms.place(text, source) if terms and place else text
             shown.append(placed)
-            steers.append(self.steer(text, source, terms) if terms else None)
+            steers.append(self.steer(text, source, target, terms) if terms else None)
             prompt: Prompt = self.prompts.render(placed, source, target, again=retry)
             tokens = self.prompt_tokens(prompt)
             budget = int(self.engine.count_tokens(text) * options.output_ratio) + options.output_slack
@@ -204,10 +205,14 @@ class Runtime:
             steer=steers if terms else None,
         )
 
-    def steer(self, text: str, source: Language, terms: Glossary) -> TermSteer | None:
+    def steer(self, text: str, source: Language, target: Language, terms: Glossary) -> TermSteer | None:
         """What steers a unit's decoding toward its required terms (see :mod:`tg_edge.steering`)."""
         required = [(m.required, m.keep) for m in terms.matches(text, source)]
-        return term_steer(required, lambda s: self.engine.tokenize(s, add_bos=False, special=False))
+        return term_steer(
+            required,
+            lambda s: self.engine.tokenize(s, add_bos=False, special=False),
+            spaced=writes_spaces(target),
+        )
 
     def projector(self) -> Projector:
         """The vision projector, loaded on first use; :class:`ImagesUnsupported` when the model has none."""

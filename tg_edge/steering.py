@@ -14,7 +14,7 @@ the tail after that step is decoded again, within the same job.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -45,11 +45,18 @@ class TermSteer:
     leading space, capitalized or not) and how far its first token may trail the greedy one."""
 
     def __init__(
-        self, terms: Sequence[tuple[str, Sequence[Sequence[int]], float]], *, redo: bool = True
+        self,
+        terms: Sequence[tuple[str, Sequence[Sequence[int]], float]],
+        *,
+        redo: bool = True,
+        glued: Collection[Sequence[int]] = (),
     ) -> None:
         self._terms = [
             (text.casefold(), [list(v) for v in variants if v], margin) for text, variants, margin in terms
         ]
+        # Spellings without a leading space: taken only where a word may begin (after a space, an
+        # apostrophe, a bracket), never glued to the end of a word ("Patagglomération").
+        self._glued = {tuple(v) for v in glued}
         self._forcing: list[int] = []
         self._step = 0  # the index in the output of the token being chosen
         # Per term (by index): the smallest gap seen to the greedy choice, at which step, with which spelling.
@@ -65,11 +72,14 @@ class TermSteer:
         if self._forcing:
             return self._forcing.pop(0)
         written = text.casefold()
+        in_word = text[-1:].isalnum()
         best_gap, best = None, None
         for index, (term, variants, margin) in enumerate(self._terms):
             if term in written:
                 continue
             for variant in variants:
+                if in_word and tuple(variant) in self._glued:
+                    continue
                 gap = float(logits[greedy] - logits[variant[0]])
                 if gap < self._closest.get(index, (np.inf,))[0]:
                     self._closest[index] = (gap, step, variant)
@@ -103,15 +113,17 @@ class TermSteer:
 
 
 def term_steer(
-    required: Sequence[tuple[str, bool]], tokenize: Callable[[str], list[int]]
+    required: Sequence[tuple[str, bool]], tokenize: Callable[[str], list[int]], *, spaced: bool = True
 ) -> TermSteer | None:
     """A steer for ``required``: (term, kept verbatim) pairs, spelled with ``tokenize`` (``None`` when there
-    are none). A target term may also start with a capital letter; a kept term only as it is."""
+    are none). A target term may also start with a capital letter; a kept term only as it is. In a language
+    that puts spaces between words (``spaced``), a term is never written glued to the end of a word."""
     if not required:
         return None
-    spelled = []
+    spelled, glued = [], []
     for term, keep in dict.fromkeys(required):
         forms = {term} if keep else {term, term[:1].upper() + term[1:]}
-        variants = [tokenize(prefix + form) for form in sorted(forms) for prefix in ("", " ")]
-        spelled.append((term, variants, KEEP_MARGIN if keep else MARGIN))
-    return TermSteer(spelled, redo=REDO)
+        variants = {(prefix, form): tokenize(prefix + form) for form in sorted(forms) for prefix in ("", " ")}
+        spelled.append((term, list(variants.values()), KEEP_MARGIN if keep else MARGIN))
+        glued += [tokens for (prefix, _), tokens in variants.items() if spaced and not prefix]
+    return TermSteer(spelled, redo=REDO, glued=glued)
