@@ -7,14 +7,16 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from tg_edge.server import ServerSettings, create_app, listen
 from tg_edge.server.admission import Admission
 from tg_edge.server.app import base_url, make_server
+from tg_edge.server.settings import key_digest
 
 
 @dataclass
@@ -40,6 +42,11 @@ class CountingTranslator:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._translator, name)
+
+
+def glossary_settings(root: Path, keys: Iterable[str], **limits: int) -> ServerSettings:
+    """A server that requires one of ``keys`` and keeps its glossaries under ``root``, within ``limits``."""
+    return ServerSettings(api_key_digests=frozenset(map(key_digest, keys)), glossary_dir=root, **limits)
 
 
 @contextmanager

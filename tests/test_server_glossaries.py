@@ -11,9 +11,8 @@ import deepl
 import pytest
 
 from tg_edge.server import ServerSettings
-from tg_edge.server.settings import key_digest
 
-from .servers import call, running_server
+from .servers import call, glossary_settings, running_server
 from .test_server_fast import Unreachable
 
 KEY, OTHER = "glossary-key", "other-key"
@@ -21,9 +20,7 @@ ENTRIES = {"invoice": "Rechnung", "car": "Kraftfahrzeug"}
 
 
 def _settings(root: Path, **limits: int) -> ServerSettings:
-    return ServerSettings(
-        api_key_digests=frozenset({key_digest(KEY), key_digest(OTHER)}), glossary_dir=root, **limits
-    )
+    return glossary_settings(root, (KEY, OTHER), **limits)
 
 
 @pytest.fixture

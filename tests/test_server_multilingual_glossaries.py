@@ -17,7 +17,7 @@ from deepl.api_data import MultilingualGlossaryInfo
 from tg_edge.server import ServerSettings
 from tg_edge.server.settings import key_digest
 
-from .servers import call, running_server
+from .servers import call, glossary_settings, running_server
 from .test_server_fast import Unreachable
 
 KEY, OTHER = "multilingual-key", "other-key"
@@ -27,9 +27,7 @@ DE_EN = {"Rechnung": "invoice"}
 
 
 def _settings(root: Path, **limits: int) -> ServerSettings:
-    return ServerSettings(
-        api_key_digests=frozenset({key_digest(KEY), key_digest(OTHER)}), glossary_dir=root, **limits
-    )
+    return glossary_settings(root, (KEY, OTHER), **limits)
 
 
 @pytest.fixture
