@@ -170,9 +170,8 @@ class Runtime:
         """Hand every unit to the scheduler in one piece (see :meth:`Scheduler.submit_many`); with
         ``abandon_copies``, an output that begins as a copy of its unit (or of the unit with its terms placed)
         is not decoded to its end (the guards take it for the copy it was writing; see
-        :func:`tg_edge.languages.check.copy_start`). ``terms``' target
-        terms are written into each unit before it is prompted (see :meth:`Glossary.place`), unless its
-        ``place_terms`` is false."""
+        :func:`tg_edge.languages.check.copy_start`). ``terms``' target terms are written into each unit
+        before it is prompted (see :meth:`Glossary.place`), unless its ``place_terms`` is false."""
         prompts, budgets, steers, shown = [], [], [], []
         stop_at_newline = False
         for text, retry, place in zip(
