@@ -133,14 +133,16 @@ def serve(
     if ready is not None:
         ready(base_url(sock))
     main = threading.current_thread() is threading.main_thread()
-    # uvicorn takes SIGTERM during run() and sends it again afterwards: then it ends like Ctrl-C.
-    previous = signal.signal(signal.SIGTERM, _interrupt) if main else None
+    # uvicorn takes SIGINT and SIGTERM during run() and sends them again afterwards: both end as
+    # KeyboardInterrupt, SIGINT too where the process started with it ignored (a job in the background).
+    stops = (signal.SIGINT, signal.SIGTERM)
+    previous = {stop: signal.signal(stop, _interrupt) for stop in stops} if main else {}
     try:
         server.run(sockets=[sock])
     finally:
         app.state.service.close()
-        if main:
-            signal.signal(signal.SIGTERM, previous)
+        for stop, handler in previous.items():
+            signal.signal(stop, handler)
 
 
 def _interrupt(signum: int, frame: object) -> None:
