@@ -24,7 +24,7 @@ from ..errors import GlossaryError
 from ..glossary import Glossary
 from .deepl import error_body
 from .deepl_access import DeepL, api_of, authorized
-from .deepl_glossaries import dictionary_of, entries_tsv, owner_of, pair_of, store_of
+from .deepl_glossaries import delete, dictionary_of, entries_tsv, owner_of, pair_of, store_of
 from .errors import ErrorShapes, RequestError
 from .glossaries import StoredGlossary
 from .parsing import optional_string
@@ -45,6 +45,7 @@ def add_routes(app: FastAPI, errors: ErrorShapes) -> None:
     app.add_api_route("/v3/glossaries", listing, methods=["GET"], summary="List glossaries (v3)", **common)
     app.add_api_route(one, info, methods=["GET"], summary="A glossary (v3)", **common)
     app.add_api_route(one, update, methods=["PATCH"], summary="Rename a glossary or add entries", **common)
+    # v2's: a glossary is the same stored thing under either version.
     app.add_api_route(one, delete, methods=["DELETE"], summary="Delete a glossary (v3)", **common)
     app.add_api_route(
         f"{one}/entries", entries, methods=["GET"], summary="One dictionary's entries (v3)", **common
@@ -101,14 +102,6 @@ async def update(request: Request, glossary_id: str) -> Response:
         return stored.merged(dictionaries).renamed(name or stored.name)
 
     return JSONResponse(_info(_changed(request, owner, glossary_id, change)))
-
-
-async def delete(request: Request, glossary_id: str) -> Response:
-    """``DELETE /v3/glossaries/{id}``."""
-    fields, owner = await authorized(api_of(request), request)
-    if not store_of(request).delete(owner_of(owner), glossary_id):
-        raise RequestError(404, _NOT_FOUND)
-    return Response(status_code=204)
 
 
 async def entries(request: Request, glossary_id: str) -> Response:
